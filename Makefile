@@ -19,7 +19,7 @@ B ?= build
 OPT ?= -O2 -g
 SAN ?=
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-ALL_CPPFLAGS = -Iinclude -Isrc $(CPPFLAGS)
+ALL_CPPFLAGS = -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L $(CPPFLAGS)
 ALL_CFLAGS = $(WARN) $(OPT) $(SAN) -pthread $(CFLAGS)
 ALL_LDFLAGS = $(SAN) -pthread $(LDFLAGS)
 

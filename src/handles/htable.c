@@ -1,0 +1,627 @@
+/*
+ * src/handles/htable.c - the generation-counted handle table.
+ *
+ * What it is: a slot array that grows in chunks that never move, one packed
+ * atomic word per slot (generation | LIVE | reference count), a FIFO free
+ * list under a mutex, and the handle encoding of handles.h.  Acquire and
+ * release are lock-free; insert, and the recycling of a slot after its last
+ * reference, take the table lock.  What it is not: a map from user keys, or
+ * an owner of the objects (the destructor given at create frees them).
+ * The invariants are listed above struct sa_htable, each with its test.
+ */
+#include <sspiasync/handles.h>
+
+#include "handles/htable_int.h"
+#include "util/alloc.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+_Static_assert(UINTPTR_MAX == UINT64_MAX,
+	       "sspiasync's handle encoding packs 64-bit words: a 64-bit platform is required");
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the slot word must be a lock-free 64-bit atomic");
+
+/*
+ * The slot word: one atomic 64-bit value per slot.
+ *
+ *   63                32   31   30                              0
+ *  +--------------------+------+--------------------------------+
+ *  |     generation     | LIVE |        reference count         |
+ *  +--------------------+------+--------------------------------+
+ *
+ * States (read at the CASes in acquire/remove and the RMW in release):
+ *   free        LIVE=0 rc=0  gen = the generation the next insert issues; on the free list
+ *   live        LIVE=1 rc=n  n references taken by acquire and not yet released
+ *   held        LIVE=0 rc>0  removed; the last release finalizes
+ *   finalizing  LIVE=0 rc=0  the thread that made it so runs the destructor, then recycles
+ *   retired     LIVE=0 rc=0  gen = the form's limit; never on the free list again
+ * Only insert (under the lock) sets LIVE; only remove clears it.
+ */
+#define WORD_GEN_SHIFT 32
+#define WORD_LIVE ((uint64_t)1 << 31)
+#define WORD_RC_MASK ((uint64_t)0x7fffffff)
+#define WORD_GEN(w) ((uint32_t)((w) >> WORD_GEN_SHIFT))
+
+/* Two-word handle fields (see handles.h). */
+#define TW_KIND_SHIFT 56
+#define TW_INSTANCE_SHIFT 32
+#define TW_SLOT_MASK ((uint64_t)0xffffffff)
+#define TW_GEN_SHIFT 32
+#define TW_CHECK_SHIFT 1
+#define TW_CHECK_MASK ((uint64_t)0x7fffffff)
+
+/* One-word handle fields. */
+#define OW_SLOT_SHIFT 40
+#define OW_GEN_SHIFT 16
+#define OW_GEN_MASK ((uint64_t)0xffffff)
+#define OW_CHECK_SHIFT 1
+#define OW_CHECK_MASK ((uint64_t)0x7fff)
+
+#define PARITY_BIT ((uint64_t)1)
+#define INSTANCE_MAX 0xffffffu
+
+/* Chunk k holds slots [64 * (2^k - 1), 64 * (2^(k+1) - 1)): 27 chunks cover 2^32. */
+#define CHUNK0_SHIFT 6
+#define NCHUNKS 27
+#define CACHE_LINE 64
+#define FREE_NONE UINT32_MAX
+
+struct slot {
+	_Atomic uint64_t word; /* [a] the slot word above */
+	void *obj;             /* [L] set before LIVE is published; read by holders of a reference */
+	uint32_t next_free;    /* [L] free-list link, FREE_NONE at the tail */
+	uint32_t on_free_list; /* [L] 1 while linked (for sa__htable_check) */
+	unsigned char pad[CACHE_LINE - 2 * sizeof(uint64_t) - 2 * sizeof(uint32_t)];
+};
+_Static_assert(sizeof(struct slot) == CACHE_LINE, "one slot per cache line: no false sharing");
+
+/*
+ * Invariants (each one a test in test/check_handles.c):
+ * I1  A handle is never a pointer; nothing derived from an unvalidated handle
+ *     is read except a bounds-checked slot of this table.
+ *     [test_htable_garbage_handles_are_invalid]
+ * I2  A handle whose kind, instance, reserved word, check or parity does not
+ *     match is rejected before any slot is read, with no atomic write.
+ *     [test_htable_every_bit_flip_is_invalid, test_htable_wrong_kind_is_invalid]
+ * I3  No issued word is 0, all-ones or -2 (SEC_DELETED_HANDLE).
+ *     [test_htable_issued_words_avoid_reserved_values]
+ * I4  A (kind, instance, slot, generation) is issued at most once in the life
+ *     of the process: a slot whose generation would pass the form's limit is
+ *     retired; instances are never reused; a one-word table starts above the
+ *     highest generation of every one-word table destroyed before it.
+ *     [test_htable_slot_retired_at_generation_wrap, test_htable_values_unique_across_tables]
+ * I5  After remove returns, every acquire of that handle fails; the destructor
+ *     runs exactly once, when the last reference goes.
+ *     [test_htable_acquire_fails_after_remove, test_htable_dtor_runs_at_last_release,
+ *      test_htable_stress_acquire_release_remove]
+ * I6  A slot is reused only after its destructor ran, oldest free slot first.
+ *     [test_htable_reuse_is_fifo]
+ * I7  Chunks never move and are published initialised (release store), so an
+ *     acquire racing growth is safe.  [test_htable_stress_acquire_release_remove]
+ * I8  At most max_entries slots exist; insert past them fails with SA_ENOSPC
+ *     and changes nothing; a failed allocation leaves the table unchanged.
+ *     [test_htable_insert_fails_at_max, test_htable_insert_oom_every_k]
+ * I9  live == inserted entries whose destructor has not run; destroy with
+ *     live entries is refused.  [test_htable_destroy_refused_while_live]
+ *
+ * Key: [i] immutable after create, [a] atomic, [L] t->lock.
+ * The table lock is the lowest lock of the library (see src/async when it exists).
+ */
+struct sa_htable {
+	/* Read by every acquire: its own cache line, never written after create. */
+	uint64_t key0, key1;          /* [i] per-table check key (process key mixed with instance) */
+	uint64_t lower_prefix;        /* [i] two-word: kind:8 | instance:24, the top of lower */
+	uint32_t max;                 /* [i] max_entries */
+	uint8_t kind;                 /* [i] */
+	uint8_t form;                 /* [i] enum sa_htable_form */
+	uint32_t instance;            /* [i] */
+	uint32_t gen_floor;           /* [i] the generation a new slot starts at */
+	uint32_t gen_limit;           /* [i] the highest generation a slot may carry */
+	sa_htable_dtor_fn dtor;       /* [i] */
+	void *dtor_arg;               /* [i] */
+	_Atomic(struct slot *) chunks[NCHUNKS]; /* [a] written under L, once each */
+
+	/* Written by insert and recycling. */
+	_Alignas(CACHE_LINE) pthread_mutex_t lock; /* guards [L]; lowest in the library's lock order */
+	void *chunk_mem[NCHUNKS];     /* [L] raw allocations behind chunks[] */
+	uint32_t nslots;              /* [L] slots allocated */
+	uint32_t nchunks;             /* [L] */
+	uint32_t free_head, free_tail;/* [L] FIFO of free slot indexes */
+	uint32_t nfree;               /* [L] */
+	uint32_t retired;             /* [L] */
+	uint32_t gen_high;            /* [L] highest generation issued */
+	_Atomic uint32_t live;        /* [a] written under L */
+	void *self_mem;               /* [i] the raw allocation this struct sits in */
+};
+
+/* --- process-wide state ---------------------------------------------------
+ * Key: [P] g_lock.  g_key is written once under pthread_once, then read-only. */
+static pthread_once_t g_key_once = PTHREAD_ONCE_INIT;
+static uint64_t g_key[2];
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t g_next_instance = 1; /* [P] */
+static uint32_t g_oneword_floor = 1; /* [P] first generation of the next one-word table */
+
+static uint64_t splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15u);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+static void key_init_once(void)
+{
+	uint64_t seed[2] = {0, 0};
+	if (getrandom(seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		seed[0] = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ (uint64_t)getpid();
+		seed[1] = (uint64_t)(uintptr_t)&seed ^ (uint64_t)(uintptr_t)&g_key;
+	}
+	uint64_t s = seed[0] ^ (seed[1] << 1);
+	g_key[0] = splitmix64(&s);
+	g_key[1] = splitmix64(&s) | 1;
+}
+
+/* The keyed check: two multiplies over the handle's other bits. */
+static inline uint64_t check_mix(const struct sa_htable *t, uint64_t a, uint64_t b)
+{
+	uint64_t h = (a ^ t->key0) * 0x9e3779b97f4a7c15u;
+	h ^= h >> 32;
+	h = (h ^ b ^ t->key1) * 0xd6e8feb86659fd93u;
+	return h ^ (h >> 29);
+}
+
+static inline uint64_t parity64(uint64_t x)
+{
+	return (uint64_t)__builtin_parityll(x);
+}
+
+static struct sa_handle handle_encode(const struct sa_htable *t, uint32_t idx, uint32_t gen)
+{
+	struct sa_handle h;
+	if (t->form == SA_HTABLE_TWO_WORD) {
+		uint64_t lower = t->lower_prefix | idx;
+		uint64_t check = (check_mix(t, lower, gen) >> 33) & TW_CHECK_MASK;
+		uint64_t upper = ((uint64_t)gen << TW_GEN_SHIFT) | (check << TW_CHECK_SHIFT);
+		upper |= parity64(lower ^ upper);
+		h.lower = (uintptr_t)lower;
+		h.upper = (uintptr_t)upper;
+	} else {
+		uint64_t body = ((uint64_t)idx << OW_SLOT_SHIFT) | ((uint64_t)gen << OW_GEN_SHIFT);
+		uint64_t check = (check_mix(t, body, 0) >> 49) & OW_CHECK_MASK;
+		uint64_t w = body | (check << OW_CHECK_SHIFT);
+		w |= parity64(w);
+		h.lower = (uintptr_t)w;
+		h.upper = 0;
+	}
+	return h;
+}
+
+/* Validate @h's encoding against @t without touching any slot (I2). */
+static inline bool handle_decode(const struct sa_htable *t, struct sa_handle h, uint32_t *idx,
+				 uint32_t *gen)
+{
+	uint64_t lower = h.lower, upper = h.upper;
+	uint32_t i, g;
+	if (t->form == SA_HTABLE_TWO_WORD) {
+		if ((lower & ~TW_SLOT_MASK) != t->lower_prefix || parity64(lower ^ upper) != 0)
+			return false;
+		g = (uint32_t)(upper >> TW_GEN_SHIFT);
+		if (((upper >> TW_CHECK_SHIFT) & TW_CHECK_MASK) !=
+		    ((check_mix(t, lower, g) >> 33) & TW_CHECK_MASK))
+			return false;
+		i = (uint32_t)(lower & TW_SLOT_MASK);
+	} else {
+		if (upper != 0 || parity64(lower) != 0)
+			return false;
+		uint64_t body = lower & ~((OW_CHECK_MASK << OW_CHECK_SHIFT) | PARITY_BIT);
+		if (((lower >> OW_CHECK_SHIFT) & OW_CHECK_MASK) !=
+		    ((check_mix(t, body, 0) >> 49) & OW_CHECK_MASK))
+			return false;
+		i = (uint32_t)(lower >> OW_SLOT_SHIFT);
+		g = (uint32_t)((lower >> OW_GEN_SHIFT) & OW_GEN_MASK);
+	}
+	if (g == 0 || g > t->gen_limit || i >= t->max)
+		return false;
+	*idx = i;
+	*gen = g;
+	return true;
+}
+
+static inline void chunk_locate(uint32_t idx, unsigned *k, uint64_t *off)
+{
+	uint64_t x = (uint64_t)idx + ((uint64_t)1 << CHUNK0_SHIFT);
+	unsigned top = 63u - (unsigned)__builtin_clzll(x);
+	*k = top - CHUNK0_SHIFT;
+	*off = x - ((uint64_t)1 << top);
+}
+
+/* The slot behind a validated index, or NULL if its chunk does not exist yet. */
+static inline struct slot *slot_lookup(struct sa_htable *t, uint32_t idx)
+{
+	unsigned k;
+	uint64_t off;
+	chunk_locate(idx, &k, &off);
+	struct slot *c = atomic_load_explicit(&t->chunks[k], memory_order_acquire);
+	return c == NULL ? NULL : &c[off];
+}
+
+/* Context: t->lock held; @idx < t->nslots. */
+static struct slot *slot_at_locked(struct sa_htable *t, uint32_t idx)
+{
+	struct slot *s = slot_lookup(t, idx);
+	assert(s != NULL);
+	return s;
+}
+
+static void free_list_push_locked(struct sa_htable *t, uint32_t idx, struct slot *s)
+{
+	s->next_free = FREE_NONE;
+	s->on_free_list = 1;
+	if (t->free_tail == FREE_NONE)
+		t->free_head = idx;
+	else
+		slot_at_locked(t, t->free_tail)->next_free = idx;
+	t->free_tail = idx;
+	t->nfree++;
+}
+
+static uint32_t free_list_pop_locked(struct sa_htable *t)
+{
+	uint32_t idx = t->free_head;
+	struct slot *s = slot_at_locked(t, idx);
+	t->free_head = s->next_free;
+	if (t->free_head == FREE_NONE)
+		t->free_tail = FREE_NONE;
+	s->on_free_list = 0;
+	t->nfree--;
+	return idx;
+}
+
+/* Over-allocate so the result is cache-line aligned; *raw gets what to free. */
+static void *alloc_aligned(size_t n, void **raw)
+{
+	unsigned char *p = sa__malloc(n + CACHE_LINE - 1);
+	if (p == NULL)
+		return NULL;
+	*raw = p;
+	return (void *)(((uintptr_t)p + CACHE_LINE - 1) & ~(uintptr_t)(CACHE_LINE - 1));
+}
+
+/* Add the next chunk and append its slots to the free list (I7, I8).
+ * Context: t->lock held.  Returns SA_OK, SA_ENOSPC or SA_ENOMEM. */
+static int table_grow_locked(struct sa_htable *t)
+{
+	if (t->nslots >= t->max)
+		return SA_ENOSPC;
+	unsigned k = t->nchunks;
+	assert(k < NCHUNKS);
+	uint64_t size = (uint64_t)1 << (CHUNK0_SHIFT + k);
+	if (size > (uint64_t)t->max - t->nslots)
+		size = (uint64_t)t->max - t->nslots;
+	void *raw;
+	struct slot *c = alloc_aligned((size_t)size * sizeof(struct slot), &raw);
+	if (c == NULL)
+		return SA_ENOMEM;
+	for (uint64_t i = 0; i < size; i++) {
+		atomic_init(&c[i].word, (uint64_t)t->gen_floor << WORD_GEN_SHIFT);
+		c[i].obj = NULL;
+		c[i].next_free = FREE_NONE;
+		c[i].on_free_list = 0;
+	}
+	t->chunk_mem[k] = raw;
+	atomic_store_explicit(&t->chunks[k], c, memory_order_release);
+	uint32_t first = t->nslots;
+	t->nchunks = k + 1;
+	t->nslots += (uint32_t)size;
+	for (uint64_t i = 0; i < size; i++)
+		free_list_push_locked(t, first + (uint32_t)i, &c[i]);
+	return SA_OK;
+}
+
+int sa_htable_create(const struct sa_htable_config *cfg, struct sa_htable **out)
+{
+	if (cfg == NULL || out == NULL || cfg->kind == 0 || cfg->kind == 0xff)
+		return SA_EINVAL;
+	uint32_t form_max;
+	if (cfg->form == SA_HTABLE_TWO_WORD)
+		form_max = SA_HTABLE_MAX_TWO_WORD;
+	else if (cfg->form == SA_HTABLE_ONE_WORD)
+		form_max = SA_HTABLE_MAX_ONE_WORD;
+	else
+		return SA_EINVAL;
+	uint32_t max = cfg->max_entries == 0 ? SA_HTABLE_DEFAULT_MAX : cfg->max_entries;
+	if (max > form_max)
+		return SA_EINVAL;
+	pthread_once(&g_key_once, key_init_once);
+
+	void *raw;
+	struct sa_htable *t = alloc_aligned(sizeof *t, &raw);
+	if (t == NULL)
+		return SA_ENOMEM;
+	if (pthread_mutex_init(&t->lock, NULL) != 0) {
+		sa__free(raw);
+		return SA_ENOMEM;
+	}
+
+	int rc = SA_OK;
+	uint32_t gen_limit = cfg->form == SA_HTABLE_TWO_WORD ? SA_HTABLE_GEN_LIMIT_TWO_WORD
+							     : SA_HTABLE_GEN_LIMIT_ONE_WORD;
+	pthread_mutex_lock(&g_lock);
+	uint32_t instance = g_next_instance;
+	uint32_t floor = cfg->form == SA_HTABLE_ONE_WORD ? g_oneword_floor : 1;
+	if (instance > INSTANCE_MAX || floor > gen_limit)
+		rc = SA_ENOSPC;
+	else
+		g_next_instance++;
+	pthread_mutex_unlock(&g_lock);
+	if (rc != SA_OK) {
+		pthread_mutex_destroy(&t->lock);
+		sa__free(raw);
+		return rc;
+	}
+
+	uint64_t s = g_key[0] ^ ((uint64_t)instance << 17) ^ instance;
+	t->key0 = splitmix64(&s);
+	t->key1 = splitmix64(&s) ^ g_key[1];
+	t->kind = cfg->kind;
+	t->form = (uint8_t)cfg->form;
+	t->instance = instance;
+	t->lower_prefix = ((uint64_t)cfg->kind << TW_KIND_SHIFT) | ((uint64_t)instance << TW_INSTANCE_SHIFT);
+	t->max = max;
+	t->gen_floor = floor;
+	t->gen_limit = gen_limit;
+	t->dtor = cfg->dtor;
+	t->dtor_arg = cfg->dtor_arg;
+	for (unsigned k = 0; k < NCHUNKS; k++) {
+		atomic_init(&t->chunks[k], NULL);
+		t->chunk_mem[k] = NULL;
+	}
+	t->nslots = t->nchunks = 0;
+	t->free_head = t->free_tail = FREE_NONE;
+	t->nfree = t->retired = 0;
+	t->gen_high = 0;
+	atomic_init(&t->live, 0);
+	t->self_mem = raw;
+	*out = t;
+	return SA_OK;
+}
+
+int sa_htable_destroy(struct sa_htable *t)
+{
+	if (t == NULL)
+		return SA_OK;
+	if (atomic_load_explicit(&t->live, memory_order_acquire) != 0)
+		return SA_EBUSY;
+	if (t->form == SA_HTABLE_ONE_WORD) {
+		pthread_mutex_lock(&g_lock);
+		if (t->gen_high >= g_oneword_floor)
+			g_oneword_floor = t->gen_high + 1;
+		pthread_mutex_unlock(&g_lock);
+	}
+	for (unsigned k = 0; k < t->nchunks; k++)
+		sa__free(t->chunk_mem[k]);
+	pthread_mutex_destroy(&t->lock);
+	sa__free(t->self_mem);
+	return SA_OK;
+}
+
+int sa_htable_insert(struct sa_htable *t, void *obj, struct sa_handle *h)
+{
+	if (t == NULL || obj == NULL || h == NULL)
+		return SA_EINVAL;
+	int rc = SA_OK;
+	pthread_mutex_lock(&t->lock);
+	if (t->free_head == FREE_NONE) {
+		rc = table_grow_locked(t);
+		if (rc != SA_OK)
+			goto out_unlock;
+	}
+	uint32_t idx = free_list_pop_locked(t);
+	struct slot *s = slot_at_locked(t, idx);
+	uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+	uint32_t gen = WORD_GEN(w);
+	assert((w & (WORD_LIVE | WORD_RC_MASK)) == 0 && gen >= 1 && gen <= t->gen_limit);
+	s->obj = obj;
+	/* Publish: obj is visible to whoever sees LIVE with this generation. */
+	atomic_store_explicit(&s->word, ((uint64_t)gen << WORD_GEN_SHIFT) | WORD_LIVE,
+			      memory_order_release);
+	atomic_store_explicit(&t->live, atomic_load_explicit(&t->live, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	if (gen > t->gen_high)
+		t->gen_high = gen;
+	*h = handle_encode(t, idx, gen);
+out_unlock:
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+/* The entry behind @s just reached (not LIVE, rc 0): this thread owns it.
+ * Run the destructor with no lock held, then recycle or retire the slot (I4-I6). */
+static void slot_finalize(struct sa_htable *t, struct slot *s, uint32_t idx, uint32_t gen)
+{
+	void *obj = s->obj;
+	if (t->dtor != NULL)
+		t->dtor(obj, t->dtor_arg);
+	pthread_mutex_lock(&t->lock);
+	s->obj = NULL;
+	if (gen >= t->gen_limit) {
+		t->retired++; /* the word keeps (gen, !LIVE, 0): every acquire fails for good */
+	} else {
+		atomic_store_explicit(&s->word, (uint64_t)(gen + 1) << WORD_GEN_SHIFT,
+				      memory_order_relaxed);
+		free_list_push_locked(t, idx, s);
+	}
+	atomic_store_explicit(&t->live, atomic_load_explicit(&t->live, memory_order_relaxed) - 1,
+			      memory_order_release);
+	pthread_mutex_unlock(&t->lock);
+}
+
+int sa_htable_acquire(struct sa_htable *t, struct sa_handle h, void **obj)
+{
+	uint32_t idx, gen;
+	if (t == NULL || obj == NULL || !handle_decode(t, h, &idx, &gen))
+		return SA_EBADHANDLE;
+	struct slot *s = slot_lookup(t, idx);
+	if (s == NULL)
+		return SA_EBADHANDLE;
+	const uint64_t want = ((uint64_t)gen << WORD_GEN_SHIFT) | WORD_LIVE;
+	uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+	for (;;) {
+		/* Only state "live" with this generation may be referenced. */
+		if ((w & ~WORD_RC_MASK) != want)
+			return SA_EBADHANDLE;
+		if ((w & WORD_RC_MASK) == WORD_RC_MASK)
+			return SA_EBUSY;
+		if (atomic_compare_exchange_weak_explicit(&s->word, &w, w + 1, memory_order_acquire,
+							  memory_order_relaxed))
+			break;
+	}
+	*obj = s->obj;
+	return SA_OK;
+}
+
+void sa_htable_release(struct sa_htable *t, struct sa_handle h)
+{
+	uint32_t idx, gen;
+	bool valid = handle_decode(t, h, &idx, &gen);
+	assert(valid);
+	if (!valid)
+		return;
+	struct slot *s = slot_lookup(t, idx);
+	assert(s != NULL);
+	uint64_t old = atomic_fetch_sub_explicit(&s->word, 1, memory_order_acq_rel);
+	assert((old & WORD_RC_MASK) != 0 && WORD_GEN(old) == gen);
+	/* States: live (rc n -> n-1) or held (rc 1 -> 0: this thread finalizes). */
+	if ((old & (WORD_LIVE | WORD_RC_MASK)) == 1)
+		slot_finalize(t, s, idx, gen);
+}
+
+int sa_htable_remove(struct sa_htable *t, struct sa_handle h)
+{
+	uint32_t idx, gen;
+	if (t == NULL || !handle_decode(t, h, &idx, &gen))
+		return SA_EBADHANDLE;
+	struct slot *s = slot_lookup(t, idx);
+	if (s == NULL)
+		return SA_EBADHANDLE;
+	const uint64_t want = ((uint64_t)gen << WORD_GEN_SHIFT) | WORD_LIVE;
+	uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+	for (;;) {
+		if ((w & ~WORD_RC_MASK) != want)
+			return SA_EBADHANDLE;
+		if (atomic_compare_exchange_weak_explicit(&s->word, &w, w & ~WORD_LIVE,
+							  memory_order_acq_rel, memory_order_relaxed))
+			break;
+	}
+	/* live -> finalizing (no reference held) or live -> held. */
+	if ((w & WORD_RC_MASK) == 0)
+		slot_finalize(t, s, idx, gen);
+	return SA_OK;
+}
+
+uint32_t sa_htable_live_count(const struct sa_htable *t)
+{
+	return atomic_load_explicit(&t->live, memory_order_acquire);
+}
+
+uint8_t sa_htable_kind(const struct sa_htable *t)
+{
+	return t->kind;
+}
+
+/* --- consistency check and test hooks (htable_int.h) ---------------------- */
+
+int sa__htable_check(struct sa_htable *t)
+{
+	int rc = SA_OK;
+	uint32_t nfree = 0, nlive = 0, nheld = 0, nretired = 0, walked = 0;
+	pthread_mutex_lock(&t->lock);
+	for (uint32_t idx = t->free_head; idx != FREE_NONE; idx = slot_at_locked(t, idx)->next_free) {
+		struct slot *s = slot_at_locked(t, idx);
+		uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+		if (!s->on_free_list || (w & (WORD_LIVE | WORD_RC_MASK)) != 0 || ++walked > t->nslots)
+			rc = SA_EINVAL;
+		if (rc != SA_OK)
+			break;
+	}
+	for (uint32_t idx = 0; rc == SA_OK && idx < t->nslots; idx++) {
+		struct slot *s = slot_at_locked(t, idx);
+		uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+		uint32_t gen = WORD_GEN(w);
+		if (gen < t->gen_floor || gen > t->gen_limit)
+			rc = SA_EINVAL;
+		else if (w & WORD_LIVE)
+			nlive++;
+		else if (w & WORD_RC_MASK)
+			nheld++;
+		else if (s->on_free_list)
+			nfree++;
+		else if (gen >= t->gen_limit)
+			nretired++;
+		else
+			nheld++; /* finalizing: its owner is between the destructor and recycling */
+	}
+	if (rc == SA_OK && (nfree != t->nfree || walked != t->nfree || nretired != t->retired ||
+			    nfree + nlive + nheld + nretired != t->nslots ||
+			    nlive + nheld != atomic_load_explicit(&t->live, memory_order_relaxed)))
+		rc = SA_EINVAL;
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+uint32_t sa__htable_nslots(struct sa_htable *t)
+{
+	pthread_mutex_lock(&t->lock);
+	uint32_t n = t->nslots;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+uint32_t sa__htable_retired(struct sa_htable *t)
+{
+	pthread_mutex_lock(&t->lock);
+	uint32_t n = t->retired;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+void sa__htable_test_set_free_generation(struct sa_htable *t, uint32_t gen)
+{
+	assert(gen >= 1 && gen <= t->gen_limit);
+	pthread_mutex_lock(&t->lock);
+	for (uint32_t idx = t->free_head; idx != FREE_NONE; idx = slot_at_locked(t, idx)->next_free)
+		atomic_store_explicit(&slot_at_locked(t, idx)->word, (uint64_t)gen << WORD_GEN_SHIFT,
+				      memory_order_relaxed);
+	pthread_mutex_unlock(&t->lock);
+}
+
+int sa__htable_test_add_refs(struct sa_htable *t, struct sa_handle h, int64_t delta)
+{
+	uint32_t idx, gen;
+	if (!handle_decode(t, h, &idx, &gen))
+		return SA_EBADHANDLE;
+	struct slot *s = slot_lookup(t, idx);
+	if (s == NULL || (WORD_GEN(atomic_load(&s->word)) != gen))
+		return SA_EBADHANDLE;
+	atomic_fetch_add(&s->word, (uint64_t)delta);
+	return SA_OK;
+}
+
+uint32_t sa__htable_test_set_oneword_floor(uint32_t floor)
+{
+	pthread_mutex_lock(&g_lock);
+	uint32_t old = g_oneword_floor;
+	g_oneword_floor = floor;
+	pthread_mutex_unlock(&g_lock);
+	return old;
+}

@@ -1,0 +1,17 @@
+#!/bin/sh
+# test/symbols.sh LIB - every global symbol the static library defines must be
+# ours (sa_, sa__, sspiasync_) or one of Microsoft's SSPI names, because a
+# static library exports them all into its users' programs.
+set -eu
+lib=$1
+# Microsoft's names that src/sspi/ may define (the functions of sspi.h).
+ms='^(AcquireCredentialsHandleA|FreeCredentialsHandle|InitializeSecurityContextA|AcceptSecurityContext|CompleteAuthToken|DeleteSecurityContext|QueryContextAttributesA|QueryCredentialsAttributesA|FreeContextBuffer|EnumerateSecurityPackagesA|QuerySecurityPackageInfoA|InitSecurityInterfaceA|MakeSignature|VerifySignature|EncryptMessage|DecryptMessage|Sspi[A-Za-z]+)$'
+defined=$(nm -g --defined-only "$lib" | awk 'NF == 3 { print $3 }' | sort -u)
+[ -n "$defined" ] || { echo "symbols.sh: no global symbol found in $lib"; exit 1; }
+bad=$(printf '%s\n' "$defined" | grep -Ev '^(sa_|sa__|sspiasync_)' | grep -Ev "$ms" || test $? -eq 1)
+if [ -n "$bad" ]; then
+	echo "symbols.sh: global symbols outside the library's namespaces:"
+	printf '  %s\n' $bad
+	exit 1
+fi
+echo "symbols.sh: $(printf '%s\n' "$defined" | wc -l) global symbols, all sa_/sa__/sspiasync_ or Microsoft's"
