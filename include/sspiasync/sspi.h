@@ -1,0 +1,1402 @@
+/*
+ * sspiasync/sspi.h - Microsoft's SSPI API (synchronous calls and the Sspi*Async
+ * family), source-compatible with code written against Windows' <sspi.h>.
+ *
+ * Only Microsoft names are declared here; the library's own extensions
+ * (init/shutdown, completion queue, stats) live in sspiasync/sspiasync.h.
+ * Types follow ARCHITECTURE.md "Types": unsigned long wherever Microsoft's
+ * documentation writes it, SECURITY_STATUS/LONG/NTSTATUS are int32_t so errors
+ * are negative, strings are UTF-8 and only the A forms exist.  Numeric values
+ * are Microsoft's (winerror.h, ntstatus.h, sspi.h); test/check_sspi_header.c
+ * asserts every status code, the request/return flags and the layouts.  This
+ * header defines no object with linkage: types, macros and prototypes only.
+ */
+#ifndef SSPIASYNC_SSPI_H
+#define SSPIASYNC_SSPI_H
+
+#ifdef UNICODE
+#error "sspiasync: only the A (UTF-8) forms exist; do not define UNICODE"
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Calling convention and SAL annotations: all empty on this platform.       */
+/* ------------------------------------------------------------------------ */
+
+#ifndef SEC_ENTRY
+#define SEC_ENTRY
+#endif
+#ifndef SEC_FAR
+#define SEC_FAR
+#endif
+
+/*
+ * Source-code annotation language, as used on Microsoft's SSPI pages.  Each
+ * one expands to nothing; a definition the program already has wins.
+ */
+#ifndef _In_
+#define _In_
+#endif
+#ifndef _In_opt_
+#define _In_opt_
+#endif
+#ifndef _In_z_
+#define _In_z_
+#endif
+#ifndef _In_opt_z_
+#define _In_opt_z_
+#endif
+#ifndef _In_reads_
+#define _In_reads_(size)
+#endif
+#ifndef _In_reads_opt_
+#define _In_reads_opt_(size)
+#endif
+#ifndef _In_reads_bytes_
+#define _In_reads_bytes_(size)
+#endif
+#ifndef _In_reads_bytes_opt_
+#define _In_reads_bytes_opt_(size)
+#endif
+#ifndef _In_range_
+#define _In_range_(lo, hi)
+#endif
+#ifndef _Out_
+#define _Out_
+#endif
+#ifndef _Out_opt_
+#define _Out_opt_
+#endif
+#ifndef _Out_writes_
+#define _Out_writes_(size)
+#endif
+#ifndef _Out_writes_opt_
+#define _Out_writes_opt_(size)
+#endif
+#ifndef _Out_writes_bytes_
+#define _Out_writes_bytes_(size)
+#endif
+#ifndef _Out_writes_bytes_opt_
+#define _Out_writes_bytes_opt_(size)
+#endif
+#ifndef _Out_writes_bytes_to_
+#define _Out_writes_bytes_to_(size, count)
+#endif
+#ifndef _Inout_
+#define _Inout_
+#endif
+#ifndef _Inout_opt_
+#define _Inout_opt_
+#endif
+#ifndef _Inout_updates_
+#define _Inout_updates_(size)
+#endif
+#ifndef _Inout_updates_opt_
+#define _Inout_updates_opt_(size)
+#endif
+#ifndef _Inout_updates_bytes_
+#define _Inout_updates_bytes_(size)
+#endif
+#ifndef _Inout_updates_bytes_opt_
+#define _Inout_updates_bytes_opt_(size)
+#endif
+#ifndef _Outptr_
+#define _Outptr_
+#endif
+#ifndef _Outptr_opt_
+#define _Outptr_opt_
+#endif
+#ifndef _Outptr_result_maybenull_
+#define _Outptr_result_maybenull_
+#endif
+#ifndef _Outptr_opt_result_maybenull_
+#define _Outptr_opt_result_maybenull_
+#endif
+#ifndef _Outptr_result_buffer_
+#define _Outptr_result_buffer_(size)
+#endif
+#ifndef _Outptr_result_bytebuffer_
+#define _Outptr_result_bytebuffer_(size)
+#endif
+#ifndef _Deref_out_
+#define _Deref_out_
+#endif
+#ifndef _Reserved_
+#define _Reserved_
+#endif
+#ifndef _Frees_ptr_
+#define _Frees_ptr_
+#endif
+#ifndef _Frees_ptr_opt_
+#define _Frees_ptr_opt_
+#endif
+#ifndef _Pre_notnull_
+#define _Pre_notnull_
+#endif
+#ifndef _Pre_maybenull_
+#define _Pre_maybenull_
+#endif
+#ifndef _Pre_valid_
+#define _Pre_valid_
+#endif
+#ifndef _Pre_opt_valid_
+#define _Pre_opt_valid_
+#endif
+#ifndef _Post_valid_
+#define _Post_valid_
+#endif
+#ifndef _Post_invalid_
+#define _Post_invalid_
+#endif
+#ifndef _Post_ptr_invalid_
+#define _Post_ptr_invalid_
+#endif
+#ifndef _Ret_maybenull_
+#define _Ret_maybenull_
+#endif
+#ifndef _Ret_notnull_
+#define _Ret_notnull_
+#endif
+#ifndef _Ret_z_
+#define _Ret_z_
+#endif
+#ifndef _Success_
+#define _Success_(expr)
+#endif
+#ifndef _Check_return_
+#define _Check_return_
+#endif
+#ifndef _Must_inspect_result_
+#define _Must_inspect_result_
+#endif
+#ifndef _When_
+#define _When_(cond, annotes)
+#endif
+#ifndef _At_
+#define _At_(target, annotes)
+#endif
+#ifndef _Field_size_
+#define _Field_size_(size)
+#endif
+#ifndef _Field_size_opt_
+#define _Field_size_opt_(size)
+#endif
+#ifndef _Field_size_bytes_
+#define _Field_size_bytes_(size)
+#endif
+#ifndef _Field_size_bytes_opt_
+#define _Field_size_bytes_opt_(size)
+#endif
+#ifndef _Field_range_
+#define _Field_range_(lo, hi)
+#endif
+#ifndef _Null_terminated_
+#define _Null_terminated_
+#endif
+#ifndef _Function_class_
+#define _Function_class_(name)
+#endif
+#ifndef _IRQL_requires_
+#define _IRQL_requires_(irql)
+#endif
+#ifndef _IRQL_requires_max_
+#define _IRQL_requires_max_(irql)
+#endif
+
+/*
+ * The older double-underscore annotations (__in, __out, ...) collide with
+ * identifiers that libstdc++ uses as parameter and variable names (__in,
+ * __out in <algorithm>, <istream>, ...), and __reserved is a field name in
+ * <linux/stat.h>.  So: defined for C unless SSPIASYNC_NO_LEGACY_SAL; for C++
+ * only on request (SSPIASYNC_LEGACY_SAL), and then include this header after
+ * every standard library header.  __reserved is never defined.
+ */
+#if (!defined(__cplusplus) && !defined(SSPIASYNC_NO_LEGACY_SAL)) || \
+	(defined(__cplusplus) && defined(SSPIASYNC_LEGACY_SAL))
+#ifndef __in
+#define __in
+#endif
+#ifndef __in_opt
+#define __in_opt
+#endif
+#ifndef __out
+#define __out
+#endif
+#ifndef __out_opt
+#define __out_opt
+#endif
+#ifndef __inout
+#define __inout
+#endif
+#ifndef __inout_opt
+#define __inout_opt
+#endif
+#ifndef __in_bcount
+#define __in_bcount(size)
+#endif
+#ifndef __out_bcount
+#define __out_bcount(size)
+#endif
+#ifndef __in_ecount
+#define __in_ecount(size)
+#endif
+#ifndef __out_ecount
+#define __out_ecount(size)
+#endif
+#ifndef __deref_out
+#define __deref_out
+#endif
+#endif /* legacy SAL */
+
+/* ------------------------------------------------------------------------ */
+/* Windows base types.                                                       */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * LONG, SECURITY_STATUS and NTSTATUS are 32 bits as on Windows, so an error
+ * code is negative.  ULONG is unsigned long (64 bits on LP64 Linux, 32 on
+ * Windows): prototypes say unsigned long exactly where Microsoft's pages do,
+ * so ported code declaring `unsigned long attrs;` compiles unchanged.  No
+ * struct here crosses a process boundary, so the LP64 size difference is
+ * harmless.  BOOL is deliberately absent: no SSPI prototype here uses it, and
+ * other headers (X11's Xmd.h) define it differently.
+ */
+#ifndef VOID
+#define VOID void
+#endif
+typedef void *PVOID;
+typedef void *HANDLE;
+typedef char CHAR;
+typedef unsigned char UCHAR;
+typedef unsigned short USHORT;
+typedef int32_t LONG;
+typedef unsigned long ULONG, *PULONG;
+typedef uint32_t DWORD;
+typedef int64_t LONGLONG;
+typedef uint64_t ULONGLONG;
+typedef intptr_t INT_PTR;
+typedef intptr_t LONG_PTR;
+typedef uintptr_t ULONG_PTR;
+typedef unsigned char BOOLEAN;
+typedef char *LPSTR;
+typedef const char *LPCSTR;
+typedef int32_t NTSTATUS;
+typedef LONG SECURITY_STATUS;
+typedef CHAR SEC_CHAR;
+
+#ifndef TRUE
+#define TRUE 1
+#endif
+#ifndef FALSE
+#define FALSE 0
+#endif
+
+/*
+ * LARGE_INTEGER: 8 bytes, QuadPart aliasing {LowPart, HighPart}.  The halves
+ * are ordered by the target's byte order so that the alias holds everywhere
+ * (Windows only knows little-endian, where the order is Microsoft's).
+ */
+#if defined(__cplusplus) && (defined(__GNUC__) || defined(__clang__))
+#define SA__ANON_STRUCT __extension__ struct /* C++ has no anonymous structs */
+#else
+#define SA__ANON_STRUCT struct
+#endif
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
+	__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define SA__LARGE_INTEGER_HALVES LONG HighPart; DWORD LowPart;
+#else
+#define SA__LARGE_INTEGER_HALVES DWORD LowPart; LONG HighPart;
+#endif
+typedef union _LARGE_INTEGER {
+	SA__ANON_STRUCT {
+		SA__LARGE_INTEGER_HALVES
+	};
+	struct {
+		SA__LARGE_INTEGER_HALVES
+	} u;
+	LONGLONG QuadPart;
+} LARGE_INTEGER, *PLARGE_INTEGER;
+#undef SA__LARGE_INTEGER_HALVES
+#undef SA__ANON_STRUCT
+
+/* ------------------------------------------------------------------------ */
+/* Status codes.                                                             */
+/* ------------------------------------------------------------------------ */
+
+#ifndef SUCCEEDED
+#define SUCCEEDED(hr) (((SECURITY_STATUS)(hr)) >= 0)
+#endif
+#ifndef FAILED
+#define FAILED(hr) (((SECURITY_STATUS)(hr)) < 0)
+#endif
+#ifndef SEC_SUCCESS
+#define SEC_SUCCESS(Status) ((Status) >= 0)
+#endif
+#ifndef NT_SUCCESS
+#define NT_SUCCESS(Status) (((NTSTATUS)(Status)) >= 0)
+#endif
+
+/* SECURITY_STATUS values: HRESULTs of FACILITY_SECURITY (9). */
+#define SEC_E_OK                              ((SECURITY_STATUS)0x00000000L)
+
+#define SEC_I_CONTINUE_NEEDED                 ((SECURITY_STATUS)0x00090312L)
+#define SEC_I_COMPLETE_NEEDED                 ((SECURITY_STATUS)0x00090313L)
+#define SEC_I_COMPLETE_AND_CONTINUE           ((SECURITY_STATUS)0x00090314L)
+#define SEC_I_LOCAL_LOGON                     ((SECURITY_STATUS)0x00090315L)
+#define SEC_I_GENERIC_EXTENSION_RECEIVED      ((SECURITY_STATUS)0x00090316L)
+#define SEC_I_CONTEXT_EXPIRED                 ((SECURITY_STATUS)0x00090317L)
+#define SEC_I_INCOMPLETE_CREDENTIALS          ((SECURITY_STATUS)0x00090320L)
+#define SEC_I_RENEGOTIATE                     ((SECURITY_STATUS)0x00090321L)
+#define SEC_I_NO_LSA_CONTEXT                  ((SECURITY_STATUS)0x00090323L)
+#define SEC_I_SIGNATURE_NEEDED                ((SECURITY_STATUS)0x0009035CL)
+#define SEC_I_NO_RENEGOTIATION                ((SECURITY_STATUS)0x00090360L)
+#define SEC_I_MESSAGE_FRAGMENT                ((SECURITY_STATUS)0x00090364L)
+#define SEC_I_CONTINUE_NEEDED_MESSAGE_OK      ((SECURITY_STATUS)0x00090366L)
+/* What SspiGetAsyncCallStatus() reports while the call is still running. */
+#define SEC_I_ASYNC_CALL_PENDING              ((SECURITY_STATUS)0x00090368L)
+
+#define SEC_E_INSUFFICIENT_MEMORY             ((SECURITY_STATUS)0x80090300L)
+#define SEC_E_INVALID_HANDLE                  ((SECURITY_STATUS)0x80090301L)
+#define SEC_E_UNSUPPORTED_FUNCTION            ((SECURITY_STATUS)0x80090302L)
+#define SEC_E_TARGET_UNKNOWN                  ((SECURITY_STATUS)0x80090303L)
+#define SEC_E_INTERNAL_ERROR                  ((SECURITY_STATUS)0x80090304L)
+#define SEC_E_SECPKG_NOT_FOUND                ((SECURITY_STATUS)0x80090305L)
+#define SEC_E_NOT_OWNER                       ((SECURITY_STATUS)0x80090306L)
+#define SEC_E_CANNOT_INSTALL                  ((SECURITY_STATUS)0x80090307L)
+#define SEC_E_INVALID_TOKEN                   ((SECURITY_STATUS)0x80090308L)
+#define SEC_E_CANNOT_PACK                     ((SECURITY_STATUS)0x80090309L)
+#define SEC_E_QOP_NOT_SUPPORTED               ((SECURITY_STATUS)0x8009030AL)
+#define SEC_E_NO_IMPERSONATION                ((SECURITY_STATUS)0x8009030BL)
+#define SEC_E_LOGON_DENIED                    ((SECURITY_STATUS)0x8009030CL)
+#define SEC_E_UNKNOWN_CREDENTIALS             ((SECURITY_STATUS)0x8009030DL)
+#define SEC_E_NO_CREDENTIALS                  ((SECURITY_STATUS)0x8009030EL)
+#define SEC_E_MESSAGE_ALTERED                 ((SECURITY_STATUS)0x8009030FL)
+#define SEC_E_OUT_OF_SEQUENCE                 ((SECURITY_STATUS)0x80090310L)
+#define SEC_E_NO_AUTHENTICATING_AUTHORITY     ((SECURITY_STATUS)0x80090311L)
+#define SEC_E_BAD_PKGID                       ((SECURITY_STATUS)0x80090316L)
+#define SEC_E_CONTEXT_EXPIRED                 ((SECURITY_STATUS)0x80090317L)
+#define SEC_E_INCOMPLETE_MESSAGE              ((SECURITY_STATUS)0x80090318L)
+#define SEC_E_INCOMPLETE_CREDENTIALS          ((SECURITY_STATUS)0x80090320L)
+#define SEC_E_BUFFER_TOO_SMALL                ((SECURITY_STATUS)0x80090321L)
+#define SEC_E_WRONG_PRINCIPAL                 ((SECURITY_STATUS)0x80090322L)
+#define SEC_E_TIME_SKEW                       ((SECURITY_STATUS)0x80090324L)
+#define SEC_E_UNTRUSTED_ROOT                  ((SECURITY_STATUS)0x80090325L)
+#define SEC_E_ILLEGAL_MESSAGE                 ((SECURITY_STATUS)0x80090326L)
+#define SEC_E_CERT_UNKNOWN                    ((SECURITY_STATUS)0x80090327L)
+#define SEC_E_CERT_EXPIRED                    ((SECURITY_STATUS)0x80090328L)
+#define SEC_E_ENCRYPT_FAILURE                 ((SECURITY_STATUS)0x80090329L)
+#define SEC_E_DECRYPT_FAILURE                 ((SECURITY_STATUS)0x80090330L)
+#define SEC_E_ALGORITHM_MISMATCH              ((SECURITY_STATUS)0x80090331L)
+#define SEC_E_SECURITY_QOS_FAILED             ((SECURITY_STATUS)0x80090332L)
+#define SEC_E_UNFINISHED_CONTEXT_DELETED      ((SECURITY_STATUS)0x80090333L)
+#define SEC_E_NO_TGT_REPLY                    ((SECURITY_STATUS)0x80090334L)
+#define SEC_E_NO_IP_ADDRESSES                 ((SECURITY_STATUS)0x80090335L)
+#define SEC_E_WRONG_CREDENTIAL_HANDLE         ((SECURITY_STATUS)0x80090336L)
+#define SEC_E_CRYPTO_SYSTEM_INVALID           ((SECURITY_STATUS)0x80090337L)
+#define SEC_E_MAX_REFERRALS_EXCEEDED          ((SECURITY_STATUS)0x80090338L)
+#define SEC_E_MUST_BE_KDC                     ((SECURITY_STATUS)0x80090339L)
+#define SEC_E_STRONG_CRYPTO_NOT_SUPPORTED     ((SECURITY_STATUS)0x8009033AL)
+#define SEC_E_TOO_MANY_PRINCIPALS             ((SECURITY_STATUS)0x8009033BL)
+#define SEC_E_NO_PA_DATA                      ((SECURITY_STATUS)0x8009033CL)
+#define SEC_E_PKINIT_NAME_MISMATCH            ((SECURITY_STATUS)0x8009033DL)
+#define SEC_E_SMARTCARD_LOGON_REQUIRED        ((SECURITY_STATUS)0x8009033EL)
+#define SEC_E_SHUTDOWN_IN_PROGRESS            ((SECURITY_STATUS)0x8009033FL)
+#define SEC_E_KDC_INVALID_REQUEST             ((SECURITY_STATUS)0x80090340L)
+#define SEC_E_KDC_UNABLE_TO_REFER             ((SECURITY_STATUS)0x80090341L)
+#define SEC_E_KDC_UNKNOWN_ETYPE               ((SECURITY_STATUS)0x80090342L)
+#define SEC_E_UNSUPPORTED_PREAUTH             ((SECURITY_STATUS)0x80090343L)
+#define SEC_E_DELEGATION_REQUIRED             ((SECURITY_STATUS)0x80090345L)
+#define SEC_E_BAD_BINDINGS                    ((SECURITY_STATUS)0x80090346L)
+#define SEC_E_MULTIPLE_ACCOUNTS               ((SECURITY_STATUS)0x80090347L)
+#define SEC_E_NO_KERB_KEY                     ((SECURITY_STATUS)0x80090348L)
+#define SEC_E_CERT_WRONG_USAGE                ((SECURITY_STATUS)0x80090349L)
+#define SEC_E_DOWNGRADE_DETECTED              ((SECURITY_STATUS)0x80090350L)
+#define SEC_E_SMARTCARD_CERT_REVOKED          ((SECURITY_STATUS)0x80090351L)
+#define SEC_E_ISSUING_CA_UNTRUSTED            ((SECURITY_STATUS)0x80090352L)
+#define SEC_E_REVOCATION_OFFLINE_C            ((SECURITY_STATUS)0x80090353L)
+#define SEC_E_PKINIT_CLIENT_FAILURE           ((SECURITY_STATUS)0x80090354L)
+#define SEC_E_SMARTCARD_CERT_EXPIRED          ((SECURITY_STATUS)0x80090355L)
+#define SEC_E_NO_S4U_PROT_SUPPORT             ((SECURITY_STATUS)0x80090356L)
+#define SEC_E_CROSSREALM_DELEGATION_FAILURE   ((SECURITY_STATUS)0x80090357L)
+#define SEC_E_REVOCATION_OFFLINE_KDC          ((SECURITY_STATUS)0x80090358L)
+#define SEC_E_ISSUING_CA_UNTRUSTED_KDC        ((SECURITY_STATUS)0x80090359L)
+#define SEC_E_KDC_CERT_EXPIRED                ((SECURITY_STATUS)0x8009035AL)
+#define SEC_E_KDC_CERT_REVOKED                ((SECURITY_STATUS)0x8009035BL)
+#define SEC_E_INVALID_PARAMETER               ((SECURITY_STATUS)0x8009035DL)
+#define SEC_E_DELEGATION_POLICY               ((SECURITY_STATUS)0x8009035EL)
+#define SEC_E_POLICY_NLTM_ONLY                ((SECURITY_STATUS)0x8009035FL)
+#define SEC_E_NO_CONTEXT                      ((SECURITY_STATUS)0x80090361L)
+#define SEC_E_PKU2U_CERT_FAILURE              ((SECURITY_STATUS)0x80090362L)
+#define SEC_E_MUTUAL_AUTH_FAILED              ((SECURITY_STATUS)0x80090363L)
+#define SEC_E_ONLY_HTTPS_ALLOWED              ((SECURITY_STATUS)0x80090365L)
+#define SEC_E_APPLICATION_PROTOCOL_MISMATCH   ((SECURITY_STATUS)0x80090367L)
+#define SEC_E_INVALID_UPN_NAME                ((SECURITY_STATUS)0x80090369L)
+#define SEC_E_EXT_BUFFER_TOO_SMALL            ((SECURITY_STATUS)0x8009036AL)
+#define SEC_E_INSUFFICIENT_BUFFERS            ((SECURITY_STATUS)0x8009036BL)
+
+/* Microsoft's aliases. */
+#define SEC_E_NOT_SUPPORTED                   SEC_E_UNSUPPORTED_FUNCTION
+#define SEC_E_NO_SPM                          SEC_E_INTERNAL_ERROR
+
+/* NTSTATUS values: only SspiReinitAsyncContext() returns NTSTATUS. */
+#ifndef STATUS_SUCCESS
+#define STATUS_SUCCESS                        ((NTSTATUS)0x00000000L)
+#endif
+#ifndef STATUS_INVALID_HANDLE
+#define STATUS_INVALID_HANDLE                 ((NTSTATUS)0xC0000008L)
+#endif
+#ifndef STATUS_INVALID_DEVICE_STATE
+#define STATUS_INVALID_DEVICE_STATE           ((NTSTATUS)0xC0000184L)
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Handles.                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A credential or security-context handle: two opaque words, filled by value
+ * and freely copied by the caller.  In this library they are never pointers:
+ * a stale, copied-after-delete, forged or zeroed handle is detected and
+ * answered with SEC_E_INVALID_HANDLE, never dereferenced.  No handle the
+ * library issues has a word equal to 0, all-ones or SEC_DELETED_HANDLE.
+ */
+typedef struct _SecHandle {
+	ULONG_PTR dwLower;
+	ULONG_PTR dwUpper;
+} SecHandle, *PSecHandle;
+
+typedef SecHandle CredHandle;
+typedef PSecHandle PCredHandle;
+typedef SecHandle CtxtHandle;
+typedef PSecHandle PCtxtHandle;
+
+/*
+ * SecInvalidateHandle() sets both words to all-ones; SecIsValidHandle() is
+ * true iff neither word is all-ones.  As on Windows it is only a sentinel
+ * test: it says nothing about whether the handle is live.  Unlike Microsoft's
+ * macro, SecInvalidateHandle() is one expression, safe as an if-body.
+ */
+#define SecInvalidateHandle(x) \
+	((void)(((PSecHandle)(x))->dwLower = ((ULONG_PTR)((INT_PTR)-1)), \
+		((PSecHandle)(x))->dwUpper = ((ULONG_PTR)((INT_PTR)-1))))
+#define SecIsValidHandle(x) \
+	((((PSecHandle)(x))->dwLower != ((ULONG_PTR)((INT_PTR)-1))) && \
+	 (((PSecHandle)(x))->dwUpper != ((ULONG_PTR)((INT_PTR)-1))))
+/* Defined by Microsoft, undocumented; never issued by this library. */
+#define SEC_DELETED_HANDLE ((ULONG_PTR)(-2))
+
+/* Time: a FILETIME-style count of 100 ns units since 1601-01-01. */
+typedef LARGE_INTEGER SECURITY_INTEGER, *PSECURITY_INTEGER;
+typedef SECURITY_INTEGER TimeStamp, *PTimeStamp;
+
+/* ------------------------------------------------------------------------ */
+/* Buffers.                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct _SecBuffer {
+	unsigned long cbBuffer;   /* size of pvBuffer in bytes */
+	unsigned long BufferType; /* SECBUFFER_*, optionally | SECBUFFER_READONLY... */
+	void *pvBuffer;
+} SecBuffer, *PSecBuffer;
+
+typedef struct _SecBufferDesc {
+	unsigned long ulVersion;  /* must be SECBUFFER_VERSION */
+	unsigned long cBuffers;
+	PSecBuffer pBuffers;
+} SecBufferDesc, *PSecBufferDesc;
+
+#define SECBUFFER_VERSION                     0
+
+#define SECBUFFER_EMPTY                       0
+#define SECBUFFER_DATA                        1
+#define SECBUFFER_TOKEN                       2
+#define SECBUFFER_PKG_PARAMS                  3
+#define SECBUFFER_MISSING                     4
+#define SECBUFFER_EXTRA                       5
+#define SECBUFFER_STREAM_TRAILER              6
+#define SECBUFFER_STREAM_HEADER               7
+#define SECBUFFER_NEGOTIATION_INFO            8
+#define SECBUFFER_PADDING                     9
+#define SECBUFFER_STREAM                      10
+#define SECBUFFER_MECHLIST                    11
+#define SECBUFFER_MECHLIST_SIGNATURE          12
+#define SECBUFFER_TARGET                      13
+#define SECBUFFER_CHANNEL_BINDINGS            14
+#define SECBUFFER_CHANGE_PASS_RESPONSE        15
+#define SECBUFFER_TARGET_HOST                 16
+#define SECBUFFER_ALERT                       17
+#define SECBUFFER_APPLICATION_PROTOCOLS       18
+#define SECBUFFER_SRTP_PROTECTION_PROFILES    19
+#define SECBUFFER_SRTP_MASTER_KEY_IDENTIFIER  20
+#define SECBUFFER_TOKEN_BINDING               21
+#define SECBUFFER_PRESHARED_KEY               22
+#define SECBUFFER_PRESHARED_KEY_IDENTITY      23
+#define SECBUFFER_DTLS_MTU                    24
+#define SECBUFFER_SEND_GENERIC_TLS_EXTENSION  25
+#define SECBUFFER_SUBSCRIBE_GENERIC_TLS_EXTENSION 26
+#define SECBUFFER_FLAGS                       27
+#define SECBUFFER_TRAFFIC_SECRETS             28
+#define SECBUFFER_CERTIFICATE_REQUEST_CONTEXT 29
+
+/* Attribute bits OR-ed into BufferType. */
+#define SECBUFFER_ATTRMASK                    0xF0000000
+#define SECBUFFER_READONLY                    0x80000000
+#define SECBUFFER_READONLY_WITH_CHECKSUM      0x10000000
+#define SECBUFFER_RESERVED                    0x60000000
+
+/* ------------------------------------------------------------------------ */
+/* Flags and attribute numbers.                                              */
+/* ------------------------------------------------------------------------ */
+
+#define SECURITY_NATIVE_DREP                  0x00000010
+#define SECURITY_NETWORK_DREP                 0x00000000
+
+/* fCredentialUse of AcquireCredentialsHandleA(). */
+#define SECPKG_CRED_INBOUND                   0x00000001
+#define SECPKG_CRED_OUTBOUND                  0x00000002
+#define SECPKG_CRED_BOTH                      0x00000003
+#define SECPKG_CRED_DEFAULT                   0x00000004
+#define SECPKG_CRED_RESERVED                  0xF0000000
+
+/* fContextReq of InitializeSecurityContextA(). */
+#define ISC_REQ_DELEGATE                      0x00000001
+#define ISC_REQ_MUTUAL_AUTH                   0x00000002
+#define ISC_REQ_REPLAY_DETECT                 0x00000004
+#define ISC_REQ_SEQUENCE_DETECT               0x00000008
+#define ISC_REQ_CONFIDENTIALITY               0x00000010
+#define ISC_REQ_USE_SESSION_KEY               0x00000020
+#define ISC_REQ_PROMPT_FOR_CREDS              0x00000040
+#define ISC_REQ_USE_SUPPLIED_CREDS            0x00000080
+#define ISC_REQ_ALLOCATE_MEMORY               0x00000100
+#define ISC_REQ_USE_DCE_STYLE                 0x00000200
+#define ISC_REQ_DATAGRAM                      0x00000400
+#define ISC_REQ_CONNECTION                    0x00000800
+#define ISC_REQ_CALL_LEVEL                    0x00001000
+#define ISC_REQ_FRAGMENT_SUPPLIED             0x00002000
+#define ISC_REQ_EXTENDED_ERROR                0x00004000
+#define ISC_REQ_STREAM                        0x00008000
+#define ISC_REQ_INTEGRITY                     0x00010000
+#define ISC_REQ_IDENTIFY                      0x00020000
+#define ISC_REQ_NULL_SESSION                  0x00040000
+#define ISC_REQ_MANUAL_CRED_VALIDATION        0x00080000
+#define ISC_REQ_RESERVED1                     0x00100000
+#define ISC_REQ_FRAGMENT_TO_FIT               0x00200000
+#define ISC_REQ_FORWARD_CREDENTIALS           0x00400000
+#define ISC_REQ_NO_INTEGRITY                  0x00800000
+#define ISC_REQ_USE_HTTP_STYLE                0x01000000
+#define ISC_REQ_UNVERIFIED_TARGET_NAME        0x20000000
+#define ISC_REQ_CONFIDENTIALITY_ONLY          0x40000000
+/* Above 32 bits: they do not fit Windows' 32-bit unsigned long; they do on LP64. */
+#define ISC_REQ_MESSAGES                      0x0000000100000000
+#define ISC_REQ_DEFERRED_CRED_VALIDATION      0x0000000200000000
+#define ISC_REQ_NO_POST_HANDSHAKE_AUTH        0x0000000400000000
+
+/* *pfContextAttr of InitializeSecurityContextA(). */
+#define ISC_RET_DELEGATE                      0x00000001
+#define ISC_RET_MUTUAL_AUTH                   0x00000002
+#define ISC_RET_REPLAY_DETECT                 0x00000004
+#define ISC_RET_SEQUENCE_DETECT               0x00000008
+#define ISC_RET_CONFIDENTIALITY               0x00000010
+#define ISC_RET_USE_SESSION_KEY               0x00000020
+#define ISC_RET_USED_COLLECTED_CREDS          0x00000040
+#define ISC_RET_USED_SUPPLIED_CREDS           0x00000080
+#define ISC_RET_ALLOCATED_MEMORY              0x00000100
+#define ISC_RET_USED_DCE_STYLE                0x00000200
+#define ISC_RET_DATAGRAM                      0x00000400
+#define ISC_RET_CONNECTION                    0x00000800
+#define ISC_RET_INTERMEDIATE_RETURN           0x00001000
+#define ISC_RET_CALL_LEVEL                    0x00002000
+#define ISC_RET_EXTENDED_ERROR                0x00004000
+#define ISC_RET_STREAM                        0x00008000
+#define ISC_RET_INTEGRITY                     0x00010000
+#define ISC_RET_IDENTIFY                      0x00020000
+#define ISC_RET_NULL_SESSION                  0x00040000
+#define ISC_RET_MANUAL_CRED_VALIDATION        0x00080000
+#define ISC_RET_RESERVED1                     0x00100000
+#define ISC_RET_FRAGMENT_ONLY                 0x00200000
+#define ISC_RET_FORWARD_CREDENTIALS           0x00400000
+#define ISC_RET_USED_HTTP_STYLE               0x01000000
+#define ISC_RET_NO_ADDITIONAL_TOKEN           0x02000000
+#define ISC_RET_REAUTHENTICATION              0x08000000
+#define ISC_RET_CONFIDENTIALITY_ONLY          0x40000000
+#define ISC_RET_MESSAGES                      0x0000000100000000
+#define ISC_RET_DEFERRED_CRED_VALIDATION      0x0000000200000000
+#define ISC_RET_NO_POST_HANDSHAKE_AUTH        0x0000000400000000
+
+/* fContextReq of AcceptSecurityContext(): from 0x8000 up they differ from ISC_REQ_*. */
+#define ASC_REQ_DELEGATE                      0x00000001
+#define ASC_REQ_MUTUAL_AUTH                   0x00000002
+#define ASC_REQ_REPLAY_DETECT                 0x00000004
+#define ASC_REQ_SEQUENCE_DETECT               0x00000008
+#define ASC_REQ_CONFIDENTIALITY               0x00000010
+#define ASC_REQ_USE_SESSION_KEY               0x00000020
+#define ASC_REQ_SESSION_TICKET                0x00000040
+#define ASC_REQ_ALLOCATE_MEMORY               0x00000100
+#define ASC_REQ_USE_DCE_STYLE                 0x00000200
+#define ASC_REQ_DATAGRAM                      0x00000400
+#define ASC_REQ_CONNECTION                    0x00000800
+#define ASC_REQ_CALL_LEVEL                    0x00001000
+#define ASC_REQ_FRAGMENT_SUPPLIED             0x00002000
+#define ASC_REQ_EXTENDED_ERROR                0x00008000
+#define ASC_REQ_STREAM                        0x00010000
+#define ASC_REQ_INTEGRITY                     0x00020000
+#define ASC_REQ_LICENSING                     0x00040000
+#define ASC_REQ_IDENTIFY                      0x00080000
+#define ASC_REQ_ALLOW_NULL_SESSION            0x00100000
+#define ASC_REQ_ALLOW_NON_USER_LOGONS         0x00200000
+#define ASC_REQ_ALLOW_CONTEXT_REPLAY          0x00400000
+#define ASC_REQ_FRAGMENT_TO_FIT               0x00800000
+#define ASC_REQ_NO_TOKEN                      0x01000000
+#define ASC_REQ_PROXY_BINDINGS                0x04000000
+#define ASC_REQ_ALLOW_MISSING_BINDINGS        0x10000000
+#define ASC_REQ_MESSAGES                      0x0000000100000000
+
+/* *pfContextAttr of AcceptSecurityContext(). */
+#define ASC_RET_DELEGATE                      0x00000001
+#define ASC_RET_MUTUAL_AUTH                   0x00000002
+#define ASC_RET_REPLAY_DETECT                 0x00000004
+#define ASC_RET_SEQUENCE_DETECT               0x00000008
+#define ASC_RET_CONFIDENTIALITY               0x00000010
+#define ASC_RET_USE_SESSION_KEY               0x00000020
+#define ASC_RET_SESSION_TICKET                0x00000040
+#define ASC_RET_ALLOCATED_MEMORY              0x00000100
+#define ASC_RET_USED_DCE_STYLE                0x00000200
+#define ASC_RET_DATAGRAM                      0x00000400
+#define ASC_RET_CONNECTION                    0x00000800
+#define ASC_RET_CALL_LEVEL                    0x00002000
+#define ASC_RET_THIRD_LEG_FAILED              0x00004000
+#define ASC_RET_EXTENDED_ERROR                0x00008000
+#define ASC_RET_STREAM                        0x00010000
+#define ASC_RET_INTEGRITY                     0x00020000
+#define ASC_RET_LICENSING                     0x00040000
+#define ASC_RET_IDENTIFY                      0x00080000
+#define ASC_RET_NULL_SESSION                  0x00100000
+#define ASC_RET_ALLOW_NON_USER_LOGONS         0x00200000
+#define ASC_RET_ALLOW_CONTEXT_REPLAY          0x00400000
+#define ASC_RET_FRAGMENT_ONLY                 0x00800000
+#define ASC_RET_NO_TOKEN                      0x01000000
+#define ASC_RET_NO_ADDITIONAL_TOKEN           0x02000000
+#define ASC_RET_MESSAGES                      0x0000000100000000
+
+/* ulAttribute of QueryContextAttributesA(). */
+#define SECPKG_ATTR_SIZES                     0
+#define SECPKG_ATTR_NAMES                     1
+#define SECPKG_ATTR_LIFESPAN                  2
+#define SECPKG_ATTR_DCE_INFO                  3
+#define SECPKG_ATTR_STREAM_SIZES              4
+#define SECPKG_ATTR_KEY_INFO                  5
+#define SECPKG_ATTR_AUTHORITY                 6
+#define SECPKG_ATTR_PROTO_INFO                7
+#define SECPKG_ATTR_PASSWORD_EXPIRY           8
+#define SECPKG_ATTR_SESSION_KEY               9
+#define SECPKG_ATTR_PACKAGE_INFO              10
+#define SECPKG_ATTR_USER_FLAGS                11
+#define SECPKG_ATTR_NEGOTIATION_INFO          12
+#define SECPKG_ATTR_NATIVE_NAMES              13
+#define SECPKG_ATTR_FLAGS                     14
+#define SECPKG_ATTR_USE_VALIDATED             15
+#define SECPKG_ATTR_CREDENTIAL_NAME           16
+#define SECPKG_ATTR_TARGET_INFORMATION        17
+#define SECPKG_ATTR_ACCESS_TOKEN              18
+#define SECPKG_ATTR_TARGET                    19
+#define SECPKG_ATTR_AUTHENTICATION_ID         20
+#define SECPKG_ATTR_LOGOFF_TIME               21
+#define SECPKG_ATTR_NEGO_KEYS                 22
+#define SECPKG_ATTR_PROMPTING_NEEDED          24
+#define SECPKG_ATTR_UNIQUE_BINDINGS           25
+#define SECPKG_ATTR_ENDPOINT_BINDINGS         26
+#define SECPKG_ATTR_CLIENT_SPECIFIED_TARGET   27
+#define SECPKG_ATTR_LAST_CLIENT_TOKEN_STATUS  30
+#define SECPKG_ATTR_NEGO_PKG_INFO             31
+#define SECPKG_ATTR_NEGO_STATUS               32
+#define SECPKG_ATTR_CONTEXT_DELETED           33
+#define SECPKG_ATTR_DTLS_MTU                  34
+#define SECPKG_ATTR_DATAGRAM_SIZES            SECPKG_ATTR_STREAM_SIZES
+#define SECPKG_ATTR_APPLICATION_PROTOCOL      35
+#define SECPKG_ATTR_NEGOTIATED_TLS_EXTENSIONS 36
+#define SECPKG_ATTR_IS_LOOPBACK               37
+
+/* ulAttribute of QueryCredentialsAttributesA(). */
+#define SECPKG_CRED_ATTR_NAMES                1
+
+/* SecPkgInfoA.fCapabilities. */
+#define SECPKG_FLAG_INTEGRITY                 0x00000001
+#define SECPKG_FLAG_PRIVACY                   0x00000002
+#define SECPKG_FLAG_TOKEN_ONLY                0x00000004
+#define SECPKG_FLAG_DATAGRAM                  0x00000008
+#define SECPKG_FLAG_CONNECTION                0x00000010
+#define SECPKG_FLAG_MULTI_REQUIRED            0x00000020
+#define SECPKG_FLAG_CLIENT_ONLY               0x00000040
+#define SECPKG_FLAG_EXTENDED_ERROR            0x00000080
+#define SECPKG_FLAG_IMPERSONATION             0x00000100
+#define SECPKG_FLAG_ACCEPT_WIN32_NAME         0x00000200
+#define SECPKG_FLAG_STREAM                    0x00000400
+#define SECPKG_FLAG_NEGOTIABLE                0x00000800
+#define SECPKG_FLAG_GSS_COMPATIBLE            0x00001000
+#define SECPKG_FLAG_LOGON                     0x00002000
+#define SECPKG_FLAG_ASCII_BUFFERS             0x00004000
+#define SECPKG_FLAG_FRAGMENT                  0x00008000
+#define SECPKG_FLAG_MUTUAL_AUTH               0x00010000
+#define SECPKG_FLAG_DELEGATION                0x00020000
+#define SECPKG_FLAG_READONLY_WITH_CHECKSUM    0x00040000
+#define SECPKG_FLAG_RESTRICTED_TOKENS         0x00080000
+#define SECPKG_FLAG_NEGO_EXTENDER             0x00100000
+#define SECPKG_FLAG_NEGOTIABLE2               0x00200000
+#define SECPKG_FLAG_APPCONTAINER_PASSTHROUGH  0x00400000
+#define SECPKG_FLAG_APPCONTAINER_CHECKS       0x00800000
+#define SECPKG_FLAG_CREDENTIAL_ISOLATION_ENABLED 0x01000000
+#define SECPKG_FLAG_APPLY_LOOPBACK            0x02000000
+
+#define SECPKG_ID_NONE                        0xFFFF
+
+/* fQOP of EncryptMessage(): sign only, do not encrypt. */
+#define SECQOP_WRAP_NO_ENCRYPT                0x80000001
+#define SECQOP_WRAP_OOB_DATA                  0x40000000
+
+/* SEC_WINNT_AUTH_IDENTITY_A.Flags. */
+#define SEC_WINNT_AUTH_IDENTITY_ANSI          0x1
+#define SEC_WINNT_AUTH_IDENTITY_UNICODE       0x2
+
+/* SecurityFunctionTableA.dwVersion. */
+#define SECURITY_SUPPORT_PROVIDER_INTERFACE_VERSION   1
+#define SECURITY_SUPPORT_PROVIDER_INTERFACE_VERSION_2 2
+#define SECURITY_SUPPORT_PROVIDER_INTERFACE_VERSION_3 3
+#define SECURITY_SUPPORT_PROVIDER_INTERFACE_VERSION_4 4
+#define SECURITY_SUPPORT_PROVIDER_INTERFACE_VERSION_5 5
+
+/* Names for looking up InitSecurityInterfaceA with dlsym(). */
+#define SECURITY_ENTRYPOINT_ANSIA             "InitSecurityInterfaceA"
+#define SECURITY_ENTRYPOINTA                  "InitSecurityInterfaceA"
+#define SECURITY_ENTRYPOINT_ANSI              SECURITY_ENTRYPOINT_ANSIA
+#define SECURITY_ENTRYPOINT                   SECURITY_ENTRYPOINTA
+
+/* ------------------------------------------------------------------------ */
+/* Package, attribute and identity structures.                               */
+/* ------------------------------------------------------------------------ */
+
+typedef struct _SecPkgInfoA {
+	unsigned long fCapabilities; /* SECPKG_FLAG_* */
+	unsigned short wVersion;
+	unsigned short wRPCID;       /* SECPKG_ID_NONE unless the package has one */
+	unsigned long cbMaxToken;    /* largest token a leg produces, in bytes */
+	SEC_CHAR *Name;
+	SEC_CHAR *Comment;
+} SecPkgInfoA, *PSecPkgInfoA;
+
+/* SECPKG_ATTR_SIZES */
+typedef struct _SecPkgContext_Sizes {
+	unsigned long cbMaxToken;
+	unsigned long cbMaxSignature;
+	unsigned long cbBlockSize;
+	unsigned long cbSecurityTrailer;
+} SecPkgContext_Sizes, *PSecPkgContext_Sizes;
+
+/* SECPKG_ATTR_NAMES; sUserName is freed with FreeContextBuffer(). */
+typedef struct _SecPkgContext_NamesA {
+	SEC_CHAR *sUserName;
+} SecPkgContext_NamesA, *PSecPkgContext_NamesA;
+
+/* SECPKG_ATTR_LIFESPAN */
+typedef struct _SecPkgContext_Lifespan {
+	TimeStamp tsStart;
+	TimeStamp tsExpiry;
+} SecPkgContext_Lifespan, *PSecPkgContext_Lifespan;
+
+/* SECPKG_ATTR_PACKAGE_INFO; PackageInfo is freed with FreeContextBuffer(). */
+typedef struct _SecPkgContext_PackageInfoA {
+	PSecPkgInfoA PackageInfo;
+} SecPkgContext_PackageInfoA, *PSecPkgContext_PackageInfoA;
+
+/* SECPKG_CRED_ATTR_NAMES; sUserName is freed with FreeContextBuffer(). */
+typedef struct _SecPkgCredentials_NamesA {
+	SEC_CHAR *sUserName;
+} SecPkgCredentials_NamesA, *PSecPkgCredentials_NamesA;
+
+/*
+ * Explicit credentials for AcquireCredentialsHandleA()'s pAuthData.  Lengths
+ * are in bytes, without the terminating NUL; Flags must be
+ * SEC_WINNT_AUTH_IDENTITY_ANSI (the strings are UTF-8).
+ */
+typedef struct _SEC_WINNT_AUTH_IDENTITY_A {
+	unsigned char *User;
+	unsigned long UserLength;
+	unsigned char *Domain;
+	unsigned long DomainLength;
+	unsigned char *Password;
+	unsigned long PasswordLength;
+	unsigned long Flags;
+} SEC_WINNT_AUTH_IDENTITY_A, *PSEC_WINNT_AUTH_IDENTITY_A;
+
+/* Unsuffixed names: always the A forms (UNICODE is refused above). */
+typedef SecPkgInfoA SecPkgInfo;
+typedef PSecPkgInfoA PSecPkgInfo;
+typedef SecPkgContext_NamesA SecPkgContext_Names;
+typedef PSecPkgContext_NamesA PSecPkgContext_Names;
+typedef SecPkgContext_PackageInfoA SecPkgContext_PackageInfo;
+typedef PSecPkgContext_PackageInfoA PSecPkgContext_PackageInfo;
+typedef SecPkgCredentials_NamesA SecPkgCredentials_Names;
+typedef PSecPkgCredentials_NamesA PSecPkgCredentials_Names;
+typedef SEC_WINNT_AUTH_IDENTITY_A SEC_WINNT_AUTH_IDENTITY;
+typedef PSEC_WINNT_AUTH_IDENTITY_A PSEC_WINNT_AUTH_IDENTITY;
+
+/* ------------------------------------------------------------------------ */
+/* Function-pointer types (the slots of SecurityFunctionTableA).             */
+/* ------------------------------------------------------------------------ */
+
+/* AcquireCredentialsHandleA()'s key callback; never called by this library. */
+typedef void (SEC_ENTRY *SEC_GET_KEY_FN)(void *Arg, void *Principal,
+	unsigned long KeyVer, void **Key, SECURITY_STATUS *Status);
+
+typedef SECURITY_STATUS (SEC_ENTRY *ENUMERATE_SECURITY_PACKAGES_FN_A)(
+	unsigned long *pcPackages, PSecPkgInfoA *ppPackageInfo);
+typedef SECURITY_STATUS (SEC_ENTRY *QUERY_CREDENTIALS_ATTRIBUTES_FN_A)(
+	PCredHandle phCredential, unsigned long ulAttribute, void *pBuffer);
+typedef SECURITY_STATUS (SEC_ENTRY *ACQUIRE_CREDENTIALS_HANDLE_FN_A)(
+	SEC_CHAR *pszPrincipal, SEC_CHAR *pszPackage, unsigned long fCredentialUse,
+	void *pvLogonId, void *pAuthData, SEC_GET_KEY_FN pGetKeyFn,
+	void *pvGetKeyArgument, PCredHandle phCredential, PTimeStamp ptsExpiry);
+typedef SECURITY_STATUS (SEC_ENTRY *FREE_CREDENTIALS_HANDLE_FN)(
+	PCredHandle phCredential);
+typedef SECURITY_STATUS (SEC_ENTRY *INITIALIZE_SECURITY_CONTEXT_FN_A)(
+	PCredHandle phCredential, PCtxtHandle phContext, SEC_CHAR *pszTargetName,
+	unsigned long fContextReq, unsigned long Reserved1,
+	unsigned long TargetDataRep, PSecBufferDesc pInput,
+	unsigned long Reserved2, PCtxtHandle phNewContext,
+	PSecBufferDesc pOutput, unsigned long *pfContextAttr,
+	PTimeStamp ptsExpiry);
+typedef SECURITY_STATUS (SEC_ENTRY *ACCEPT_SECURITY_CONTEXT_FN)(
+	PCredHandle phCredential, PCtxtHandle phContext, PSecBufferDesc pInput,
+	unsigned long fContextReq, unsigned long TargetDataRep,
+	PCtxtHandle phNewContext, PSecBufferDesc pOutput,
+	unsigned long *pfContextAttr, PTimeStamp ptsExpiry);
+typedef SECURITY_STATUS (SEC_ENTRY *COMPLETE_AUTH_TOKEN_FN)(
+	PCtxtHandle phContext, PSecBufferDesc pToken);
+typedef SECURITY_STATUS (SEC_ENTRY *DELETE_SECURITY_CONTEXT_FN)(
+	PCtxtHandle phContext);
+typedef SECURITY_STATUS (SEC_ENTRY *APPLY_CONTROL_TOKEN_FN)(
+	PCtxtHandle phContext, PSecBufferDesc pInput);
+typedef SECURITY_STATUS (SEC_ENTRY *QUERY_CONTEXT_ATTRIBUTES_FN_A)(
+	PCtxtHandle phContext, unsigned long ulAttribute, void *pBuffer);
+typedef SECURITY_STATUS (SEC_ENTRY *IMPERSONATE_SECURITY_CONTEXT_FN)(
+	PCtxtHandle phContext);
+typedef SECURITY_STATUS (SEC_ENTRY *REVERT_SECURITY_CONTEXT_FN)(
+	PCtxtHandle phContext);
+typedef SECURITY_STATUS (SEC_ENTRY *MAKE_SIGNATURE_FN)(
+	PCtxtHandle phContext, unsigned long fQOP, PSecBufferDesc pMessage,
+	unsigned long MessageSeqNo);
+typedef SECURITY_STATUS (SEC_ENTRY *VERIFY_SIGNATURE_FN)(
+	PCtxtHandle phContext, PSecBufferDesc pMessage,
+	unsigned long MessageSeqNo, unsigned long *pfQOP);
+typedef SECURITY_STATUS (SEC_ENTRY *FREE_CONTEXT_BUFFER_FN)(
+	void *pvContextBuffer);
+typedef SECURITY_STATUS (SEC_ENTRY *QUERY_SECURITY_PACKAGE_INFO_FN_A)(
+	SEC_CHAR *pszPackageName, PSecPkgInfoA *ppPackageInfo);
+typedef SECURITY_STATUS (SEC_ENTRY *EXPORT_SECURITY_CONTEXT_FN)(
+	PCtxtHandle phContext, ULONG fFlags, PSecBuffer pPackedContext,
+	void **pToken);
+typedef SECURITY_STATUS (SEC_ENTRY *IMPORT_SECURITY_CONTEXT_FN_A)(
+	SEC_CHAR *pszPackage, PSecBuffer pPackedContext, void *Token,
+	PCtxtHandle phContext);
+typedef SECURITY_STATUS (SEC_ENTRY *ADD_CREDENTIALS_FN_A)(
+	PCredHandle hCredentials, SEC_CHAR *pszPrincipal, SEC_CHAR *pszPackage,
+	unsigned long fCredentialUse, void *pAuthData, SEC_GET_KEY_FN pGetKeyFn,
+	void *pvGetKeyArgument, PTimeStamp ptsExpiry);
+typedef SECURITY_STATUS (SEC_ENTRY *QUERY_SECURITY_CONTEXT_TOKEN_FN)(
+	PCtxtHandle phContext, HANDLE *Token);
+typedef SECURITY_STATUS (SEC_ENTRY *ENCRYPT_MESSAGE_FN)(
+	PCtxtHandle phContext, unsigned long fQOP, PSecBufferDesc pMessage,
+	unsigned long MessageSeqNo);
+typedef SECURITY_STATUS (SEC_ENTRY *DECRYPT_MESSAGE_FN)(
+	PCtxtHandle phContext, PSecBufferDesc pMessage,
+	unsigned long MessageSeqNo, unsigned long *pfQOP);
+typedef SECURITY_STATUS (SEC_ENTRY *SET_CONTEXT_ATTRIBUTES_FN_A)(
+	PCtxtHandle phContext, unsigned long ulAttribute, void *pBuffer,
+	unsigned long cbBuffer);
+typedef SECURITY_STATUS (SEC_ENTRY *SET_CREDENTIALS_ATTRIBUTES_FN_A)(
+	PCredHandle phCredential, unsigned long ulAttribute, void *pBuffer,
+	unsigned long cbBuffer);
+typedef SECURITY_STATUS (SEC_ENTRY *CHANGE_PASSWORD_FN_A)(
+	SEC_CHAR *pszPackageName, SEC_CHAR *pszDomainName,
+	SEC_CHAR *pszAccountName, SEC_CHAR *pszOldPassword,
+	SEC_CHAR *pszNewPassword, BOOLEAN bImpersonating,
+	unsigned long dwReserved, PSecBufferDesc pOutput);
+typedef SECURITY_STATUS (SEC_ENTRY *QUERY_CONTEXT_ATTRIBUTES_EX_FN_A)(
+	PCtxtHandle phContext, unsigned long ulAttribute, void *pBuffer,
+	unsigned long cbBuffer);
+typedef SECURITY_STATUS (SEC_ENTRY *QUERY_CREDENTIALS_ATTRIBUTES_EX_FN_A)(
+	PCredHandle phCredential, unsigned long ulAttribute, void *pBuffer,
+	unsigned long cbBuffer);
+
+/*
+ * The dispatch table InitSecurityInterfaceA() returns, in Microsoft's field
+ * order (user-mode layout; index = position of the slot after dwVersion).
+ * Microsoft spells slot 3 FreeCredentialHandle in the A table (the W table
+ * says FreeCredentialsHandle); kept as is, so code written for Windows' A
+ * table compiles unchanged.  The slots of functions this library does not
+ * provide (ApplyControlToken, Impersonate/RevertSecurityContext,
+ * Export/ImportSecurityContext, AddCredentialsA, QuerySecurityContextToken,
+ * Set*AttributesA, ChangeAccountPasswordA, Query*AttributesExA) are declared
+ * so that the layout and the field names match; InitSecurityInterfaceA()
+ * says what they hold.
+ */
+typedef struct _SECURITY_FUNCTION_TABLE_A {
+	unsigned long dwVersion;
+	ENUMERATE_SECURITY_PACKAGES_FN_A EnumerateSecurityPackagesA;      /*  0 */
+	QUERY_CREDENTIALS_ATTRIBUTES_FN_A QueryCredentialsAttributesA;    /*  1 */
+	ACQUIRE_CREDENTIALS_HANDLE_FN_A AcquireCredentialsHandleA;        /*  2 */
+	FREE_CREDENTIALS_HANDLE_FN FreeCredentialHandle;  /*  3 (sic) */
+	void *Reserved2;                                                  /*  4 */
+	INITIALIZE_SECURITY_CONTEXT_FN_A InitializeSecurityContextA;      /*  5 */
+	ACCEPT_SECURITY_CONTEXT_FN AcceptSecurityContext;                 /*  6 */
+	COMPLETE_AUTH_TOKEN_FN CompleteAuthToken;                         /*  7 */
+	DELETE_SECURITY_CONTEXT_FN DeleteSecurityContext;                 /*  8 */
+	APPLY_CONTROL_TOKEN_FN ApplyControlToken;                         /*  9 */
+	QUERY_CONTEXT_ATTRIBUTES_FN_A QueryContextAttributesA;            /* 10 */
+	IMPERSONATE_SECURITY_CONTEXT_FN ImpersonateSecurityContext;       /* 11 */
+	REVERT_SECURITY_CONTEXT_FN RevertSecurityContext;                 /* 12 */
+	MAKE_SIGNATURE_FN MakeSignature;                                  /* 13 */
+	VERIFY_SIGNATURE_FN VerifySignature;                              /* 14 */
+	FREE_CONTEXT_BUFFER_FN FreeContextBuffer;                         /* 15 */
+	QUERY_SECURITY_PACKAGE_INFO_FN_A QuerySecurityPackageInfoA;       /* 16 */
+	void *Reserved3;                                                  /* 17 */
+	void *Reserved4;                                                  /* 18 */
+	EXPORT_SECURITY_CONTEXT_FN ExportSecurityContext;                 /* 19 */
+	IMPORT_SECURITY_CONTEXT_FN_A ImportSecurityContextA;              /* 20 */
+	ADD_CREDENTIALS_FN_A AddCredentialsA;                             /* 21 */
+	void *Reserved8;                                                  /* 22 */
+	QUERY_SECURITY_CONTEXT_TOKEN_FN QuerySecurityContextToken;        /* 23 */
+	ENCRYPT_MESSAGE_FN EncryptMessage;                                /* 24 */
+	DECRYPT_MESSAGE_FN DecryptMessage;                                /* 25 */
+	SET_CONTEXT_ATTRIBUTES_FN_A SetContextAttributesA;                /* 26 */
+	SET_CREDENTIALS_ATTRIBUTES_FN_A SetCredentialsAttributesA;        /* 27 */
+	CHANGE_PASSWORD_FN_A ChangeAccountPasswordA;                      /* 28 */
+	QUERY_CONTEXT_ATTRIBUTES_EX_FN_A QueryContextAttributesExA;       /* 29 */
+	QUERY_CREDENTIALS_ATTRIBUTES_EX_FN_A QueryCredentialsAttributesExA; /* 30 */
+} SecurityFunctionTableA, *PSecurityFunctionTableA;
+
+typedef PSecurityFunctionTableA (SEC_ENTRY *INIT_SECURITY_INTERFACE_A)(void);
+
+typedef SecurityFunctionTableA SecurityFunctionTable;
+typedef PSecurityFunctionTableA PSecurityFunctionTable;
+typedef INIT_SECURITY_INTERFACE_A INIT_SECURITY_INTERFACE;
+typedef ENUMERATE_SECURITY_PACKAGES_FN_A ENUMERATE_SECURITY_PACKAGES_FN;
+typedef QUERY_CREDENTIALS_ATTRIBUTES_FN_A QUERY_CREDENTIALS_ATTRIBUTES_FN;
+typedef ACQUIRE_CREDENTIALS_HANDLE_FN_A ACQUIRE_CREDENTIALS_HANDLE_FN;
+typedef INITIALIZE_SECURITY_CONTEXT_FN_A INITIALIZE_SECURITY_CONTEXT_FN;
+typedef QUERY_CONTEXT_ATTRIBUTES_FN_A QUERY_CONTEXT_ATTRIBUTES_FN;
+typedef QUERY_SECURITY_PACKAGE_INFO_FN_A QUERY_SECURITY_PACKAGE_INFO_FN;
+
+/* ------------------------------------------------------------------------ */
+/* Synchronous SSPI.                                                         */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Conventions for every function below and for the Sspi*Async family:
+ * - Handles are checked first: a stale (deleted, freed), copied-after-delete,
+ *   forged, zeroed, SecInvalidateHandle()d or wrong-kind handle (a CredHandle
+ *   passed as a CtxtHandle) gives SEC_E_INVALID_HANDLE, and nothing else
+ *   happens.  Nothing reachable from an unvalidated handle is dereferenced.
+ * - On any failure the out-parameters are untouched and nothing changed.
+ * - Strings are UTF-8.  Package names compare exactly as written.
+ * - Every call may run before sspiasync_init(): the first one initialises the
+ *   library with defaults.  While sspiasync_shutdown() runs, calls return
+ *   SEC_E_SHUTDOWN_IN_PROGRESS.
+ * - No user callback ever runs inside one of these calls.
+ * - Context: any thread; calls on different handles run in parallel, calls
+ *   on one security context are serialised in call order.
+ * Deviations from Windows are listed in README ("Porting notes").
+ */
+
+/*
+ * AcquireCredentialsHandleA() - Acquire a credential of package @pszPackage
+ * (a name EnumerateSecurityPackagesA() lists) for @fCredentialUse
+ * (SECPKG_CRED_INBOUND, _OUTBOUND or _BOTH) into *@phCredential.
+ * @pszPrincipal NULL means the caller's own identity; @pAuthData may be a
+ * SEC_WINNT_AUTH_IDENTITY_A (Flags SEC_WINNT_AUTH_IDENTITY_ANSI) or NULL.
+ * Not implemented: @pvLogonId (pass NULL), @pGetKeyFn and @pvGetKeyArgument
+ * (unused, as on Windows; pass NULL).
+ * Returns SEC_E_OK; SEC_E_SECPKG_NOT_FOUND (unknown package);
+ * SEC_E_INSUFFICIENT_MEMORY (no memory, or the credential table is full);
+ * SEC_E_NO_CREDENTIALS, SEC_E_UNKNOWN_CREDENTIALS (the package refused).
+ * Free the result with FreeCredentialsHandle().
+ */
+SECURITY_STATUS SEC_ENTRY AcquireCredentialsHandleA(
+	_In_opt_ LPSTR pszPrincipal,
+	_In_ LPSTR pszPackage,
+	_In_ unsigned long fCredentialUse,
+	_In_opt_ void *pvLogonId,
+	_In_opt_ void *pAuthData,
+	_In_opt_ SEC_GET_KEY_FN pGetKeyFn,
+	_In_opt_ void *pvGetKeyArgument,
+	_Out_ PCredHandle phCredential,
+	_Out_opt_ PTimeStamp ptsExpiry);
+#define AcquireCredentialsHandle AcquireCredentialsHandleA
+
+/*
+ * FreeCredentialsHandle() - Invalidate the credential handle at once.  The
+ * credential itself lives on while security contexts made from it exist and
+ * goes with the last of them.
+ * Returns SEC_E_OK; SEC_E_INVALID_HANDLE for a bad handle, including a
+ * second free of the same handle.  Never allocates, so it cannot fail for
+ * lack of memory.
+ */
+SECURITY_STATUS SEC_ENTRY FreeCredentialsHandle(
+	_In_ PCredHandle phCredential);
+
+/*
+ * InitializeSecurityContextA() - Run one client (initiator) leg.  The first
+ * call passes @phContext NULL and receives the new context in
+ * *@phNewContext; later calls pass it back as @phContext (@phNewContext may be
+ * the same handle or NULL).  @Reserved1 and @Reserved2 must be 0.
+ * Returns SEC_E_OK or SEC_I_CONTINUE_NEEDED (send pOutput's token);
+ * SEC_E_INCOMPLETE_MESSAGE, SEC_E_BUFFER_TOO_SMALL, SEC_E_INSUFFICIENT_MEMORY
+ * (nothing changed: call again); SEC_E_INVALID_HANDLE (bad @phCredential or
+ * @phContext); SEC_E_OUT_OF_SEQUENCE (the context is already complete or
+ * rejected: no re-authentication, a deviation from Windows); any other error
+ * ends the handshake, and the context, if one exists, must still be deleted.
+ * A failed first leg creates no context and leaves *@phNewContext untouched.
+ */
+SECURITY_STATUS SEC_ENTRY InitializeSecurityContextA(
+	_In_opt_ PCredHandle phCredential,
+	_In_opt_ PCtxtHandle phContext,
+	_In_opt_ SEC_CHAR *pszTargetName,
+	_In_ unsigned long fContextReq,
+	_In_ unsigned long Reserved1,
+	_In_ unsigned long TargetDataRep,
+	_In_opt_ PSecBufferDesc pInput,
+	_In_ unsigned long Reserved2,
+	_Inout_opt_ PCtxtHandle phNewContext,
+	_Inout_opt_ PSecBufferDesc pOutput,
+	_Out_ unsigned long *pfContextAttr,
+	_Out_opt_ PTimeStamp ptsExpiry);
+#define InitializeSecurityContext InitializeSecurityContextA
+
+/*
+ * AcceptSecurityContext() - Run one server (acceptor) leg; the same rules as
+ * InitializeSecurityContextA(), with @phCredential acquired for INBOUND or
+ * BOTH, and ASC_REQ_* / ASC_RET_* flags.
+ * Returns as InitializeSecurityContextA(); SEC_E_INVALID_HANDLE for a bad
+ * handle.
+ */
+SECURITY_STATUS SEC_ENTRY AcceptSecurityContext(
+	_In_opt_ PCredHandle phCredential,
+	_In_opt_ PCtxtHandle phContext,
+	_In_opt_ PSecBufferDesc pInput,
+	_In_ unsigned long fContextReq,
+	_In_ unsigned long TargetDataRep,
+	_Inout_opt_ PCtxtHandle phNewContext,
+	_Inout_opt_ PSecBufferDesc pOutput,
+	_Out_ unsigned long *pfContextAttr,
+	_Out_opt_ PTimeStamp ptsExpiry);
+
+/*
+ * CompleteAuthToken() - Finish a token after SEC_I_COMPLETE_NEEDED or
+ * SEC_I_COMPLETE_AND_CONTINUE.  No package of this library returns those yet.
+ * Returns SEC_E_INVALID_HANDLE for a bad handle; otherwise the package's
+ * answer, SEC_E_UNSUPPORTED_FUNCTION for a package with nothing to complete.
+ */
+SECURITY_STATUS SEC_ENTRY CompleteAuthToken(
+	_In_ PCtxtHandle phContext,
+	_In_ PSecBufferDesc pToken);
+
+/*
+ * DeleteSecurityContext() - Delete a context, complete, partial or rejected;
+ * runs after the calls already queued on it.  Afterwards every copy of the
+ * handle is invalid.
+ * Returns SEC_E_OK; SEC_E_INVALID_HANDLE for a bad handle, including an
+ * already deleted one (Windows documents SEC_E_OK there: a deviation).
+ * Never allocates, so it cannot fail for lack of memory.
+ */
+SECURITY_STATUS SEC_ENTRY DeleteSecurityContext(
+	_In_ PCtxtHandle phContext);
+
+/*
+ * QueryContextAttributesA() - Fill *@pBuffer with attribute @ulAttribute:
+ * SECPKG_ATTR_SIZES (SecPkgContext_Sizes), _NAMES (SecPkgContext_NamesA),
+ * _LIFESPAN (SecPkgContext_Lifespan), _PACKAGE_INFO
+ * (SecPkgContext_PackageInfoA).  Strings and structures it returns are freed
+ * with FreeContextBuffer().
+ * Returns SEC_E_OK; SEC_E_INVALID_HANDLE for a bad handle;
+ * SEC_E_UNSUPPORTED_FUNCTION for any other attribute (not implemented yet).
+ */
+SECURITY_STATUS SEC_ENTRY QueryContextAttributesA(
+	_In_ PCtxtHandle phContext,
+	_In_ unsigned long ulAttribute,
+	_Out_ void *pBuffer);
+#define QueryContextAttributes QueryContextAttributesA
+
+/*
+ * QueryCredentialsAttributesA() - Fill *@pBuffer with attribute @ulAttribute:
+ * only SECPKG_CRED_ATTR_NAMES (SecPkgCredentials_NamesA; free sUserName with
+ * FreeContextBuffer()).
+ * Returns SEC_E_OK; SEC_E_INVALID_HANDLE for a bad handle;
+ * SEC_E_UNSUPPORTED_FUNCTION for any other attribute (not implemented yet).
+ */
+SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesA(
+	_In_ PCredHandle phCredential,
+	_In_ unsigned long ulAttribute,
+	_Inout_ void *pBuffer);
+#define QueryCredentialsAttributes QueryCredentialsAttributesA
+
+/*
+ * FreeContextBuffer() - Free memory this library returned: ISC/ASC output
+ * tokens allocated for *_REQ_ALLOCATE_MEMORY, EnumerateSecurityPackagesA()
+ * and QuerySecurityPackageInfoA() arrays, attribute strings.  NULL is a
+ * no-op.  Returns SEC_E_OK.  Passing any other pointer is undefined, as on
+ * Windows.
+ */
+SECURITY_STATUS SEC_ENTRY FreeContextBuffer(
+	_Inout_opt_ PVOID pvContextBuffer);
+
+/*
+ * EnumerateSecurityPackagesA() - Set *@pcPackages and *@ppPackageInfo to an
+ * array describing every package, "SspiAsyncTest" first.  Free the array
+ * with FreeContextBuffer().
+ * Returns SEC_E_OK; SEC_E_INSUFFICIENT_MEMORY.
+ */
+SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackagesA(
+	_Out_ unsigned long *pcPackages,
+	_Outptr_ PSecPkgInfoA *ppPackageInfo);
+#define EnumerateSecurityPackages EnumerateSecurityPackagesA
+
+/*
+ * QuerySecurityPackageInfoA() - Set *@ppPackageInfo to a description of the
+ * package named @pszPackageName; free it with FreeContextBuffer().
+ * Returns SEC_E_OK; SEC_E_SECPKG_NOT_FOUND; SEC_E_INSUFFICIENT_MEMORY.
+ */
+SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfoA(
+	_In_ LPSTR pszPackageName,
+	_Outptr_ PSecPkgInfoA *ppPackageInfo);
+#define QuerySecurityPackageInfo QuerySecurityPackageInfoA
+
+/*
+ * InitSecurityInterfaceA() - The dispatch table of the functions above, for
+ * code that calls SSPI through it (curl-style).  Never NULL; the table is
+ * constant and lives as long as the process.  Slots of functions this
+ * library does not provide hold stubs returning SEC_E_UNSUPPORTED_FUNCTION;
+ * the Reserved slots are NULL.
+ */
+PSecurityFunctionTableA SEC_ENTRY InitSecurityInterfaceA(void);
+#define InitSecurityInterface InitSecurityInterfaceA
+
+/*
+ * MakeSignature(), VerifySignature(), EncryptMessage(), DecryptMessage() -
+ * Per-message protection on an established context.  Only the test package
+ * "SspiAsyncTest" implements them (simple keyed signing and sealing, not real
+ * cryptography); other packages answer SEC_E_UNSUPPORTED_FUNCTION until they
+ * do.  @fQOP is 0, or SECQOP_WRAP_NO_ENCRYPT for EncryptMessage().
+ * Return SEC_E_OK; SEC_E_INVALID_HANDLE for a bad handle;
+ * SEC_E_OUT_OF_SEQUENCE for a context that is not complete;
+ * SEC_E_MESSAGE_ALTERED (a signature or sealed message that does not verify);
+ * SEC_E_BUFFER_TOO_SMALL, SEC_E_INVALID_TOKEN for malformed buffers.
+ */
+SECURITY_STATUS SEC_ENTRY MakeSignature(
+	_In_ PCtxtHandle phContext,
+	_In_ unsigned long fQOP,
+	_In_ PSecBufferDesc pMessage,
+	_In_ unsigned long MessageSeqNo);
+
+SECURITY_STATUS SEC_ENTRY VerifySignature(
+	_In_ PCtxtHandle phContext,
+	_In_ PSecBufferDesc pMessage,
+	_In_ unsigned long MessageSeqNo,
+	_Out_ unsigned long *pfQOP);
+
+SECURITY_STATUS SEC_ENTRY EncryptMessage(
+	_In_ PCtxtHandle phContext,
+	_In_ unsigned long fQOP,
+	_In_ PSecBufferDesc pMessage,
+	_In_ unsigned long MessageSeqNo);
+
+SECURITY_STATUS SEC_ENTRY DecryptMessage(
+	_In_ PCtxtHandle phContext,
+	_In_ PSecBufferDesc pMessage,
+	_In_ unsigned long MessageSeqNo,
+	_Out_opt_ unsigned long *pfQOP);
+
+/* ------------------------------------------------------------------------ */
+/* The asynchronous family (Sspi*Async).                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * An async-call context tracks one call at a time: IDLE -> PENDING ->
+ * DONE(status), back to IDLE with SspiReinitAsyncContext().  The pointer is
+ * an encoded handle, not the address of an object: never dereference it.  A
+ * freed or forged one is detected, never followed.
+ */
+typedef struct _SspiAsyncContext SspiAsyncContext;
+
+/*
+ * Completion callback: runs once per completed call, on a worker thread (or
+ * from sspiasync_run() / the completion-queue reap), never inside the API call
+ * that queued it, holding no library lock.  It may call any function here,
+ * including SspiFreeAsyncContext(@Handle).
+ */
+typedef void (*SspiAsyncNotifyCallback)(
+	_In_ SspiAsyncContext *Handle,
+	_In_opt_ PVOID CallbackData);
+
+/*
+ * SspiCreateAsyncContext() - A new, IDLE async context with no callback.
+ * Returns NULL when out of memory or when the async-context table is full.
+ * Free it with SspiFreeAsyncContext().
+ */
+SspiAsyncContext *SspiCreateAsyncContext(void);
+
+/*
+ * SspiFreeAsyncContext() - Free an async context.  Safe while its call is
+ * PENDING (Windows forbids it): the call is abandoned, its callback does not
+ * run and nothing more is written to the caller's output memory; a queued
+ * delete still tears its context down.  A freed, forged or NULL context is
+ * a no-op.
+ */
+void SspiFreeAsyncContext(
+	_In_opt_ SspiAsyncContext *Handle);
+
+/*
+ * SspiReinitAsyncContext() - Return a DONE (or IDLE) context to IDLE for the
+ * next call; the callback registration is kept.
+ * Returns STATUS_SUCCESS; STATUS_INVALID_DEVICE_STATE while the call is
+ * PENDING; STATUS_INVALID_HANDLE for a freed or forged context.  The only
+ * function of the family that returns an NTSTATUS.
+ */
+NTSTATUS SspiReinitAsyncContext(
+	_In_ SspiAsyncContext *Handle);
+
+/*
+ * SspiSetAsyncNotifyCallback() - Register @Callback (with @CallbackData) to
+ * run when the context's call completes.  NULL clears it; a NULL callback is
+ * allowed for every async call here (Windows allows it only for
+ * SspiDeleteSecurityContextAsync), the caller then polls
+ * SspiGetAsyncCallStatus().
+ * Returns SEC_E_OK; SEC_E_INVALID_HANDLE for a freed or forged context;
+ * SEC_E_INVALID_PARAMETER when a call is PENDING, except clearing the
+ * callback, which is allowed and suppresses the pending call's callback.
+ */
+SECURITY_STATUS SspiSetAsyncNotifyCallback(
+	_In_ SspiAsyncContext *Context,
+	_In_opt_ SspiAsyncNotifyCallback Callback,
+	_In_opt_ void *CallbackData);
+
+/*
+ * SspiAsyncContextRequiresNotify() - TRUE iff a callback is registered on
+ * @AsyncContext, i.e. its completion will be notified.  FALSE for a freed or
+ * forged context.
+ */
+BOOLEAN SspiAsyncContextRequiresNotify(
+	_In_ SspiAsyncContext *AsyncContext);
+
+/*
+ * SspiGetAsyncCallStatus() - The status of the context's call:
+ * SEC_I_ASYNC_CALL_PENDING while it runs, then the call's own result.
+ * Returns SEC_E_INVALID_PARAMETER for an IDLE context (nothing submitted
+ * since create or reinit; never PENDING); SEC_E_INVALID_HANDLE for a freed
+ * or forged context.
+ */
+SECURITY_STATUS SspiGetAsyncCallStatus(
+	_In_ SspiAsyncContext *Handle);
+
+/*
+ * Common contract of the five Sspi*Async operations below.  Each takes the
+ * parameters of its synchronous twin plus @AsyncContext, which must be IDLE.
+ * The return value is only the queueing status: SEC_E_OK when queued, or the
+ * error that prevented queueing, with nothing queued:
+ *   SEC_E_INVALID_HANDLE - freed or forged @AsyncContext;
+ *   SEC_E_INVALID_PARAMETER - @AsyncContext PENDING or DONE without reinit;
+ *     a structural argument error (NULL required pointer, bad
+ *     SecBufferDesc version, non-zero reserved argument);
+ *   SEC_E_SECPKG_NOT_FOUND - unknown package name;
+ *   SEC_E_INSUFFICIENT_MEMORY - no memory, or the pending-call bound is
+ *     reached (never for delete and free);
+ *   SEC_E_SHUTDOWN_IN_PROGRESS - sspiasync_shutdown() is running.
+ * A bad security-context or credential handle is not a queueing error: the
+ * call returns SEC_E_OK, the package is never called, and the call completes
+ * with SEC_E_INVALID_HANDLE.  Inputs (tokens, names, identities) are copied
+ * when queued; output memory (handles, buffers, *pfContextAttr, *ptsExpiry)
+ * must stay valid until completion unless the async context is freed first.
+ * The result is then read with SspiGetAsyncCallStatus() or in the callback.
+ */
+
+/* SspiAcquireCredentialsHandleAsyncA() - Async AcquireCredentialsHandleA(). */
+SECURITY_STATUS SspiAcquireCredentialsHandleAsyncA(
+	_In_ SspiAsyncContext *AsyncContext,
+	_In_opt_ LPSTR pszPrincipal,
+	_In_ LPSTR pszPackage,
+	_In_ unsigned long fCredentialUse,
+	_In_opt_ void *pvLogonId,
+	_In_opt_ void *pAuthData,
+	_In_opt_ SEC_GET_KEY_FN pGetKeyFn,
+	_In_opt_ void *pvGetKeyArgument,
+	_Out_ PCredHandle phCredential,
+	_Out_opt_ PTimeStamp ptsExpiry);
+#define SspiAcquireCredentialsHandleAsync SspiAcquireCredentialsHandleAsyncA
+
+/*
+ * SspiFreeCredentialsHandleAsync() - Async FreeCredentialsHandle(); completes
+ * SEC_E_OK, or SEC_E_INVALID_HANDLE for a bad handle.
+ */
+SECURITY_STATUS SspiFreeCredentialsHandleAsync(
+	_In_ SspiAsyncContext *AsyncContext,
+	_In_ PCredHandle phCredential);
+
+/*
+ * SspiInitializeSecurityContextAsyncA() - Async InitializeSecurityContextA();
+ * completes with the statuses listed there.  Legs on one security context
+ * run one at a time, in submission order.
+ */
+SECURITY_STATUS SspiInitializeSecurityContextAsyncA(
+	_In_ SspiAsyncContext *AsyncContext,
+	_In_opt_ PCredHandle phCredential,
+	_In_opt_ PCtxtHandle phContext,
+	_In_opt_ LPSTR pszTargetName,
+	_In_ unsigned long fContextReq,
+	_In_ unsigned long Reserved1,
+	_In_ unsigned long TargetDataRep,
+	_In_opt_ PSecBufferDesc pInput,
+	_In_ unsigned long Reserved2,
+	_Inout_opt_ PCtxtHandle phNewContext,
+	_Inout_opt_ PSecBufferDesc pOutput,
+	_Out_ unsigned long *pfContextAttr,
+	_Out_opt_ PTimeStamp ptsExpiry);
+#define SspiInitializeSecurityContextAsync SspiInitializeSecurityContextAsyncA
+
+/*
+ * SspiAcceptSecurityContextAsync() - Async AcceptSecurityContext(); completes
+ * with the statuses listed there.
+ */
+SECURITY_STATUS SspiAcceptSecurityContextAsync(
+	_In_ SspiAsyncContext *AsyncContext,
+	_In_opt_ PCredHandle phCredential,
+	_In_opt_ PCtxtHandle phContext,
+	_In_opt_ PSecBufferDesc pInput,
+	_In_ unsigned long fContextReq,
+	_In_ unsigned long TargetDataRep,
+	_Inout_opt_ PCtxtHandle phNewContext,
+	_Inout_opt_ PSecBufferDesc pOutput,
+	_Out_ unsigned long *pfContextAttr,
+	_Out_opt_ PTimeStamp ptsExpiry);
+
+/*
+ * SspiDeleteSecurityContextAsync() - Async DeleteSecurityContext().  From the
+ * moment it is queued the handle admits no new call (each completes
+ * SEC_E_INVALID_HANDLE); legs queued earlier but not started complete
+ * SEC_E_INVALID_HANDLE, a running leg finishes, then the context is torn
+ * down.  Completes SEC_E_OK, or SEC_E_INVALID_HANDLE for a bad or already
+ * deleted handle.  Fire-and-forget is supported: no callback, then
+ * SspiFreeAsyncContext() right away; the delete still happens.
+ */
+SECURITY_STATUS SspiDeleteSecurityContextAsync(
+	_In_ SspiAsyncContext *AsyncContext,
+	_In_ PCtxtHandle phContext);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SSPIASYNC_SSPI_H */
