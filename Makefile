@@ -48,12 +48,17 @@ BENCH_BINS := $(BENCH_NAMES:%=$(B)/bench/%)
 DEMO := $(B)/demo
 DEMO_OBJS := $(B)/examples/demo.o
 
-ALL_OBJS := $(LIB_OBJS) $(TESTLIB_OBJS) $(TESTS:%=%.o) $(BENCH_OBJS) $(DEMO_OBJS)
+FSM_TABLE := $(B)/tools/fsm_table
+
+ALL_OBJS := $(LIB_OBJS) $(TESTLIB_OBJS) $(TESTS:%=%.o) $(BENCH_OBJS) $(DEMO_OBJS) $(FSM_TABLE).o
 OBJDIRS := $(sort $(patsubst %/,%,$(dir $(ALL_OBJS) $(LIB))))
 DEPS := $(ALL_OBJS:.o=.d)
 
 .PHONY: all check memcheck asan tsan clang bench demo install uninstall clean \
-	check-build check-run check-symbols bench-build
+	check-build check-run check-symbols check-headers check-readme fsm-table bench-build
+
+# Keep intermediate objects (tests, tools, bench), so re-runs relink nothing.
+.SECONDARY:
 
 all: $(LIB)
 
@@ -86,7 +91,14 @@ check-run: check-build
 check-symbols: $(LIB)
 	sh test/symbols.sh $(LIB)
 
-check: check-run check-symbols
+check-headers:
+	sh test/header_selfcontained.sh
+
+# README's lifecycle table must be what the code prints.
+check-readme: $(FSM_TABLE)
+	sh test/readme_fsm.sh $(FSM_TABLE) README.md
+
+check: check-run check-symbols check-headers check-readme
 
 # Valgrind memcheck: any error or leak, even a still-reachable block, fails.
 memcheck: check-build
@@ -118,6 +130,12 @@ bench: bench-build
 	$(B)/bench/handles
 	sh bench/callgrind.sh $(B)/bench/handles
 
+$(B)/tools/%: $(B)/tools/%.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+fsm-table: $(FSM_TABLE)
+	$(FSM_TABLE)
+
 $(DEMO): $(DEMO_OBJS) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
@@ -126,23 +144,32 @@ demo: $(DEMO)
 
 # --- install -----------------------------------------------------------------
 
-PUBLIC_HEADERS := $(wildcard include/sspiasync/*.h)
+PUBLIC_HEADERS := $(wildcard include/sspiasync/*.h) $(wildcard include/sspiasync/compat/*.h)
+PC_FILES := $(B)/sspiasync.pc $(B)/sspiasync-compat.pc
 
-$(B)/sspiasync.pc: sspiasync.pc.in | $(OBJDIRS)
+$(B)/%.pc: %.pc.in | $(OBJDIRS)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
-install: $(LIB) $(B)/sspiasync.pc
+# The .pc files depend on PREFIX: always regenerate them.
+install: $(LIB)
+	rm -f $(PC_FILES)
+	$(MAKE) $(PC_FILES)
 	install -D -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libsspiasync.a
-	install -D -m 644 $(B)/sspiasync.pc $(DESTDIR)$(PKGCONFIGDIR)/sspiasync.pc
-	for h in $(PUBLIC_HEADERS); do \
-		install -D -m 644 $$h $(DESTDIR)$(INCLUDEDIR)/sspiasync/$$(basename $$h) || exit 1; \
+	for pc in $(PC_FILES); do \
+		install -D -m 644 $$pc $(DESTDIR)$(PKGCONFIGDIR)/$$(basename $$pc) || exit 1; \
+	done
+	for h in $(PUBLIC_HEADERS:include/%=%); do \
+		install -D -m 644 include/$$h $(DESTDIR)$(INCLUDEDIR)/$$h || exit 1; \
 	done
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libsspiasync.a $(DESTDIR)$(PKGCONFIGDIR)/sspiasync.pc
+	rm -f $(DESTDIR)$(LIBDIR)/libsspiasync.a
+	rm -f $(PC_FILES:$(B)/%=$(DESTDIR)$(PKGCONFIGDIR)/%)
 	rm -f $(PUBLIC_HEADERS:include/%=$(DESTDIR)$(INCLUDEDIR)/%)
-	if [ -d $(DESTDIR)$(INCLUDEDIR)/sspiasync ]; then rmdir $(DESTDIR)$(INCLUDEDIR)/sspiasync; fi
+	for d in $(DESTDIR)$(INCLUDEDIR)/sspiasync/compat $(DESTDIR)$(INCLUDEDIR)/sspiasync; do \
+		if [ -d $$d ]; then rmdir $$d || exit 1; fi; \
+	done
 
 clean:
 	rm -rf build
