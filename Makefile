@@ -29,7 +29,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 # Runs of the suites: every run is bounded, so a hang fails fast.
 TEST_TIMEOUT ?= 600
 RUN_BOUNDED = timeout -k 10 $(TEST_TIMEOUT)
-VALGRIND_MEMCHECK = valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=all \
+VALGRIND_MEMCHECK = valgrind -q --fair-sched=yes --error-exitcode=1 --leak-check=full --show-leak-kinds=all \
 	--errors-for-leak-kinds=all
 
 LIB_SRCS := $(wildcard src/*/*.c)

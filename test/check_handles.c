@@ -11,7 +11,6 @@
 
 #include <check.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -669,6 +668,10 @@ struct stress {
 	_Atomic uint64_t wrong_object, acquired_after_remove, forged_accepted, remove_failed;
 	_Atomic uint64_t acquired_ok;
 	_Atomic uint64_t reader_rounds; /* advanced by readers; the writer paces itself on it */
+	_Atomic int writer_waiting;     /* 1: the writer sleeps on pace_cv until rounds >= pace_target */
+	_Atomic uint64_t pace_target;
+	pthread_mutex_t pace_lock;
+	pthread_cond_t pace_cv;
 };
 
 struct stress_obj {
@@ -703,9 +706,12 @@ static void *stress_writer(void *arg)
 		/* Every 128 inserts, let the readers run a few rounds, so they overlap
 		 * with removes even where threads are serialised (Valgrind). */
 		if (i % 128 == 0) {
-			uint64_t r0 = atomic_load(&st->reader_rounds);
-			while (atomic_load(&st->reader_rounds) < r0 + 8)
-				sched_yield();
+			atomic_store(&st->pace_target, atomic_load(&st->reader_rounds) + 8);
+			pthread_mutex_lock(&st->pace_lock);
+			atomic_store(&st->writer_waiting, 1);
+			while (atomic_load(&st->writer_waiting) != 0)
+				pthread_cond_wait(&st->pace_cv, &st->pace_lock);
+			pthread_mutex_unlock(&st->pace_lock);
 		}
 		if (i >= window) {
 			struct stress_rec *r = &st->rec[i - window];
@@ -729,7 +735,15 @@ static void *stress_reader(void *arg)
 	struct stress *st = arg;
 	uint64_t seed = (uint64_t)(uintptr_t)&seed | 1;
 	while (!atomic_load(&st->writer_done)) {
-		atomic_fetch_add(&st->reader_rounds, 1);
+		uint64_t rounds = atomic_fetch_add(&st->reader_rounds, 1) + 1;
+		int one = 1;
+		/* One reader per pacing episode wakes the writer (no lock convoy). */
+		if (rounds >= atomic_load(&st->pace_target) &&
+		    atomic_compare_exchange_strong(&st->writer_waiting, &one, 0)) {
+			pthread_mutex_lock(&st->pace_lock);
+			pthread_cond_signal(&st->pace_cv);
+			pthread_mutex_unlock(&st->pace_lock);
+		}
 		uint32_t n = atomic_load_explicit(&st->published, memory_order_acquire);
 		if (n == 0)
 			continue;
@@ -765,6 +779,8 @@ START_TEST(test_htable_stress_acquire_release_remove)
 	st.nrec = tl_slow() ? 20000 : 200000;
 	st.rec = calloc(st.nrec, sizeof *st.rec);
 	ck_assert_ptr_nonnull(st.rec);
+	ck_assert_int_eq(pthread_mutex_init(&st.pace_lock, NULL), 0);
+	ck_assert_int_eq(pthread_cond_init(&st.pace_cv, NULL), 0);
 	struct sa_htable_config cfg = {
 		.kind = KIND_A, .form = forms[_i], .max_entries = 1u << 16, .dtor = stress_dtor};
 	ck_assert_int_eq(sa_htable_create(&cfg, &st.t), SA_OK);
@@ -794,6 +810,8 @@ START_TEST(test_htable_stress_acquire_release_remove)
 	ck_assert_uint_eq(sa_htable_live_count(st.t), 0);
 	table_free(st.t);
 	free(st.rec);
+	pthread_mutex_destroy(&st.pace_lock);
+	pthread_cond_destroy(&st.pace_cv);
 }
 END_TEST
 

@@ -1,0 +1,74 @@
+/*
+ * test/check_alloc.c - the allocation wrapper's suite: the fault injector
+ * fails exactly the k-th allocation once, and the live counters are exact.
+ */
+#include "testlib.h"
+#include "util/alloc.h"
+
+#include <check.h>
+#include <stdint.h>
+
+START_TEST(test_alloc_fail_at_fails_exactly_the_kth)
+{
+	struct sa_alloc_stats before, after;
+	sa__alloc_stats(&before);
+	void *p[5];
+	sa__alloc_fail_at(3);
+	for (int i = 0; i < 5; i++)
+		p[i] = sa__malloc(10);
+	ck_assert_ptr_nonnull(p[0]);
+	ck_assert_ptr_nonnull(p[1]);
+	ck_assert_ptr_null(p[2]);
+	ck_assert_ptr_nonnull(p[3]); /* once only */
+	ck_assert_ptr_nonnull(p[4]);
+	sa__alloc_stats(&after);
+	ck_assert_uint_eq(after.calls - before.calls, 5);
+	ck_assert_uint_eq(after.failed - before.failed, 1);
+	ck_assert_uint_eq(after.live_blocks - before.live_blocks, 4);
+	ck_assert_uint_eq(after.live_bytes - before.live_bytes, 40);
+	for (int i = 0; i < 5; i++)
+		sa__free(p[i]);
+	sa__alloc_stats(&after);
+	ck_assert_uint_eq(after.live_blocks, before.live_blocks);
+	ck_assert_uint_eq(after.live_bytes, before.live_bytes);
+}
+END_TEST
+
+START_TEST(test_alloc_fail_at_zero_disarms)
+{
+	sa__alloc_fail_at(2);
+	sa__alloc_fail_at(0);
+	void *a = sa__malloc(1), *b = sa__malloc(1);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	sa__free(a);
+	sa__free(b);
+}
+END_TEST
+
+START_TEST(test_alloc_calloc_zeroes_and_checks_overflow)
+{
+	unsigned char *p = sa__calloc(7, 9);
+	ck_assert_ptr_nonnull(p);
+	for (int i = 0; i < 63; i++)
+		ck_assert_uint_eq(p[i], 0);
+	sa__free(p);
+	ck_assert_ptr_null(sa__calloc(SIZE_MAX / 2, 3));
+	ck_assert_ptr_null(sa__malloc(SIZE_MAX - 4));
+	sa__free(NULL);
+	void *z = sa__malloc(0); /* 0 means 1: NULL only on failure */
+	ck_assert_ptr_nonnull(z);
+	sa__free(z);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("alloc");
+	TCase *tc = tcase_create("inject");
+	tcase_add_test(tc, test_alloc_fail_at_fails_exactly_the_kth);
+	tcase_add_test(tc, test_alloc_fail_at_zero_disarms);
+	tcase_add_test(tc, test_alloc_calloc_zeroes_and_checks_overflow);
+	suite_add_tcase(s, tc);
+	return tl_run_suite(s);
+}
