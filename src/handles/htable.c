@@ -256,14 +256,14 @@ static inline struct slot *slot_lookup(struct sa_htable *t, uint32_t idx)
 }
 
 /* Context: t->lock held; @idx < t->nslots. */
-static struct slot *slot_at_locked(struct sa_htable *t, uint32_t idx)
+static inline struct slot *slot_at_locked(struct sa_htable *t, uint32_t idx)
 {
 	struct slot *s = slot_lookup(t, idx);
 	assert(s != NULL);
 	return s;
 }
 
-static void free_list_push_locked(struct sa_htable *t, uint32_t idx, struct slot *s)
+static inline void free_list_push_locked(struct sa_htable *t, uint32_t idx, struct slot *s)
 {
 	s->next_free = FREE_NONE;
 	s->on_free_list = 1;
@@ -275,7 +275,7 @@ static void free_list_push_locked(struct sa_htable *t, uint32_t idx, struct slot
 	t->nfree++;
 }
 
-static uint32_t free_list_pop_locked(struct sa_htable *t)
+static inline uint32_t free_list_pop_locked(struct sa_htable *t)
 {
 	uint32_t idx = t->free_head;
 	struct slot *s = slot_at_locked(t, idx);
@@ -490,15 +490,32 @@ int sa_htable_acquire(struct sa_htable *t, struct sa_handle h, void **obj)
 	return SA_OK;
 }
 
+/* Slot and generation of a handle that a successful acquire already
+ * validated: release's contract, so no keyed check on this path.  The
+ * fields are still bounds-checked, so a broken caller cannot index out of
+ * the table. */
+static inline bool handle_fields(const struct sa_htable *t, struct sa_handle h, uint32_t *idx,
+				 uint32_t *gen)
+{
+	uint64_t lower = h.lower, upper = h.upper;
+	if (t->form == SA_HTABLE_TWO_WORD) {
+		*idx = (uint32_t)(lower & TW_SLOT_MASK);
+		*gen = (uint32_t)(upper >> TW_GEN_SHIFT);
+	} else {
+		*idx = (uint32_t)(lower >> OW_SLOT_SHIFT);
+		*gen = (uint32_t)((lower >> OW_GEN_SHIFT) & OW_GEN_MASK);
+	}
+	return *idx < t->max;
+}
+
 void sa_htable_release(struct sa_htable *t, struct sa_handle h)
 {
 	uint32_t idx, gen;
-	bool valid = handle_decode(t, h, &idx, &gen);
-	assert(valid);
-	if (!valid)
+	struct slot *s;
+	if (!handle_fields(t, h, &idx, &gen) || (s = slot_lookup(t, idx)) == NULL) {
+		assert(!"sa_htable_release() without a matching acquire");
 		return;
-	struct slot *s = slot_lookup(t, idx);
-	assert(s != NULL);
+	}
 	uint64_t old = atomic_fetch_sub_explicit(&s->word, 1, memory_order_acq_rel);
 	assert((old & WORD_RC_MASK) != 0 && WORD_GEN(old) == gen);
 	/* States: live (rc n -> n-1) or held (rc 1 -> 0: this thread finalizes). */
