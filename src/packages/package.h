@@ -1,0 +1,118 @@
+/*
+ * src/packages/package.h - the provider interface: what a security package
+ * gives the library (private; not installed).
+ *
+ * One constant table of function pointers per package (like Redis's
+ * dictType).  The library owns every buffer a leg reads or writes and every
+ * handle; a package sees only its own state pointers.  The async layer knows
+ * only this interface.  The contract each package must keep is written below,
+ * next to the members; tests hold the test package to it (check_testpkg.c).
+ */
+#ifndef SSPIASYNC_PACKAGES_PACKAGE_H
+#define SSPIASYNC_PACKAGES_PACKAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sspiasync/sspi.h>
+
+/* Explicit credentials, copied by the library: NUL-terminated UTF-8. */
+struct sa_pkg_identity {
+	const char *user;     /* never NULL (may be "") */
+	const char *domain;   /* never NULL (may be "") */
+	const char *password; /* never NULL (may be "") */
+};
+
+struct sa_pkg_cred_args {
+	const char *principal;                  /* NULL: the package's default identity */
+	unsigned long use;                      /* SECPKG_CRED_INBOUND, _OUTBOUND or _BOTH */
+	const struct sa_pkg_identity *identity; /* NULL: none given */
+};
+
+/*
+ * One leg.  The library fills the inputs and the output room; the package
+ * writes at most out_cap bytes at out and sets the outputs.  On any status
+ * but SEC_E_OK / SEC_I_CONTINUE_NEEDED / SEC_I_COMPLETE_NEEDED /
+ * SEC_I_COMPLETE_AND_CONTINUE the library ignores every output.
+ */
+struct sa_pkg_leg {
+	const unsigned char *in; /* the peer's token; NULL when in_len == 0 */
+	size_t in_len;
+	const char *target;      /* initiator: the target name, or NULL; acceptor: NULL */
+	unsigned long req;       /* ISC_REQ_* or ASC_REQ_* */
+	unsigned char *out;      /* room for this leg's token */
+	size_t out_cap;          /* bytes of room (0: the caller gave none) */
+	size_t out_len;          /* set by the package: bytes written (0: nothing to send) */
+	unsigned long attrs;     /* set by the package: ISC_RET_* or ASC_RET_* */
+	int64_t expiry;          /* set by the package: FILETIME (100 ns since 1601), local */
+};
+
+/*
+ * The contract of a leg (init_leg and accept_leg):
+ *  - *ctx is NULL on the first leg.  The first leg creates the package's
+ *    context state and stores it in *ctx only when it returns a continue or
+ *    done status (sa_fsm_classify: CONTINUE / OK); for any other status it
+ *    frees what it made and leaves *ctx NULL.
+ *  - A retryable status (SEC_E_INCOMPLETE_MESSAGE, SEC_E_BUFFER_TOO_SMALL,
+ *    SEC_E_INSUFFICIENT_MEMORY) changes no package state: the same call may be
+ *    made again.  Not enough room at out is SEC_E_BUFFER_TOO_SMALL.
+ *  - Any other error on a later leg ends the handshake; the state stays
+ *    allocated until ctx_delete (the context is REJECTED, still deletable).
+ *  - Calls on one context are serialized by the library; calls on different
+ *    contexts run concurrently, possibly on one credential, so credential
+ *    state is read-only after cred_acquire or guarded by the package's own
+ *    lock.  A package never calls back into the library's API.
+ *  - Memory comes from sa__malloc/sa__free (util/alloc.h), so tests can fail
+ *    any allocation.
+ */
+typedef int32_t (*sa_pkg_leg_fn)(void *cred, void **ctx, struct sa_pkg_leg *leg);
+
+struct sa_package {
+	const char *name;          /* e.g. "SspiAsyncTest"; matched case-insensitively */
+	const char *comment;
+	unsigned long caps;        /* SECPKG_FLAG_* */
+	unsigned short version;
+	unsigned short rpcid;
+	unsigned long max_token;   /* no leg writes more */
+	unsigned long max_signature, block_size, security_trailer; /* SECPKG_ATTR_SIZES */
+
+	/* Make credential state; SEC_E_OK and *cred set, or an error and nothing made.
+	 * *expiry: FILETIME of the credential's end (INT64_MAX: never). */
+	int32_t (*cred_acquire)(const struct sa_pkg_cred_args *args, void **cred, int64_t *expiry);
+	/* Free credential state; cannot fail; runs when the last user is gone. */
+	void (*cred_free)(void *cred);
+	/* *name = the credential's principal, allocated with sa__malloc. */
+	int32_t (*cred_name)(void *cred, char **name);
+
+	sa_pkg_leg_fn init_leg;    /* initiator: InitializeSecurityContext */
+	sa_pkg_leg_fn accept_leg;  /* acceptor: AcceptSecurityContext */
+	/* Tear down and free context state (non-NULL); never allocates, cannot fail;
+	 * runs at most once per context, only in the delete path. */
+	void (*ctx_delete)(void *ctx);
+
+	/* SECPKG_ATTR_NAMES: *user allocated with sa__malloc. */
+	int32_t (*ctx_names)(void *ctx, char **user);
+	/* SECPKG_ATTR_LIFESPAN, FILETIME values. */
+	int32_t (*ctx_lifespan)(void *ctx, int64_t *start, int64_t *expiry);
+
+	/* Per-message protection on a complete context; NULL: SEC_E_UNSUPPORTED_FUNCTION.
+	 * The library has checked msg's version and that pBuffers is readable for
+	 * cBuffers entries; finding its buffers is the package's business
+	 * (SEC_E_INVALID_TOKEN when one is missing or too small). */
+	int32_t (*make_signature)(void *ctx, unsigned long qop, SecBufferDesc *msg, unsigned long seqno);
+	int32_t (*verify_signature)(void *ctx, SecBufferDesc *msg, unsigned long seqno,
+				    unsigned long *qop);
+	int32_t (*encrypt)(void *ctx, unsigned long qop, SecBufferDesc *msg, unsigned long seqno);
+	int32_t (*decrypt)(void *ctx, SecBufferDesc *msg, unsigned long seqno, unsigned long *qop);
+};
+
+/* The built-in test package (src/packages/testpkg.c). */
+extern const struct sa_package sa__testpkg;
+
+/* The registry (src/packages/registry.c): every package, "SspiAsyncTest" first. */
+unsigned sa__pkg_count(void);
+const struct sa_package *sa__pkg_at(unsigned i);
+/* Case-insensitive; NULL when there is no such package. */
+const struct sa_package *sa__pkg_find(const char *name);
+
+#endif /* SSPIASYNC_PACKAGES_PACKAGE_H */
