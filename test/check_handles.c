@@ -523,6 +523,39 @@ START_TEST(test_htable_reuse_is_fifo)
 }
 END_TEST
 
+START_TEST(test_htable_next_visits_live_entries_once)
+{
+	struct sa_htable *t = table_new(KIND_A, forms[_i], 0);
+	struct sa_handle h[300];
+	for (int i = 0; i < 300; i++)
+		h[i] = insert_obj(t, NULL);
+	for (int i = 0; i < 300; i += 3)
+		ck_assert_int_eq(sa_htable_remove(t, h[i]), SA_OK);
+	int seen[300] = {0}, n = 0;
+	uint32_t cursor = 0;
+	struct sa_handle cur;
+	while (sa_htable_next(t, &cursor, &cur)) {
+		int j = 0;
+		while (j < 300 && !handle_eq(h[j], cur))
+			j++;
+		ck_assert_int_lt(j, 300);
+		ck_assert_int_ne(j % 3, 0); /* removed entries are not visited */
+		seen[j]++;
+		n++;
+	}
+	ck_assert_int_eq(n, 200);
+	ck_assert_int_eq(sa_htable_next(t, &cursor, &cur), 0);
+	for (int i = 0; i < 300; i++) {
+		ck_assert_int_eq(seen[i], i % 3 ? 1 : 0);
+		if (i % 3)
+			ck_assert_int_eq(sa_htable_remove(t, h[i]), SA_OK);
+	}
+	cursor = 0;
+	ck_assert_int_eq(sa_htable_next(t, &cursor, &cur), 0);
+	table_free(t);
+}
+END_TEST
+
 /* --- limits --------------------------------------------------------------- */
 
 START_TEST(test_htable_insert_fails_at_max)
@@ -888,6 +921,7 @@ static Suite *handles_suite(void)
 	tcase_add_test(tc, test_htable_one_word_floor_exhausted_refuses_create);
 	tcase_add_loop_test(tc, test_htable_values_unique_across_tables, 0, 2);
 	tcase_add_test(tc, test_htable_reuse_is_fifo);
+	tcase_add_loop_test(tc, test_htable_next_visits_live_entries_once, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");

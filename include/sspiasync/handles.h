@@ -135,6 +135,15 @@ void sa_htable_release(struct sa_htable *t, struct sa_handle h);
 SA_MUST_CHECK int sa_htable_remove(struct sa_htable *t, struct sa_handle h);
 
 /*
+ * sa_htable_next() - Iterate over live entries: find the first live (not
+ * removed) entry at slot index >= *@cursor, set *@h to its handle and
+ * *@cursor past it, and return 1; return 0 when there is none.  Start with
+ * *@cursor = 0.  Entries inserted or removed meanwhile may or may not be seen.
+ * Context: any thread; takes the table lock while scanning, not after.
+ */
+int sa_htable_next(struct sa_htable *t, uint32_t *cursor, struct sa_handle *h);
+
+/*
  * sa_htable_live_count() - Entries inserted whose destructor has not run.
  * Context: any thread; a snapshot (exact when no other thread changes @t).
  */

@@ -546,6 +546,25 @@ int sa_htable_remove(struct sa_htable *t, struct sa_handle h)
 	return SA_OK;
 }
 
+int sa_htable_next(struct sa_htable *t, uint32_t *cursor, struct sa_handle *h)
+{
+	int found = 0;
+	pthread_mutex_lock(&t->lock);
+	for (uint32_t idx = *cursor; idx < t->nslots; idx++) {
+		uint64_t w = atomic_load_explicit(&slot_at_locked(t, idx)->word, memory_order_acquire);
+		if (w & WORD_LIVE) {
+			*h = handle_encode(t, idx, WORD_GEN(w));
+			*cursor = idx + 1;
+			found = 1;
+			break;
+		}
+	}
+	if (!found)
+		*cursor = t->nslots;
+	pthread_mutex_unlock(&t->lock);
+	return found;
+}
+
 uint32_t sa_htable_live_count(const struct sa_htable *t)
 {
 	return atomic_load_explicit(&t->live, memory_order_acquire);

@@ -1,0 +1,71 @@
+/*
+ * sspiasync/sspiasync.h - the library's own extensions to Microsoft's API:
+ * explicit initialisation and shutdown, and statistics.
+ *
+ * The first SSPI call initialises the library with defaults, so a ported
+ * program needs none of this; a program that wants other limits calls
+ * sspiasync_init() first, and one that wants Valgrind to see 0 bytes in use
+ * at exit calls sspiasync_shutdown() last.  The async parts of the
+ * configuration (worker threads, pending-call bound) come with the async layer.
+ */
+#ifndef SSPIASYNC_SSPIASYNC_H
+#define SSPIASYNC_SSPIASYNC_H
+
+#include <stdint.h>
+
+#include <sspiasync/sspi.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SSPIASYNC_DEFAULT_MAX_ENTRIES (1u << 20)
+
+struct sspiasync_config {
+	uint32_t max_credentials; /* live credentials at most; 0: SSPIASYNC_DEFAULT_MAX_ENTRIES */
+	uint32_t max_contexts;    /* live security contexts at most; 0: the same default */
+};
+
+/*
+ * sspiasync_init() - Initialise the library with @cfg (NULL: defaults).
+ * Returns SEC_E_OK; SEC_E_INVALID_PARAMETER when the library is already
+ * initialised (explicitly or by an earlier SSPI call: shut it down first) or
+ * a limit is out of range (above 2^32 - 1 is impossible; 0 means default);
+ * SEC_E_INSUFFICIENT_MEMORY.  On failure nothing is initialised.
+ * Context: any thread; not concurrently with another SSPI call.
+ */
+SECURITY_STATUS sspiasync_init(const struct sspiasync_config *cfg);
+
+/*
+ * sspiasync_shutdown() - Delete every security context (package teardown
+ * included), free every credential and every buffer not yet given to
+ * FreeContextBuffer(), and free the library's memory.  Afterwards every
+ * handle issued before is invalid for good (SEC_E_INVALID_HANDLE), and the
+ * next SSPI call or sspiasync_init() starts afresh.
+ * Returns SEC_E_OK, also when the library was not initialised.
+ * Context: any thread; other threads must not be inside SSPI calls (calls
+ * that start meanwhile wait for it, then initialise again).
+ */
+SECURITY_STATUS sspiasync_shutdown(void);
+
+struct sspiasync_stats {
+	uint64_t credentials;     /* credentials alive (freed handles still used by contexts count) */
+	uint64_t contexts;        /* security contexts alive (created, not yet deleted) */
+	uint64_t async_contexts;  /* async-call contexts alive (0 until the async layer) */
+	uint64_t pending_calls;   /* queued or running async calls (0 until the async layer) */
+	uint64_t completed_calls; /* context and credential calls completed since init */
+	uint64_t rejected_stale;  /* of those, answered SEC_E_INVALID_HANDLE */
+};
+
+/*
+ * sspiasync_stats() - Fill *@out.  Returns SEC_E_OK, or SEC_E_INVALID_PARAMETER
+ * for NULL.  When the library is not initialised every count is 0.
+ * Context: any thread; a snapshot.
+ */
+SECURITY_STATUS sspiasync_stats(struct sspiasync_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SSPIASYNC_SSPIASYNC_H */
