@@ -998,12 +998,16 @@ typedef QUERY_SECURITY_PACKAGE_INFO_FN_A QUERY_SECURITY_PACKAGE_INFO_FN;
 
 /*
  * Conventions for every function below and for the Sspi*Async family:
- * - Handles are checked first: a stale (deleted, freed), copied-after-delete,
+ * - Arguments are checked before anything happens: a structural error (a
+ *   NULL required pointer other than a handle, a SecBufferDesc of another
+ *   version or with a NULL buffer array, a non-zero reserved argument) gives
+ *   SEC_E_INVALID_PARAMETER.
+ * - Handles are checked next: a NULL handle pointer, a stale (deleted, freed), copied-after-delete,
  *   forged, zeroed, SecInvalidateHandle()d or wrong-kind handle (a CredHandle
  *   passed as a CtxtHandle) gives SEC_E_INVALID_HANDLE, and nothing else
  *   happens.  Nothing reachable from an unvalidated handle is dereferenced.
  * - On any failure the out-parameters are untouched and nothing changed.
- * - Strings are UTF-8.  Package names compare exactly as written.
+ * - Strings are UTF-8.  Package names compare case-insensitively, as on Windows.
  * - Every call may run before sspiasync_init(): the first one initialises the
  *   library with defaults.  While sspiasync_shutdown() runs, calls return
  *   SEC_E_SHUTDOWN_IN_PROGRESS.
@@ -1054,6 +1058,9 @@ SECURITY_STATUS SEC_ENTRY FreeCredentialsHandle(
  * call passes @phContext NULL and receives the new context in
  * *@phNewContext; later calls pass it back as @phContext (@phNewContext may be
  * the same handle or NULL).  @Reserved1 and @Reserved2 must be 0.
+ * @phCredential is used by the first call only (the context keeps its
+ * credential alive); later calls ignore it, so it may already be freed.  A
+ * non-NULL @pOutput must hold a SECBUFFER_TOKEN buffer.
  * Returns SEC_E_OK or SEC_I_CONTINUE_NEEDED (send pOutput's token);
  * SEC_E_INCOMPLETE_MESSAGE, SEC_E_BUFFER_TOO_SMALL, SEC_E_INSUFFICIENT_MEMORY
  * (nothing changed: call again); SEC_E_INVALID_HANDLE (bad @phCredential or
@@ -1148,8 +1155,10 @@ SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesA(
  * FreeContextBuffer() - Free memory this library returned: ISC/ASC output
  * tokens allocated for *_REQ_ALLOCATE_MEMORY, EnumerateSecurityPackagesA()
  * and QuerySecurityPackageInfoA() arrays, attribute strings.  NULL is a
- * no-op.  Returns SEC_E_OK.  Passing any other pointer is undefined, as on
- * Windows.
+ * no-op.  Returns SEC_E_OK; SEC_E_INVALID_HANDLE, touching nothing, for any
+ * other pointer: one already freed, one from before sspiasync_shutdown()
+ * (which freed it), or memory this library did not return (Windows leaves
+ * that undefined).
  */
 SECURITY_STATUS SEC_ENTRY FreeContextBuffer(
 	_Inout_opt_ PVOID pvContextBuffer);

@@ -28,7 +28,8 @@ struct sspiasync_config {
 
 /*
  * sspiasync_init() - Initialise the library with @cfg (NULL: defaults).
- * Returns SEC_E_OK; SEC_E_INVALID_PARAMETER when the library is already
+ * Returns SEC_E_OK; SEC_E_SHUTDOWN_IN_PROGRESS while sspiasync_shutdown()
+ * runs; SEC_E_INVALID_PARAMETER when the library is already
  * initialised (explicitly or by an earlier SSPI call: shut it down first) or
  * a limit is out of range (above 2^32 - 1 is impossible; 0 means default);
  * SEC_E_INSUFFICIENT_MEMORY.  On failure nothing is initialised.
@@ -43,8 +44,9 @@ SECURITY_STATUS sspiasync_init(const struct sspiasync_config *cfg);
  * handle issued before is invalid for good (SEC_E_INVALID_HANDLE), and the
  * next SSPI call or sspiasync_init() starts afresh.
  * Returns SEC_E_OK, also when the library was not initialised.
- * Context: any thread; other threads must not be inside SSPI calls (calls
- * that start meanwhile wait for it, then initialise again).
+ * Context: any thread.  Calls already inside the library finish first;
+ * calls (and sspiasync_init) that start meanwhile return
+ * SEC_E_SHUTDOWN_IN_PROGRESS.
  */
 SECURITY_STATUS sspiasync_shutdown(void);
 

@@ -1,0 +1,280 @@
+/*
+ * src/sspi/runtime.c - the library's runtime: sspiasync_init, _shutdown,
+ * _stats, the implicit initialisation by the first SSPI call, and the
+ * context buffers FreeContextBuffer accepts.
+ *
+ * Invariants (tests in test/check_sspi_sync.c):
+ * R1 g_rt is published only fully built, and freed only after every call
+ *    that entered it has left (g_active == 0); calls starting meanwhile get
+ *    SEC_E_SHUTDOWN_IN_PROGRESS.
+ * R2 After shutdown every handle issued before is invalid: the next runtime
+ *    has new table instances, so old handles fail their check.
+ * R3 Shutdown leaves 0 library allocations: contexts (package teardown
+ *    included), credentials and context buffers are all freed.
+ * Key: [G] g_lock, [a] atomic.  Lock order: g_lock is taken before no other
+ * library lock; buf_lock and the table and context locks are leaves.
+ */
+#include "sspi/sspi_int.h"
+
+#include "util/alloc.h"
+
+#include <string.h>
+#include <time.h>
+
+/* A context buffer: a header that links it into the runtime's list, so
+ * FreeContextBuffer can tell ours from any other pointer without reading it. */
+struct sa_ctxbuf {
+	struct sa_ctxbuf *prev, *next; /* [B] */
+	_Alignas(16) unsigned char data[];
+};
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER; /* g_active reached 0 during shutdown */
+static _Atomic(struct sa_runtime *) g_rt;              /* [a], written under [G] */
+static _Atomic unsigned g_active;                      /* [a] calls inside g_rt */
+static _Atomic int g_shutting_down;                    /* [a], written under [G] */
+
+static void cred_dtor(void *obj, void *arg)
+{
+	struct sa_cred *cred = obj;
+	(void)arg;
+	cred->pkg->cred_free(cred->pkg_cred);
+	sa__free(cred);
+}
+
+static void ctx_dtor(void *obj, void *arg)
+{
+	struct sa_ctx *ctx = obj;
+	(void)arg;
+	pthread_cond_destroy(&ctx->idle);
+	pthread_mutex_destroy(&ctx->lock);
+	sa__free(ctx);
+}
+
+static SECURITY_STATUS runtime_create(const struct sspiasync_config *cfg, struct sa_runtime **out)
+{
+	struct sa_runtime *rt = sa__calloc(1, sizeof *rt);
+	if (rt == NULL)
+		return SEC_E_INSUFFICIENT_MEMORY;
+	struct sa_htable_config cc = {.kind = SA_KIND_CRED, .form = SA_HTABLE_TWO_WORD,
+				      .max_entries = cfg ? cfg->max_credentials : 0, .dtor = cred_dtor};
+	struct sa_htable_config xc = {.kind = SA_KIND_CTXT, .form = SA_HTABLE_TWO_WORD,
+				      .max_entries = cfg ? cfg->max_contexts : 0, .dtor = ctx_dtor};
+	int rc = sa_htable_create(&cc, &rt->creds);
+	if (rc == SA_OK) {
+		rc = sa_htable_create(&xc, &rt->ctxts);
+		if (rc != SA_OK) {
+			int destroyed = sa_htable_destroy(rt->creds);
+			(void)destroyed; /* empty: cannot fail */
+		}
+	}
+	if (rc == SA_OK && pthread_mutex_init(&rt->buf_lock, NULL) != 0) {
+		int d1 = sa_htable_destroy(rt->creds), d2 = sa_htable_destroy(rt->ctxts);
+		(void)d1;
+		(void)d2;
+		rc = SA_ENOMEM;
+	}
+	if (rc != SA_OK) {
+		sa__free(rt);
+		return rc == SA_EINVAL ? SEC_E_INVALID_PARAMETER : SEC_E_INSUFFICIENT_MEMORY;
+	}
+	atomic_init(&rt->next_ctx_id, 1);
+	*out = rt;
+	return SEC_E_OK;
+}
+
+/* Context: g_lock held; no call inside rt. */
+static void runtime_destroy_locked(struct sa_runtime *rt)
+{
+	sa__ctx_delete_all(rt);
+	while (rt->bufs != NULL) {
+		struct sa_ctxbuf *b = rt->bufs;
+		rt->bufs = b->next;
+		sa__free(b);
+	}
+	int d1 = sa_htable_destroy(rt->ctxts), d2 = sa_htable_destroy(rt->creds);
+	/* Both are empty now: every context was deleted and every credential
+	 * released with it. */
+	(void)d1;
+	(void)d2;
+	pthread_mutex_destroy(&rt->buf_lock);
+	sa__free(rt);
+}
+
+SECURITY_STATUS sspiasync_init(const struct sspiasync_config *cfg)
+{
+	SECURITY_STATUS st;
+	pthread_mutex_lock(&g_lock);
+	if (atomic_load(&g_shutting_down)) {
+		st = SEC_E_SHUTDOWN_IN_PROGRESS;
+	} else if (atomic_load(&g_rt) != NULL) {
+		st = SEC_E_INVALID_PARAMETER;
+	} else {
+		struct sa_runtime *rt;
+		st = runtime_create(cfg, &rt);
+		if (st == SEC_E_OK)
+			atomic_store(&g_rt, rt);
+	}
+	pthread_mutex_unlock(&g_lock);
+	return st;
+}
+
+SECURITY_STATUS sspiasync_shutdown(void)
+{
+	pthread_mutex_lock(&g_lock);
+	struct sa_runtime *rt = atomic_load(&g_rt);
+	if (rt == NULL || atomic_load(&g_shutting_down)) {
+		pthread_mutex_unlock(&g_lock);
+		return SEC_E_OK;
+	}
+	/* New calls now wait; calls already inside finish first (R1). */
+	atomic_store(&g_shutting_down, 1);
+	while (atomic_load(&g_active) != 0)
+		pthread_cond_wait(&g_cv, &g_lock);
+	atomic_store(&g_rt, NULL);
+	runtime_destroy_locked(rt);
+	atomic_store(&g_shutting_down, 0);
+	pthread_mutex_unlock(&g_lock);
+	return SEC_E_OK;
+}
+
+SECURITY_STATUS sa__rt_enter(struct sa_runtime **out)
+{
+	/* Fast path: announce the call, then look (seq_cst pairs with shutdown's
+	 * store of g_shutting_down and load of g_active: one sees the other). */
+	atomic_fetch_add(&g_active, 1);
+	struct sa_runtime *rt = atomic_load(&g_rt);
+	if (rt != NULL && !atomic_load(&g_shutting_down)) {
+		*out = rt;
+		return SEC_E_OK;
+	}
+	sa__rt_exit(NULL, SEC_E_OK);
+
+	/* Slow path: refuse during a shutdown, initialise with defaults if needed. */
+	SECURITY_STATUS st = SEC_E_OK;
+	pthread_mutex_lock(&g_lock);
+	rt = atomic_load(&g_rt);
+	if (atomic_load(&g_shutting_down)) {
+		st = SEC_E_SHUTDOWN_IN_PROGRESS;
+	} else if (rt == NULL) {
+		st = runtime_create(NULL, &rt);
+		if (st == SEC_E_OK)
+			atomic_store(&g_rt, rt);
+	}
+	if (st == SEC_E_OK) {
+		atomic_fetch_add(&g_active, 1);
+		*out = rt;
+	}
+	pthread_mutex_unlock(&g_lock);
+	return st;
+}
+
+SECURITY_STATUS sa__rt_exit(struct sa_runtime *rt, SECURITY_STATUS status)
+{
+	if (rt != NULL) {
+		atomic_fetch_add_explicit(&rt->completed_calls, 1, memory_order_relaxed);
+		if (status == SEC_E_INVALID_HANDLE)
+			atomic_fetch_add_explicit(&rt->rejected_stale, 1, memory_order_relaxed);
+	}
+	if (atomic_fetch_sub(&g_active, 1) == 1 && atomic_load(&g_shutting_down)) {
+		pthread_mutex_lock(&g_lock);
+		pthread_cond_broadcast(&g_cv);
+		pthread_mutex_unlock(&g_lock);
+	}
+	return status;
+}
+
+SECURITY_STATUS sspiasync_stats(struct sspiasync_stats *out)
+{
+	if (out == NULL)
+		return SEC_E_INVALID_PARAMETER;
+	memset(out, 0, sizeof *out);
+	pthread_mutex_lock(&g_lock);
+	struct sa_runtime *rt = atomic_load(&g_rt);
+	if (rt != NULL && !atomic_load(&g_shutting_down)) {
+		out->credentials = sa_htable_live_count(rt->creds);
+		out->contexts = sa_htable_live_count(rt->ctxts);
+		out->completed_calls = atomic_load(&rt->completed_calls);
+		out->rejected_stale = atomic_load(&rt->rejected_stale);
+	}
+	pthread_mutex_unlock(&g_lock);
+	return SEC_E_OK;
+}
+
+/* --- context buffers ------------------------------------------------------- */
+
+void *sa__ctxbuf_alloc(struct sa_runtime *rt, size_t n)
+{
+	if (n > SIZE_MAX - sizeof(struct sa_ctxbuf))
+		return NULL;
+	struct sa_ctxbuf *b = sa__malloc(sizeof *b + n);
+	if (b == NULL)
+		return NULL;
+	pthread_mutex_lock(&rt->buf_lock);
+	b->prev = NULL;
+	b->next = rt->bufs;
+	if (rt->bufs != NULL)
+		rt->bufs->prev = b;
+	rt->bufs = b;
+	pthread_mutex_unlock(&rt->buf_lock);
+	return b->data;
+}
+
+char *sa__ctxbuf_strdup(struct sa_runtime *rt, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = sa__ctxbuf_alloc(rt, n);
+	if (p != NULL)
+		memcpy(p, s, n);
+	return p;
+}
+
+/* Unlink @p if it is one of ours; returns the block to free, or NULL.
+ * Compares addresses only: a foreign pointer is never read. */
+static struct sa_ctxbuf *ctxbuf_unlink(struct sa_runtime *rt, void *p)
+{
+	struct sa_ctxbuf *found = NULL;
+	pthread_mutex_lock(&rt->buf_lock);
+	for (struct sa_ctxbuf *b = rt->bufs; b != NULL; b = b->next) {
+		if ((void *)b->data == p) {
+			if (b->prev != NULL)
+				b->prev->next = b->next;
+			else
+				rt->bufs = b->next;
+			if (b->next != NULL)
+				b->next->prev = b->prev;
+			found = b;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&rt->buf_lock);
+	return found;
+}
+
+void sa__ctxbuf_free(struct sa_runtime *rt, void *p)
+{
+	if (p != NULL)
+		sa__free(ctxbuf_unlink(rt, p));
+}
+
+SECURITY_STATUS SEC_ENTRY FreeContextBuffer(PVOID pvContextBuffer)
+{
+	if (pvContextBuffer == NULL)
+		return SEC_E_OK;
+	struct sa_runtime *rt;
+	SECURITY_STATUS st = sa__rt_enter(&rt);
+	if (st != SEC_E_OK)
+		return st;
+	struct sa_ctxbuf *b = ctxbuf_unlink(rt, pvContextBuffer);
+	sa__free(b);
+	/* Not ours, already freed, or from before a shutdown: refused, untouched. */
+	return sa__rt_exit(rt, b != NULL ? SEC_E_OK : SEC_E_INVALID_HANDLE);
+}
+
+int64_t sa__filetime_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	/* 1601-01-01 to 1970-01-01: 11644473600 s. */
+	return ((int64_t)ts.tv_sec + INT64_C(11644473600)) * 10000000 + ts.tv_nsec / 100;
+}

@@ -1,0 +1,163 @@
+/*
+ * src/sspi/sspi_int.h - private to src/sspi/: the runtime, the credential and
+ * security-context objects, and the helpers the SSPI entry points share.
+ *
+ * src/sspi/ is the only place that sees everything: Microsoft's types
+ * (sspi.h), the handle tables (handles.h), the lifecycle table (fsm.h) and
+ * the packages (packages/package.h).  The invariants of the objects are
+ * listed above their structs; the runtime's are in runtime.c.
+ */
+#ifndef SSPIASYNC_SSPI_SSPI_INT_H
+#define SSPIASYNC_SSPI_SSPI_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <sspiasync/fsm.h>
+#include <sspiasync/handles.h>
+#include <sspiasync/sspi.h>
+#include <sspiasync/sspiasync.h>
+
+#include "packages/package.h"
+
+/* The kinds the SSPI layer gives its tables (handles.h: 1..254). */
+enum sa_kind {
+	SA_KIND_CRED = 0x43,  /* 'C' */
+	SA_KIND_CTXT = 0x58,  /* 'X' */
+	SA_KIND_ASYNC = 0x41, /* 'A' (the async layer) */
+};
+
+/*
+ * A credential (CredHandle).
+ * I1 The credential table owns it: the entry's destructor frees it, package
+ *    state included, when the handle was freed and no context holds it.
+ * I2 Every context made from it holds one table reference (acquired at
+ *    creation, released at delete), so FreeCredentialsHandle invalidates the
+ *    handle at once while the object lives on.
+ * Key: [i] immutable after AcquireCredentialsHandle returned.
+ */
+struct sa_cred {
+	const struct sa_package *pkg; /* [i] */
+	void *pkg_cred;               /* [i] the package's state */
+	unsigned long use;            /* [i] SECPKG_CRED_* */
+	int64_t expiry;               /* [i] FILETIME */
+};
+
+enum sa_side { SA_SIDE_INITIATOR = 1, SA_SIDE_ACCEPTOR = 2 };
+
+/*
+ * A security context (CtxtHandle).
+ * I1 state is a fsm state other than NEW, changed only by sa_fsm_step under
+ *    lock: every transition goes through the lifecycle table.
+ * I2 At most one call runs on the context at a time: a call sets busy under
+ *    lock, runs with the lock dropped (package legs hold no library lock),
+ *    and clears busy and signals idle when done.
+ * I3 The package state is torn down exactly once, by the delete path, after
+ *    the handle was removed from the table (so no new call can start).
+ * I4 The context holds one reference on its credential's table entry,
+ *    released by the delete path after teardown.
+ * Key: [i] immutable after creation, [L] lock.
+ */
+struct sa_ctx {
+	pthread_mutex_t lock;         /* guards [L]; taken after no other library lock */
+	pthread_cond_t idle;          /* signalled when busy goes 0 */
+	uint8_t state;                /* [L] enum sa_fsm_state */
+	uint8_t busy;                 /* [L] a call is running on the context */
+	uint8_t side;                 /* [i] enum sa_side */
+	const struct sa_package *pkg; /* [i] */
+	struct sa_cred *cred;         /* [i] referenced through cred_h */
+	struct sa_handle cred_h;      /* [i] */
+	struct sa_handle self;        /* [i] */
+	uint64_t id;                  /* [i] for traces */
+	void *pkg_ctx;                /* [L] while not busy; the running call's while busy */
+	int64_t expiry;               /* [L] */
+};
+
+/*
+ * The runtime: everything sspiasync_init() makes and sspiasync_shutdown()
+ * frees.  Key: [i] immutable while the runtime is published, [a] atomic,
+ * [B] buf_lock.
+ */
+struct sa_runtime {
+	struct sa_htable *creds;          /* [i] */
+	struct sa_htable *ctxts;          /* [i] */
+	pthread_mutex_t buf_lock;         /* guards [B]; a leaf lock */
+	struct sa_ctxbuf *bufs;           /* [B] context buffers given out, not yet freed */
+	_Atomic uint64_t next_ctx_id;     /* [a] */
+	_Atomic uint64_t completed_calls; /* [a] */
+	_Atomic uint64_t rejected_stale;  /* [a] */
+};
+
+/* --- runtime.c ------------------------------------------------------------- */
+
+/* Enter the runtime (initialising it with defaults if needed): SEC_E_OK and
+ * *rt set, or SEC_E_INSUFFICIENT_MEMORY.  Pair with sa__rt_exit(). */
+SECURITY_STATUS sa__rt_enter(struct sa_runtime **rt);
+/* Leave it, counting @status among the completed calls. Returns @status. */
+SECURITY_STATUS sa__rt_exit(struct sa_runtime *rt, SECURITY_STATUS status);
+
+/* Context buffers (FreeContextBuffer): allocate @n bytes given to the caller.
+ * NULL when out of memory. */
+void *sa__ctxbuf_alloc(struct sa_runtime *rt, size_t n);
+/* Free one given out earlier (or not yet given out, on an error path). */
+void sa__ctxbuf_free(struct sa_runtime *rt, void *p);
+/* Copy @s into a new context buffer; NULL when out of memory. */
+char *sa__ctxbuf_strdup(struct sa_runtime *rt, const char *s);
+
+/* --- status.c -------------------------------------------------------------- */
+
+/* The one table from the inner modules' SA_* codes to SECURITY_STATUS. */
+SECURITY_STATUS sa__status_from_sa(int code);
+
+/* --- buffers.c ------------------------------------------------------------- */
+
+/* Check a SecBufferDesc the caller passed: version, buffer array, and that
+ * no buffer claims bytes at NULL.  SEC_E_OK or SEC_E_INVALID_PARAMETER.
+ * NULL @desc is SEC_E_OK when @optional. */
+SECURITY_STATUS sa__desc_check(const SecBufferDesc *desc, int optional);
+/* The first buffer of @type (attributes masked off) in @desc, or NULL. */
+SecBuffer *sa__desc_find(const SecBufferDesc *desc, unsigned long type);
+
+/* --- context.c ------------------------------------------------------------- */
+
+/* Resolve a context handle pointer: acquire its entry.  SEC_E_OK and *ctx
+ * set (pair with sa__ctx_put), or SEC_E_INVALID_HANDLE. */
+SECURITY_STATUS sa__ctx_get(struct sa_runtime *rt, const CtxtHandle *h, struct sa_ctx **ctx);
+void sa__ctx_put(struct sa_runtime *rt, struct sa_ctx *ctx);
+/* Begin a call on an acquired context: wait until it is not busy, ask the
+ * fsm to admit @ev; on SEC_E_OK the context is busy (end with sa__ctx_end). */
+SECURITY_STATUS sa__ctx_begin(struct sa_ctx *ctx, enum sa_fsm_event ev);
+/* End a call: apply @ev (if not SA_FSM_NEVENTS) with @status, clear busy.
+ * Returns the status the fsm reports. */
+SECURITY_STATUS sa__ctx_end(struct sa_ctx *ctx, enum sa_fsm_event ev, SECURITY_STATUS status);
+
+/* The delete path (sync today, the async delete job later). Never allocates. */
+SECURITY_STATUS sa__ctx_delete(struct sa_runtime *rt, const CtxtHandle *h);
+
+/* Tear down every context and credential left (sspiasync_shutdown). */
+void sa__ctx_delete_all(struct sa_runtime *rt);
+
+/* Handle conversions between Microsoft's SecHandle and the table's form. */
+static inline struct sa_handle sa__handle_from(const SecHandle *h)
+{
+	struct sa_handle r = {h->dwLower, h->dwUpper};
+	return r;
+}
+
+static inline void sa__handle_to(SecHandle *out, struct sa_handle h)
+{
+	out->dwLower = h.lower;
+	out->dwUpper = h.upper;
+}
+
+/* FILETIME now (100 ns since 1601-01-01), from CLOCK_REALTIME. */
+int64_t sa__filetime_now(void);
+
+static inline void sa__timestamp_set(PTimeStamp ts, int64_t filetime)
+{
+	if (ts != NULL)
+		ts->QuadPart = filetime;
+}
+
+#endif /* SSPIASYNC_SSPI_SSPI_INT_H */
