@@ -50,7 +50,7 @@ SECURITY_STATUS sspiasync_init(const struct sspiasync_config *cfg);
  */
 SECURITY_STATUS sspiasync_shutdown(void);
 
-struct sspiasync_stats {
+struct sspiasync_statistics {
 	uint64_t credentials;     /* credentials alive (freed handles still used by contexts count) */
 	uint64_t contexts;        /* security contexts alive (created, not yet deleted) */
 	uint64_t async_contexts;  /* async-call contexts alive (0 until the async layer) */
@@ -64,7 +64,7 @@ struct sspiasync_stats {
  * for NULL.  When the library is not initialised every count is 0.
  * Context: any thread; a snapshot.
  */
-SECURITY_STATUS sspiasync_stats(struct sspiasync_stats *out);
+SECURITY_STATUS sspiasync_stats(struct sspiasync_statistics *out);
 
 #ifdef __cplusplus
 }

@@ -44,7 +44,7 @@ struct sa_pkg_leg {
 	size_t out_cap;          /* bytes of room (0: the caller gave none) */
 	size_t out_len;          /* set by the package: bytes written (0: nothing to send) */
 	unsigned long attrs;     /* set by the package: ISC_RET_* or ASC_RET_* */
-	int64_t expiry;          /* set by the package: FILETIME (100 ns since 1601), local */
+	int64_t expiry;          /* set by the package: FILETIME (100 ns since 1601), UTC */
 };
 
 /*
@@ -98,7 +98,8 @@ struct sa_package {
 	/* Per-message protection on a complete context; NULL: SEC_E_UNSUPPORTED_FUNCTION.
 	 * The library has checked msg's version and that pBuffers is readable for
 	 * cBuffers entries; finding its buffers is the package's business
-	 * (SEC_E_INVALID_TOKEN when one is missing or too small). */
+	 * (SEC_E_INVALID_TOKEN when one is missing or a signature to check is
+	 * short; SEC_E_BUFFER_TOO_SMALL when there is no room to write one). */
 	int32_t (*make_signature)(void *ctx, unsigned long qop, SecBufferDesc *msg, unsigned long seqno);
 	int32_t (*verify_signature)(void *ctx, SecBufferDesc *msg, unsigned long seqno,
 				    unsigned long *qop);

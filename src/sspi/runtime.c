@@ -184,7 +184,7 @@ SECURITY_STATUS sa__rt_exit(struct sa_runtime *rt, SECURITY_STATUS status)
 	return status;
 }
 
-SECURITY_STATUS sspiasync_stats(struct sspiasync_stats *out)
+SECURITY_STATUS sspiasync_stats(struct sspiasync_statistics *out)
 {
 	if (out == NULL)
 		return SEC_E_INVALID_PARAMETER;
