@@ -55,7 +55,8 @@ OBJDIRS := $(sort $(patsubst %/,%,$(dir $(ALL_OBJS) $(LIB))))
 DEPS := $(ALL_OBJS:.o=.d)
 
 .PHONY: all check memcheck asan tsan clang bench demo install uninstall clean \
-	check-build check-run check-symbols check-headers check-readme fsm-table bench-build
+	check-build check-run check-symbols check-headers check-readme check-examples fsm-table \
+	bench-build
 
 # Keep intermediate objects (tests, tools, bench), so re-runs relink nothing.
 .SECONDARY:
@@ -98,7 +99,11 @@ check-headers:
 check-readme: $(FSM_TABLE)
 	sh test/readme_fsm.sh $(FSM_TABLE) README.md
 
-check: check-run check-symbols check-headers check-readme
+# README's code examples must build and run as shown.
+check-examples: $(LIB)
+	sh test/readme_example.sh sync $(LIB)
+
+check: check-run check-symbols check-headers check-readme check-examples
 
 # Valgrind memcheck: any error or leak, even a still-reachable block, fails.
 memcheck: check-build
