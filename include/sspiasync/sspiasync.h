@@ -21,9 +21,17 @@ extern "C" {
 
 #define SSPIASYNC_DEFAULT_MAX_ENTRIES (1u << 20)
 
+#define SSPIASYNC_DEFAULT_MAX_PENDING (1u << 16)
+
 struct sspiasync_config {
 	uint32_t max_credentials; /* live credentials at most; 0: SSPIASYNC_DEFAULT_MAX_ENTRIES */
 	uint32_t max_contexts;    /* live security contexts at most; 0: the same default */
+	uint32_t max_async;       /* live async-call contexts at most; 0: the same default */
+	uint32_t max_pending;     /* queued or running async calls at most (delete and free
+				   * are exempt); 0: SSPIASYNC_DEFAULT_MAX_PENDING */
+	unsigned threads;         /* 0: no-thread mode, queued calls run in sspiasync_run();
+				   * the only mode until the worker pool exists, so any
+				   * other value is refused with SEC_E_INVALID_PARAMETER */
 };
 
 /*
@@ -50,11 +58,22 @@ SECURITY_STATUS sspiasync_init(const struct sspiasync_config *cfg);
  */
 SECURITY_STATUS sspiasync_shutdown(void);
 
+/*
+ * sspiasync_run() - No-thread mode: run up to @max queued async calls (0: all
+ * that are queued, including those queued by callbacks meanwhile) on the
+ * caller's thread, in order per security context, and run the callbacks of
+ * completed calls, also of calls that a synchronous call ran on its way.
+ * Returns how many calls it ran.  Callbacks run only here (and, later, in
+ * the completion queue's reap), never inside another API call.
+ * Context: any thread but a callback of this library (there it returns 0).
+ */
+unsigned sspiasync_run(unsigned max);
+
 struct sspiasync_statistics {
 	uint64_t credentials;     /* credentials alive (freed handles still used by contexts count) */
 	uint64_t contexts;        /* security contexts alive (created, not yet deleted) */
-	uint64_t async_contexts;  /* async-call contexts alive (0 until the async layer) */
-	uint64_t pending_calls;   /* queued or running async calls (0 until the async layer) */
+	uint64_t async_contexts;  /* async-call contexts alive (created, not yet freed and finished) */
+	uint64_t pending_calls;   /* queued or running async calls */
 	uint64_t completed_calls; /* context and credential calls completed since init */
 	uint64_t rejected_stale;  /* of those, answered SEC_E_INVALID_HANDLE */
 };

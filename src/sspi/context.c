@@ -101,200 +101,206 @@ static struct sa_ctx *ctx_new(struct sa_runtime *rt, enum sa_side side, struct s
 	ctx->cred = cred;
 	ctx->cred_h = cred_h;
 	ctx->id = atomic_fetch_add_explicit(&rt->next_ctx_id, 1, memory_order_relaxed);
+	sa_serial_init(&ctx->serial);
 	return ctx;
 }
 
-/* The arguments of one ISC or ASC call. */
-struct leg_call {
-	enum sa_side side;
-	PCredHandle cred_h;
-	PCtxtHandle ctx_h;
-	const char *target;
-	unsigned long req;
-	PSecBufferDesc in;
-	PCtxtHandle new_h;
-	PSecBufferDesc out;
-	unsigned long *attrs;
-	PTimeStamp expiry;
-};
-
-/* Structural checks, before any side effect. */
-static SECURITY_STATUS leg_check(const struct leg_call *c, SecBuffer **out_tok)
+SECURITY_STATUS sa__leg_check(enum sa_side side, const CredHandle *cred_h, const CtxtHandle *ctx_h,
+			      unsigned long req, const SecBufferDesc *in, const CtxtHandle *new_h,
+			      const SecBufferDesc *out, const unsigned long *attrs, SecBuffer **out_tok)
 {
 	SECURITY_STATUS st;
-	if (c->ctx_h == NULL && c->cred_h == NULL)
-		return SEC_E_INVALID_HANDLE; /* a first leg needs a credential */
-	if (c->attrs == NULL || (c->ctx_h == NULL && c->new_h == NULL))
+	(void)side;
+	if (attrs == NULL || (ctx_h == NULL && new_h == NULL))
 		return SEC_E_INVALID_PARAMETER;
-	if ((st = sa__desc_check(c->in, 1)) != SEC_E_OK || (st = sa__desc_check(c->out, 1)) != SEC_E_OK)
+	if ((st = sa__desc_check(in, 1)) != SEC_E_OK || (st = sa__desc_check(out, 1)) != SEC_E_OK)
 		return st;
 	*out_tok = NULL;
-	if (c->out != NULL) {
-		*out_tok = sa__desc_find(c->out, SECBUFFER_TOKEN);
+	if (out != NULL) {
+		*out_tok = sa__desc_find(out, SECBUFFER_TOKEN);
 		if (*out_tok == NULL)
 			return SEC_E_INVALID_PARAMETER; /* an output description without a token buffer */
-		if (!(c->req & ISC_REQ_ALLOCATE_MEMORY) && (*out_tok)->cbBuffer != 0 &&
+		if (!(req & ISC_REQ_ALLOCATE_MEMORY) && (*out_tok)->cbBuffer != 0 &&
 		    (*out_tok)->pvBuffer == NULL)
 			return SEC_E_INVALID_PARAMETER;
 	}
+	if (ctx_h == NULL && cred_h == NULL)
+		return SEC_E_INVALID_HANDLE; /* a first leg needs a credential */
 	return SEC_E_OK;
 }
 
-/* Write a successful leg's outputs.  @room is the memory the package wrote
- * into: the caller's context buffer (ALLOCATE_MEMORY) or scratch. */
-static void leg_outputs(struct sa_runtime *rt, const struct leg_call *c, SecBuffer *out_tok,
-			const struct sa_pkg_leg *leg, unsigned char *room, int allocated)
+SECURITY_STATUS sa__leg_resolve(struct sa_runtime *rt, struct sa_leg *l, const CredHandle *cred_h,
+				const CtxtHandle *ctx_h)
 {
-	unsigned long attrs = leg->attrs;
-	if (out_tok != NULL) {
-		if (allocated) {
-			if (leg->out_len == 0) {
-				sa__ctxbuf_free(rt, room);
-				room = NULL;
-			} else {
-				attrs |= ISC_RET_ALLOCATED_MEMORY;
-			}
-			out_tok->pvBuffer = room;
-		} else if (leg->out_len != 0) {
-			memcpy(out_tok->pvBuffer, room, leg->out_len);
-		}
-		out_tok->cbBuffer = (unsigned long)leg->out_len;
+	l->first = ctx_h == NULL;
+	l->ctx = NULL;
+	if (l->first) {
+		void *obj;
+		l->cred_h = sa__handle_from(cred_h);
+		int rc = sa_htable_acquire(rt->creds, l->cred_h, &obj);
+		if (rc != SA_OK)
+			return sa__status_from_sa(rc);
+		l->cred = obj;
+		return SEC_E_OK;
 	}
-	*c->attrs = attrs;
-	sa__timestamp_set(c->expiry, leg->expiry);
+	SECURITY_STATUS st = sa__ctx_get(rt, ctx_h, &l->ctx);
+	if (st != SEC_E_OK)
+		return st;
+	if (l->ctx->side != l->side) { /* an acceptor's context passed to ISC, or the reverse */
+		sa__ctx_put(rt, l->ctx);
+		l->ctx = NULL;
+		return SEC_E_INVALID_HANDLE;
+	}
+	l->cred = l->ctx->cred;
+	return SEC_E_OK;
 }
 
-/* First leg: reference the credential, make the context and put it in the
- * table (unpublished: its handle is not given out yet), busy.  Everything
- * that can fail for memory happens here, before the package runs.  On
- * failure nothing remains. */
-static SECURITY_STATUS leg_first_setup(struct sa_runtime *rt, const struct leg_call *c,
-				       struct sa_ctx **out)
+/* First leg: make the context and put it in the table (unpublished: its
+ * handle is not given out yet), busy.  Everything that can fail for memory
+ * happens before the package runs. */
+static SECURITY_STATUS leg_create(struct sa_runtime *rt, struct sa_leg *l)
 {
-	struct sa_handle cred_h = sa__handle_from(c->cred_h);
-	void *obj;
-	int rc = sa_htable_acquire(rt->creds, cred_h, &obj);
-	if (rc != SA_OK)
-		return sa__status_from_sa(rc);
-	struct sa_ctx *ctx = ctx_new(rt, c->side, obj, cred_h);
-	if (ctx == NULL) {
-		rc = SA_ENOMEM;
-	} else if ((rc = sa_htable_insert(rt->ctxts, ctx, &ctx->self)) != SA_OK) {
+	struct sa_ctx *ctx = ctx_new(rt, l->side, l->cred, l->cred_h);
+	if (ctx == NULL)
+		return SEC_E_INSUFFICIENT_MEMORY;
+	int rc = sa_htable_insert(rt->ctxts, ctx, &ctx->self);
+	if (rc != SA_OK) {
 		pthread_cond_destroy(&ctx->idle);
 		pthread_mutex_destroy(&ctx->lock);
 		sa__free(ctx);
-	}
-	if (rc != SA_OK) {
-		sa_htable_release(rt->creds, cred_h);
 		return sa__status_from_sa(rc);
 	}
-	*out = ctx;
+	l->ctx = ctx;
 	return SEC_E_OK;
 }
 
-/* Later leg: reference the context, check its side, and have the fsm admit
- * the leg (busy on success).  On failure nothing remains. */
-static SECURITY_STATUS leg_later_setup(struct sa_runtime *rt, const struct leg_call *c,
-				       struct sa_ctx **out)
+void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l)
 {
-	struct sa_ctx *ctx = NULL;
-	SECURITY_STATUS st = sa__ctx_get(rt, c->ctx_h, &ctx);
-	if (st != SEC_E_OK)
-		return st;
-	if (ctx->side != c->side) /* an acceptor's context passed to ISC, or the reverse */
-		st = SEC_E_INVALID_HANDLE;
-	else
-		st = sa__ctx_begin(ctx, SA_FSM_EV_ADMIT_LEG);
+	l->made = 0;
+	l->room = NULL;
+	SECURITY_STATUS st = l->first ? leg_create(rt, l) : sa__ctx_begin(l->ctx, SA_FSM_EV_ADMIT_LEG);
 	if (st != SEC_E_OK) {
-		sa__ctx_put(rt, ctx);
-		return st;
+		l->status = st; /* refused: nothing ran, nothing changed */
+		return;
 	}
-	*out = ctx;
-	return SEC_E_OK;
-}
-
-/* Run the package's leg on a busy context and step the fsm with its result;
- * the context is no longer busy on return.  *@published: the leg left a
- * context (continue or done), so its outputs were written. */
-static SECURITY_STATUS leg_execute(struct sa_runtime *rt, const struct leg_call *c,
-				   struct sa_ctx *ctx, SecBuffer *out_tok, int *published)
-{
+	struct sa_ctx *ctx = l->ctx;
 	const struct sa_package *pkg = ctx->pkg;
-	const SecBuffer *in_tok = c->in != NULL ? sa__desc_find(c->in, SECBUFFER_TOKEN) : NULL;
-	const int allocate = (c->req & ISC_REQ_ALLOCATE_MEMORY) != 0;
-	size_t cap = allocate ? pkg->max_token : (out_tok != NULL ? out_tok->cbBuffer : 0);
-	unsigned char *room = allocate ? sa__ctxbuf_alloc(rt, cap) : sa__malloc(cap);
-	*published = 0;
-	if (room == NULL) /* refused before the package ran: nothing changes */
-		return sa__ctx_end(ctx, SA_FSM_EV_REFUSED, SEC_E_INSUFFICIENT_MEMORY);
-
-	struct sa_pkg_leg leg = {
-		.in = in_tok != NULL && in_tok->cbBuffer != 0 ? in_tok->pvBuffer : NULL,
-		.in_len = in_tok != NULL && in_tok->pvBuffer != NULL ? in_tok->cbBuffer : 0,
-		.target = c->side == SA_SIDE_INITIATOR ? c->target : NULL,
-		.req = c->req,
-		.out = room,
+	size_t cap = l->allocate ? pkg->max_token : l->out_cap;
+	l->room = l->allocate ? sa__ctxbuf_alloc(rt, cap) : sa__malloc(cap);
+	if (l->room == NULL) {
+		l->status = sa__ctx_end(ctx, SA_FSM_EV_REFUSED, SEC_E_INSUFFICIENT_MEMORY);
+		return;
+	}
+	l->pkg_leg = (struct sa_pkg_leg){
+		.in = l->in_len != 0 ? l->in : NULL,
+		.in_len = l->in_len,
+		.target = l->side == SA_SIDE_INITIATOR ? l->target : NULL,
+		.req = l->req,
+		.out = l->room,
 		.out_cap = cap,
 	};
 	void *pkg_ctx = ctx->pkg_ctx; /* NULL on the first leg; this call's while busy */
-	sa_pkg_leg_fn fn = c->side == SA_SIDE_INITIATOR ? pkg->init_leg : pkg->accept_leg;
-	int32_t pst = fn(ctx->cred->pkg_cred, &pkg_ctx, &leg);
+	sa_pkg_leg_fn fn = l->side == SA_SIDE_INITIATOR ? pkg->init_leg : pkg->accept_leg;
+	int32_t pst = fn(l->cred->pkg_cred, &pkg_ctx, &l->pkg_leg);
 	enum sa_fsm_event ev = sa_fsm_classify(pst);
 	int made = ev == SA_FSM_EV_LEG_CONTINUE || ev == SA_FSM_EV_LEG_OK;
 
 	pthread_mutex_lock(&ctx->lock);
 	assert(ctx->state == SA_FSM_NEW ? (pkg_ctx != NULL) == made : pkg_ctx == ctx->pkg_ctx);
 	ctx->pkg_ctx = pkg_ctx;
-	SECURITY_STATUS st = ctx_step_locked(ctx, ev, pst);
-	*published = made && ctx->state != SA_FSM_NEW && ctx->state != SA_FSM_DELETING;
-	if (*published)
-		ctx->expiry = leg.expiry;
+	l->status = ctx_step_locked(ctx, ev, pst);
+	/* A leg that ran while a delete was queued reports its own status. */
+	l->made = made && ctx->state != SA_FSM_NEW;
+	if (l->made)
+		ctx->expiry = l->pkg_leg.expiry;
 	ctx->busy = 0;
 	pthread_cond_broadcast(&ctx->idle);
 	pthread_mutex_unlock(&ctx->lock);
-
-	if (*published) {
-		leg_outputs(rt, c, out_tok, &leg, room, allocate);
-		if (c->new_h != NULL)
-			sa__handle_to(c->new_h, ctx->self);
-		if (allocate)
-			room = NULL; /* the caller's now, or freed by leg_outputs */
-	}
-	if (allocate)
-		sa__ctxbuf_free(rt, room);
-	else
-		sa__free(room);
-	return st;
 }
 
-static SECURITY_STATUS leg_run(const struct leg_call *c)
+void sa__leg_output(struct sa_runtime *rt, struct sa_leg *l)
 {
-	SecBuffer *out_tok;
-	SECURITY_STATUS st = leg_check(c, &out_tok);
-	if (st != SEC_E_OK)
-		return st;
-	const int first = c->ctx_h == NULL;
-	struct sa_runtime *rt;
-	struct sa_ctx *ctx = NULL;
-	int published;
-	if ((st = sa__rt_enter(&rt)) != SEC_E_OK)
-		return st;
-	st = first ? leg_first_setup(rt, c, &ctx) : leg_later_setup(rt, c, &ctx);
-	if (st != SEC_E_OK)
-		return sa__rt_exit(rt, st);
-	st = leg_execute(rt, c, ctx, out_tok, &published);
-	if (!first) {
-		sa__ctx_put(rt, ctx);
-	} else if (!published) {
+	unsigned long attrs = l->pkg_leg.attrs;
+	size_t n = l->pkg_leg.out_len;
+	if (l->out_tok != NULL) {
+		if (l->allocate) {
+			if (n == 0) {
+				sa__ctxbuf_free(rt, l->room);
+			} else {
+				attrs |= ISC_RET_ALLOCATED_MEMORY;
+				l->out_tok->pvBuffer = l->room;
+			}
+			if (n == 0)
+				l->out_tok->pvBuffer = NULL;
+			l->room = NULL; /* the caller's now, or freed */
+		} else if (n != 0) {
+			memcpy(l->out_tok->pvBuffer, l->room, n);
+		}
+		l->out_tok->cbBuffer = (unsigned long)n;
+	}
+	*l->attrs = attrs;
+	sa__timestamp_set(l->expiry, l->pkg_leg.expiry);
+	if (l->new_h != NULL)
+		sa__handle_to(l->new_h, l->ctx->self);
+}
+
+void sa__leg_release(struct sa_runtime *rt, struct sa_leg *l)
+{
+	if (l->allocate)
+		sa__ctxbuf_free(rt, l->room);
+	else
+		sa__free(l->room);
+	l->room = NULL;
+	if (!l->first) {
+		sa__ctx_put(rt, l->ctx);
+		return;
+	}
+	if (l->ctx != NULL && !l->made) {
 		/* The first leg made no context: take the unpublished entry out
-		 * again and drop the credential reference it would have held. */
-		struct sa_handle cred_h = ctx->cred_h;
-		int rc = sa_htable_remove(rt->ctxts, ctx->self);
+		 * again (its destructor frees it). */
+		int rc = sa_htable_remove(rt->ctxts, l->ctx->self);
 		assert(rc == SA_OK);
 		(void)rc;
-		sa_htable_release(rt->creds, cred_h);
 	}
-	return sa__rt_exit(rt, st);
+	if (l->ctx == NULL || !l->made)
+		sa_htable_release(rt->creds, l->cred_h); /* else the context holds it */
+}
+
+static SECURITY_STATUS leg_sync(enum sa_side side, PCredHandle cred_h, PCtxtHandle ctx_h,
+				const char *target, unsigned long req, PSecBufferDesc in,
+				PCtxtHandle new_h, PSecBufferDesc out, unsigned long *attrs,
+				PTimeStamp expiry)
+{
+	SecBuffer *out_tok;
+	SECURITY_STATUS st = sa__leg_check(side, cred_h, ctx_h, req, in, new_h, out, attrs, &out_tok);
+	if (st != SEC_E_OK)
+		return st;
+	const SecBuffer *in_tok = in != NULL ? sa__desc_find(in, SECBUFFER_TOKEN) : NULL;
+	struct sa_leg l = {
+		.side = side,
+		.in = in_tok != NULL ? in_tok->pvBuffer : NULL,
+		.in_len = in_tok != NULL && in_tok->pvBuffer != NULL ? in_tok->cbBuffer : 0,
+		.target = target,
+		.req = req,
+		.out_tok = out_tok,
+		.out_cap = out_tok != NULL ? out_tok->cbBuffer : 0,
+		.allocate = (req & ISC_REQ_ALLOCATE_MEMORY) != 0,
+		.new_h = new_h,
+		.attrs = attrs,
+		.expiry = expiry,
+	};
+	struct sa_runtime *rt;
+	if ((st = sa__rt_enter(&rt)) != SEC_E_OK)
+		return st;
+	if ((st = sa__leg_resolve(rt, &l, cred_h, ctx_h)) != SEC_E_OK)
+		return sa__rt_exit(rt, st);
+	if (!l.first) /* after the async calls queued before this one */
+		sa_engine_drain(rt->engine, &l.ctx->serial);
+	sa__leg_perform(rt, &l);
+	if (l.made)
+		sa__leg_output(rt, &l);
+	sa__leg_release(rt, &l);
+	return sa__rt_exit(rt, l.status);
 }
 
 SECURITY_STATUS SEC_ENTRY InitializeSecurityContextA(PCredHandle phCredential, PCtxtHandle phContext,
@@ -307,9 +313,8 @@ SECURITY_STATUS SEC_ENTRY InitializeSecurityContextA(PCredHandle phCredential, P
 	(void)TargetDataRep;
 	if (Reserved1 != 0 || Reserved2 != 0)
 		return SEC_E_INVALID_PARAMETER;
-	struct leg_call c = {SA_SIDE_INITIATOR, phCredential, phContext, pszTargetName, fContextReq,
-			     pInput, phNewContext, pOutput, pfContextAttr, ptsExpiry};
-	return leg_run(&c);
+	return leg_sync(SA_SIDE_INITIATOR, phCredential, phContext, pszTargetName, fContextReq,
+			pInput, phNewContext, pOutput, pfContextAttr, ptsExpiry);
 }
 
 SECURITY_STATUS SEC_ENTRY AcceptSecurityContext(PCredHandle phCredential, PCtxtHandle phContext,
@@ -319,41 +324,50 @@ SECURITY_STATUS SEC_ENTRY AcceptSecurityContext(PCredHandle phCredential, PCtxtH
 						PTimeStamp ptsExpiry)
 {
 	(void)TargetDataRep;
-	struct leg_call c = {SA_SIDE_ACCEPTOR, phCredential, phContext, NULL, fContextReq,
-			     pInput, phNewContext, pOutput, pfContextAttr, ptsExpiry};
-	return leg_run(&c);
+	return leg_sync(SA_SIDE_ACCEPTOR, phCredential, phContext, NULL, fContextReq, pInput,
+			phNewContext, pOutput, pfContextAttr, ptsExpiry);
 }
 
-/* The delete path: DELETING at once (no new call is admitted), the handle
- * removed from the table, the package torn down with no lock held, then
- * INVALID.  Allocates nothing. */
-static SECURITY_STATUS ctx_delete_acquired(struct sa_runtime *rt, struct sa_ctx *ctx)
+SECURITY_STATUS sa__ctx_get_sync(struct sa_runtime *rt, const CtxtHandle *h, struct sa_ctx **ctx)
+{
+	SECURITY_STATUS st = sa__ctx_get(rt, h, ctx);
+	if (st == SEC_E_OK)
+		sa_engine_drain(rt->engine, &(*ctx)->serial);
+	return st;
+}
+
+SECURITY_STATUS sa__ctx_mark_deleting(struct sa_ctx *ctx)
 {
 	pthread_mutex_lock(&ctx->lock);
-	ctx_wait_idle_locked(ctx);
 	SECURITY_STATUS st = ctx_step_locked(ctx, SA_FSM_EV_DELETE, SEC_E_OK);
-	if (st != SEC_E_OK) { /* already deleting or deleted */
-		pthread_mutex_unlock(&ctx->lock);
-		return st;
-	}
+	pthread_mutex_unlock(&ctx->lock);
+	return st;
+}
+
+void sa__ctx_teardown(struct sa_runtime *rt, struct sa_ctx *ctx)
+{
+	pthread_mutex_lock(&ctx->lock);
+	ctx_wait_idle_locked(ctx); /* a leg that was running finishes first */
+	assert(ctx->state == SA_FSM_DELETING);
 	ctx->busy = 1;
 	void *pkg_ctx = ctx->pkg_ctx;
 	pthread_mutex_unlock(&ctx->lock);
 
 	int rc = sa_htable_remove(rt->ctxts, ctx->self);
-	assert(rc == SA_OK); /* only the call that moved it to DELETING removes it */
+	assert(rc == SA_OK); /* only the teardown of a DELETING context removes it */
 	(void)rc;
 	if (pkg_ctx != NULL)
 		ctx->pkg->ctx_delete(pkg_ctx);
 
 	pthread_mutex_lock(&ctx->lock);
 	ctx->pkg_ctx = NULL;
-	st = ctx_step_locked(ctx, SA_FSM_EV_TEARDOWN_DONE, SEC_E_OK);
+	SECURITY_STATUS st = ctx_step_locked(ctx, SA_FSM_EV_TEARDOWN_DONE, SEC_E_OK);
+	assert(st == SEC_E_OK);
+	(void)st;
 	ctx->busy = 0;
 	pthread_cond_broadcast(&ctx->idle);
 	pthread_mutex_unlock(&ctx->lock);
 	sa_htable_release(rt->creds, ctx->cred_h);
-	return st;
 }
 
 SECURITY_STATUS sa__ctx_delete(struct sa_runtime *rt, const CtxtHandle *h)
@@ -362,7 +376,12 @@ SECURITY_STATUS sa__ctx_delete(struct sa_runtime *rt, const CtxtHandle *h)
 	SECURITY_STATUS st = sa__ctx_get(rt, h, &ctx);
 	if (st != SEC_E_OK)
 		return st;
-	st = ctx_delete_acquired(rt, ctx);
+	/* DELETING first, so the calls queued before it complete
+	 * SEC_E_INVALID_HANDLE without the package, then tear down. */
+	if ((st = sa__ctx_mark_deleting(ctx)) == SEC_E_OK) {
+		sa_engine_drain(rt->engine, &ctx->serial);
+		sa__ctx_teardown(rt, ctx);
+	}
 	sa__ctx_put(rt, ctx);
 	return st;
 }
@@ -459,7 +478,7 @@ SECURITY_STATUS SEC_ENTRY QueryContextAttributesA(PCtxtHandle phContext, unsigne
 	SECURITY_STATUS st = sa__rt_enter(&rt);
 	if (st != SEC_E_OK)
 		return st;
-	if ((st = sa__ctx_get(rt, phContext, &ctx)) != SEC_E_OK)
+	if ((st = sa__ctx_get_sync(rt, phContext, &ctx)) != SEC_E_OK)
 		return sa__rt_exit(rt, st);
 	if ((st = sa__ctx_begin(ctx, SA_FSM_EV_ADMIT_QUERY)) == SEC_E_OK)
 		st = sa__ctx_end(ctx, SA_FSM_NEVENTS, ctx_query(rt, ctx, ulAttribute, pBuffer));
@@ -478,7 +497,7 @@ SECURITY_STATUS SEC_ENTRY CompleteAuthToken(PCtxtHandle phContext, PSecBufferDes
 	struct sa_ctx *ctx = NULL;
 	if ((st = sa__rt_enter(&rt)) != SEC_E_OK)
 		return st;
-	if ((st = sa__ctx_get(rt, phContext, &ctx)) != SEC_E_OK)
+	if ((st = sa__ctx_get_sync(rt, phContext, &ctx)) != SEC_E_OK)
 		return sa__rt_exit(rt, st);
 	/* No package of this library returns SEC_I_COMPLETE_NEEDED yet. */
 	if ((st = sa__ctx_begin(ctx, SA_FSM_EV_ADMIT_QUERY)) == SEC_E_OK)

@@ -41,6 +41,70 @@ static SECURITY_STATUS identity_check(const SEC_WINNT_AUTH_IDENTITY_A *id)
 	return SEC_E_OK;
 }
 
+SECURITY_STATUS sa__cred_args_check(const char *package, unsigned long use_in, const void *logon_id,
+				    const void *auth, const struct sa_package **pkg,
+				    unsigned long *use)
+{
+	if (package == NULL || logon_id != NULL)
+		return SEC_E_INVALID_PARAMETER;
+	unsigned long u = use_in & ~(unsigned long)SECPKG_CRED_RESERVED;
+	if (u != SECPKG_CRED_INBOUND && u != SECPKG_CRED_OUTBOUND && u != SECPKG_CRED_BOTH)
+		return SEC_E_INVALID_PARAMETER;
+	if (auth != NULL && identity_check(auth) != SEC_E_OK)
+		return SEC_E_INVALID_PARAMETER;
+	*pkg = sa__pkg_find(package);
+	if (*pkg == NULL)
+		return SEC_E_SECPKG_NOT_FOUND;
+	*use = u;
+	return SEC_E_OK;
+}
+
+SECURITY_STATUS sa__cred_acquire(struct sa_runtime *rt, const struct sa_package *pkg,
+				 const char *principal, unsigned long use,
+				 const struct sa_pkg_identity *identity, struct sa_handle *h,
+				 int64_t *expiry)
+{
+	struct sa_cred *cred = sa__calloc(1, sizeof *cred);
+	if (cred == NULL)
+		return SEC_E_INSUFFICIENT_MEMORY;
+	cred->pkg = pkg;
+	cred->use = use;
+	struct sa_pkg_cred_args args = {.principal = principal, .use = use, .identity = identity};
+	SECURITY_STATUS st = pkg->cred_acquire(&args, &cred->pkg_cred, &cred->expiry);
+	if (st != SEC_E_OK) {
+		sa__free(cred);
+		return st;
+	}
+	int rc = sa_htable_insert(rt->creds, cred, h);
+	if (rc != SA_OK) {
+		pkg->cred_free(cred->pkg_cred);
+		sa__free(cred);
+		return sa__status_from_sa(rc);
+	}
+	*expiry = cred->expiry;
+	return SEC_E_OK;
+}
+
+SECURITY_STATUS sa__identity_copy(const SEC_WINNT_AUTH_IDENTITY_A *id, struct sa_pkg_identity *out)
+{
+	out->user = str_copy(id->User, id->UserLength);
+	out->domain = str_copy(id->Domain, id->DomainLength);
+	out->password = str_copy(id->Password, id->PasswordLength);
+	if (out->user == NULL || out->domain == NULL || out->password == NULL) {
+		sa__identity_free(out);
+		return SEC_E_INSUFFICIENT_MEMORY;
+	}
+	return SEC_E_OK;
+}
+
+void sa__identity_free(struct sa_pkg_identity *pid)
+{
+	sa__free((void *)pid->user);
+	sa__free((void *)pid->domain);
+	sa__free((void *)pid->password);
+	pid->user = pid->domain = pid->password = NULL;
+}
+
 SECURITY_STATUS SEC_ENTRY AcquireCredentialsHandleA(LPSTR pszPrincipal, LPSTR pszPackage,
 						    unsigned long fCredentialUse, void *pvLogonId,
 						    void *pAuthData, SEC_GET_KEY_FN pGetKeyFn,
@@ -49,63 +113,29 @@ SECURITY_STATUS SEC_ENTRY AcquireCredentialsHandleA(LPSTR pszPrincipal, LPSTR ps
 {
 	(void)pGetKeyFn;
 	(void)pvGetKeyArgument;
-	if (phCredential == NULL || pszPackage == NULL || pvLogonId != NULL)
+	const struct sa_package *pkg;
+	unsigned long use;
+	if (phCredential == NULL)
 		return SEC_E_INVALID_PARAMETER;
-	unsigned long use = fCredentialUse & ~(unsigned long)SECPKG_CRED_RESERVED;
-	if (use != SECPKG_CRED_INBOUND && use != SECPKG_CRED_OUTBOUND && use != SECPKG_CRED_BOTH)
-		return SEC_E_INVALID_PARAMETER;
-	const SEC_WINNT_AUTH_IDENTITY_A *id = pAuthData;
-	if (id != NULL && identity_check(id) != SEC_E_OK)
-		return SEC_E_INVALID_PARAMETER;
-	const struct sa_package *pkg = sa__pkg_find(pszPackage);
-	if (pkg == NULL)
-		return SEC_E_SECPKG_NOT_FOUND;
-
-	struct sa_runtime *rt;
-	SECURITY_STATUS st = sa__rt_enter(&rt);
+	SECURITY_STATUS st = sa__cred_args_check(pszPackage, fCredentialUse, pvLogonId, pAuthData,
+						 &pkg, &use);
 	if (st != SEC_E_OK)
 		return st;
-
+	struct sa_runtime *rt;
+	if ((st = sa__rt_enter(&rt)) != SEC_E_OK)
+		return st;
 	struct sa_pkg_identity pid = {NULL, NULL, NULL};
-	struct sa_pkg_cred_args args = {.principal = pszPrincipal, .use = use, .identity = NULL};
-	struct sa_cred *cred = NULL;
-	if (id != NULL) {
-		pid.user = str_copy(id->User, id->UserLength);
-		pid.domain = str_copy(id->Domain, id->DomainLength);
-		pid.password = str_copy(id->Password, id->PasswordLength);
-		if (pid.user == NULL || pid.domain == NULL || pid.password == NULL) {
-			st = SEC_E_INSUFFICIENT_MEMORY;
-			goto out_free_identity;
-		}
-		args.identity = &pid;
-	}
-	cred = sa__calloc(1, sizeof *cred);
-	if (cred == NULL) {
-		st = SEC_E_INSUFFICIENT_MEMORY;
-		goto out_free_identity;
-	}
-	cred->pkg = pkg;
-	cred->use = use;
-	st = pkg->cred_acquire(&args, &cred->pkg_cred, &cred->expiry);
-	if (st != SEC_E_OK)
-		goto out_free_cred;
+	if (pAuthData != NULL && (st = sa__identity_copy(pAuthData, &pid)) != SEC_E_OK)
+		return sa__rt_exit(rt, st);
 	struct sa_handle h;
-	int rc = sa_htable_insert(rt->creds, cred, &h);
-	if (rc != SA_OK) {
-		pkg->cred_free(cred->pkg_cred);
-		st = sa__status_from_sa(rc);
-		goto out_free_cred;
+	int64_t expiry;
+	st = sa__cred_acquire(rt, pkg, pszPrincipal, use, pAuthData != NULL ? &pid : NULL, &h,
+			      &expiry);
+	sa__identity_free(&pid); /* the package copied what it keeps */
+	if (st == SEC_E_OK) {
+		sa__handle_to(phCredential, h);
+		sa__timestamp_set(ptsExpiry, expiry);
 	}
-	sa__handle_to(phCredential, h);
-	sa__timestamp_set(ptsExpiry, cred->expiry);
-	cred = NULL; /* the table owns it now */
-out_free_cred:
-	sa__free(cred);
-out_free_identity:
-	/* The package copied what it keeps. */
-	sa__free((void *)pid.user);
-	sa__free((void *)pid.domain);
-	sa__free((void *)pid.password);
 	return sa__rt_exit(rt, st);
 }
 

@@ -21,7 +21,7 @@ static SECURITY_STATUS msg_call(enum msg_op op, PCtxtHandle phContext, unsigned 
 	struct sa_ctx *ctx = NULL;
 	if ((st = sa__rt_enter(&rt)) != SEC_E_OK)
 		return st;
-	if ((st = sa__ctx_get(rt, phContext, &ctx)) != SEC_E_OK)
+	if ((st = sa__ctx_get_sync(rt, phContext, &ctx)) != SEC_E_OK)
 		return sa__rt_exit(rt, st);
 	if ((st = sa__ctx_begin(ctx, SA_FSM_EV_ADMIT_QUERY)) == SEC_E_OK) {
 		const struct sa_package *pkg = ctx->pkg;

@@ -51,11 +51,30 @@ static void ctx_dtor(void *obj, void *arg)
 	sa__free(ctx);
 }
 
+/* The engine's way to call an SspiAsyncNotifyCallback it stores opaquely. */
+static void notify_callback(uintptr_t acall, void (*cb)(void), void *data)
+{
+	SspiAsyncNotifyCallback fn = (SspiAsyncNotifyCallback)cb;
+	fn((SspiAsyncContext *)acall, data);
+}
+
 static SECURITY_STATUS runtime_create(const struct sspiasync_config *cfg, struct sa_runtime **out)
 {
+	if (cfg != NULL && cfg->threads != 0)
+		return SEC_E_INVALID_PARAMETER; /* no worker pool yet: no-thread mode only */
 	struct sa_runtime *rt = sa__calloc(1, sizeof *rt);
 	if (rt == NULL)
 		return SEC_E_INSUFFICIENT_MEMORY;
+	struct sa_engine_config ec = {
+		.max_async = cfg && cfg->max_async ? cfg->max_async : SSPIASYNC_DEFAULT_MAX_ENTRIES,
+		.max_pending = cfg && cfg->max_pending ? cfg->max_pending : SSPIASYNC_DEFAULT_MAX_PENDING,
+		.pending_status = SEC_I_ASYNC_CALL_PENDING,
+		.notify = notify_callback,
+	};
+	if (sa_engine_create(&ec, &rt->engine) != SA_OK) {
+		sa__free(rt);
+		return SEC_E_INSUFFICIENT_MEMORY;
+	}
 	struct sa_htable_config cc = {.kind = SA_KIND_CRED, .form = SA_HTABLE_TWO_WORD,
 				      .max_entries = cfg ? cfg->max_credentials : 0, .dtor = cred_dtor};
 	struct sa_htable_config xc = {.kind = SA_KIND_CTXT, .form = SA_HTABLE_TWO_WORD,
@@ -75,6 +94,7 @@ static SECURITY_STATUS runtime_create(const struct sspiasync_config *cfg, struct
 		rc = SA_ENOMEM;
 	}
 	if (rc != SA_OK) {
+		sa_engine_destroy(rt->engine);
 		sa__free(rt);
 		return rc == SA_EINVAL ? SEC_E_INVALID_PARAMETER : SEC_E_INSUFFICIENT_MEMORY;
 	}
@@ -83,10 +103,14 @@ static SECURITY_STATUS runtime_create(const struct sspiasync_config *cfg, struct
 	return SEC_E_OK;
 }
 
-/* Context: g_lock held; no call inside rt. */
-static void runtime_destroy_locked(struct sa_runtime *rt)
+/* Context: shutting down; no call inside rt. */
+static void runtime_destroy(struct sa_runtime *rt)
 {
+	/* Queued legs complete SHUTDOWN_IN_PROGRESS (their callbacks run now),
+	 * queued deletes still tear down; then whatever is left goes. */
+	sa_engine_cancel_all(rt->engine, SEC_E_SHUTDOWN_IN_PROGRESS);
 	sa__ctx_delete_all(rt);
+	sa_engine_destroy(rt->engine);
 	while (rt->bufs != NULL) {
 		struct sa_ctxbuf *b = rt->bufs;
 		rt->bufs = b->next;
@@ -121,6 +145,8 @@ SECURITY_STATUS sspiasync_init(const struct sspiasync_config *cfg)
 
 SECURITY_STATUS sspiasync_shutdown(void)
 {
+	if (sa_engine_in_callback())
+		return SEC_E_INVALID_PARAMETER; /* it would wait for its own caller */
 	pthread_mutex_lock(&g_lock);
 	struct sa_runtime *rt = atomic_load(&g_rt);
 	if (rt == NULL || atomic_load(&g_shutting_down)) {
@@ -132,7 +158,11 @@ SECURITY_STATUS sspiasync_shutdown(void)
 	while (atomic_load(&g_active) != 0)
 		pthread_cond_wait(&g_cv, &g_lock);
 	atomic_store(&g_rt, NULL);
-	runtime_destroy_locked(rt);
+	/* Without g_lock: the callbacks of cancelled calls run meanwhile, and
+	 * their API calls see g_shutting_down and return. */
+	pthread_mutex_unlock(&g_lock);
+	runtime_destroy(rt);
+	pthread_mutex_lock(&g_lock);
 	atomic_store(&g_shutting_down, 0);
 	pthread_mutex_unlock(&g_lock);
 	return SEC_E_OK;
@@ -194,11 +224,25 @@ SECURITY_STATUS sspiasync_stats(struct sspiasync_statistics *out)
 	if (rt != NULL && !atomic_load(&g_shutting_down)) {
 		out->credentials = sa_htable_live_count(rt->creds);
 		out->contexts = sa_htable_live_count(rt->ctxts);
+		out->async_contexts = sa_engine_live_acalls(rt->engine);
+		out->pending_calls = sa_engine_pending(rt->engine);
 		out->completed_calls = atomic_load(&rt->completed_calls);
 		out->rejected_stale = atomic_load(&rt->rejected_stale);
 	}
 	pthread_mutex_unlock(&g_lock);
 	return SEC_E_OK;
+}
+
+unsigned sspiasync_run(unsigned max)
+{
+	if (sa_engine_in_callback())
+		return 0;
+	struct sa_runtime *rt;
+	if (sa__rt_enter(&rt) != SEC_E_OK)
+		return 0;
+	unsigned n = sa_engine_run(rt->engine, max);
+	sa__rt_exit(NULL, SEC_E_OK); /* not an SSPI call: not counted */
+	return n;
 }
 
 /* --- context buffers ------------------------------------------------------- */

@@ -19,6 +19,7 @@
 #include <sspiasync/sspi.h>
 #include <sspiasync/sspiasync.h>
 
+#include "async/async.h"
 #include "packages/package.h"
 
 /* The kinds the SSPI layer gives its tables (handles.h: 1..254). */
@@ -72,6 +73,8 @@ struct sa_ctx {
 	uint64_t id;                  /* [i] for traces */
 	void *pkg_ctx;                /* [L] while not busy; the running call's while busy */
 	int64_t expiry;               /* [L] */
+	struct sa_serial serial;      /* the engine's: async calls queued on this context */
+	struct sa_job delete_job;     /* reserved at creation: a delete never allocates */
 };
 
 /*
@@ -80,6 +83,7 @@ struct sa_ctx {
  * [B] buf_lock.
  */
 struct sa_runtime {
+	struct sa_engine *engine;         /* [i] async calls */
 	struct sa_htable *creds;          /* [i] */
 	struct sa_htable *ctxts;          /* [i] */
 	pthread_mutex_t buf_lock;         /* guards [B]; a leaf lock */
@@ -104,6 +108,22 @@ void *sa__ctxbuf_alloc(struct sa_runtime *rt, size_t n);
 void sa__ctxbuf_free(struct sa_runtime *rt, void *p);
 /* Copy @s into a new context buffer; NULL when out of memory. */
 char *sa__ctxbuf_strdup(struct sa_runtime *rt, const char *s);
+
+/* --- cred.c ---------------------------------------------------------------- */
+
+/* Make a credential: SEC_E_OK with *h and *expiry set, or an error and
+ * nothing made.  @identity: copied strings or NULL. */
+SECURITY_STATUS sa__cred_acquire(struct sa_runtime *rt, const struct sa_package *pkg,
+				 const char *principal, unsigned long use,
+				 const struct sa_pkg_identity *identity, struct sa_handle *h,
+				 int64_t *expiry);
+/* Copies of an identity's strings (all or none), and their release. */
+SECURITY_STATUS sa__identity_copy(const SEC_WINNT_AUTH_IDENTITY_A *id, struct sa_pkg_identity *out);
+void sa__identity_free(struct sa_pkg_identity *pid);
+/* Check AcquireCredentialsHandle's arguments: SEC_E_OK and *pkg, *use set. */
+SECURITY_STATUS sa__cred_args_check(const char *package, unsigned long use_in, const void *logon_id,
+				    const void *auth, const struct sa_package **pkg,
+				    unsigned long *use);
 
 /* --- status.c -------------------------------------------------------------- */
 
@@ -132,7 +152,17 @@ SECURITY_STATUS sa__ctx_begin(struct sa_ctx *ctx, enum sa_fsm_event ev);
  * Returns the status the fsm reports. */
 SECURITY_STATUS sa__ctx_end(struct sa_ctx *ctx, enum sa_fsm_event ev, SECURITY_STATUS status);
 
-/* The delete path (sync today, the async delete job later). Never allocates. */
+/* For synchronous calls: sa__ctx_get, then run the async calls queued on
+ * the context before this call (their callbacks wait for sspiasync_run). */
+SECURITY_STATUS sa__ctx_get_sync(struct sa_runtime *rt, const CtxtHandle *h, struct sa_ctx **ctx);
+
+/* The delete path: move an acquired context to DELETING (SEC_E_OK), or say
+ * why not (SEC_E_INVALID_HANDLE: already deleting or deleted). */
+SECURITY_STATUS sa__ctx_mark_deleting(struct sa_ctx *ctx);
+/* Tear down a DELETING context: handle removed, package state freed,
+ * INVALID, credential released.  Never allocates. */
+void sa__ctx_teardown(struct sa_runtime *rt, struct sa_ctx *ctx);
+/* The synchronous delete. */
 SECURITY_STATUS sa__ctx_delete(struct sa_runtime *rt, const CtxtHandle *h);
 
 /* Tear down every context and credential left (sspiasync_shutdown). */
@@ -150,6 +180,48 @@ static inline void sa__handle_to(SecHandle *out, struct sa_handle h)
 	out->dwLower = h.lower;
 	out->dwUpper = h.upper;
 }
+
+/* --- context.c: the one leg path (sync and async) ------------------------- */
+
+/* One ISC/ASC leg, its handles resolved.  Inputs point at memory that stays
+ * put while the leg runs (the caller's for sync calls, the job's copies for
+ * async ones); outputs are written only by sa__leg_output. */
+struct sa_leg {
+	enum sa_side side;
+	int first;                 /* NEW: no context yet */
+	struct sa_cred *cred;      /* first leg: referenced through cred_h */
+	struct sa_handle cred_h;
+	struct sa_ctx *ctx;        /* later leg: referenced; first leg: made by sa__leg_perform */
+	const unsigned char *in;
+	size_t in_len;
+	const char *target;
+	unsigned long req;
+	SecBuffer *out_tok;        /* the caller's token buffer, or NULL */
+	size_t out_cap;            /* its room when the call was made */
+	int allocate;              /* *_REQ_ALLOCATE_MEMORY */
+	PCtxtHandle new_h;
+	unsigned long *attrs;
+	PTimeStamp expiry;
+	/* results */
+	SECURITY_STATUS status;
+	int made;                  /* the leg left a context: outputs to write */
+	struct sa_pkg_leg pkg_leg;
+	unsigned char *room;
+};
+
+/* Structural checks of one call's arguments; sets *out_tok. */
+SECURITY_STATUS sa__leg_check(enum sa_side side, const CredHandle *cred_h, const CtxtHandle *ctx_h,
+			      unsigned long req, const SecBufferDesc *in, const CtxtHandle *new_h,
+			      const SecBufferDesc *out, const unsigned long *attrs, SecBuffer **out_tok);
+/* Resolve the handles: SEC_E_OK (release with sa__leg_release) or SEC_E_INVALID_HANDLE. */
+SECURITY_STATUS sa__leg_resolve(struct sa_runtime *rt, struct sa_leg *l, const CredHandle *cred_h,
+				const CtxtHandle *ctx_h);
+/* Run the leg: admission or creation, the package, the fsm step. */
+void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l);
+/* Write a made leg's outputs. */
+void sa__leg_output(struct sa_runtime *rt, struct sa_leg *l);
+/* Drop what the leg holds; a first leg that made no context takes it out again. */
+void sa__leg_release(struct sa_runtime *rt, struct sa_leg *l);
 
 /* FILETIME now (100 ns since 1601-01-01), from CLOCK_REALTIME. */
 int64_t sa__filetime_now(void);

@@ -1,0 +1,134 @@
+/*
+ * src/async/acall.c - async-call contexts (SspiAsyncContext): create, free,
+ * reinit, callback registration and status.  Each lives in the engine's
+ * one-word handle table; invariants A1-A5 are in async_int.h.
+ */
+#include "async/async_int.h"
+
+#include "util/alloc.h"
+
+int sa_acall_create(struct sa_engine *e, uintptr_t *out)
+{
+	struct sa_acall *a = sa__calloc(1, sizeof *a);
+	if (a == NULL)
+		return SA_ENOMEM;
+	a->state = SA_ACALL_IDLE;
+	a->engine = e;
+	pthread_mutex_lock(&e->lock);
+	int rc = sa_htable_insert(e->acalls, a, &a->self);
+	pthread_mutex_unlock(&e->lock);
+	if (rc != SA_OK) {
+		sa__free(a);
+		return rc;
+	}
+	*out = a->self.lower;
+	return SA_OK;
+}
+
+/* Acquire @w under e->lock: the context, or NULL for a freed or forged handle. */
+static struct sa_acall *acall_get_locked(struct sa_engine *e, uintptr_t w)
+{
+	struct sa_handle h = {w, 0};
+	void *obj;
+	return sa_htable_acquire(e->acalls, h, &obj) == SA_OK ? obj : NULL;
+}
+
+static void acall_put_locked(struct sa_engine *e, struct sa_acall *a)
+{
+	sa_htable_release(e->acalls, a->self);
+}
+
+void sa_acall_free(struct sa_engine *e, uintptr_t w)
+{
+	pthread_mutex_lock(&e->lock);
+	struct sa_acall *a = acall_get_locked(e, w);
+	if (a != NULL) {
+		/* A pending or undelivered call is abandoned (A3); the job's
+		 * reference keeps the memory until the call ends (A2). */
+		a->abandoned = 1;
+		int rc = sa_htable_remove(e->acalls, a->self);
+		(void)rc; /* ours to remove: we hold a reference */
+		acall_put_locked(e, a);
+	}
+	pthread_mutex_unlock(&e->lock);
+}
+
+int sa_acall_reinit(struct sa_engine *e, uintptr_t w)
+{
+	int rc = SA_EBADHANDLE;
+	pthread_mutex_lock(&e->lock);
+	struct sa_acall *a = acall_get_locked(e, w);
+	if (a != NULL) {
+		if (a->state == SA_ACALL_PENDING || a->notify_queued) {
+			rc = SA_EBUSY;
+		} else {
+			a->state = SA_ACALL_IDLE;
+			rc = SA_OK;
+		}
+		acall_put_locked(e, a);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
+int sa_acall_set_callback(struct sa_engine *e, uintptr_t w, void (*cb)(void), void *data)
+{
+	int rc = SA_EBADHANDLE;
+	pthread_mutex_lock(&e->lock);
+	struct sa_acall *a = acall_get_locked(e, w);
+	if (a != NULL) {
+		if (a->state == SA_ACALL_PENDING && cb != NULL) {
+			rc = SA_EBUSY;
+		} else {
+			a->cb = cb;
+			a->cb_data = cb != NULL ? data : NULL;
+			rc = SA_OK;
+		}
+		acall_put_locked(e, a);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
+int sa_acall_requires_notify(struct sa_engine *e, uintptr_t w)
+{
+	int yes = 0;
+	pthread_mutex_lock(&e->lock);
+	struct sa_acall *a = acall_get_locked(e, w);
+	if (a != NULL) {
+		yes = a->cb != NULL;
+		acall_put_locked(e, a);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return yes;
+}
+
+int sa_acall_status(struct sa_engine *e, uintptr_t w, int32_t *status)
+{
+	int rc = SA_EBADHANDLE;
+	pthread_mutex_lock(&e->lock);
+	struct sa_acall *a = acall_get_locked(e, w);
+	if (a != NULL) {
+		rc = SA_OK;
+		if (a->state == SA_ACALL_IDLE)
+			rc = SA_EINVAL;
+		else
+			*status = a->state == SA_ACALL_PENDING ? e->cfg.pending_status : a->status;
+		acall_put_locked(e, a);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
+int sa_acall_check_idle(struct sa_engine *e, uintptr_t w)
+{
+	int rc = SA_EBADHANDLE;
+	pthread_mutex_lock(&e->lock);
+	struct sa_acall *a = acall_get_locked(e, w);
+	if (a != NULL) {
+		rc = a->state == SA_ACALL_IDLE && !a->notify_queued ? SA_OK : SA_EINVAL;
+		acall_put_locked(e, a);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}

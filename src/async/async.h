@@ -1,0 +1,133 @@
+/*
+ * src/async/async.h - the async layer's interface to src/sspi/ (private).
+ *
+ * The engine knows nothing of SSPI: it owns async-call contexts (one-word
+ * handles in a table of their own: IDLE -> PENDING -> DONE), per-security-
+ * context serial queues of jobs, the order jobs run in, the pending-call
+ * bound, and the delivery of completions (status, then callback).  What a
+ * job does is the caller's (src/sspi/async_api.c).  Invariants and the lock
+ * order are in async_int.h.
+ */
+#ifndef SSPIASYNC_ASYNC_ASYNC_H
+#define SSPIASYNC_ASYNC_ASYNC_H
+
+#include <stdint.h>
+
+struct sa_engine;
+struct sa_job;
+
+/*
+ * What a job does.  run() does the work with no engine lock held and ends by
+ * calling sa_job_publish() exactly once.  cancel() is called instead of run()
+ * when the job will not run: its async context was freed before it started
+ * (status 0: publish nothing) or shutdown cancels it (@status
+ * SHUTDOWN_IN_PROGRESS: publish it); it drops the job's references.
+ * release() frees the job once it is finished (NULL: nothing to free).
+ */
+struct sa_job_ops {
+	void (*run)(struct sa_job *job);
+	void (*cancel)(struct sa_job *job, int32_t status);
+	void (*release)(struct sa_job *job);
+	unsigned flags; /* SA_JOB_* */
+};
+
+/* Delete-like: exempt from the pending-call bound, and run (not cancelled)
+ * at shutdown. */
+#define SA_JOB_EXEMPT 1u
+
+/* A per-security-context FIFO, embedded in the context.  Key: [E] engine lock. */
+struct sa_serial {
+	struct sa_job *head, *tail;   /* [E] queued, not started */
+	struct sa_serial *next_ready; /* [E] link in the engine's ready list */
+	uint8_t running;              /* [E] a job of this queue is running */
+	uint8_t ready;                /* [E] on the ready list */
+};
+
+/* Key: [i] set before submission, [E] engine lock. */
+struct sa_job {
+	const struct sa_job_ops *ops; /* [i] */
+	struct sa_serial *serial;     /* [i] the context's queue; NULL: runs on its own */
+	struct sa_serial own;         /* [E] the queue of a job that runs on its own */
+	struct sa_job *next;          /* [E] */
+	struct sa_acall *acall;       /* [i] set by sa_engine_submit, referenced */
+	void *owner;                  /* [i] free for the caller (its runtime) */
+};
+
+/* Calls the user's callback; the engine stores it as an opaque function. */
+typedef void (*sa_notify_fn)(uintptr_t acall, void (*cb)(void), void *data);
+
+struct sa_engine_config {
+	uint32_t max_async;     /* async contexts at most */
+	uint32_t max_pending;   /* non-exempt jobs queued or running at most */
+	int32_t pending_status; /* what sa_acall_status reports while PENDING */
+	sa_notify_fn notify;    /* runs a callback */
+};
+
+void sa_serial_init(struct sa_serial *q);
+
+/* Create / destroy; destroy requires every job finished (sa_engine_cancel_all)
+ * and frees every async context left. */
+int sa_engine_create(const struct sa_engine_config *cfg, struct sa_engine **out);
+void sa_engine_destroy(struct sa_engine *e);
+
+/* Async-call contexts, named by their one-word handle.  Each returns
+ * SA_EBADHANDLE for a freed or forged handle. */
+int sa_acall_create(struct sa_engine *e, uintptr_t *out);
+void sa_acall_free(struct sa_engine *e, uintptr_t w); /* abandons a pending call */
+int sa_acall_reinit(struct sa_engine *e, uintptr_t w); /* SA_EBUSY while PENDING */
+/* SA_EBUSY while PENDING unless @cb is NULL (which suppresses the pending call's callback). */
+int sa_acall_set_callback(struct sa_engine *e, uintptr_t w, void (*cb)(void), void *data);
+int sa_acall_requires_notify(struct sa_engine *e, uintptr_t w); /* 1 or 0 */
+/* SA_OK and *status (pending_status while PENDING); SA_EINVAL while IDLE. */
+int sa_acall_status(struct sa_engine *e, uintptr_t w, int32_t *status);
+
+/* SA_OK if @w names an async context that could take a call now (IDLE, its
+ * last callback delivered); else what sa_engine_submit would say. */
+int sa_acall_check_idle(struct sa_engine *e, uintptr_t w);
+
+/*
+ * sa_engine_submit() - Queue @job for the async context @w, on @job->serial
+ * (after the jobs queued there) or on its own.  Returns SA_OK (the context is
+ * PENDING and referenced by the job); SA_EBADHANDLE; SA_EINVAL (the context
+ * is not IDLE); SA_ENOSPC (the pending-call bound, for a non-exempt job).
+ * On failure nothing is queued and the job is untouched.
+ */
+int sa_engine_submit(struct sa_engine *e, uintptr_t w, struct sa_job *job);
+
+/*
+ * sa_engine_submit_status() - Queue a completion with @status and no work
+ * (a stale handle, a free that already happened).  Allocates nothing: the
+ * async context carries the job.  Exempt from the pending-call bound.
+ * Returns as sa_engine_submit().
+ */
+int sa_engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status);
+
+/*
+ * sa_job_publish() - Called by a job's run() or cancel() once: unless the
+ * async context was freed meanwhile, call @copy_out(@job) (write the caller's
+ * outputs) and then make the context DONE with @status, under the engine lock
+ * (so a concurrent free either happens before, and nothing is written, or
+ * after).  Returns 1 if published, 0 if the call was abandoned.
+ */
+int sa_job_publish(struct sa_job *job, int32_t status, void (*copy_out)(struct sa_job *job));
+
+/* No-thread mode: run up to @max queued jobs (0: until none is queued) and
+ * deliver completions.  Returns the jobs run. */
+unsigned sa_engine_run(struct sa_engine *e, unsigned max);
+
+/* Run the jobs queued on @q now, on this thread, in order, waiting for one
+ * that is running elsewhere; their callbacks wait for the next run. */
+void sa_engine_drain(struct sa_engine *e, struct sa_serial *q);
+
+/* Shutdown: cancel every queued non-exempt job with @status, run the exempt
+ * ones, and deliver every completion; returns when nothing is queued. */
+void sa_engine_cancel_all(struct sa_engine *e, int32_t status);
+
+/* Counts for sspiasync_stats(): live async contexts; calls queued or running. */
+uint32_t sa_engine_live_acalls(struct sa_engine *e);
+uint32_t sa_engine_pending(struct sa_engine *e);
+
+/* 1 while this thread runs a callback delivered by the engine. */
+int sa_engine_in_callback(void);
+
+#endif /* SSPIASYNC_ASYNC_ASYNC_H */

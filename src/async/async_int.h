@@ -1,0 +1,77 @@
+/*
+ * src/async/async_int.h - private to src/async/: the engine and the
+ * async-call context, their invariants and the library's lock order.
+ */
+#ifndef SSPIASYNC_ASYNC_ASYNC_INT_H
+#define SSPIASYNC_ASYNC_ASYNC_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <sspiasync/handles.h>
+
+#include "async/async.h"
+
+/* LOCK ORDER: engine.lock < ctx.lock < htable.lock (innermost). None is held across a package leg or a user callback. */
+
+enum sa_acall_state { SA_ACALL_IDLE = 1, SA_ACALL_PENDING, SA_ACALL_DONE };
+
+/*
+ * An async-call context (SspiAsyncContext).
+ * A1 One call at a time: IDLE -> PENDING (submit) -> DONE (publish) -> IDLE
+ *    (reinit).  [test_async_status_*]
+ * A2 A PENDING call's job holds a table reference on the context, released
+ *    after its completion was delivered, so a freed context's memory lives
+ *    until then and its handle fails at once.  [test_async_free_*]
+ * A3 Freed while PENDING (abandoned): the job is cancelled if not started,
+ *    nothing is published (no output written), no callback runs.
+ *    [test_async_free_pending_*]
+ * A4 The callback runs at most once per call, after the call's serial queue
+ *    moved on, with no lock held, and never inside an API call other than
+ *    sspiasync_run() (and shutdown's cancellations).  [test_async_callback_*]
+ * A5 notify_queued: a completion waits for its callback; reinit and a new
+ *    submission wait for it too (reinit answers BUSY), so a context is on the
+ *    notify list at most once.
+ * Key: [i] immutable after create, [E] engine lock.
+ */
+struct sa_acall {
+	uint8_t state;             /* [E] enum sa_acall_state */
+	uint8_t abandoned;         /* [E] freed while a call was pending or undelivered */
+	uint8_t notify_queued;     /* [E] on the engine's notify list */
+	int32_t status;            /* [E] the DONE call's status */
+	void (*cb)(void);          /* [E] the registered callback, or NULL */
+	void *cb_data;             /* [E] */
+	void (*done_cb)(void);     /* [E] the callback captured when the call was published */
+	void *done_data;           /* [E] */
+	struct sa_handle self;     /* [i] */
+	struct sa_engine *engine;  /* [i] */
+	struct sa_acall *notify_next; /* [E] */
+	struct sa_job status_job;  /* [E] the job of sa_engine_submit_status */
+	int32_t status_job_status; /* [E] */
+};
+
+/*
+ * The engine.
+ * E1 A job is in exactly one place: a serial queue (queued), running (its
+ *    queue's running flag set), or finished and released.
+ * E2 Jobs of one serial queue run one at a time, in submission order.
+ * E3 pending counts non-exempt jobs queued or running; a submission past
+ *    max_pending is refused.  [test_async_bound_*]
+ * E4 A serial queue is on the ready list at most once (its ready flag).
+ * Key: [i] immutable after create, [E] lock.
+ */
+struct sa_engine {
+	pthread_mutex_t lock;         /* LOCK ORDER #1; guards [E] */
+	pthread_cond_t changed;       /* a job finished (drain waits for a running one) */
+	struct sa_htable *acalls;     /* [i] one-word handles */
+	struct sa_engine_config cfg;  /* [i] */
+	struct sa_serial *ready_head; /* [E] queues whose head may run */
+	struct sa_serial *ready_tail; /* [E] */
+	struct sa_acall *notify_head; /* [E] completions whose callbacks wait */
+	struct sa_acall *notify_tail; /* [E] */
+	uint32_t pending;             /* [E] non-exempt jobs queued or running */
+	uint32_t calls;               /* [E] all jobs queued or running */
+	uint32_t running;             /* [E] jobs running now */
+};
+
+#endif /* SSPIASYNC_ASYNC_ASYNC_INT_H */

@@ -1,0 +1,381 @@
+/*
+ * src/async/engine.c - the async engine: submission, per-context order, the
+ * no-thread run loop, draining for synchronous calls, completion delivery and
+ * shutdown cancellation.  Async-call contexts themselves are in acall.c.
+ * Invariants E1-E4 and A1-A5: async_int.h.  One engine lock guards every
+ * queue and every async context; it is never held while a job runs or a
+ * callback is called.
+ */
+#include "async/async_int.h"
+
+#include "util/alloc.h"
+
+#include <assert.h>
+#include <stddef.h>
+
+static _Thread_local int tl_in_callback;
+
+int sa_engine_in_callback(void)
+{
+	return tl_in_callback;
+}
+
+void sa_serial_init(struct sa_serial *q)
+{
+	q->head = q->tail = NULL;
+	q->next_ready = NULL;
+	q->running = 0;
+	q->ready = 0;
+}
+
+static void acall_dtor(void *obj, void *arg)
+{
+	(void)arg;
+	sa__free(obj);
+}
+
+int sa_engine_create(const struct sa_engine_config *cfg, struct sa_engine **out)
+{
+	struct sa_engine *e = sa__calloc(1, sizeof *e);
+	if (e == NULL)
+		return SA_ENOMEM;
+	struct sa_htable_config tc = {.kind = 0x41, .form = SA_HTABLE_ONE_WORD,
+				      .max_entries = cfg->max_async, .dtor = acall_dtor};
+	if (tc.max_entries > SA_HTABLE_MAX_ONE_WORD)
+		tc.max_entries = SA_HTABLE_MAX_ONE_WORD;
+	int rc = sa_htable_create(&tc, &e->acalls);
+	if (rc == SA_OK && pthread_mutex_init(&e->lock, NULL) != 0)
+		rc = SA_ENOMEM;
+	if (rc == SA_OK && pthread_cond_init(&e->changed, NULL) != 0) {
+		pthread_mutex_destroy(&e->lock);
+		rc = SA_ENOMEM;
+	}
+	if (rc != SA_OK) {
+		if (e->acalls != NULL) {
+			int d = sa_htable_destroy(e->acalls);
+			(void)d; /* empty */
+		}
+		sa__free(e);
+		return rc;
+	}
+	e->cfg = *cfg;
+	*out = e;
+	return SA_OK;
+}
+
+void sa_engine_destroy(struct sa_engine *e)
+{
+	/* Every job finished (sa_engine_cancel_all): only idle or done contexts
+	 * are left, with no reference but the table's own. */
+	uint32_t cursor = 0;
+	struct sa_handle h;
+	while (sa_htable_next(e->acalls, &cursor, &h)) {
+		int rc = sa_htable_remove(e->acalls, h);
+		(void)rc;
+	}
+	int rc = sa_htable_destroy(e->acalls);
+	assert(rc == SA_OK);
+	(void)rc;
+	pthread_cond_destroy(&e->changed);
+	pthread_mutex_destroy(&e->lock);
+	sa__free(e);
+}
+
+/* Context: e->lock held. */
+static void ready_push_locked(struct sa_engine *e, struct sa_serial *q)
+{
+	if (q->ready)
+		return;
+	q->ready = 1;
+	q->next_ready = NULL;
+	if (e->ready_tail != NULL)
+		e->ready_tail->next_ready = q;
+	else
+		e->ready_head = q;
+	e->ready_tail = q;
+}
+
+/* The next job that may start, taken off its queue and marked running; NULL
+ * when none.  Context: e->lock held. */
+static struct sa_job *job_take_locked(struct sa_engine *e)
+{
+	while (e->ready_head != NULL) {
+		struct sa_serial *q = e->ready_head;
+		e->ready_head = q->next_ready;
+		if (e->ready_head == NULL)
+			e->ready_tail = NULL;
+		q->ready = 0;
+		if (q->running || q->head == NULL)
+			continue; /* drained meanwhile, or running: re-queued when it finishes */
+		struct sa_job *job = q->head;
+		q->head = job->next;
+		if (q->head == NULL)
+			q->tail = NULL;
+		q->running = 1;
+		e->running++;
+		return job;
+	}
+	return NULL;
+}
+
+static struct sa_serial *job_queue(struct sa_job *job)
+{
+	return job->serial != NULL ? job->serial : &job->own;
+}
+
+/* Queue @job for @a, which the caller acquired (the reference passes to
+ * the job on success).  Context: e->lock held. */
+static int submit_locked(struct sa_engine *e, struct sa_acall *a, struct sa_job *job)
+{
+	if (a->state != SA_ACALL_IDLE || a->notify_queued)
+		return SA_EINVAL;
+	if (!(job->ops->flags & SA_JOB_EXEMPT) && e->pending >= e->cfg.max_pending)
+		return SA_ENOSPC;
+	a->state = SA_ACALL_PENDING;
+	a->done_cb = NULL;
+	job->acall = a; /* keeps the reference (A2) */
+	job->next = NULL;
+	if (job->serial == NULL)
+		sa_serial_init(&job->own);
+	struct sa_serial *q = job_queue(job);
+	if (q->tail != NULL)
+		q->tail->next = job;
+	else
+		q->head = job;
+	q->tail = job;
+	if (!q->running)
+		ready_push_locked(e, q);
+	if (!(job->ops->flags & SA_JOB_EXEMPT))
+		e->pending++;
+	e->calls++;
+	return SA_OK;
+}
+
+int sa_engine_submit(struct sa_engine *e, uintptr_t w, struct sa_job *job)
+{
+	struct sa_handle h = {w, 0};
+	void *obj;
+	pthread_mutex_lock(&e->lock);
+	int rc = sa_htable_acquire(e->acalls, h, &obj);
+	if (rc == SA_OK && (rc = submit_locked(e, obj, job)) != SA_OK)
+		sa_htable_release(e->acalls, h);
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
+static void status_job_run(struct sa_job *job)
+{
+	struct sa_acall *a = (struct sa_acall *)((char *)job - offsetof(struct sa_acall, status_job));
+	int published = sa_job_publish(job, a->status_job_status, NULL);
+	(void)published;
+}
+
+static void status_job_cancel(struct sa_job *job, int32_t status)
+{
+	/* A completion with no work: delivering it is all there is to do, so
+	 * even shutdown lets it complete with its own status. */
+	(void)status;
+	status_job_run(job);
+}
+
+static const struct sa_job_ops status_job_ops = {
+	.run = status_job_run,
+	.cancel = status_job_cancel,
+	.release = NULL,
+	.flags = SA_JOB_EXEMPT,
+};
+
+int sa_engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status)
+{
+	struct sa_handle h = {w, 0};
+	void *obj;
+	pthread_mutex_lock(&e->lock);
+	int rc = sa_htable_acquire(e->acalls, h, &obj);
+	if (rc == SA_OK) {
+		struct sa_acall *a = obj;
+		struct sa_job *job = &a->status_job;
+		if (a->state == SA_ACALL_IDLE && !a->notify_queued) {
+			/* Idle: its status job is free to prepare. */
+			a->status_job_status = status;
+			job->ops = &status_job_ops;
+			job->serial = NULL;
+			job->owner = NULL;
+		}
+		if ((rc = submit_locked(e, a, job)) != SA_OK)
+			sa_htable_release(e->acalls, h);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
+int sa_job_publish(struct sa_job *job, int32_t status, void (*copy_out)(struct sa_job *job))
+{
+	struct sa_acall *a = job->acall;
+	struct sa_engine *e = a->engine;
+	pthread_mutex_lock(&e->lock);
+	int published = !a->abandoned;
+	if (published) {
+		if (copy_out != NULL)
+			copy_out(job); /* outputs first, then the status (A1) */
+		a->state = SA_ACALL_DONE;
+		a->status = status;
+		a->done_cb = a->cb;
+		a->done_data = a->cb_data;
+	}
+	pthread_mutex_unlock(&e->lock);
+	return published;
+}
+
+/* Run @job, or cancel it if its call was abandoned before it started (A3)
+ * or @cancel_status says so.  Context: no lock held. */
+static void job_execute(struct sa_engine *e, struct sa_job *job, int32_t cancel_status)
+{
+	pthread_mutex_lock(&e->lock);
+	int abandoned = job->acall->abandoned;
+	pthread_mutex_unlock(&e->lock);
+	if (abandoned)
+		job->ops->cancel(job, 0);
+	else if (cancel_status != 0 && !(job->ops->flags & SA_JOB_EXEMPT))
+		job->ops->cancel(job, cancel_status);
+	else
+		job->ops->run(job);
+}
+
+/* After a job ran: free its queue for the next job, queue its completion's
+ * callback or drop its reference on the async context, release the job. */
+static void job_finish(struct sa_engine *e, struct sa_job *job)
+{
+	struct sa_acall *a = job->acall;
+	struct sa_handle ah = a->self;
+	int keep_ref = 0;
+	pthread_mutex_lock(&e->lock);
+	struct sa_serial *q = job_queue(job);
+	q->running = 0;
+	if (q->head != NULL && q != &job->own)
+		ready_push_locked(e, q);
+	e->running--;
+	e->calls--;
+	if (!(job->ops->flags & SA_JOB_EXEMPT))
+		e->pending--;
+	if (a->state == SA_ACALL_DONE && !a->abandoned && a->done_cb != NULL) {
+		a->notify_queued = 1; /* the job's reference now belongs to the record (A5) */
+		a->notify_next = NULL;
+		if (e->notify_tail != NULL)
+			e->notify_tail->notify_next = a;
+		else
+			e->notify_head = a;
+		e->notify_tail = a;
+		keep_ref = 1;
+	}
+	pthread_cond_broadcast(&e->changed);
+	pthread_mutex_unlock(&e->lock);
+	if (job->ops->release != NULL)
+		job->ops->release(job);
+	if (!keep_ref)
+		sa_htable_release(e->acalls, ah);
+}
+
+/* Run every queued callback, each with no lock held (A4). */
+static void notify_deliver(struct sa_engine *e)
+{
+	for (;;) {
+		pthread_mutex_lock(&e->lock);
+		struct sa_acall *a = e->notify_head;
+		if (a == NULL) {
+			pthread_mutex_unlock(&e->lock);
+			return;
+		}
+		e->notify_head = a->notify_next;
+		if (e->notify_head == NULL)
+			e->notify_tail = NULL;
+		a->notify_queued = 0;
+		int abandoned = a->abandoned;
+		void (*cb)(void) = a->done_cb;
+		void *data = a->done_data;
+		struct sa_handle ah = a->self;
+		pthread_mutex_unlock(&e->lock);
+		if (!abandoned) {
+			tl_in_callback++;
+			e->cfg.notify(ah.lower, cb, data);
+			tl_in_callback--;
+		}
+		sa_htable_release(e->acalls, ah);
+	}
+}
+
+unsigned sa_engine_run(struct sa_engine *e, unsigned max)
+{
+	if (tl_in_callback)
+		return 0;
+	unsigned n = 0;
+	while (max == 0 || n < max) {
+		pthread_mutex_lock(&e->lock);
+		struct sa_job *job = job_take_locked(e);
+		pthread_mutex_unlock(&e->lock);
+		if (job == NULL)
+			break;
+		job_execute(e, job, 0);
+		job_finish(e, job);
+		n++;
+		notify_deliver(e);
+	}
+	notify_deliver(e); /* also completions of calls that synchronous calls ran */
+	return n;
+}
+
+void sa_engine_drain(struct sa_engine *e, struct sa_serial *q)
+{
+	pthread_mutex_lock(&e->lock);
+	for (;;) {
+		if (q->running) { /* another thread runs its head: wait (E2) */
+			pthread_cond_wait(&e->changed, &e->lock);
+			continue;
+		}
+		struct sa_job *job = q->head;
+		if (job == NULL)
+			break;
+		q->head = job->next;
+		if (q->head == NULL)
+			q->tail = NULL;
+		q->running = 1;
+		e->running++;
+		pthread_mutex_unlock(&e->lock);
+		job_execute(e, job, 0);
+		job_finish(e, job); /* its callback waits for sspiasync_run() */
+		pthread_mutex_lock(&e->lock);
+	}
+	pthread_mutex_unlock(&e->lock);
+}
+
+void sa_engine_cancel_all(struct sa_engine *e, int32_t status)
+{
+	for (;;) {
+		pthread_mutex_lock(&e->lock);
+		struct sa_job *job = job_take_locked(e);
+		if (job == NULL && e->running != 0) {
+			pthread_cond_wait(&e->changed, &e->lock);
+			pthread_mutex_unlock(&e->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&e->lock);
+		if (job == NULL)
+			break;
+		job_execute(e, job, status);
+		job_finish(e, job);
+		notify_deliver(e);
+	}
+	notify_deliver(e);
+}
+
+uint32_t sa_engine_live_acalls(struct sa_engine *e)
+{
+	return sa_htable_live_count(e->acalls);
+}
+
+uint32_t sa_engine_pending(struct sa_engine *e)
+{
+	pthread_mutex_lock(&e->lock);
+	uint32_t n = e->calls;
+	pthread_mutex_unlock(&e->lock);
+	return n;
+}

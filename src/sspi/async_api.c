@@ -1,0 +1,451 @@
+/*
+ * src/sspi/async_api.c - the Sspi*Async family: async-call contexts and the
+ * five asynchronous operations, on the engine of src/async/.
+ *
+ * What is checked when (sspi.h, "Common contract"): structural errors, the
+ * async context and the package name at submission (nothing queued);
+ * security-context and credential handles are resolved and referenced at
+ * submission, and a bad one completes SEC_E_INVALID_HANDLE without the
+ * package; admission (out of sequence, deleting) is decided when the call
+ * reaches the head of its context's queue.  Inputs are copied at
+ * submission; outputs are written under the engine's lock just before the
+ * status is published, and never once the async context was freed.
+ */
+#include "sspi/sspi_int.h"
+
+#include "util/alloc.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define CONTAINER_OF(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+static uintptr_t acall_word(const SspiAsyncContext *c)
+{
+	return (uintptr_t)c;
+}
+
+/* The one mapping of the engine's submission results. */
+static SECURITY_STATUS submit_status(int rc)
+{
+	switch (rc) {
+	case SA_OK: return SEC_E_OK;
+	case SA_EINVAL: return SEC_E_INVALID_PARAMETER;   /* PENDING or DONE without reinit */
+	case SA_ENOSPC: return SEC_E_INSUFFICIENT_MEMORY; /* the pending-call bound */
+	default: return sa__status_from_sa(rc);
+	}
+}
+
+/* --- async-call contexts --------------------------------------------------- */
+
+SspiAsyncContext *SspiCreateAsyncContext(void)
+{
+	struct sa_runtime *rt;
+	if (sa__rt_enter(&rt) != SEC_E_OK)
+		return NULL;
+	uintptr_t w = 0;
+	int rc = sa_acall_create(rt->engine, &w);
+	sa__rt_exit(rt, rc == SA_OK ? SEC_E_OK : SEC_E_INSUFFICIENT_MEMORY);
+	return rc == SA_OK ? (SspiAsyncContext *)w : NULL;
+}
+
+void SspiFreeAsyncContext(SspiAsyncContext *Handle)
+{
+	struct sa_runtime *rt;
+	if (Handle == NULL || sa__rt_enter(&rt) != SEC_E_OK)
+		return;
+	sa_acall_free(rt->engine, acall_word(Handle));
+	sa__rt_exit(rt, SEC_E_OK);
+}
+
+NTSTATUS SspiReinitAsyncContext(SspiAsyncContext *Handle)
+{
+	struct sa_runtime *rt;
+	if (sa__rt_enter(&rt) != SEC_E_OK)
+		return STATUS_INVALID_HANDLE;
+	int rc = sa_acall_reinit(rt->engine, acall_word(Handle));
+	sa__rt_exit(rt, SEC_E_OK);
+	return rc == SA_OK ? STATUS_SUCCESS
+			   : rc == SA_EBUSY ? STATUS_INVALID_DEVICE_STATE : STATUS_INVALID_HANDLE;
+}
+
+SECURITY_STATUS SspiSetAsyncNotifyCallback(SspiAsyncContext *Context, SspiAsyncNotifyCallback Callback,
+					   void *CallbackData)
+{
+	struct sa_runtime *rt;
+	SECURITY_STATUS st = sa__rt_enter(&rt);
+	if (st != SEC_E_OK)
+		return st;
+	int rc = sa_acall_set_callback(rt->engine, acall_word(Context), (void (*)(void))Callback,
+				       CallbackData);
+	st = rc == SA_OK ? SEC_E_OK : rc == SA_EBUSY ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
+	return sa__rt_exit(rt, st);
+}
+
+BOOLEAN SspiAsyncContextRequiresNotify(SspiAsyncContext *AsyncContext)
+{
+	struct sa_runtime *rt;
+	if (sa__rt_enter(&rt) != SEC_E_OK)
+		return FALSE;
+	int yes = sa_acall_requires_notify(rt->engine, acall_word(AsyncContext));
+	sa__rt_exit(rt, SEC_E_OK);
+	return yes ? TRUE : FALSE;
+}
+
+SECURITY_STATUS SspiGetAsyncCallStatus(SspiAsyncContext *Handle)
+{
+	struct sa_runtime *rt;
+	SECURITY_STATUS st = sa__rt_enter(&rt);
+	if (st != SEC_E_OK)
+		return st;
+	int32_t status = SEC_E_INTERNAL_ERROR;
+	int rc = sa_acall_status(rt->engine, acall_word(Handle), &status);
+	st = rc == SA_OK ? status : rc == SA_EINVAL ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
+	sa__rt_exit(rt, SEC_E_OK);
+	return st;
+}
+
+/* --- ISC and ASC ------------------------------------------------------------- */
+
+struct leg_job {
+	struct sa_job job;
+	struct sa_runtime *rt;
+	struct sa_leg leg;
+	/* the input token and the target name follow, copied at submission */
+};
+
+static void leg_job_copy_out(struct sa_job *job)
+{
+	struct leg_job *j = CONTAINER_OF(job, struct leg_job, job);
+	sa__leg_output(j->rt, &j->leg);
+}
+
+static void leg_job_run(struct sa_job *job)
+{
+	struct leg_job *j = CONTAINER_OF(job, struct leg_job, job);
+	struct sa_leg *l = &j->leg;
+	sa__leg_perform(j->rt, l);
+	int published = sa_job_publish(job, l->status, l->made ? leg_job_copy_out : NULL);
+	if (!published && l->made && l->first) {
+		/* Abandoned while its first leg ran: nobody can learn the new
+		 * handle, so the context it created is deleted here. */
+		void *obj;
+		if (sa_htable_acquire(j->rt->ctxts, l->ctx->self, &obj) == SA_OK) {
+			if (sa__ctx_mark_deleting(l->ctx) == SEC_E_OK)
+				sa__ctx_teardown(j->rt, l->ctx);
+			sa__ctx_put(j->rt, l->ctx);
+		}
+	}
+	sa__leg_release(j->rt, l);
+}
+
+static void leg_job_cancel(struct sa_job *job, int32_t status)
+{
+	struct leg_job *j = CONTAINER_OF(job, struct leg_job, job);
+	if (status != 0) {
+		int published = sa_job_publish(job, status, NULL);
+		(void)published;
+	}
+	j->leg.made = 0;
+	sa__leg_release(j->rt, &j->leg);
+}
+
+static void job_free(struct sa_job *job)
+{
+	sa__free(job); /* the job is the first member of its allocation */
+}
+
+static const struct sa_job_ops leg_job_ops = {
+	.run = leg_job_run,
+	.cancel = leg_job_cancel,
+	.release = job_free,
+	.flags = 0,
+};
+
+static SECURITY_STATUS leg_submit(SspiAsyncContext *ac, enum sa_side side, PCredHandle cred_h,
+				  PCtxtHandle ctx_h, const char *target, unsigned long req,
+				  PSecBufferDesc in, PCtxtHandle new_h, PSecBufferDesc out,
+				  unsigned long *attrs, PTimeStamp expiry)
+{
+	if (ac == NULL)
+		return SEC_E_INVALID_HANDLE;
+	SecBuffer *out_tok;
+	SECURITY_STATUS st = sa__leg_check(side, cred_h, ctx_h, req, in, new_h, out, attrs, &out_tok);
+	if (st == SEC_E_INVALID_PARAMETER)
+		return st;
+	int no_cred = st == SEC_E_INVALID_HANDLE; /* a first leg without a credential */
+	struct sa_runtime *rt;
+	if ((st = sa__rt_enter(&rt)) != SEC_E_OK)
+		return st;
+	int rc = sa_acall_check_idle(rt->engine, acall_word(ac));
+	if (rc != SA_OK)
+		return sa__rt_exit(rt, submit_status(rc));
+
+	const SecBuffer *in_tok = in != NULL ? sa__desc_find(in, SECBUFFER_TOKEN) : NULL;
+	size_t in_len = in_tok != NULL && in_tok->pvBuffer != NULL ? in_tok->cbBuffer : 0;
+	size_t target_len = target != NULL ? strlen(target) + 1 : 0;
+	struct leg_job *j = NULL;
+	if (!no_cred) {
+		j = sa__malloc(sizeof *j + in_len + target_len);
+		if (j == NULL)
+			return sa__rt_exit(rt, SEC_E_INSUFFICIENT_MEMORY);
+		unsigned char *copy = (unsigned char *)(j + 1);
+		if (in_len != 0)
+			memcpy(copy, in_tok->pvBuffer, in_len);
+		char *target_copy = target != NULL ? memcpy(copy + in_len, target, target_len) : NULL;
+		j->job = (struct sa_job){.ops = &leg_job_ops, .owner = rt};
+		j->rt = rt;
+		j->leg = (struct sa_leg){
+			.side = side,
+			.in = copy,
+			.in_len = in_len,
+			.target = target_copy,
+			.req = req,
+			.out_tok = out_tok,
+			.out_cap = out_tok != NULL ? out_tok->cbBuffer : 0,
+			.allocate = (req & ISC_REQ_ALLOCATE_MEMORY) != 0,
+			.new_h = new_h,
+			.attrs = attrs,
+			.expiry = expiry,
+		};
+		st = sa__leg_resolve(rt, &j->leg, cred_h, ctx_h);
+	}
+	if (no_cred || st != SEC_E_OK) {
+		/* A bad handle is not a queueing error: it completes so (sspi.h). */
+		sa__free(j);
+		rc = sa_engine_submit_status(rt->engine, acall_word(ac), SEC_E_INVALID_HANDLE);
+		return sa__rt_exit(rt, submit_status(rc));
+	}
+	j->job.serial = j->leg.first ? NULL : &j->leg.ctx->serial;
+	rc = sa_engine_submit(rt->engine, acall_word(ac), &j->job);
+	if (rc != SA_OK) {
+		sa__leg_release(rt, &j->leg);
+		sa__free(j);
+	}
+	return sa__rt_exit(rt, submit_status(rc));
+}
+
+SECURITY_STATUS SspiInitializeSecurityContextAsyncA(SspiAsyncContext *AsyncContext,
+						    PCredHandle phCredential, PCtxtHandle phContext,
+						    LPSTR pszTargetName, unsigned long fContextReq,
+						    unsigned long Reserved1, unsigned long TargetDataRep,
+						    PSecBufferDesc pInput, unsigned long Reserved2,
+						    PCtxtHandle phNewContext, PSecBufferDesc pOutput,
+						    unsigned long *pfContextAttr, PTimeStamp ptsExpiry)
+{
+	(void)TargetDataRep;
+	if (AsyncContext != NULL && (Reserved1 != 0 || Reserved2 != 0))
+		return SEC_E_INVALID_PARAMETER;
+	return leg_submit(AsyncContext, SA_SIDE_INITIATOR, phCredential, phContext, pszTargetName,
+			  fContextReq, pInput, phNewContext, pOutput, pfContextAttr, ptsExpiry);
+}
+
+SECURITY_STATUS SspiAcceptSecurityContextAsync(SspiAsyncContext *AsyncContext,
+					       PCredHandle phCredential, PCtxtHandle phContext,
+					       PSecBufferDesc pInput, unsigned long fContextReq,
+					       unsigned long TargetDataRep, PCtxtHandle phNewContext,
+					       PSecBufferDesc pOutput, unsigned long *pfContextAttr,
+					       PTimeStamp ptsExpiry)
+{
+	(void)TargetDataRep;
+	return leg_submit(AsyncContext, SA_SIDE_ACCEPTOR, phCredential, phContext, NULL,
+			  fContextReq, pInput, phNewContext, pOutput, pfContextAttr, ptsExpiry);
+}
+
+/* --- delete ------------------------------------------------------------------ */
+
+/* The context's reserved delete job: tear down, then publish.  It runs even
+ * when its async context was freed (fire-and-forget) and at shutdown. */
+static void delete_job_run(struct sa_job *job)
+{
+	struct sa_ctx *ctx = CONTAINER_OF(job, struct sa_ctx, delete_job);
+	sa__ctx_teardown(job->owner, ctx);
+	int published = sa_job_publish(job, SEC_E_OK, NULL);
+	(void)published; /* abandoned: the delete happened all the same */
+}
+
+static void delete_job_cancel(struct sa_job *job, int32_t status)
+{
+	(void)status;
+	delete_job_run(job);
+}
+
+static void delete_job_release(struct sa_job *job)
+{
+	/* Drops the reference taken at submission; may free the context and,
+	 * with it, this job. */
+	sa__ctx_put(job->owner, CONTAINER_OF(job, struct sa_ctx, delete_job));
+}
+
+static const struct sa_job_ops delete_job_ops = {
+	.run = delete_job_run,
+	.cancel = delete_job_cancel,
+	.release = delete_job_release,
+	.flags = SA_JOB_EXEMPT,
+};
+
+SECURITY_STATUS SspiDeleteSecurityContextAsync(SspiAsyncContext *AsyncContext, PCtxtHandle phContext)
+{
+	if (AsyncContext == NULL)
+		return SEC_E_INVALID_HANDLE;
+	struct sa_runtime *rt;
+	SECURITY_STATUS st = sa__rt_enter(&rt);
+	if (st != SEC_E_OK)
+		return st;
+	uintptr_t w = acall_word(AsyncContext);
+	int rc = sa_acall_check_idle(rt->engine, w);
+	if (rc != SA_OK)
+		return sa__rt_exit(rt, submit_status(rc));
+	struct sa_ctx *ctx = NULL;
+	if (sa__ctx_get(rt, phContext, &ctx) != SEC_E_OK) {
+		rc = sa_engine_submit_status(rt->engine, w, SEC_E_INVALID_HANDLE);
+		return sa__rt_exit(rt, submit_status(rc));
+	}
+	/* DELETING from now on: later calls complete SEC_E_INVALID_HANDLE, and
+	 * so do the legs queued before that have not started. */
+	if (sa__ctx_mark_deleting(ctx) != SEC_E_OK) {
+		sa__ctx_put(rt, ctx);
+		rc = sa_engine_submit_status(rt->engine, w, SEC_E_INVALID_HANDLE);
+		return sa__rt_exit(rt, submit_status(rc));
+	}
+	ctx->delete_job = (struct sa_job){.ops = &delete_job_ops, .serial = &ctx->serial, .owner = rt};
+	rc = sa_engine_submit(rt->engine, w, &ctx->delete_job);
+	if (rc != SA_OK) {
+		/* Only a concurrent submission on the same async context gets
+		 * here; the context is DELETING already, so the delete happens. */
+		sa_engine_drain(rt->engine, &ctx->serial);
+		sa__ctx_teardown(rt, ctx);
+		sa__ctx_put(rt, ctx);
+	}
+	return sa__rt_exit(rt, submit_status(rc));
+}
+
+/* --- credentials ------------------------------------------------------------- */
+
+SECURITY_STATUS SspiFreeCredentialsHandleAsync(SspiAsyncContext *AsyncContext, PCredHandle phCredential)
+{
+	if (AsyncContext == NULL)
+		return SEC_E_INVALID_HANDLE;
+	struct sa_runtime *rt;
+	SECURITY_STATUS st = sa__rt_enter(&rt);
+	if (st != SEC_E_OK)
+		return st;
+	uintptr_t w = acall_word(AsyncContext);
+	int rc = sa_acall_check_idle(rt->engine, w);
+	if (rc != SA_OK)
+		return sa__rt_exit(rt, submit_status(rc));
+	/* Invalid at once, as the synchronous free; the completion reports it. */
+	rc = phCredential != NULL ? sa_htable_remove(rt->creds, sa__handle_from(phCredential))
+				  : SA_EBADHANDLE;
+	rc = sa_engine_submit_status(rt->engine, w, rc == SA_OK ? SEC_E_OK : SEC_E_INVALID_HANDLE);
+	return sa__rt_exit(rt, submit_status(rc));
+}
+
+struct ach_job {
+	struct sa_job job;
+	struct sa_runtime *rt;
+	const struct sa_package *pkg;
+	char *principal;
+	unsigned long use;
+	int has_identity;
+	struct sa_pkg_identity identity;
+	PCredHandle out_h;
+	PTimeStamp out_expiry;
+	struct sa_handle h;
+	int64_t expiry;
+};
+
+static void ach_job_copy_out(struct sa_job *job)
+{
+	struct ach_job *j = CONTAINER_OF(job, struct ach_job, job);
+	sa__handle_to(j->out_h, j->h);
+	sa__timestamp_set(j->out_expiry, j->expiry);
+}
+
+static void ach_job_run(struct sa_job *job)
+{
+	struct ach_job *j = CONTAINER_OF(job, struct ach_job, job);
+	SECURITY_STATUS st = sa__cred_acquire(j->rt, j->pkg, j->principal, j->use,
+					      j->has_identity ? &j->identity : NULL, &j->h, &j->expiry);
+	int published = sa_job_publish(job, st, st == SEC_E_OK ? ach_job_copy_out : NULL);
+	if (!published && st == SEC_E_OK) {
+		int rc = sa_htable_remove(j->rt->creds, j->h); /* nobody can learn its handle */
+		(void)rc;
+	}
+}
+
+static void ach_job_cancel(struct sa_job *job, int32_t status)
+{
+	if (status != 0) {
+		int published = sa_job_publish(job, status, NULL);
+		(void)published;
+	}
+}
+
+static void ach_job_release(struct sa_job *job)
+{
+	struct ach_job *j = CONTAINER_OF(job, struct ach_job, job);
+	sa__free(j->principal);
+	sa__identity_free(&j->identity);
+	sa__free(j);
+}
+
+static const struct sa_job_ops ach_job_ops = {
+	.run = ach_job_run,
+	.cancel = ach_job_cancel,
+	.release = ach_job_release,
+	.flags = 0,
+};
+
+SECURITY_STATUS SspiAcquireCredentialsHandleAsyncA(SspiAsyncContext *AsyncContext, LPSTR pszPrincipal,
+						   LPSTR pszPackage, unsigned long fCredentialUse,
+						   void *pvLogonId, void *pAuthData,
+						   SEC_GET_KEY_FN pGetKeyFn, void *pvGetKeyArgument,
+						   PCredHandle phCredential, PTimeStamp ptsExpiry)
+{
+	(void)pGetKeyFn;
+	(void)pvGetKeyArgument;
+	if (AsyncContext == NULL)
+		return SEC_E_INVALID_HANDLE;
+	if (phCredential == NULL)
+		return SEC_E_INVALID_PARAMETER;
+	const struct sa_package *pkg;
+	unsigned long use;
+	SECURITY_STATUS st = sa__cred_args_check(pszPackage, fCredentialUse, pvLogonId, pAuthData,
+						 &pkg, &use);
+	if (st != SEC_E_OK)
+		return st;
+	struct sa_runtime *rt;
+	if ((st = sa__rt_enter(&rt)) != SEC_E_OK)
+		return st;
+	int rc = sa_acall_check_idle(rt->engine, acall_word(AsyncContext));
+	if (rc != SA_OK)
+		return sa__rt_exit(rt, submit_status(rc));
+	struct ach_job *j = sa__calloc(1, sizeof *j);
+	if (j == NULL)
+		return sa__rt_exit(rt, SEC_E_INSUFFICIENT_MEMORY);
+	j->job = (struct sa_job){.ops = &ach_job_ops, .owner = rt};
+	j->rt = rt;
+	j->pkg = pkg;
+	j->use = use;
+	j->out_h = phCredential;
+	j->out_expiry = ptsExpiry;
+	if (pszPrincipal != NULL) {
+		size_t n = strlen(pszPrincipal) + 1;
+		if ((j->principal = sa__malloc(n)) == NULL)
+			st = SEC_E_INSUFFICIENT_MEMORY;
+		else
+			memcpy(j->principal, pszPrincipal, n);
+	}
+	if (st == SEC_E_OK && pAuthData != NULL) {
+		st = sa__identity_copy(pAuthData, &j->identity);
+		j->has_identity = st == SEC_E_OK;
+	}
+	if (st == SEC_E_OK) {
+		rc = sa_engine_submit(rt->engine, acall_word(AsyncContext), &j->job);
+		st = submit_status(rc);
+	}
+	if (st != SEC_E_OK)
+		ach_job_release(&j->job);
+	return sa__rt_exit(rt, st);
+}
