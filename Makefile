@@ -102,6 +102,7 @@ check-readme: $(FSM_TABLE)
 # README's code examples must build and run as shown.
 check-examples: $(LIB)
 	sh test/readme_example.sh sync $(LIB)
+	sh test/readme_example.sh async $(LIB)
 
 check: check-run check-symbols check-headers check-readme check-examples
 
