@@ -12,7 +12,7 @@
 
 #include "async/async.h"
 
-/* LOCK ORDER: engine.lock < ctx.lock < htable.lock (innermost). None is held across a package leg or a user callback. */
+/* LOCK ORDER: runtime g_lock < engine.lock < ctx.lock < rt.buf_lock < htable.lock. None is held across a package leg or a user callback. */
 
 enum sa_acall_state { SA_ACALL_IDLE = 1, SA_ACALL_PENDING, SA_ACALL_DONE };
 
@@ -61,7 +61,7 @@ struct sa_acall {
  * Key: [i] immutable after create, [E] lock.
  */
 struct sa_engine {
-	pthread_mutex_t lock;         /* LOCK ORDER #1; guards [E] */
+	pthread_mutex_t lock;         /* LOCK ORDER #2 (async_int.h); guards [E] */
 	pthread_cond_t changed;       /* a job finished (drain waits for a running one) */
 	struct sa_htable *acalls;     /* [i] one-word handles */
 	struct sa_engine_config cfg;  /* [i] */

@@ -129,7 +129,7 @@ struct sa_htable {
 	_Atomic(struct slot *) chunks[NCHUNKS]; /* [a] written under L, once each */
 
 	/* Written by insert and recycling. */
-	_Alignas(CACHE_LINE) pthread_mutex_t lock; /* guards [L]; lowest in the library's lock order */
+	_Alignas(CACHE_LINE) pthread_mutex_t lock; /* LOCK ORDER #5, innermost (async/async_int.h); guards [L] */
 	void *chunk_mem[NCHUNKS];     /* [L] raw allocations behind chunks[] */
 	uint32_t nslots;              /* [L] slots allocated */
 	uint32_t nchunks;             /* [L] */

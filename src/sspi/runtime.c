@@ -28,7 +28,7 @@ struct sa_ctxbuf {
 	_Alignas(16) unsigned char data[];
 };
 
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER; /* LOCK ORDER #1 (async/async_int.h) */
 static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER; /* g_active reached 0 during shutdown */
 static _Atomic(struct sa_runtime *) g_rt;              /* [a], written under [G] */
 static _Atomic unsigned g_active;                      /* [a] calls inside g_rt */

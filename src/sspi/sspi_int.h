@@ -61,7 +61,7 @@ enum sa_side { SA_SIDE_INITIATOR = 1, SA_SIDE_ACCEPTOR = 2 };
  * Key: [i] immutable after creation, [L] lock.
  */
 struct sa_ctx {
-	pthread_mutex_t lock;         /* guards [L]; taken after no other library lock */
+	pthread_mutex_t lock;         /* LOCK ORDER #3 (async/async_int.h); guards [L] */
 	pthread_cond_t idle;          /* signalled when busy goes 0 */
 	uint8_t state;                /* [L] enum sa_fsm_state */
 	uint8_t busy;                 /* [L] a call is running on the context */
@@ -86,7 +86,7 @@ struct sa_runtime {
 	struct sa_engine *engine;         /* [i] async calls */
 	struct sa_htable *creds;          /* [i] */
 	struct sa_htable *ctxts;          /* [i] */
-	pthread_mutex_t buf_lock;         /* guards [B]; a leaf lock */
+	pthread_mutex_t buf_lock;         /* LOCK ORDER #4 (async/async_int.h); guards [B] */
 	struct sa_ctxbuf *bufs;           /* [B] context buffers given out, not yet freed */
 	_Atomic uint64_t next_ctx_id;     /* [a] */
 	_Atomic uint64_t completed_calls; /* [a] */
