@@ -1286,7 +1286,8 @@ NTSTATUS SspiReinitAsyncContext(
  * SspiGetAsyncCallStatus().
  * Returns SEC_E_OK; SEC_E_INVALID_HANDLE for a freed or forged context;
  * SEC_E_INVALID_PARAMETER when a call is PENDING, except clearing the
- * callback, which is allowed and suppresses the pending call's callback.
+ * callback, which is allowed and suppresses the pending call's callback
+ * (also one that completed but whose callback has not run yet).
  */
 SECURITY_STATUS SspiSetAsyncNotifyCallback(
 	_In_ SspiAsyncContext *Context,

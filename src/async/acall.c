@@ -82,6 +82,8 @@ int sa_acall_set_callback(struct sa_engine *e, uintptr_t w, void (*cb)(void), vo
 		} else {
 			a->cb = cb;
 			a->cb_data = cb != NULL ? data : NULL;
+			if (cb == NULL)
+				a->done_cb = NULL; /* also a completion whose callback waits */
 			rc = SA_OK;
 		}
 		acall_put_locked(e, a);

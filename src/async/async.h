@@ -38,7 +38,8 @@ struct sa_job_ops {
 /* A per-security-context FIFO, embedded in the context.  Key: [E] engine lock. */
 struct sa_serial {
 	struct sa_job *head, *tail;   /* [E] queued, not started */
-	struct sa_serial *next_ready; /* [E] link in the engine's ready list */
+	struct sa_serial *next_ready; /* [E] links in the engine's ready list */
+	struct sa_serial *prev_ready; /* [E] */
 	uint8_t running;              /* [E] a job of this queue is running */
 	uint8_t ready;                /* [E] on the ready list */
 };
@@ -96,18 +97,24 @@ int sa_engine_submit(struct sa_engine *e, uintptr_t w, struct sa_job *job);
 
 /*
  * sa_engine_submit_status() - Queue a completion with @status and no work
- * (a stale handle, a free that already happened).  Allocates nothing: the
- * async context carries the job.  Exempt from the pending-call bound.
+ * (a stale handle, a free that already happened), on @serial (NULL: on its
+ * own).  @release (may be NULL) runs with @owner when the completion is
+ * finished: it drops what kept @serial alive.  Allocates nothing: the async
+ * context carries the job.  Exempt from the pending-call bound.
  * Returns as sa_engine_submit().
  */
-int sa_engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status);
+int sa_engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status,
+			    struct sa_serial *serial, void (*release)(void *owner), void *owner);
 
 /*
  * sa_job_publish() - Called by a job's run() or cancel() once: unless the
  * async context was freed meanwhile, call @copy_out(@job) (write the caller's
- * outputs) and then make the context DONE with @status, under the engine lock
- * (so a concurrent free either happens before, and nothing is written, or
- * after).  Returns 1 if published, 0 if the call was abandoned.
+ * outputs) and record @status, under the engine lock (so a concurrent free
+ * either happens before, and nothing is written, or after).  The context
+ * becomes DONE when the job is finished (its queue released, its callback
+ * queued), so nobody can reinit it in between.  Returns 1 if published, 0 if
+ * the call was abandoned.  run() and cancel() keep every reference the job
+ * holds: release() drops them, after the engine is done with the job's queue.
  */
 int sa_job_publish(struct sa_job *job, int32_t status, void (*copy_out)(struct sa_job *job));
 

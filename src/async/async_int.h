@@ -18,8 +18,9 @@ enum sa_acall_state { SA_ACALL_IDLE = 1, SA_ACALL_PENDING, SA_ACALL_DONE };
 
 /*
  * An async-call context (SspiAsyncContext).
- * A1 One call at a time: IDLE -> PENDING (submit) -> DONE (publish) -> IDLE
- *    (reinit).  [test_async_status_*]
+ * A1 One call at a time: IDLE -> PENDING (submit) -> DONE (its job finished:
+ *    outputs written, status recorded, queue released, callback queued) ->
+ *    IDLE (reinit).  [test_async_status_*]
  * A2 A PENDING call's job holds a table reference on the context, released
  *    after its completion was delivered, so a freed context's memory lives
  *    until then and its handle fails at once.  [test_async_free_*]
@@ -38,6 +39,7 @@ struct sa_acall {
 	uint8_t state;             /* [E] enum sa_acall_state */
 	uint8_t abandoned;         /* [E] freed while a call was pending or undelivered */
 	uint8_t notify_queued;     /* [E] on the engine's notify list */
+	uint8_t published;         /* [E] the PENDING call published; DONE when its job finishes */
 	int32_t status;            /* [E] the DONE call's status */
 	void (*cb)(void);          /* [E] the registered callback, or NULL */
 	void *cb_data;             /* [E] */
@@ -48,6 +50,7 @@ struct sa_acall {
 	struct sa_acall *notify_next; /* [E] */
 	struct sa_job status_job;  /* [E] the job of sa_engine_submit_status */
 	int32_t status_job_status; /* [E] */
+	void (*status_job_release)(void *owner); /* [E] */
 };
 
 /*
@@ -57,7 +60,11 @@ struct sa_acall {
  * E2 Jobs of one serial queue run one at a time, in submission order.
  * E3 pending counts non-exempt jobs queued or running; a submission past
  *    max_pending is refused.  [test_async_bound_*]
- * E4 A serial queue is on the ready list at most once (its ready flag).
+ * E4 A serial queue is on the ready list at most once (its ready flag), and
+ *    only while it has a queued job: a drain that empties it unlinks it, so
+ *    a context freed afterwards is never reached through the list.
+ * E5 The engine touches a job's queue only before calling its release(),
+ *    which drops the references that keep the queue alive.
  * Key: [i] immutable after create, [E] lock.
  */
 struct sa_engine {

@@ -23,7 +23,7 @@ int sa_engine_in_callback(void)
 void sa_serial_init(struct sa_serial *q)
 {
 	q->head = q->tail = NULL;
-	q->next_ready = NULL;
+	q->next_ready = q->prev_ready = NULL;
 	q->running = 0;
 	q->ready = 0;
 }
@@ -88,11 +88,29 @@ static void ready_push_locked(struct sa_engine *e, struct sa_serial *q)
 		return;
 	q->ready = 1;
 	q->next_ready = NULL;
+	q->prev_ready = e->ready_tail;
 	if (e->ready_tail != NULL)
 		e->ready_tail->next_ready = q;
 	else
 		e->ready_head = q;
 	e->ready_tail = q;
+}
+
+/* Context: e->lock held. */
+static void ready_unlink_locked(struct sa_engine *e, struct sa_serial *q)
+{
+	if (!q->ready)
+		return;
+	if (q->prev_ready != NULL)
+		q->prev_ready->next_ready = q->next_ready;
+	else
+		e->ready_head = q->next_ready;
+	if (q->next_ready != NULL)
+		q->next_ready->prev_ready = q->prev_ready;
+	else
+		e->ready_tail = q->prev_ready;
+	q->next_ready = q->prev_ready = NULL;
+	q->ready = 0;
 }
 
 /* The next job that may start, taken off its queue and marked running; NULL
@@ -101,12 +119,9 @@ static struct sa_job *job_take_locked(struct sa_engine *e)
 {
 	while (e->ready_head != NULL) {
 		struct sa_serial *q = e->ready_head;
-		e->ready_head = q->next_ready;
-		if (e->ready_head == NULL)
-			e->ready_tail = NULL;
-		q->ready = 0;
+		ready_unlink_locked(e, q);
 		if (q->running || q->head == NULL)
-			continue; /* drained meanwhile, or running: re-queued when it finishes */
+			continue; /* running elsewhere: re-queued when that job finishes */
 		struct sa_job *job = q->head;
 		q->head = job->next;
 		if (q->head == NULL)
@@ -132,6 +147,7 @@ static int submit_locked(struct sa_engine *e, struct sa_acall *a, struct sa_job 
 	if (!(job->ops->flags & SA_JOB_EXEMPT) && e->pending >= e->cfg.max_pending)
 		return SA_ENOSPC;
 	a->state = SA_ACALL_PENDING;
+	a->published = 0;
 	a->done_cb = NULL;
 	job->acall = a; /* keeps the reference (A2) */
 	job->next = NULL;
@@ -178,14 +194,22 @@ static void status_job_cancel(struct sa_job *job, int32_t status)
 	status_job_run(job);
 }
 
+static void status_job_release(struct sa_job *job)
+{
+	struct sa_acall *a = (struct sa_acall *)((char *)job - offsetof(struct sa_acall, status_job));
+	if (a->status_job_release != NULL)
+		a->status_job_release(job->owner);
+}
+
 static const struct sa_job_ops status_job_ops = {
 	.run = status_job_run,
 	.cancel = status_job_cancel,
-	.release = NULL,
+	.release = status_job_release,
 	.flags = SA_JOB_EXEMPT,
 };
 
-int sa_engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status)
+int sa_engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status,
+			    struct sa_serial *serial, void (*release)(void *owner), void *owner)
 {
 	struct sa_handle h = {w, 0};
 	void *obj;
@@ -197,9 +221,10 @@ int sa_engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status)
 		if (a->state == SA_ACALL_IDLE && !a->notify_queued) {
 			/* Idle: its status job is free to prepare. */
 			a->status_job_status = status;
+			a->status_job_release = release;
 			job->ops = &status_job_ops;
-			job->serial = NULL;
-			job->owner = NULL;
+			job->serial = serial;
+			job->owner = owner;
 		}
 		if ((rc = submit_locked(e, a, job)) != SA_OK)
 			sa_htable_release(e->acalls, h);
@@ -217,10 +242,8 @@ int sa_job_publish(struct sa_job *job, int32_t status, void (*copy_out)(struct s
 	if (published) {
 		if (copy_out != NULL)
 			copy_out(job); /* outputs first, then the status (A1) */
-		a->state = SA_ACALL_DONE;
 		a->status = status;
-		a->done_cb = a->cb;
-		a->done_data = a->cb_data;
+		a->published = 1;
 	}
 	pthread_mutex_unlock(&e->lock);
 	return published;
@@ -241,22 +264,39 @@ static void job_execute(struct sa_engine *e, struct sa_job *job, int32_t cancel_
 		job->ops->run(job);
 }
 
-/* After a job ran: free its queue for the next job, queue its completion's
- * callback or drop its reference on the async context, release the job. */
+/* After a job ran, in this order: free its queue for the next job; release
+ * the job (E5: its references go, an embedded job is free for reuse); then
+ * make the call DONE and queue its callback, or drop the job's reference on
+ * the async context.  DONE comes last, so nobody can reinit the context and
+ * reuse its embedded job before the job is released (A1, A5). */
 static void job_finish(struct sa_engine *e, struct sa_job *job)
 {
-	struct sa_acall *a = job->acall;
+	struct sa_acall *a = job->acall; /* alive: the job's reference (A2) */
 	struct sa_handle ah = a->self;
-	int keep_ref = 0;
+	int exempt = (job->ops->flags & SA_JOB_EXEMPT) != 0;
 	pthread_mutex_lock(&e->lock);
 	struct sa_serial *q = job_queue(job);
 	q->running = 0;
 	if (q->head != NULL && q != &job->own)
 		ready_push_locked(e, q);
+	pthread_mutex_unlock(&e->lock);
+
+	if (job->ops->release != NULL)
+		job->ops->release(job); /* the job may be gone after this */
+
+	int keep_ref = 0;
+	pthread_mutex_lock(&e->lock);
 	e->running--;
 	e->calls--;
-	if (!(job->ops->flags & SA_JOB_EXEMPT))
+	if (!exempt)
 		e->pending--;
+	if (a->published && !a->abandoned) {
+		/* Clearing the callback while PENDING suppressed it. */
+		a->published = 0;
+		a->state = SA_ACALL_DONE;
+		a->done_cb = a->cb;
+		a->done_data = a->cb_data;
+	}
 	if (a->state == SA_ACALL_DONE && !a->abandoned && a->done_cb != NULL) {
 		a->notify_queued = 1; /* the job's reference now belongs to the record (A5) */
 		a->notify_next = NULL;
@@ -269,8 +309,6 @@ static void job_finish(struct sa_engine *e, struct sa_job *job)
 	}
 	pthread_cond_broadcast(&e->changed);
 	pthread_mutex_unlock(&e->lock);
-	if (job->ops->release != NULL)
-		job->ops->release(job);
 	if (!keep_ref)
 		sa_htable_release(e->acalls, ah);
 }
@@ -294,7 +332,7 @@ static void notify_deliver(struct sa_engine *e)
 		void *data = a->done_data;
 		struct sa_handle ah = a->self;
 		pthread_mutex_unlock(&e->lock);
-		if (!abandoned) {
+		if (!abandoned && cb != NULL) {
 			tl_in_callback++;
 			e->cfg.notify(ah.lower, cb, data);
 			tl_in_callback--;
@@ -335,8 +373,10 @@ void sa_engine_drain(struct sa_engine *e, struct sa_serial *q)
 		if (job == NULL)
 			break;
 		q->head = job->next;
-		if (q->head == NULL)
+		if (q->head == NULL) {
 			q->tail = NULL;
+			ready_unlink_locked(e, q); /* E4: nothing left to run here */
+		}
 		q->running = 1;
 		e->running++;
 		pthread_mutex_unlock(&e->lock);

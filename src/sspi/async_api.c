@@ -45,26 +45,26 @@ SspiAsyncContext *SspiCreateAsyncContext(void)
 		return NULL;
 	uintptr_t w = 0;
 	int rc = sa_acall_create(rt->engine, &w);
-	sa__rt_exit(rt, rc == SA_OK ? SEC_E_OK : SEC_E_INSUFFICIENT_MEMORY);
+	sa__rt_exit(NULL, SEC_E_OK); /* managing async contexts is not a counted call */
 	return rc == SA_OK ? (SspiAsyncContext *)w : NULL;
 }
 
 void SspiFreeAsyncContext(SspiAsyncContext *Handle)
 {
 	struct sa_runtime *rt;
-	if (Handle == NULL || sa__rt_enter(&rt) != SEC_E_OK)
+	if (Handle == NULL || sa__rt_enter_acall(&rt) != SEC_E_OK)
 		return;
 	sa_acall_free(rt->engine, acall_word(Handle));
-	sa__rt_exit(rt, SEC_E_OK);
+	sa__rt_exit(NULL, SEC_E_OK);
 }
 
 NTSTATUS SspiReinitAsyncContext(SspiAsyncContext *Handle)
 {
 	struct sa_runtime *rt;
-	if (sa__rt_enter(&rt) != SEC_E_OK)
+	if (sa__rt_enter_acall(&rt) != SEC_E_OK)
 		return STATUS_INVALID_HANDLE;
 	int rc = sa_acall_reinit(rt->engine, acall_word(Handle));
-	sa__rt_exit(rt, SEC_E_OK);
+	sa__rt_exit(rc == SA_EBADHANDLE ? rt : NULL, SEC_E_INVALID_HANDLE); /* counts stale uses only */
 	return rc == SA_OK ? STATUS_SUCCESS
 			   : rc == SA_EBUSY ? STATUS_INVALID_DEVICE_STATE : STATUS_INVALID_HANDLE;
 }
@@ -73,36 +73,47 @@ SECURITY_STATUS SspiSetAsyncNotifyCallback(SspiAsyncContext *Context, SspiAsyncN
 					   void *CallbackData)
 {
 	struct sa_runtime *rt;
-	SECURITY_STATUS st = sa__rt_enter(&rt);
+	SECURITY_STATUS st = sa__rt_enter_acall(&rt);
 	if (st != SEC_E_OK)
 		return st;
 	int rc = sa_acall_set_callback(rt->engine, acall_word(Context), (void (*)(void))Callback,
 				       CallbackData);
 	st = rc == SA_OK ? SEC_E_OK : rc == SA_EBUSY ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
-	return sa__rt_exit(rt, st);
+	return sa__rt_exit(st == SEC_E_INVALID_HANDLE ? rt : NULL, st);
 }
 
 BOOLEAN SspiAsyncContextRequiresNotify(SspiAsyncContext *AsyncContext)
 {
 	struct sa_runtime *rt;
-	if (sa__rt_enter(&rt) != SEC_E_OK)
+	if (sa__rt_enter_acall(&rt) != SEC_E_OK)
 		return FALSE;
 	int yes = sa_acall_requires_notify(rt->engine, acall_word(AsyncContext));
-	sa__rt_exit(rt, SEC_E_OK);
+	sa__rt_exit(NULL, SEC_E_OK);
 	return yes ? TRUE : FALSE;
 }
 
 SECURITY_STATUS SspiGetAsyncCallStatus(SspiAsyncContext *Handle)
 {
 	struct sa_runtime *rt;
-	SECURITY_STATUS st = sa__rt_enter(&rt);
+	SECURITY_STATUS st = sa__rt_enter_acall(&rt);
 	if (st != SEC_E_OK)
 		return st;
 	int32_t status = SEC_E_INTERNAL_ERROR;
 	int rc = sa_acall_status(rt->engine, acall_word(Handle), &status);
 	st = rc == SA_OK ? status : rc == SA_EINVAL ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
-	sa__rt_exit(rt, SEC_E_OK);
+	sa__rt_exit(rc == SA_EBADHANDLE ? rt : NULL, SEC_E_INVALID_HANDLE); /* counts stale uses only */
 	return st;
+}
+
+/* A call with a bad handle: queued, completes SEC_E_INVALID_HANDLE without
+ * the package (counted now: nothing can change that outcome). */
+static SECURITY_STATUS stale_submit(struct sa_runtime *rt, uintptr_t w)
+{
+	int rc = sa_engine_submit_status(rt->engine, w, SEC_E_INVALID_HANDLE, NULL, NULL, NULL);
+	if (rc != SA_OK)
+		return sa__rt_exit(rt, submit_status(rc));
+	sa__rt_count(rt, SEC_E_INVALID_HANDLE);
+	return sa__rt_exit(NULL, SEC_E_OK);
 }
 
 /* --- ISC and ASC ------------------------------------------------------------- */
@@ -136,7 +147,8 @@ static void leg_job_run(struct sa_job *job)
 			sa__ctx_put(j->rt, l->ctx);
 		}
 	}
-	sa__leg_release(j->rt, l);
+	if (published)
+		sa__rt_count(j->rt, l->status);
 }
 
 static void leg_job_cancel(struct sa_job *job, int32_t status)
@@ -147,18 +159,21 @@ static void leg_job_cancel(struct sa_job *job, int32_t status)
 		(void)published;
 	}
 	j->leg.made = 0;
-	sa__leg_release(j->rt, &j->leg);
 }
 
-static void job_free(struct sa_job *job)
+/* After the engine is done with the job's queue (E5): drop the context or
+ * credential reference, then free the job. */
+static void leg_job_release(struct sa_job *job)
 {
-	sa__free(job); /* the job is the first member of its allocation */
+	struct leg_job *j = CONTAINER_OF(job, struct leg_job, job);
+	sa__leg_release(j->rt, &j->leg);
+	sa__free(j); /* the job is the first member of its allocation */
 }
 
 static const struct sa_job_ops leg_job_ops = {
 	.run = leg_job_run,
 	.cancel = leg_job_cancel,
-	.release = job_free,
+	.release = leg_job_release,
 	.flags = 0,
 };
 
@@ -213,16 +228,16 @@ static SECURITY_STATUS leg_submit(SspiAsyncContext *ac, enum sa_side side, PCred
 	if (no_cred || st != SEC_E_OK) {
 		/* A bad handle is not a queueing error: it completes so (sspi.h). */
 		sa__free(j);
-		rc = sa_engine_submit_status(rt->engine, acall_word(ac), SEC_E_INVALID_HANDLE);
-		return sa__rt_exit(rt, submit_status(rc));
+		return stale_submit(rt, acall_word(ac));
 	}
 	j->job.serial = j->leg.first ? NULL : &j->leg.ctx->serial;
 	rc = sa_engine_submit(rt->engine, acall_word(ac), &j->job);
 	if (rc != SA_OK) {
 		sa__leg_release(rt, &j->leg);
 		sa__free(j);
+		return sa__rt_exit(rt, submit_status(rc));
 	}
-	return sa__rt_exit(rt, submit_status(rc));
+	return sa__rt_exit(NULL, SEC_E_OK); /* counted when it completes */
 }
 
 SECURITY_STATUS SspiInitializeSecurityContextAsyncA(SspiAsyncContext *AsyncContext,
@@ -262,6 +277,13 @@ static void delete_job_run(struct sa_job *job)
 	sa__ctx_teardown(job->owner, ctx);
 	int published = sa_job_publish(job, SEC_E_OK, NULL);
 	(void)published; /* abandoned: the delete happened all the same */
+	sa__rt_count(job->owner, SEC_E_OK);
+}
+
+static void ctx_put_owner(void *owner)
+{
+	struct sa_ctx *ctx = owner;
+	sa__ctx_put(ctx->rt, ctx);
 }
 
 static void delete_job_cancel(struct sa_job *job, int32_t status)
@@ -297,16 +319,21 @@ SECURITY_STATUS SspiDeleteSecurityContextAsync(SspiAsyncContext *AsyncContext, P
 	if (rc != SA_OK)
 		return sa__rt_exit(rt, submit_status(rc));
 	struct sa_ctx *ctx = NULL;
-	if (sa__ctx_get(rt, phContext, &ctx) != SEC_E_OK) {
-		rc = sa_engine_submit_status(rt->engine, w, SEC_E_INVALID_HANDLE);
-		return sa__rt_exit(rt, submit_status(rc));
-	}
+	if (sa__ctx_get(rt, phContext, &ctx) != SEC_E_OK)
+		return stale_submit(rt, w);
 	/* DELETING from now on: later calls complete SEC_E_INVALID_HANDLE, and
 	 * so do the legs queued before that have not started. */
 	if (sa__ctx_mark_deleting(ctx) != SEC_E_OK) {
-		sa__ctx_put(rt, ctx);
-		rc = sa_engine_submit_status(rt->engine, w, SEC_E_INVALID_HANDLE);
-		return sa__rt_exit(rt, submit_status(rc));
+		/* Already being deleted: completes SEC_E_INVALID_HANDLE in its
+		 * turn on the context's queue, which the reference keeps alive. */
+		rc = sa_engine_submit_status(rt->engine, w, SEC_E_INVALID_HANDLE, &ctx->serial,
+					     ctx_put_owner, ctx);
+		if (rc != SA_OK) {
+			sa__ctx_put(rt, ctx);
+			return sa__rt_exit(rt, submit_status(rc));
+		}
+		sa__rt_count(rt, SEC_E_INVALID_HANDLE);
+		return sa__rt_exit(NULL, SEC_E_OK);
 	}
 	ctx->delete_job = (struct sa_job){.ops = &delete_job_ops, .serial = &ctx->serial, .owner = rt};
 	rc = sa_engine_submit(rt->engine, w, &ctx->delete_job);
@@ -316,8 +343,9 @@ SECURITY_STATUS SspiDeleteSecurityContextAsync(SspiAsyncContext *AsyncContext, P
 		sa_engine_drain(rt->engine, &ctx->serial);
 		sa__ctx_teardown(rt, ctx);
 		sa__ctx_put(rt, ctx);
+		return sa__rt_exit(rt, submit_status(rc));
 	}
-	return sa__rt_exit(rt, submit_status(rc));
+	return sa__rt_exit(NULL, SEC_E_OK); /* counted when it completes */
 }
 
 /* --- credentials ------------------------------------------------------------- */
@@ -337,8 +365,12 @@ SECURITY_STATUS SspiFreeCredentialsHandleAsync(SspiAsyncContext *AsyncContext, P
 	/* Invalid at once, as the synchronous free; the completion reports it. */
 	rc = phCredential != NULL ? sa_htable_remove(rt->creds, sa__handle_from(phCredential))
 				  : SA_EBADHANDLE;
-	rc = sa_engine_submit_status(rt->engine, w, rc == SA_OK ? SEC_E_OK : SEC_E_INVALID_HANDLE);
-	return sa__rt_exit(rt, submit_status(rc));
+	SECURITY_STATUS result = rc == SA_OK ? SEC_E_OK : SEC_E_INVALID_HANDLE;
+	rc = sa_engine_submit_status(rt->engine, w, result, NULL, NULL, NULL);
+	if (rc != SA_OK)
+		return sa__rt_exit(rt, submit_status(rc));
+	sa__rt_count(rt, result);
+	return sa__rt_exit(NULL, SEC_E_OK);
 }
 
 struct ach_job {
@@ -372,6 +404,8 @@ static void ach_job_run(struct sa_job *job)
 		int rc = sa_htable_remove(j->rt->creds, j->h); /* nobody can learn its handle */
 		(void)rc;
 	}
+	if (published)
+		sa__rt_count(j->rt, st);
 }
 
 static void ach_job_cancel(struct sa_job *job, int32_t status)
@@ -445,7 +479,9 @@ SECURITY_STATUS SspiAcquireCredentialsHandleAsyncA(SspiAsyncContext *AsyncContex
 		rc = sa_engine_submit(rt->engine, acall_word(AsyncContext), &j->job);
 		st = submit_status(rc);
 	}
-	if (st != SEC_E_OK)
+	if (st != SEC_E_OK) {
 		ach_job_release(&j->job);
-	return sa__rt_exit(rt, st);
+		return sa__rt_exit(rt, st);
+	}
+	return sa__rt_exit(NULL, SEC_E_OK); /* counted when it completes */
 }

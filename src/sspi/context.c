@@ -101,6 +101,7 @@ static struct sa_ctx *ctx_new(struct sa_runtime *rt, enum sa_side side, struct s
 	ctx->cred = cred;
 	ctx->cred_h = cred_h;
 	ctx->id = atomic_fetch_add_explicit(&rt->next_ctx_id, 1, memory_order_relaxed);
+	ctx->rt = rt;
 	sa_serial_init(&ctx->serial);
 	return ctx;
 }

@@ -33,6 +33,9 @@ static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER; /* g_active reached 0 dur
 static _Atomic(struct sa_runtime *) g_rt;              /* [a], written under [G] */
 static _Atomic unsigned g_active;                      /* [a] calls inside g_rt */
 static _Atomic int g_shutting_down;                    /* [a], written under [G] */
+/* The runtime shutdown is tearing down, on the thread doing it: the
+ * callbacks it runs may still query their async contexts. */
+static _Thread_local struct sa_runtime *tl_dying;
 
 static void cred_dtor(void *obj, void *arg)
 {
@@ -106,9 +109,11 @@ static SECURITY_STATUS runtime_create(const struct sspiasync_config *cfg, struct
 /* Context: shutting down; no call inside rt. */
 static void runtime_destroy(struct sa_runtime *rt)
 {
+	tl_dying = rt;
 	/* Queued legs complete SHUTDOWN_IN_PROGRESS (their callbacks run now),
 	 * queued deletes still tear down; then whatever is left goes. */
 	sa_engine_cancel_all(rt->engine, SEC_E_SHUTDOWN_IN_PROGRESS);
+	tl_dying = NULL;
 	sa__ctx_delete_all(rt);
 	sa_engine_destroy(rt->engine);
 	while (rt->bufs != NULL) {
@@ -199,13 +204,27 @@ SECURITY_STATUS sa__rt_enter(struct sa_runtime **out)
 	return st;
 }
 
+SECURITY_STATUS sa__rt_enter_acall(struct sa_runtime **out)
+{
+	if (tl_dying != NULL && sa_engine_in_callback()) {
+		*out = tl_dying;
+		atomic_fetch_add(&g_active, 1);
+		return SEC_E_OK;
+	}
+	return sa__rt_enter(out);
+}
+
+void sa__rt_count(struct sa_runtime *rt, SECURITY_STATUS status)
+{
+	atomic_fetch_add_explicit(&rt->completed_calls, 1, memory_order_relaxed);
+	if (status == SEC_E_INVALID_HANDLE)
+		atomic_fetch_add_explicit(&rt->rejected_stale, 1, memory_order_relaxed);
+}
+
 SECURITY_STATUS sa__rt_exit(struct sa_runtime *rt, SECURITY_STATUS status)
 {
-	if (rt != NULL) {
-		atomic_fetch_add_explicit(&rt->completed_calls, 1, memory_order_relaxed);
-		if (status == SEC_E_INVALID_HANDLE)
-			atomic_fetch_add_explicit(&rt->rejected_stale, 1, memory_order_relaxed);
-	}
+	if (rt != NULL)
+		sa__rt_count(rt, status);
 	if (atomic_fetch_sub(&g_active, 1) == 1 && atomic_load(&g_shutting_down)) {
 		pthread_mutex_lock(&g_lock);
 		pthread_cond_broadcast(&g_cv);

@@ -71,6 +71,7 @@ struct sa_ctx {
 	struct sa_handle cred_h;      /* [i] */
 	struct sa_handle self;        /* [i] */
 	uint64_t id;                  /* [i] for traces */
+	struct sa_runtime *rt;        /* [i] */
 	void *pkg_ctx;                /* [L] while not busy; the running call's while busy */
 	int64_t expiry;               /* [L] */
 	struct sa_serial serial;      /* the engine's: async calls queued on this context */
@@ -98,8 +99,15 @@ struct sa_runtime {
 /* Enter the runtime (initialising it with defaults if needed): SEC_E_OK and
  * *rt set, or SEC_E_INSUFFICIENT_MEMORY.  Pair with sa__rt_exit(). */
 SECURITY_STATUS sa__rt_enter(struct sa_runtime **rt);
-/* Leave it, counting @status among the completed calls. Returns @status. */
+/* Leave it, counting @status among the completed calls (rt NULL: not a
+ * completed call, e.g. a queued submission). Returns @status. */
 SECURITY_STATUS sa__rt_exit(struct sa_runtime *rt, SECURITY_STATUS status);
+/* Count an async call's completion with @status. */
+void sa__rt_count(struct sa_runtime *rt, SECURITY_STATUS status);
+/* For the async-context queries (status, reinit, free, callback): like
+ * sa__rt_enter, but a callback that shutdown runs reaches the runtime being
+ * shut down, so it can read its call's status. */
+SECURITY_STATUS sa__rt_enter_acall(struct sa_runtime **rt);
 
 /* Context buffers (FreeContextBuffer): allocate @n bytes given to the caller.
  * NULL when out of memory. */
