@@ -1010,7 +1010,8 @@ typedef QUERY_SECURITY_PACKAGE_INFO_FN_A QUERY_SECURITY_PACKAGE_INFO_FN;
  * - Strings are UTF-8.  Package names compare case-insensitively, as on Windows.
  * - Every call may run before sspiasync_init(): the first one initialises the
  *   library with defaults.  While sspiasync_shutdown() runs, calls return
- *   SEC_E_SHUTDOWN_IN_PROGRESS.
+ *   SEC_E_SHUTDOWN_IN_PROGRESS, except that the callbacks shutdown runs may
+ *   still query, reinit and free their own async contexts.
  * - No user callback ever runs inside one of these calls.
  * - Context: any thread; calls on different handles run in parallel, calls
  *   on one security context are serialised in call order.
@@ -1113,9 +1114,10 @@ SECURITY_STATUS SEC_ENTRY CompleteAuthToken(
 	_In_ PSecBufferDesc pToken);
 
 /*
- * DeleteSecurityContext() - Delete a context, complete, partial or rejected;
- * runs after the calls already queued on it.  Afterwards every copy of the
- * handle is invalid.
+ * DeleteSecurityContext() - Delete a context, complete, partial or rejected,
+ * at once: like SspiDeleteSecurityContextAsync() run to its end, async legs
+ * queued on the context that have not started complete SEC_E_INVALID_HANDLE
+ * without the package.  Afterwards every copy of the handle is invalid.
  * Returns SEC_E_OK; SEC_E_INVALID_HANDLE for a bad handle, including an
  * already deleted one (Windows documents SEC_E_OK there: a deviation).
  * Never allocates, so it cannot fail for lack of memory.
@@ -1272,7 +1274,8 @@ void SspiFreeAsyncContext(
  * SspiReinitAsyncContext() - Return a DONE (or IDLE) context to IDLE for the
  * next call; the callback registration is kept.
  * Returns STATUS_SUCCESS; STATUS_INVALID_DEVICE_STATE while the call is
- * PENDING; STATUS_INVALID_HANDLE for a freed or forged context.  The only
+ * PENDING, or DONE with its callback not yet run (it runs in the next
+ * sspiasync_run()); STATUS_INVALID_HANDLE for a freed or forged context.  The only
  * function of the family that returns an NTSTATUS.
  */
 NTSTATUS SspiReinitAsyncContext(
@@ -1323,7 +1326,8 @@ SECURITY_STATUS SspiGetAsyncCallStatus(
  *     SecBufferDesc version, non-zero reserved argument);
  *   SEC_E_SECPKG_NOT_FOUND - unknown package name;
  *   SEC_E_INSUFFICIENT_MEMORY - no memory, or the pending-call bound is
- *     reached (never for delete and free);
+ *     reached (never for delete and free, nor for a call with a bad handle,
+ *     which completes SEC_E_INVALID_HANDLE and takes no memory);
  *   SEC_E_SHUTDOWN_IN_PROGRESS - sspiasync_shutdown() is running.
  * A bad security-context or credential handle is not a queueing error: the
  * call returns SEC_E_OK, the package is never called, and the call completes
