@@ -105,6 +105,21 @@ SECURITY_STATUS SspiGetAsyncCallStatus(SspiAsyncContext *Handle)
 	return st;
 }
 
+/* The start of every submission: enter the runtime and check that @ac can
+ * take a call.  SEC_E_OK, or the final status with nothing held. */
+static SECURITY_STATUS async_begin(SspiAsyncContext *ac, struct sa_runtime **rt)
+{
+	if (ac == NULL)
+		return SEC_E_INVALID_HANDLE;
+	SECURITY_STATUS st = sa__rt_enter(rt);
+	if (st != SEC_E_OK)
+		return st;
+	int rc = sa_acall_check_idle((*rt)->engine, acall_word(ac));
+	if (rc != SA_OK)
+		return sa__rt_exit(*rt, submit_status(rc));
+	return SEC_E_OK;
+}
+
 /* A call with a bad handle: queued, completes SEC_E_INVALID_HANDLE without
  * the package (counted now: nothing can change that outcome). */
 static SECURITY_STATUS stale_submit(struct sa_runtime *rt, uintptr_t w)
@@ -190,11 +205,9 @@ static SECURITY_STATUS leg_submit(SspiAsyncContext *ac, enum sa_side side, PCred
 		return st;
 	int no_cred = st == SEC_E_INVALID_HANDLE; /* a first leg without a credential */
 	struct sa_runtime *rt;
-	if ((st = sa__rt_enter(&rt)) != SEC_E_OK)
+	int rc;
+	if ((st = async_begin(ac, &rt)) != SEC_E_OK)
 		return st;
-	int rc = sa_acall_check_idle(rt->engine, acall_word(ac));
-	if (rc != SA_OK)
-		return sa__rt_exit(rt, submit_status(rc));
 
 	const SecBuffer *in_tok = in != NULL ? sa__desc_find(in, SECBUFFER_TOKEN) : NULL;
 	size_t in_len = in_tok != NULL && in_tok->pvBuffer != NULL ? in_tok->cbBuffer : 0;
@@ -210,19 +223,8 @@ static SECURITY_STATUS leg_submit(SspiAsyncContext *ac, enum sa_side side, PCred
 		char *target_copy = target != NULL ? memcpy(copy + in_len, target, target_len) : NULL;
 		j->job = (struct sa_job){.ops = &leg_job_ops, .owner = rt};
 		j->rt = rt;
-		j->leg = (struct sa_leg){
-			.side = side,
-			.in = copy,
-			.in_len = in_len,
-			.target = target_copy,
-			.req = req,
-			.out_tok = out_tok,
-			.out_cap = out_tok != NULL ? out_tok->cbBuffer : 0,
-			.allocate = (req & ISC_REQ_ALLOCATE_MEMORY) != 0,
-			.new_h = new_h,
-			.attrs = attrs,
-			.expiry = expiry,
-		};
+		sa__leg_init(&j->leg, side, copy, in_len, target_copy, req, out_tok, new_h, attrs,
+			     expiry);
 		st = sa__leg_resolve(rt, &j->leg, cred_h, ctx_h);
 	}
 	if (no_cred || st != SEC_E_OK) {
@@ -308,16 +310,12 @@ static const struct sa_job_ops delete_job_ops = {
 
 SECURITY_STATUS SspiDeleteSecurityContextAsync(SspiAsyncContext *AsyncContext, PCtxtHandle phContext)
 {
-	if (AsyncContext == NULL)
-		return SEC_E_INVALID_HANDLE;
 	struct sa_runtime *rt;
-	SECURITY_STATUS st = sa__rt_enter(&rt);
+	SECURITY_STATUS st = async_begin(AsyncContext, &rt);
 	if (st != SEC_E_OK)
 		return st;
 	uintptr_t w = acall_word(AsyncContext);
-	int rc = sa_acall_check_idle(rt->engine, w);
-	if (rc != SA_OK)
-		return sa__rt_exit(rt, submit_status(rc));
+	int rc;
 	struct sa_ctx *ctx = NULL;
 	if (sa__ctx_get(rt, phContext, &ctx) != SEC_E_OK)
 		return stale_submit(rt, w);
@@ -352,16 +350,12 @@ SECURITY_STATUS SspiDeleteSecurityContextAsync(SspiAsyncContext *AsyncContext, P
 
 SECURITY_STATUS SspiFreeCredentialsHandleAsync(SspiAsyncContext *AsyncContext, PCredHandle phCredential)
 {
-	if (AsyncContext == NULL)
-		return SEC_E_INVALID_HANDLE;
 	struct sa_runtime *rt;
-	SECURITY_STATUS st = sa__rt_enter(&rt);
+	SECURITY_STATUS st = async_begin(AsyncContext, &rt);
 	if (st != SEC_E_OK)
 		return st;
 	uintptr_t w = acall_word(AsyncContext);
-	int rc = sa_acall_check_idle(rt->engine, w);
-	if (rc != SA_OK)
-		return sa__rt_exit(rt, submit_status(rc));
+	int rc;
 	/* Invalid at once, as the synchronous free; the completion reports it. */
 	rc = phCredential != NULL ? sa_htable_remove(rt->creds, sa__handle_from(phCredential))
 				  : SA_EBADHANDLE;
@@ -450,11 +444,9 @@ SECURITY_STATUS SspiAcquireCredentialsHandleAsyncA(SspiAsyncContext *AsyncContex
 	if (st != SEC_E_OK)
 		return st;
 	struct sa_runtime *rt;
-	if ((st = sa__rt_enter(&rt)) != SEC_E_OK)
+	int rc;
+	if ((st = async_begin(AsyncContext, &rt)) != SEC_E_OK)
 		return st;
-	int rc = sa_acall_check_idle(rt->engine, acall_word(AsyncContext));
-	if (rc != SA_OK)
-		return sa__rt_exit(rt, submit_status(rc));
 	struct ach_job *j = sa__calloc(1, sizeof *j);
 	if (j == NULL)
 		return sa__rt_exit(rt, SEC_E_INSUFFICIENT_MEMORY);

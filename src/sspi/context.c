@@ -106,6 +106,25 @@ static struct sa_ctx *ctx_new(struct sa_runtime *rt, enum sa_side side, struct s
 	return ctx;
 }
 
+void sa__leg_init(struct sa_leg *l, enum sa_side side, const unsigned char *in, size_t in_len,
+		  const char *target, unsigned long req, SecBuffer *out_tok, PCtxtHandle new_h,
+		  unsigned long *attrs, PTimeStamp expiry)
+{
+	*l = (struct sa_leg){
+		.side = side,
+		.in = in,
+		.in_len = in_len,
+		.target = target,
+		.req = req,
+		.out_tok = out_tok,
+		.out_cap = out_tok != NULL ? out_tok->cbBuffer : 0,
+		.allocate = (req & ISC_REQ_ALLOCATE_MEMORY) != 0,
+		.new_h = new_h,
+		.attrs = attrs,
+		.expiry = expiry,
+	};
+}
+
 SECURITY_STATUS sa__leg_check(enum sa_side side, const CredHandle *cred_h, const CtxtHandle *ctx_h,
 			      unsigned long req, const SecBufferDesc *in, const CtxtHandle *new_h,
 			      const SecBufferDesc *out, const unsigned long *attrs, SecBuffer **out_tok)
@@ -277,19 +296,10 @@ static SECURITY_STATUS leg_sync(enum sa_side side, PCredHandle cred_h, PCtxtHand
 	if (st != SEC_E_OK)
 		return st;
 	const SecBuffer *in_tok = in != NULL ? sa__desc_find(in, SECBUFFER_TOKEN) : NULL;
-	struct sa_leg l = {
-		.side = side,
-		.in = in_tok != NULL ? in_tok->pvBuffer : NULL,
-		.in_len = in_tok != NULL && in_tok->pvBuffer != NULL ? in_tok->cbBuffer : 0,
-		.target = target,
-		.req = req,
-		.out_tok = out_tok,
-		.out_cap = out_tok != NULL ? out_tok->cbBuffer : 0,
-		.allocate = (req & ISC_REQ_ALLOCATE_MEMORY) != 0,
-		.new_h = new_h,
-		.attrs = attrs,
-		.expiry = expiry,
-	};
+	struct sa_leg l;
+	sa__leg_init(&l, side, in_tok != NULL ? in_tok->pvBuffer : NULL,
+		     in_tok != NULL && in_tok->pvBuffer != NULL ? in_tok->cbBuffer : 0, target, req,
+		     out_tok, new_h, attrs, expiry);
 	struct sa_runtime *rt;
 	if ((st = sa__rt_enter(&rt)) != SEC_E_OK)
 		return st;
@@ -335,6 +345,27 @@ SECURITY_STATUS sa__ctx_get_sync(struct sa_runtime *rt, const CtxtHandle *h, str
 	if (st == SEC_E_OK)
 		sa_engine_drain(rt->engine, &(*ctx)->serial);
 	return st;
+}
+
+SECURITY_STATUS sa__ctx_call_begin(const CtxtHandle *h, struct sa_runtime **rt, struct sa_ctx **ctx)
+{
+	SECURITY_STATUS st = sa__rt_enter(rt);
+	if (st != SEC_E_OK)
+		return st;
+	if ((st = sa__ctx_get_sync(*rt, h, ctx)) != SEC_E_OK)
+		return sa__rt_exit(*rt, st);
+	if ((st = sa__ctx_begin(*ctx, SA_FSM_EV_ADMIT_QUERY)) != SEC_E_OK) {
+		sa__ctx_put(*rt, *ctx);
+		return sa__rt_exit(*rt, st);
+	}
+	return SEC_E_OK;
+}
+
+SECURITY_STATUS sa__ctx_call_end(struct sa_runtime *rt, struct sa_ctx *ctx, SECURITY_STATUS st)
+{
+	st = sa__ctx_end(ctx, SA_FSM_NEVENTS, st);
+	sa__ctx_put(rt, ctx);
+	return sa__rt_exit(rt, st);
 }
 
 SECURITY_STATUS sa__ctx_mark_deleting(struct sa_ctx *ctx)
@@ -476,15 +507,10 @@ SECURITY_STATUS SEC_ENTRY QueryContextAttributesA(PCtxtHandle phContext, unsigne
 		return SEC_E_INVALID_PARAMETER;
 	struct sa_runtime *rt;
 	struct sa_ctx *ctx = NULL;
-	SECURITY_STATUS st = sa__rt_enter(&rt);
+	SECURITY_STATUS st = sa__ctx_call_begin(phContext, &rt, &ctx);
 	if (st != SEC_E_OK)
 		return st;
-	if ((st = sa__ctx_get_sync(rt, phContext, &ctx)) != SEC_E_OK)
-		return sa__rt_exit(rt, st);
-	if ((st = sa__ctx_begin(ctx, SA_FSM_EV_ADMIT_QUERY)) == SEC_E_OK)
-		st = sa__ctx_end(ctx, SA_FSM_NEVENTS, ctx_query(rt, ctx, ulAttribute, pBuffer));
-	sa__ctx_put(rt, ctx);
-	return sa__rt_exit(rt, st);
+	return sa__ctx_call_end(rt, ctx, ctx_query(rt, ctx, ulAttribute, pBuffer));
 }
 
 SECURITY_STATUS SEC_ENTRY CompleteAuthToken(PCtxtHandle phContext, PSecBufferDesc pToken)
@@ -496,13 +522,8 @@ SECURITY_STATUS SEC_ENTRY CompleteAuthToken(PCtxtHandle phContext, PSecBufferDes
 		return st;
 	struct sa_runtime *rt;
 	struct sa_ctx *ctx = NULL;
-	if ((st = sa__rt_enter(&rt)) != SEC_E_OK)
+	if ((st = sa__ctx_call_begin(phContext, &rt, &ctx)) != SEC_E_OK)
 		return st;
-	if ((st = sa__ctx_get_sync(rt, phContext, &ctx)) != SEC_E_OK)
-		return sa__rt_exit(rt, st);
 	/* No package of this library returns SEC_I_COMPLETE_NEEDED yet. */
-	if ((st = sa__ctx_begin(ctx, SA_FSM_EV_ADMIT_QUERY)) == SEC_E_OK)
-		st = sa__ctx_end(ctx, SA_FSM_NEVENTS, SEC_E_UNSUPPORTED_FUNCTION);
-	sa__ctx_put(rt, ctx);
-	return sa__rt_exit(rt, st);
+	return sa__ctx_call_end(rt, ctx, SEC_E_UNSUPPORTED_FUNCTION);
 }

@@ -19,36 +19,30 @@ static SECURITY_STATUS msg_call(enum msg_op op, PCtxtHandle phContext, unsigned 
 		return st;
 	struct sa_runtime *rt;
 	struct sa_ctx *ctx = NULL;
-	if ((st = sa__rt_enter(&rt)) != SEC_E_OK)
+	if ((st = sa__ctx_call_begin(phContext, &rt, &ctx)) != SEC_E_OK)
 		return st;
-	if ((st = sa__ctx_get_sync(rt, phContext, &ctx)) != SEC_E_OK)
-		return sa__rt_exit(rt, st);
-	if ((st = sa__ctx_begin(ctx, SA_FSM_EV_ADMIT_QUERY)) == SEC_E_OK) {
-		const struct sa_package *pkg = ctx->pkg;
-		void *pc = ctx->pkg_ctx;
-		unsigned long q = 0;
-		switch (op) {
-		case MSG_SIGN:
-			st = pkg->make_signature ? pkg->make_signature(pc, qop, msg, seqno)
-						 : SEC_E_UNSUPPORTED_FUNCTION;
-			break;
-		case MSG_VERIFY:
-			st = pkg->verify_signature ? pkg->verify_signature(pc, msg, seqno, &q)
-						   : SEC_E_UNSUPPORTED_FUNCTION;
-			break;
-		case MSG_ENCRYPT:
-			st = pkg->encrypt ? pkg->encrypt(pc, qop, msg, seqno) : SEC_E_UNSUPPORTED_FUNCTION;
-			break;
-		case MSG_DECRYPT:
-			st = pkg->decrypt ? pkg->decrypt(pc, msg, seqno, &q) : SEC_E_UNSUPPORTED_FUNCTION;
-			break;
-		}
-		if (st == SEC_E_OK && pqop != NULL)
-			*pqop = q;
-		st = sa__ctx_end(ctx, SA_FSM_NEVENTS, st);
+	const struct sa_package *pkg = ctx->pkg;
+	void *pc = ctx->pkg_ctx;
+	unsigned long q = 0;
+	switch (op) {
+	case MSG_SIGN:
+		st = pkg->make_signature ? pkg->make_signature(pc, qop, msg, seqno)
+					 : SEC_E_UNSUPPORTED_FUNCTION;
+		break;
+	case MSG_VERIFY:
+		st = pkg->verify_signature ? pkg->verify_signature(pc, msg, seqno, &q)
+					   : SEC_E_UNSUPPORTED_FUNCTION;
+		break;
+	case MSG_ENCRYPT:
+		st = pkg->encrypt ? pkg->encrypt(pc, qop, msg, seqno) : SEC_E_UNSUPPORTED_FUNCTION;
+		break;
+	case MSG_DECRYPT:
+		st = pkg->decrypt ? pkg->decrypt(pc, msg, seqno, &q) : SEC_E_UNSUPPORTED_FUNCTION;
+		break;
 	}
-	sa__ctx_put(rt, ctx);
-	return sa__rt_exit(rt, st);
+	if (st == SEC_E_OK && pqop != NULL)
+		*pqop = q;
+	return sa__ctx_call_end(rt, ctx, st);
 }
 
 SECURITY_STATUS SEC_ENTRY MakeSignature(PCtxtHandle phContext, unsigned long fQOP,

@@ -170,6 +170,13 @@ SECURITY_STATUS sa__ctx_mark_deleting(struct sa_ctx *ctx);
 /* Tear down a DELETING context: handle removed, package state freed,
  * INVALID, credential released.  Never allocates. */
 void sa__ctx_teardown(struct sa_runtime *rt, struct sa_ctx *ctx);
+/* Every synchronous call on an existing context but the legs and delete:
+ * enter the runtime, resolve @h, run the async calls queued before, have the
+ * fsm admit a query-like call.  SEC_E_OK: the context is busy, end with
+ * sa__ctx_call_end (which returns its status, left and counted).  Otherwise
+ * the final status, with nothing held. */
+SECURITY_STATUS sa__ctx_call_begin(const CtxtHandle *h, struct sa_runtime **rt, struct sa_ctx **ctx);
+SECURITY_STATUS sa__ctx_call_end(struct sa_runtime *rt, struct sa_ctx *ctx, SECURITY_STATUS st);
 /* The synchronous delete. */
 SECURITY_STATUS sa__ctx_delete(struct sa_runtime *rt, const CtxtHandle *h);
 
@@ -217,6 +224,10 @@ struct sa_leg {
 	unsigned char *room;
 };
 
+/* Fill @l's inputs and output pointers (results cleared). */
+void sa__leg_init(struct sa_leg *l, enum sa_side side, const unsigned char *in, size_t in_len,
+		  const char *target, unsigned long req, SecBuffer *out_tok, PCtxtHandle new_h,
+		  unsigned long *attrs, PTimeStamp expiry);
 /* Structural checks of one call's arguments; sets *out_tok. */
 SECURITY_STATUS sa__leg_check(enum sa_side side, const CredHandle *cred_h, const CtxtHandle *ctx_h,
 			      unsigned long req, const SecBufferDesc *in, const CtxtHandle *new_h,
