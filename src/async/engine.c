@@ -179,9 +179,15 @@ int sa_engine_submit(struct sa_engine *e, uintptr_t w, struct sa_job *job)
 	return rc;
 }
 
+/* The async context a status job is embedded in. */
+static struct sa_acall *status_job_acall(struct sa_job *job)
+{
+	return (struct sa_acall *)(void *)((char *)job - offsetof(struct sa_acall, status_job));
+}
+
 static void status_job_run(struct sa_job *job)
 {
-	struct sa_acall *a = (struct sa_acall *)((char *)job - offsetof(struct sa_acall, status_job));
+	struct sa_acall *a = status_job_acall(job);
 	int published = sa_job_publish(job, a->status_job_status, NULL);
 	(void)published;
 }
@@ -196,7 +202,7 @@ static void status_job_cancel(struct sa_job *job, int32_t status)
 
 static void status_job_release(struct sa_job *job)
 {
-	struct sa_acall *a = (struct sa_acall *)((char *)job - offsetof(struct sa_acall, status_job));
+	struct sa_acall *a = status_job_acall(job);
 	if (a->status_job_release != NULL)
 		a->status_job_release(job->owner);
 }
