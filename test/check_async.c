@@ -20,6 +20,10 @@
 
 #include <check.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2764,6 +2768,197 @@ END_TEST
 
 /* ------------------------------------------------------------------------- */
 
+/* --- threads ------------------------------------------------------------------
+ * No-thread mode still allows several application threads: here two threads
+ * run sspiasync_run() in a loop while the test's thread submits.  Every call
+ * must complete exactly once with its status, and its callback run once;
+ * under `make tsan` this is the race gate for the engine's publish, finish,
+ * reinit and resubmit protocol.  Worker threads only count; the test's thread
+ * asserts.  Waits are condition waits with a 30 s bound, never sleeps. */
+
+enum { MT_SLOTS = 8 };
+
+struct mt {
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	int *seen;          /* [lock] callbacks per submission id */
+	int done;           /* [lock] callbacks in all */
+	int bad;            /* [lock] a wrong status or a second callback */
+	int32_t expect;     /* the status every call completes with */
+	_Atomic int stop;
+};
+
+struct mt_slot {
+	struct mt *m;
+	SspiAsyncContext *call;
+	int id;             /* the submission this slot's call belongs to; -1: none */
+	unsigned char out[64];
+	SecBuffer ob;
+	SecBufferDesc od;
+	unsigned long attrs;
+};
+
+static void mt_cb(SspiAsyncContext *handle, PVOID data)
+{
+	struct mt_slot *slot = data;
+	struct mt *m = slot->m;
+	SECURITY_STATUS st = SspiGetAsyncCallStatus(handle);
+	pthread_mutex_lock(&m->lock);
+	if (st != m->expect || slot->id < 0 || m->seen[slot->id]++ != 0)
+		m->bad++;
+	m->done++;
+	pthread_cond_broadcast(&m->cv);
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void *mt_runner(void *arg)
+{
+	struct mt *m = arg;
+	while (!atomic_load(&m->stop))
+		sspiasync_run(0);
+	return NULL;
+}
+
+/* Wait until at least @n callbacks ran (@id < 0), or until the callback of
+ * submission @id ran; 0 if 30 s passed first. */
+static int mt_wait(struct mt *m, int n, int id)
+{
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 30;
+	int ok = 1;
+	pthread_mutex_lock(&m->lock);
+	while ((id < 0 ? m->done < n : m->seen[id] == 0) && ok)
+		ok = pthread_cond_timedwait(&m->cv, &m->lock, &deadline) == 0;
+	ok = id < 0 ? m->done >= n : m->seen[id] != 0;
+	pthread_mutex_unlock(&m->lock);
+	return ok;
+}
+
+/* Poll until @call is no longer PENDING, then reinit it as soon as that is
+ * allowed; 0 if 30 s passed first. */
+static int mt_spin_reinit(SspiAsyncContext *call)
+{
+	time_t deadline = time(NULL) + 30;
+	while (SspiGetAsyncCallStatus(call) == SEC_I_ASYNC_CALL_PENDING)
+		if (sched_yield(), time(NULL) > deadline)
+			return 0;
+	while (SspiReinitAsyncContext(call) != STATUS_SUCCESS)
+		if (sched_yield(), time(NULL) > deadline)
+			return 0;
+	return 1;
+}
+
+START_TEST(test_async_two_runner_threads_complete_each_call_once)
+{
+	start(0);
+	const int n = tl_slow() ? 300 : 3000;
+	struct mt m = {.seen = calloc((size_t)n, sizeof(int)), .expect = SEC_I_CONTINUE_NEEDED};
+	ck_assert_ptr_nonnull(m.seen);
+	ck_assert_int_eq(pthread_mutex_init(&m.lock, NULL), 0);
+	ck_assert_int_eq(pthread_cond_init(&m.cv, NULL), 0);
+
+	/* A context whose legs continue forever (the test package's noop mode). */
+	CredHandle cred;
+	CtxtHandle ctx;
+	unsigned char tok[64];
+	unsigned long attrs;
+	SecBuffer ob = {sizeof tok, SECBUFFER_TOKEN, tok};
+	SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
+	char target[] = "host/mt;noop";
+	ck_assert_int_eq(AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_OUTBOUND, NULL, NULL,
+						   NULL, NULL, &cred, NULL), SEC_E_OK);
+	ck_assert_int_eq(InitializeSecurityContextA(&cred, NULL, target, 0, 0, SECURITY_NATIVE_DREP,
+						    NULL, 0, &ctx, &od, &attrs, NULL),
+			 SEC_I_CONTINUE_NEEDED);
+
+	struct mt_slot slot[MT_SLOTS];
+	for (int i = 0; i < MT_SLOTS; i++) {
+		slot[i] = (struct mt_slot){.m = &m, .id = -1};
+		slot[i].call = SspiCreateAsyncContext();
+		ck_assert_ptr_nonnull(slot[i].call);
+		ck_assert_int_eq(SspiSetAsyncNotifyCallback(slot[i].call, mt_cb, &slot[i]), SEC_E_OK);
+	}
+	pthread_t runner[2];
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&runner[i], NULL, mt_runner, &m), 0);
+
+	/* Legs on one context from 8 async contexts, each reused once its
+	 * previous call's callback ran. */
+	int submitted = 0, refused = 0;
+	unsigned char in_byte = 0x5a;
+	SecBuffer ib = {1, SECBUFFER_TOKEN, &in_byte};
+	SecBufferDesc id = {SECBUFFER_VERSION, 1, &ib};
+	for (int i = 0; i < n; i++) {
+		struct mt_slot *sl = &slot[i % MT_SLOTS];
+		if (i >= MT_SLOTS && (!mt_wait(&m, 0, i - MT_SLOTS) || !mt_spin_reinit(sl->call)))
+			break; /* this slot's previous call never called back */
+		sl->id = i;
+		sl->ob = (SecBuffer){sizeof sl->out, SECBUFFER_TOKEN, sl->out};
+		sl->od = (SecBufferDesc){SECBUFFER_VERSION, 1, &sl->ob};
+		if (SspiInitializeSecurityContextAsyncA(sl->call, NULL, &ctx, NULL, 0, 0,
+							SECURITY_NATIVE_DREP, &id, 0, NULL, &sl->od,
+							&sl->attrs, NULL) != SEC_E_OK)
+			refused++;
+		else
+			submitted++;
+	}
+	int all_done = mt_wait(&m, submitted, -1);
+
+	/* The same with completions that carry no work (a stale handle), one
+	 * async context resubmitted as soon as its callback ran. */
+	int stale = tl_slow() ? 200 : 2000;
+	CtxtHandle bogus = {1, 2};
+	struct mt_slot *sl = &slot[0];
+	pthread_mutex_lock(&m.lock);
+	int base = m.done;
+	m.expect = SEC_E_INVALID_HANDLE;
+	pthread_mutex_unlock(&m.lock);
+	int *seen2 = calloc((size_t)stale, sizeof(int));
+	ck_assert_ptr_nonnull(seen2);
+	pthread_mutex_lock(&m.lock);
+	int *seen1 = m.seen;
+	m.seen = seen2;
+	pthread_mutex_unlock(&m.lock);
+	all_done = all_done && mt_spin_reinit(sl->call); /* reusable once its callback returned */
+	/* A polling user: as soon as the status is no longer PENDING, reinit
+	 * (refused until the callback ran) and resubmit.  A DONE visible before
+	 * the engine queued the callback would lose or double callbacks here. */
+	for (int i = 0; i < stale && all_done; i++) {
+		sl->id = i;
+		if (SspiDeleteSecurityContextAsync(sl->call, &bogus) != SEC_E_OK)
+			refused++;
+		all_done = mt_spin_reinit(sl->call);
+	}
+	all_done = all_done && mt_wait(&m, base + stale, -1);
+
+	atomic_store(&m.stop, 1);
+	for (int i = 0; i < 2; i++)
+		pthread_join(runner[i], NULL);
+	sspiasync_run(0);
+
+	ck_assert(all_done);
+	ck_assert_int_eq(refused, 0);
+	ck_assert_int_eq(submitted, n);
+	ck_assert_int_eq(m.bad, 0);
+	ck_assert_int_eq(m.done, n + stale);
+	for (int i = 0; i < n; i++)
+		ck_assert_int_eq(seen1[i], 1);
+	for (int i = 0; i < stale; i++)
+		ck_assert_int_eq(seen2[i], 1);
+
+	for (int i = 0; i < MT_SLOTS; i++)
+		SspiFreeAsyncContext(slot[i].call);
+	ck_assert_int_eq(DeleteSecurityContext(&ctx), SEC_E_OK);
+	ck_assert_int_eq(FreeCredentialsHandle(&cred), SEC_E_OK);
+	free(seen1);
+	free(seen2);
+	pthread_cond_destroy(&m.cv);
+	pthread_mutex_destroy(&m.lock);
+	finish();
+}
+END_TEST
+
 static TCase *tcase(Suite *s, const char *name, int timeout)
 {
 	TCase *tc = tcase_create(name);
@@ -2817,6 +3012,9 @@ static Suite *async_suite(void)
 	tcase_add_test(tc, test_async_free_pending_later_leg_skips_package);
 	tcase_add_test(tc, test_async_free_pending_delete_still_deletes);
 	tcase_add_test(tc, test_async_free_done_context_then_double_free);
+
+	tc = tcase(s, "threads", 300);
+	tcase_add_test(tc, test_async_two_runner_threads_complete_each_call_once);
 
 	tc = tcase(s, "callbacks", 60);
 	tcase_add_test(tc, test_async_callback_frees_its_own_context);

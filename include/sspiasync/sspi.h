@@ -1274,8 +1274,10 @@ void SspiFreeAsyncContext(
  * SspiReinitAsyncContext() - Return a DONE (or IDLE) context to IDLE for the
  * next call; the callback registration is kept.
  * Returns STATUS_SUCCESS; STATUS_INVALID_DEVICE_STATE while the call is
- * PENDING, or DONE with its callback not yet run (it runs in the next
- * sspiasync_run()); STATUS_INVALID_HANDLE for a freed or forged context.  The only
+ * PENDING, or DONE with its callback not yet returned (it runs in the next
+ * sspiasync_run(); the callback itself may reinit and resubmit, other threads
+ * wait for it to return); STATUS_INVALID_HANDLE for a freed or forged
+ * context.  The only
  * function of the family that returns an NTSTATUS.
  */
 NTSTATUS SspiReinitAsyncContext(

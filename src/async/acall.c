@@ -59,7 +59,7 @@ int sa_acall_reinit(struct sa_engine *e, uintptr_t w)
 	pthread_mutex_lock(&e->lock);
 	struct sa_acall *a = acall_get_locked(e, w);
 	if (a != NULL) {
-		if (a->state == SA_ACALL_PENDING || a->notify_queued) {
+		if (sa__acall_busy_locked(a)) {
 			rc = SA_EBUSY;
 		} else {
 			a->state = SA_ACALL_IDLE;
@@ -128,7 +128,7 @@ int sa_acall_check_idle(struct sa_engine *e, uintptr_t w)
 	pthread_mutex_lock(&e->lock);
 	struct sa_acall *a = acall_get_locked(e, w);
 	if (a != NULL) {
-		rc = a->state == SA_ACALL_IDLE && !a->notify_queued ? SA_OK : SA_EINVAL;
+		rc = a->state == SA_ACALL_IDLE && !sa__acall_busy_locked(a) ? SA_OK : SA_EINVAL;
 		acall_put_locked(e, a);
 	}
 	pthread_mutex_unlock(&e->lock);

@@ -30,15 +30,18 @@ enum sa_acall_state { SA_ACALL_IDLE = 1, SA_ACALL_PENDING, SA_ACALL_DONE };
  * A4 The callback runs at most once per call, after the call's serial queue
  *    moved on, with no lock held, and never inside an API call other than
  *    sspiasync_run() (and shutdown's cancellations).  [test_async_callback_*]
- * A5 notify_queued: a completion waits for its callback; reinit and a new
- *    submission wait for it too (reinit answers BUSY), so a context is on the
- *    notify list at most once.
+ * A5 From DONE until its callback has returned (notify_queued, then
+ *    notifying), reinit and submission are refused to every thread but the
+ *    one running that callback, so a callback always sees its own call and a
+ *    context is on the notify list at most once.
+ *    [test_async_two_runner_threads_complete_each_call_once]
  * Key: [i] immutable after create, [E] engine lock.
  */
 struct sa_acall {
 	uint8_t state;             /* [E] enum sa_acall_state */
 	uint8_t abandoned;         /* [E] freed while a call was pending or undelivered */
 	uint8_t notify_queued;     /* [E] on the engine's notify list */
+	uint8_t notifying;         /* [E] its callback is running (on the thread whose tl_notifying is it) */
 	uint8_t published;         /* [E] the PENDING call published; DONE when its job finishes */
 	int32_t status;            /* [E] the DONE call's status */
 	void (*cb)(void);          /* [E] the registered callback, or NULL */
@@ -80,5 +83,9 @@ struct sa_engine {
 	uint32_t calls;               /* [E] all jobs queued or running */
 	uint32_t running;             /* [E] jobs running now */
 };
+
+/* A1/A5: may @a take reinit or a submission from this thread now?
+ * Context: engine lock held. */
+int sa__acall_busy_locked(const struct sa_acall *a);
 
 #endif /* SSPIASYNC_ASYNC_ASYNC_INT_H */

@@ -14,6 +14,13 @@
 #include <stddef.h>
 
 static _Thread_local int tl_in_callback;
+static _Thread_local const struct sa_acall *tl_notifying; /* whose callback this thread runs */
+
+int sa__acall_busy_locked(const struct sa_acall *a)
+{
+	return a->state == SA_ACALL_PENDING || a->notify_queued ||
+	       (a->notifying && tl_notifying != a);
+}
 
 int sa_engine_in_callback(void)
 {
@@ -142,7 +149,7 @@ static struct sa_serial *job_queue(struct sa_job *job)
  * the job on success).  Context: e->lock held. */
 static int submit_locked(struct sa_engine *e, struct sa_acall *a, struct sa_job *job)
 {
-	if (a->state != SA_ACALL_IDLE || a->notify_queued)
+	if (a->state != SA_ACALL_IDLE || sa__acall_busy_locked(a))
 		return SA_EINVAL;
 	if (!(job->ops->flags & SA_JOB_EXEMPT) && e->pending >= e->cfg.max_pending)
 		return SA_ENOSPC;
@@ -224,7 +231,7 @@ int sa_engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status,
 	if (rc == SA_OK) {
 		struct sa_acall *a = obj;
 		struct sa_job *job = &a->status_job;
-		if (a->state == SA_ACALL_IDLE && !a->notify_queued) {
+		if (a->state == SA_ACALL_IDLE && !sa__acall_busy_locked(a)) {
 			/* Idle: its status job is free to prepare. */
 			a->status_job_status = status;
 			a->status_job_release = release;
@@ -337,11 +344,19 @@ static void notify_deliver(struct sa_engine *e)
 		void (*cb)(void) = a->done_cb;
 		void *data = a->done_data;
 		struct sa_handle ah = a->self;
+		int call = !abandoned && cb != NULL;
+		a->notifying = (uint8_t)call; /* A5: other threads wait for the callback */
 		pthread_mutex_unlock(&e->lock);
-		if (!abandoned && cb != NULL) {
+		if (call) {
+			const struct sa_acall *outer = tl_notifying;
+			tl_notifying = a;
 			tl_in_callback++;
 			e->cfg.notify(ah.lower, cb, data);
 			tl_in_callback--;
+			tl_notifying = outer;
+			pthread_mutex_lock(&e->lock);
+			a->notifying = 0; /* alive: the record's reference is released below */
+			pthread_mutex_unlock(&e->lock);
 		}
 		sa_htable_release(e->acalls, ah);
 	}
