@@ -13,6 +13,7 @@
 #include <sspiasync/sspi.h>
 #include <sspiasync/sspiasync.h>
 
+#include "sspi_testlib.h"
 #include "testlib.h"
 
 #include <check.h>
@@ -51,15 +52,7 @@
 
 /* --- common -------------------------------------------------------------- */
 
-#define MAX_TOKEN 512
-#define SIG_LEN 16
-#define PAT 0xA5
-#define PAT_WORD ((ULONG_PTR)UINT64_C(0x5A5A5A5A5A5A5A5A))
-#define PAT_TIME INT64_C(0x5A5A5A5A5A5A5A5A)
-#define PAT_ATTR ((unsigned long)0x5A5A5A5Au)
-#define HANDLE_BITS ((unsigned)(sizeof(SecHandle) * CHAR_BIT))
 
-static char pkg_name[] = "SspiAsyncTest";
 
 /* The functions called directly, laid out as the dispatch table, so every
  * helper runs through a table: this one or InitSecurityInterfaceA()'s. */
@@ -92,44 +85,11 @@ static const SecurityFunctionTableA *api(int i)
 	return t;
 }
 
-static int handle_eq(const SecHandle *a, const SecHandle *b)
-{
-	return a->dwLower == b->dwLower && a->dwUpper == b->dwUpper;
-}
 
-static void handle_pat(SecHandle *h)
-{
-	h->dwLower = PAT_WORD;
-	h->dwUpper = PAT_WORD;
-}
 
-static int handle_is_pat(const SecHandle *h)
-{
-	return h->dwLower == PAT_WORD && h->dwUpper == PAT_WORD;
-}
 
-static int bytes_are(const unsigned char *p, size_t n, unsigned char v)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != v)
-			return 0;
-	return 1;
-}
 
-static struct sspiasync_statistics stats(void)
-{
-	struct sspiasync_statistics s;
-	memset(&s, 0xff, sizeof s);
-	ck_assert_int_eq(sspiasync_stats(&s), SEC_E_OK);
-	return s;
-}
 
-static uint64_t alloc_calls(void)
-{
-	struct sa_alloc_stats st;
-	sa__alloc_stats(&st);
-	return st.calls;
-}
 
 static void teardown(void)
 {
