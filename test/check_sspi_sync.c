@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* --- Choices: statuses sspi.h does not spell out ----------------------------
  * One place to adjust.  Rule used: a NULL or bad handle (pointer) is
@@ -1991,6 +1992,52 @@ END_TEST
 
 /* ------------------------------------------------------------------------- */
 
+/* --- trace ----------------------------------------------------------------- */
+
+/* SSPIASYNC_TRACE=1 prints every step of the lifecycle table, in order:
+ * capture stderr around a 3-leg handshake and its deletes. */
+START_TEST(test_sspi_trace_prints_every_transition)
+{
+	ck_assert_int_eq(setenv("SSPIASYNC_TRACE", "1", 1), 0);
+	char path[] = "/tmp/sspiasync_trace_XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO);
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_ge(dup2(fd, STDERR_FILENO), 0);
+
+	struct hs h;
+	hs_init(&h, &direct_api, "host/test;legs=3", 0); /* the runtime reads the variable now */
+	hs_run(&h, 3);
+	CtxtHandle c = h.c;
+	hs_free(&h); /* deletes the client's context, then the server's */
+	ck_assert_int_eq(DeleteSecurityContext(&c), SEC_E_INVALID_HANDLE); /* rejected: no step */
+
+	fflush(stderr);
+	ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+	close(saved);
+	unsetenv("SSPIASYNC_TRACE");
+	char buf[2048] = "";
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	close(fd);
+	unlink(path);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	const char *want =
+		"sspiasync: context 1 NEW --LEG_CONTINUE--> PARTIAL SEC_I_CONTINUE_NEEDED\n"
+		"sspiasync: context 2 NEW --LEG_OK--> COMPLETE SEC_E_OK\n"
+		"sspiasync: context 1 PARTIAL --ADMIT_LEG--> PARTIAL SEC_E_OK\n"
+		"sspiasync: context 1 PARTIAL --LEG_OK--> COMPLETE SEC_E_OK\n"
+		"sspiasync: context 1 COMPLETE --DELETE--> DELETING SEC_E_OK\n"
+		"sspiasync: context 1 DELETING --TEARDOWN_DONE--> INVALID SEC_E_OK\n"
+		"sspiasync: context 2 COMPLETE --DELETE--> DELETING SEC_E_OK\n"
+		"sspiasync: context 2 DELETING --TEARDOWN_DONE--> INVALID SEC_E_OK\n";
+	ck_assert_str_eq(buf, want);
+	finish();
+}
+END_TEST
+
 static TCase *tcase(Suite *s, const char *name, int timeout)
 {
 	TCase *tc = tcase_create(name);
@@ -2045,6 +2092,9 @@ static Suite *sspi_sync_suite(void)
 	tcase_add_loop_test(tc, test_sspi_leg_oom_every_k, 0, 8);
 	tcase_add_test(tc, test_sspi_query_and_enumerate_oom_every_k);
 	tcase_add_loop_test(tc, test_sspi_delete_and_free_never_allocate, 0, 2);
+
+	tc = tcase(s, "trace", 60);
+	tcase_add_test(tc, test_sspi_trace_prints_every_transition);
 
 	tc = tcase(s, "shutdown", 60);
 	tcase_add_loop_test(tc, test_sspi_shutdown_invalidates_everything_then_reinit, 0, 2);

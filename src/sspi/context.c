@@ -15,6 +15,7 @@
 #include "util/alloc.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ISC_REQ_ALLOCATE_MEMORY and ASC_REQ_ALLOCATE_MEMORY, ISC_RET_/ASC_RET_ALLOCATED_MEMORY. */
@@ -45,13 +46,64 @@ static void ctx_wait_idle_locked(struct sa_ctx *ctx)
 		pthread_cond_wait(&ctx->idle, &ctx->lock);
 }
 
+/*
+ * SSPIASYNC_TRACE=1: every step of the lifecycle table is printed to stderr
+ * as "sspiasync: context ID FROM --EVENT--> TO STATUS".  Steps happen under
+ * ctx->lock, so the fsm's trace hook only records them (per thread); they
+ * are printed by ctx_unlock(), with no lock held.
+ */
+struct trace_rec {
+	uint64_t id;
+	enum sa_fsm_state from, to;
+	enum sa_fsm_event ev;
+	int32_t status;
+};
+
+enum { TRACE_MAX = 4 }; /* steps one call makes under one hold of the lock */
+static _Thread_local struct trace_rec tl_trace[TRACE_MAX];
+static _Thread_local unsigned tl_ntrace;
+
+static void trace_record(uint64_t id, enum sa_fsm_state from, enum sa_fsm_event ev,
+			 enum sa_fsm_state to, int32_t status, void *arg)
+{
+	(void)arg;
+	if (tl_ntrace < TRACE_MAX)
+		tl_trace[tl_ntrace++] = (struct trace_rec){id, from, to, ev, status};
+}
+
+static const struct sa_fsm_tracer trace_hook = {trace_record, NULL};
+
+static void trace_flush(void)
+{
+	for (unsigned i = 0; i < tl_ntrace; i++) {
+		const struct trace_rec *r = &tl_trace[i];
+		const char *st = sa_fsm_status_name(r->status);
+		char num[16];
+		if (st == NULL) {
+			snprintf(num, sizeof num, "0x%08x", (unsigned)r->status);
+			st = num;
+		}
+		fprintf(stderr, "sspiasync: context %llu %s --%s--> %s %s\n", (unsigned long long)r->id,
+			sa_fsm_state_name(r->from), sa_fsm_event_name(r->ev), sa_fsm_state_name(r->to), st);
+	}
+	tl_ntrace = 0;
+}
+
 /* Context: ctx->lock held. */
 static SECURITY_STATUS ctx_step_locked(struct sa_ctx *ctx, enum sa_fsm_event ev, int32_t status)
 {
 	enum sa_fsm_state s = (enum sa_fsm_state)ctx->state;
-	int32_t st = sa_fsm_step(NULL, ctx->id, &s, ev, status);
+	int32_t st = sa_fsm_step(ctx->rt->trace ? &trace_hook : NULL, ctx->id, &s, ev, status);
 	ctx->state = (uint8_t)s;
 	return st;
+}
+
+/* Drop ctx->lock, then print what was traced under it. */
+static void ctx_unlock(struct sa_ctx *ctx)
+{
+	pthread_mutex_unlock(&ctx->lock);
+	if (tl_ntrace != 0)
+		trace_flush();
 }
 
 SECURITY_STATUS sa__ctx_begin(struct sa_ctx *ctx, enum sa_fsm_event ev)
@@ -61,7 +113,7 @@ SECURITY_STATUS sa__ctx_begin(struct sa_ctx *ctx, enum sa_fsm_event ev)
 	SECURITY_STATUS st = ctx_step_locked(ctx, ev, SEC_E_OK);
 	if (st == SEC_E_OK)
 		ctx->busy = 1;
-	pthread_mutex_unlock(&ctx->lock);
+	ctx_unlock(ctx);
 	return st;
 }
 
@@ -73,7 +125,7 @@ SECURITY_STATUS sa__ctx_end(struct sa_ctx *ctx, enum sa_fsm_event ev, SECURITY_S
 		status = ctx_step_locked(ctx, ev, status);
 	ctx->busy = 0;
 	pthread_cond_broadcast(&ctx->idle);
-	pthread_mutex_unlock(&ctx->lock);
+	ctx_unlock(ctx);
 	return status;
 }
 
@@ -235,7 +287,7 @@ void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l)
 		ctx->expiry = l->pkg_leg.expiry;
 	ctx->busy = 0;
 	pthread_cond_broadcast(&ctx->idle);
-	pthread_mutex_unlock(&ctx->lock);
+	ctx_unlock(ctx);
 }
 
 void sa__leg_output(struct sa_runtime *rt, struct sa_leg *l)
@@ -372,7 +424,7 @@ SECURITY_STATUS sa__ctx_mark_deleting(struct sa_ctx *ctx)
 {
 	pthread_mutex_lock(&ctx->lock);
 	SECURITY_STATUS st = ctx_step_locked(ctx, SA_FSM_EV_DELETE, SEC_E_OK);
-	pthread_mutex_unlock(&ctx->lock);
+	ctx_unlock(ctx);
 	return st;
 }
 
@@ -383,7 +435,7 @@ void sa__ctx_teardown(struct sa_runtime *rt, struct sa_ctx *ctx)
 	assert(ctx->state == SA_FSM_DELETING);
 	ctx->busy = 1;
 	void *pkg_ctx = ctx->pkg_ctx;
-	pthread_mutex_unlock(&ctx->lock);
+	ctx_unlock(ctx);
 
 	int rc = sa_htable_remove(rt->ctxts, ctx->self);
 	assert(rc == SA_OK); /* only the teardown of a DELETING context removes it */
@@ -398,7 +450,7 @@ void sa__ctx_teardown(struct sa_runtime *rt, struct sa_ctx *ctx)
 	(void)st;
 	ctx->busy = 0;
 	pthread_cond_broadcast(&ctx->idle);
-	pthread_mutex_unlock(&ctx->lock);
+	ctx_unlock(ctx);
 	sa_htable_release(rt->creds, ctx->cred_h);
 }
 

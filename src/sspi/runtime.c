@@ -18,6 +18,7 @@
 
 #include "util/alloc.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -102,6 +103,8 @@ static SECURITY_STATUS runtime_create(const struct sspiasync_config *cfg, struct
 		return rc == SA_EINVAL ? SEC_E_INVALID_PARAMETER : SEC_E_INSUFFICIENT_MEMORY;
 	}
 	atomic_init(&rt->next_ctx_id, 1);
+	const char *trace = getenv("SSPIASYNC_TRACE");
+	rt->trace = trace != NULL && trace[0] == '1';
 	*out = rt;
 	return SEC_E_OK;
 }

@@ -90,6 +90,7 @@ struct sa_runtime {
 	pthread_mutex_t buf_lock;         /* LOCK ORDER #4 (async/async_int.h); guards [B] */
 	struct sa_ctxbuf *bufs;           /* [B] context buffers given out, not yet freed */
 	_Atomic uint64_t next_ctx_id;     /* [a] */
+	int trace;                        /* [i] SSPIASYNC_TRACE=1: print every transition */
 	_Atomic uint64_t completed_calls; /* [a] */
 	_Atomic uint64_t rejected_stale;  /* [a] */
 };
