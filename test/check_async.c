@@ -802,12 +802,8 @@ START_TEST(test_async_stats_count_async_contexts_and_pending_calls)
 END_TEST
 
 /* threads != 0 is refused until the worker pool exists (sspiasync.h). */
-START_TEST(test_async_init_refuses_threads_until_pool_exists)
+START_TEST(test_async_init_twice_is_refused)
 {
-	struct sspiasync_config cfg = {0};
-	cfg.threads = 2;
-	ck_assert_int_eq(sspiasync_init(&cfg), SEC_E_INVALID_PARAMETER);
-	ck_assert_uint_eq(stats().async_contexts, 0);
 	start(0);
 	struct sspiasync_config again = {0};
 	ck_assert_int_eq(sspiasync_init(&again), SEC_E_INVALID_PARAMETER); /* already */
@@ -2919,6 +2915,310 @@ START_TEST(test_async_two_runner_threads_complete_each_call_once)
 }
 END_TEST
 
+/* --- pool ---------------------------------------------------------------------
+ * threads > 0: worker threads run the calls and their callbacks; nobody calls
+ * sspiasync_run().  Workers and callbacks only count; the test's threads
+ * assert.  Every wait is a condition wait bounded at 30 s. */
+
+struct pool_sync {
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	int done;  /* [lock] callbacks */
+	int bad;   /* [lock] unexpected statuses, or refused calls inside callbacks */
+};
+
+static void pool_sync_init(struct pool_sync *p)
+{
+	memset(p, 0, sizeof *p);
+	ck_assert_int_eq(pthread_mutex_init(&p->lock, NULL), 0);
+	ck_assert_int_eq(pthread_cond_init(&p->cv, NULL), 0);
+}
+
+static void pool_sync_fini(struct pool_sync *p)
+{
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->lock);
+}
+
+static void pool_note(struct pool_sync *p, int bad)
+{
+	pthread_mutex_lock(&p->lock);
+	p->done++;
+	p->bad += bad;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Wait until @n callbacks were noted; 0 if 30 s passed first. */
+static int pool_wait(struct pool_sync *p, int n)
+{
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 30;
+	int ok = 1;
+	pthread_mutex_lock(&p->lock);
+	while (p->done < n && ok)
+		ok = pthread_cond_timedwait(&p->cv, &p->lock, &deadline) == 0;
+	ok = p->done >= n;
+	pthread_mutex_unlock(&p->lock);
+	return ok;
+}
+
+static void start_pool(unsigned threads)
+{
+	struct sspiasync_config cfg = {0};
+	cfg.threads = threads;
+	ck_assert_int_eq(sspiasync_init(&cfg), SEC_E_OK);
+}
+
+static void pool_cb(SspiAsyncContext *handle, PVOID data)
+{
+	/* A callback on a worker: shutdown and run are refused here. */
+	int bad = sspiasync_shutdown() != SEC_E_INVALID_PARAMETER || sspiasync_run(0) != 0;
+	(void)handle;
+	pool_note(data, bad);
+}
+
+/* A 3-leg handshake whose legs the workers run: no sspiasync_run(). */
+START_TEST(test_async_pool_handshake_completes_without_run)
+{
+	start_pool(2);
+	struct pool_sync p;
+	pool_sync_init(&p);
+	CredHandle cc, sc;
+	CtxtHandle c, sv;
+	ck_assert_int_eq(AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_OUTBOUND, NULL, NULL,
+						   NULL, NULL, &cc, NULL), SEC_E_OK);
+	ck_assert_int_eq(AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_INBOUND, NULL, NULL,
+						   NULL, NULL, &sc, NULL), SEC_E_OK);
+	SspiAsyncContext *a = SspiCreateAsyncContext();
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, pool_cb, &p), SEC_E_OK);
+	unsigned char t1[MAX_TOKEN], t2[MAX_TOKEN], t3[MAX_TOKEN];
+	unsigned long attrs;
+	SecBuffer o1 = {sizeof t1, SECBUFFER_TOKEN, t1}, o2 = {sizeof t2, SECBUFFER_TOKEN, t2},
+		  o3 = {sizeof t3, SECBUFFER_TOKEN, t3};
+	SecBufferDesc d1 = {SECBUFFER_VERSION, 1, &o1}, d2 = {SECBUFFER_VERSION, 1, &o2},
+		      d3 = {SECBUFFER_VERSION, 1, &o3};
+	char target[] = "host/pool;legs=3";
+
+	ck_assert_int_eq(SspiInitializeSecurityContextAsyncA(a, &cc, NULL, target, 0, 0, 0, NULL, 0,
+							     &c, &d1, &attrs, NULL), SEC_E_OK);
+	ck_assert(pool_wait(&p, 1));
+	ck_assert_int_eq(SspiGetAsyncCallStatus(a), SEC_I_CONTINUE_NEEDED);
+	while (SspiReinitAsyncContext(a) != STATUS_SUCCESS)
+		sched_yield(); /* until its callback returned (bounded by the test's timeout) */
+	ck_assert_int_eq(SspiAcceptSecurityContextAsync(a, &sc, NULL, &d1, 0, 0, &sv, &d2, &attrs,
+							NULL), SEC_E_OK);
+	ck_assert(pool_wait(&p, 2));
+	ck_assert_int_eq(SspiGetAsyncCallStatus(a), SEC_E_OK);
+	while (SspiReinitAsyncContext(a) != STATUS_SUCCESS)
+		sched_yield();
+	ck_assert_int_eq(SspiInitializeSecurityContextAsyncA(a, &cc, &c, NULL, 0, 0, 0, &d2, 0, &c,
+							     &d3, &attrs, NULL), SEC_E_OK);
+	ck_assert(pool_wait(&p, 3));
+	ck_assert_int_eq(SspiGetAsyncCallStatus(a), SEC_E_OK);
+	ck_assert_uint_eq(o3.cbBuffer, 0);
+	ck_assert_int_eq(sspiasync_run(0), 0); /* pool mode: nothing to run here */
+	ck_assert_int_eq(p.bad, 0);
+	msg_both_ways(&c, &sv, 1);
+
+	/* Fire-and-forget delete: the workers still tear the context down. */
+	SspiAsyncContext *d = SspiCreateAsyncContext();
+	ck_assert_int_eq(SspiSetAsyncNotifyCallback(d, pool_cb, &p), SEC_E_OK);
+	ck_assert_int_eq(SspiDeleteSecurityContextAsync(d, &c), SEC_E_OK);
+	ck_assert(pool_wait(&p, 4));
+	ck_assert_int_eq(SspiGetAsyncCallStatus(d), SEC_E_OK);
+	ck_assert_int_eq(DeleteSecurityContext(&c), SEC_E_INVALID_HANDLE);
+	SspiFreeAsyncContext(d);
+	SspiFreeAsyncContext(a);
+	ck_assert_int_eq(DeleteSecurityContext(&sv), SEC_E_OK);
+	ck_assert_int_eq(FreeCredentialsHandle(&cc), SEC_E_OK);
+	ck_assert_int_eq(FreeCredentialsHandle(&sc), SEC_E_OK);
+	pool_sync_fini(&p);
+	finish();
+}
+END_TEST
+
+/* One worker, and its callback makes synchronous calls on its own context:
+ * a sync call never waits for a free worker, so nothing deadlocks. */
+struct own_ctx {
+	struct pool_sync *p;
+	CtxtHandle *c;
+};
+
+static void own_ctx_cb(SspiAsyncContext *handle, PVOID data)
+{
+	struct own_ctx *o = data;
+	SecPkgContext_Sizes sz;
+	int bad = QueryContextAttributesA(o->c, SECPKG_ATTR_SIZES, &sz) != SEC_E_OK;
+	bad |= DeleteSecurityContext(o->c) != SEC_E_OK;
+	(void)handle;
+	pool_note(o->p, bad);
+}
+
+START_TEST(test_async_pool_of_one_callback_calls_sync_on_its_context)
+{
+	start_pool(1);
+	struct pool_sync p;
+	pool_sync_init(&p);
+	CredHandle cc;
+	CtxtHandle c;
+	ck_assert_int_eq(AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_OUTBOUND, NULL, NULL,
+						   NULL, NULL, &cc, NULL), SEC_E_OK);
+	unsigned char tok[MAX_TOKEN];
+	unsigned long attrs;
+	SecBuffer ob = {sizeof tok, SECBUFFER_TOKEN, tok};
+	SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
+	char target[] = "host/one;legs=3";
+	struct own_ctx o = {&p, &c};
+	SspiAsyncContext *a = SspiCreateAsyncContext();
+	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, own_ctx_cb, &o), SEC_E_OK);
+	ck_assert_int_eq(SspiInitializeSecurityContextAsyncA(a, &cc, NULL, target, 0, 0, 0, NULL, 0,
+							     &c, &od, &attrs, NULL), SEC_E_OK);
+	ck_assert(pool_wait(&p, 1));
+	ck_assert_int_eq(p.bad, 0);
+	ck_assert_int_eq(DeleteSecurityContext(&c), SEC_E_INVALID_HANDLE); /* the callback did */
+	SspiFreeAsyncContext(a);
+	ck_assert_int_eq(FreeCredentialsHandle(&cc), SEC_E_OK);
+	pool_sync_fini(&p);
+	finish();
+}
+END_TEST
+
+/* Stress: 2 workers, 2 submitting threads; each round a thread makes a
+ * context, queues 4 legs on it from 4 async contexts, queues a
+ * fire-and-forget delete racing them, then one more leg on the deleted
+ * handle.  Every call must complete exactly once with an allowed status
+ * (legs: CONTINUE or, once the delete won, INVALID_HANDLE; the leg after the
+ * delete: INVALID_HANDLE), and nothing may be left alive. */
+enum { POOL_DEPTH = 4 };
+
+struct pool_th {
+	CredHandle *cred;
+	int rounds;
+	struct pool_sync p;
+	int refused;  /* submissions or sync calls that failed */
+	int timeouts;
+};
+
+struct pool_slot {
+	struct pool_th *t;
+	int must_be_invalid;
+};
+
+static void pool_leg_cb(SspiAsyncContext *handle, PVOID data)
+{
+	struct pool_slot *sl = data;
+	SECURITY_STATUS st = SspiGetAsyncCallStatus(handle);
+	int bad = sl->must_be_invalid ? st != SEC_E_INVALID_HANDLE
+				      : st != SEC_I_CONTINUE_NEEDED && st != SEC_E_INVALID_HANDLE;
+	pool_note(&sl->t->p, bad);
+}
+
+static void *pool_submitter(void *arg)
+{
+	struct pool_th *t = arg;
+	SspiAsyncContext *call[POOL_DEPTH + 1];
+	struct pool_slot slot[POOL_DEPTH + 1];
+	unsigned char out[POOL_DEPTH + 1][MAX_TOKEN];
+	SecBuffer ob[POOL_DEPTH + 1];
+	SecBufferDesc od[POOL_DEPTH + 1];
+	unsigned long attrs[POOL_DEPTH + 1];
+	unsigned char in_byte = 1;
+	SecBuffer ib = {1, SECBUFFER_TOKEN, &in_byte};
+	SecBufferDesc id = {SECBUFFER_VERSION, 1, &ib};
+	char target[] = "host/stress;noop";
+	for (int i = 0; i <= POOL_DEPTH; i++) {
+		call[i] = SspiCreateAsyncContext();
+		slot[i] = (struct pool_slot){t, i == POOL_DEPTH};
+		if (call[i] == NULL || SspiSetAsyncNotifyCallback(call[i], pool_leg_cb, &slot[i]) != SEC_E_OK)
+			t->refused++;
+	}
+	int expected = 0;
+	for (int r = 0; r < t->rounds && t->refused == 0 && t->timeouts == 0; r++) {
+		CtxtHandle c;
+		unsigned long a0;
+		SecBuffer b0 = {MAX_TOKEN, SECBUFFER_TOKEN, out[0]};
+		SecBufferDesc d0 = {SECBUFFER_VERSION, 1, &b0};
+		if (InitializeSecurityContextA(t->cred, NULL, target, 0, 0, 0, NULL, 0, &c, &d0, &a0,
+					       NULL) != SEC_I_CONTINUE_NEEDED) {
+			t->refused++;
+			break;
+		}
+		for (int i = 0; i < POOL_DEPTH; i++) {
+			ob[i] = (SecBuffer){MAX_TOKEN, SECBUFFER_TOKEN, out[i]};
+			od[i] = (SecBufferDesc){SECBUFFER_VERSION, 1, &ob[i]};
+			t->refused += SspiInitializeSecurityContextAsyncA(call[i], NULL, &c, NULL, 0, 0, 0,
+									  &id, 0, NULL, &od[i],
+									  &attrs[i], NULL) != SEC_E_OK;
+		}
+		SspiAsyncContext *del = SspiCreateAsyncContext();
+		t->refused += del == NULL || SspiDeleteSecurityContextAsync(del, &c) != SEC_E_OK;
+		SspiFreeAsyncContext(del); /* fire and forget */
+		ob[POOL_DEPTH] = (SecBuffer){MAX_TOKEN, SECBUFFER_TOKEN, out[POOL_DEPTH]};
+		od[POOL_DEPTH] = (SecBufferDesc){SECBUFFER_VERSION, 1, &ob[POOL_DEPTH]};
+		t->refused += SspiInitializeSecurityContextAsyncA(call[POOL_DEPTH], NULL, &c, NULL, 0, 0,
+								  0, &id, 0, NULL, &od[POOL_DEPTH],
+								  &attrs[POOL_DEPTH], NULL) != SEC_E_OK;
+		expected += POOL_DEPTH + 1;
+		if (!pool_wait(&t->p, expected)) {
+			t->timeouts++;
+			break;
+		}
+		for (int i = 0; i <= POOL_DEPTH; i++) {
+			time_t deadline = time(NULL) + 30;
+			while (SspiReinitAsyncContext(call[i]) != STATUS_SUCCESS)
+				if (sched_yield(), time(NULL) > deadline) {
+					t->timeouts++;
+					break;
+				}
+		}
+	}
+	for (int i = 0; i <= POOL_DEPTH; i++)
+		SspiFreeAsyncContext(call[i]);
+	return NULL;
+}
+
+START_TEST(test_async_pool_stress_two_submitters_deletes_racing_legs)
+{
+	start_pool(2);
+	CredHandle cred;
+	ck_assert_int_eq(AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_OUTBOUND, NULL, NULL,
+						   NULL, NULL, &cred, NULL), SEC_E_OK);
+	struct pool_th th[2];
+	pthread_t tid[2];
+	for (int i = 0; i < 2; i++) {
+		th[i] = (struct pool_th){.cred = &cred, .rounds = tl_slow() ? 40 : 400};
+		pool_sync_init(&th[i].p);
+	}
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&tid[i], NULL, pool_submitter, &th[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(tid[i], NULL);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(th[i].refused, 0);
+		ck_assert_int_eq(th[i].timeouts, 0);
+		ck_assert_int_eq(th[i].p.bad, 0);
+		ck_assert_int_eq(th[i].p.done, th[i].rounds * (POOL_DEPTH + 1));
+		pool_sync_fini(&th[i].p);
+	}
+	/* A fire-and-forget delete has no callback to wait for: wait (bounded)
+	 * until the workers have finished every call. */
+	struct sspiasync_statistics st = stats();
+	time_t deadline = time(NULL) + 30;
+	while ((st.pending_calls != 0 || st.async_contexts != 0) && time(NULL) <= deadline) {
+		sched_yield();
+		st = stats();
+	}
+	ck_assert_uint_eq(st.contexts, 0);
+	ck_assert_uint_eq(st.pending_calls, 0);
+	ck_assert_uint_eq(st.async_contexts, 0);
+	ck_assert_int_eq(FreeCredentialsHandle(&cred), SEC_E_OK);
+	finish();
+}
+END_TEST
+
 static TCase *tcase(Suite *s, const char *name, int timeout)
 {
 	TCase *tc = tcase_create(name);
@@ -2938,7 +3238,7 @@ static Suite *async_suite(void)
 	tcase_add_test(tc, test_async_run_runs_at_most_max_calls);
 	tcase_add_test(tc, test_async_inputs_copied_at_submission);
 	tcase_add_test(tc, test_async_stats_count_async_contexts_and_pending_calls);
-	tcase_add_test(tc, test_async_init_refuses_threads_until_pool_exists);
+	tcase_add_test(tc, test_async_init_twice_is_refused);
 	tcase_add_test(tc, test_async_allocate_memory_tokens);
 
 	tc = tcase(s, "status", 60);
@@ -2972,6 +3272,11 @@ static Suite *async_suite(void)
 	tcase_add_test(tc, test_async_free_pending_later_leg_skips_package);
 	tcase_add_test(tc, test_async_free_pending_delete_still_deletes);
 	tcase_add_test(tc, test_async_free_done_context_then_double_free);
+
+	tc = tcase(s, "pool", 300);
+	tcase_add_test(tc, test_async_pool_handshake_completes_without_run);
+	tcase_add_test(tc, test_async_pool_of_one_callback_calls_sync_on_its_context);
+	tcase_add_test(tc, test_async_pool_stress_two_submitters_deletes_racing_legs);
 
 	tc = tcase(s, "threads", 300);
 	tcase_add_test(tc, test_async_two_runner_threads_complete_each_call_once);

@@ -22,6 +22,7 @@ extern "C" {
 #define SSPIASYNC_DEFAULT_MAX_ENTRIES (1u << 20)
 
 #define SSPIASYNC_DEFAULT_MAX_PENDING (1u << 16)
+#define SSPIASYNC_MAX_THREADS 64
 
 struct sspiasync_config {
 	uint32_t max_credentials; /* live credentials at most; 0: SSPIASYNC_DEFAULT_MAX_ENTRIES */
@@ -30,8 +31,11 @@ struct sspiasync_config {
 	uint32_t max_pending;     /* queued or running async calls at most (delete and free
 				   * are exempt); 0: SSPIASYNC_DEFAULT_MAX_PENDING */
 	unsigned threads;         /* 0: no-thread mode, queued calls run in sspiasync_run();
-				   * the only mode until the worker pool exists, so any
-				   * other value is refused with SEC_E_INVALID_PARAMETER */
+				   * 1..SSPIASYNC_MAX_THREADS (more is clamped): a pool of
+				   * worker threads runs them and their callbacks.  An
+				   * implicit initialisation takes SSPIASYNC_THREADS from
+				   * the environment, else 0 (for now: the default becomes
+				   * 2 once the pool's proofs are complete) */
 };
 
 /*
@@ -52,6 +56,7 @@ SECURITY_STATUS sspiasync_init(const struct sspiasync_config *cfg);
  * handle issued before is invalid for good (SEC_E_INVALID_HANDLE), and the
  * next SSPI call or sspiasync_init() starts afresh.
  * Returns SEC_E_OK, also when the library was not initialised.
+ * Refused with SEC_E_INVALID_PARAMETER inside a callback or on a worker.
  * Context: any thread.  Calls already inside the library finish first;
  * calls (and sspiasync_init) that start meanwhile return
  * SEC_E_SHUTDOWN_IN_PROGRESS.
@@ -64,7 +69,8 @@ SECURITY_STATUS sspiasync_shutdown(void);
  * caller's thread, in order per security context, and run the callbacks of
  * completed calls, also of calls that a synchronous call ran on its way.
  * Returns how many calls it ran.  Callbacks run only here (and, later, in
- * the completion queue's reap), never inside another API call.
+ * the completion queue's reap), never inside another API call.  In pool mode
+ * the workers do all this: it returns 0 and does nothing.
  * Context: any thread but a callback of this library (there it returns 0).
  */
 unsigned sspiasync_run(unsigned max);

@@ -62,6 +62,7 @@ struct sa_engine_config {
 	uint32_t max_pending;   /* non-exempt jobs queued or running at most */
 	int32_t pending_status; /* what sa_acall_status reports while PENDING */
 	sa_notify_fn notify;    /* runs a callback */
+	unsigned threads;       /* 0: no-thread mode (sa_engine_run); else worker threads */
 };
 
 void sa_serial_init(struct sa_serial *q);
@@ -119,12 +120,19 @@ int sa_engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status,
 int sa_job_publish(struct sa_job *job, int32_t status, void (*copy_out)(struct sa_job *job));
 
 /* No-thread mode: run up to @max queued jobs (0: until none is queued) and
- * deliver completions.  Returns the jobs run. */
+ * deliver completions.  Returns the jobs run; 0 and no effect in pool mode. */
 unsigned sa_engine_run(struct sa_engine *e, unsigned max);
 
 /* Run the jobs queued on @q now, on this thread, in order, waiting for one
  * that is running elsewhere; their callbacks wait for the next run. */
 void sa_engine_drain(struct sa_engine *e, struct sa_serial *q);
+
+/* Pool mode: stop the workers (each finishes its job and delivers its
+ * callbacks) and join them; no-op in no-thread mode.  Context: not a worker. */
+void sa_engine_stop(struct sa_engine *e);
+
+/* 1 on one of the engine's worker threads. */
+int sa_engine_on_worker(void);
 
 /* Shutdown: cancel every queued non-exempt job with @status, run the exempt
  * ones, and deliver every completion; returns when nothing is queued. */

@@ -68,6 +68,9 @@ struct sa_acall {
  *    a context freed afterwards is never reached through the list.
  * E5 The engine touches a job's queue only before calling its release(),
  *    which drops the references that keep the queue alive.
+ * E6 Pool mode: a worker sleeps only when no job may start and no callback
+ *    waits; whoever makes one ready signals work if a worker is idle, so none
+ *    is lost and none polls.  [test_async_pool_*]
  * Key: [i] immutable after create, [E] lock.
  */
 struct sa_engine {
@@ -79,6 +82,11 @@ struct sa_engine {
 	struct sa_serial *ready_tail; /* [E] */
 	struct sa_acall *notify_head; /* [E] completions whose callbacks wait */
 	struct sa_acall *notify_tail; /* [E] */
+	pthread_cond_t work;          /* pool: a job or a callback waits for a worker */
+	pthread_t *workers;           /* [i] pool mode: cfg.threads threads */
+	unsigned nworkers;            /* [i] started */
+	unsigned idle;                /* [E] workers waiting on work */
+	uint8_t stopping;             /* [E] workers exit */
 	uint32_t pending;             /* [E] non-exempt jobs queued or running */
 	uint32_t calls;               /* [E] all jobs queued or running */
 	uint32_t running;             /* [E] jobs running now */

@@ -14,6 +14,12 @@
 #include <stddef.h>
 
 static _Thread_local int tl_in_callback;
+static _Thread_local int tl_worker;
+
+int sa_engine_on_worker(void)
+{
+	return tl_worker;
+}
 static _Thread_local const struct sa_acall *tl_notifying; /* whose callback this thread runs */
 
 int sa__acall_busy_locked(const struct sa_acall *a)
@@ -41,6 +47,34 @@ static void acall_dtor(void *obj, void *arg)
 	sa__free(obj);
 }
 
+static void *worker_main(void *arg);
+
+/* Start cfg.threads workers; on failure stop those started. */
+static int workers_start(struct sa_engine *e)
+{
+	e->workers = sa__calloc(e->cfg.threads, sizeof *e->workers);
+	if (e->workers == NULL)
+		return SA_ENOMEM;
+	for (unsigned i = 0; i < e->cfg.threads; i++) {
+		if (pthread_create(&e->workers[i], NULL, worker_main, e) != 0) {
+			sa_engine_stop(e);
+			return SA_ENOMEM;
+		}
+		e->nworkers++;
+	}
+	return SA_OK;
+}
+
+/* Free an engine whose cond work was never made. */
+static void sa_engine_destroy_empty(struct sa_engine *e)
+{
+	int rc = sa_htable_destroy(e->acalls);
+	(void)rc; /* empty */
+	pthread_cond_destroy(&e->changed);
+	pthread_mutex_destroy(&e->lock);
+	sa__free(e);
+}
+
 int sa_engine_create(const struct sa_engine_config *cfg, struct sa_engine **out)
 {
 	struct sa_engine *e = sa__calloc(1, sizeof *e);
@@ -66,12 +100,21 @@ int sa_engine_create(const struct sa_engine_config *cfg, struct sa_engine **out)
 		return rc;
 	}
 	e->cfg = *cfg;
+	if (pthread_cond_init(&e->work, NULL) != 0) {
+		sa_engine_destroy_empty(e);
+		return SA_ENOMEM;
+	}
+	if (cfg->threads != 0 && (rc = workers_start(e)) != SA_OK) {
+		sa_engine_destroy(e);
+		return rc;
+	}
 	*out = e;
 	return SA_OK;
 }
 
 void sa_engine_destroy(struct sa_engine *e)
 {
+	sa_engine_stop(e);
 	/* Every job finished (sa_engine_cancel_all): only idle or done contexts
 	 * are left, with no reference but the table's own. */
 	uint32_t cursor = 0;
@@ -83,9 +126,19 @@ void sa_engine_destroy(struct sa_engine *e)
 	int rc = sa_htable_destroy(e->acalls);
 	assert(rc == SA_OK);
 	(void)rc;
+	sa__free(e->workers);
+	pthread_cond_destroy(&e->work);
 	pthread_cond_destroy(&e->changed);
 	pthread_mutex_destroy(&e->lock);
 	sa__free(e);
+}
+
+/* Pool mode: a job or a callback is ready; wake a worker (E6).
+ * Context: e->lock held. */
+static void work_signal_locked(struct sa_engine *e)
+{
+	if (e->idle != 0)
+		pthread_cond_signal(&e->work);
 }
 
 /* Context: e->lock held. */
@@ -101,6 +154,7 @@ static void ready_push_locked(struct sa_engine *e, struct sa_serial *q)
 	else
 		e->ready_head = q;
 	e->ready_tail = q;
+	work_signal_locked(e);
 }
 
 /* Context: e->lock held. */
@@ -319,6 +373,7 @@ static void job_finish(struct sa_engine *e, struct sa_job *job)
 			e->notify_head = a;
 		e->notify_tail = a;
 		keep_ref = 1;
+		work_signal_locked(e); /* pool: a worker runs it (never the sync caller) */
 	}
 	pthread_cond_broadcast(&e->changed);
 	pthread_mutex_unlock(&e->lock);
@@ -364,7 +419,7 @@ static void notify_deliver(struct sa_engine *e)
 
 unsigned sa_engine_run(struct sa_engine *e, unsigned max)
 {
-	if (tl_in_callback)
+	if (tl_in_callback || e->nworkers != 0)
 		return 0;
 	unsigned n = 0;
 	while (max == 0 || n < max) {
@@ -406,6 +461,46 @@ void sa_engine_drain(struct sa_engine *e, struct sa_serial *q)
 		pthread_mutex_lock(&e->lock);
 	}
 	pthread_mutex_unlock(&e->lock);
+}
+
+/* A worker: run jobs and deliver callbacks until stopped; sleep only when
+ * there is neither (E6). */
+static void *worker_main(void *arg)
+{
+	struct sa_engine *e = arg;
+	tl_worker = 1;
+	pthread_mutex_lock(&e->lock);
+	while (!e->stopping) {
+		struct sa_job *job = job_take_locked(e);
+		if (job != NULL) {
+			pthread_mutex_unlock(&e->lock);
+			job_execute(e, job, 0);
+			job_finish(e, job);
+			notify_deliver(e);
+			pthread_mutex_lock(&e->lock);
+		} else if (e->notify_head != NULL) {
+			pthread_mutex_unlock(&e->lock);
+			notify_deliver(e);
+			pthread_mutex_lock(&e->lock);
+		} else {
+			e->idle++;
+			pthread_cond_wait(&e->work, &e->lock);
+			e->idle--;
+		}
+	}
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+void sa_engine_stop(struct sa_engine *e)
+{
+	pthread_mutex_lock(&e->lock);
+	e->stopping = 1;
+	pthread_cond_broadcast(&e->work);
+	pthread_mutex_unlock(&e->lock);
+	for (unsigned i = 0; i < e->nworkers; i++)
+		pthread_join(e->workers[i], NULL);
+	e->nworkers = 0;
 }
 
 void sa_engine_cancel_all(struct sa_engine *e, int32_t status)

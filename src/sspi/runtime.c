@@ -62,10 +62,23 @@ static void notify_callback(uintptr_t acall, void (*cb)(void), void *data)
 	fn((SspiAsyncContext *)acall, data);
 }
 
+/* Worker threads: the config's, else SSPIASYNC_THREADS for an implicit
+ * initialisation, else 0 (no-thread mode); at most SSPIASYNC_MAX_THREADS. */
+static unsigned runtime_threads(const struct sspiasync_config *cfg)
+{
+	unsigned long n = 0;
+	if (cfg != NULL) {
+		n = cfg->threads;
+	} else {
+		const char *env = getenv("SSPIASYNC_THREADS");
+		if (env != NULL && env[0] != '\0')
+			n = strtoul(env, NULL, 10);
+	}
+	return n > SSPIASYNC_MAX_THREADS ? SSPIASYNC_MAX_THREADS : (unsigned)n;
+}
+
 static SECURITY_STATUS runtime_create(const struct sspiasync_config *cfg, struct sa_runtime **out)
 {
-	if (cfg != NULL && cfg->threads != 0)
-		return SEC_E_INVALID_PARAMETER; /* no worker pool yet: no-thread mode only */
 	struct sa_runtime *rt = sa__calloc(1, sizeof *rt);
 	if (rt == NULL)
 		return SEC_E_INSUFFICIENT_MEMORY;
@@ -74,6 +87,7 @@ static SECURITY_STATUS runtime_create(const struct sspiasync_config *cfg, struct
 		.max_pending = cfg && cfg->max_pending ? cfg->max_pending : SSPIASYNC_DEFAULT_MAX_PENDING,
 		.pending_status = SEC_I_ASYNC_CALL_PENDING,
 		.notify = notify_callback,
+		.threads = runtime_threads(cfg),
 	};
 	if (sa_engine_create(&ec, &rt->engine) != SA_OK) {
 		sa__free(rt);
@@ -115,6 +129,7 @@ static void runtime_destroy(struct sa_runtime *rt)
 	tl_dying = rt;
 	/* Queued legs complete SHUTDOWN_IN_PROGRESS (their callbacks run now),
 	 * queued deletes still tear down; then whatever is left goes. */
+	sa_engine_stop(rt->engine); /* workers finish their jobs and callbacks */
 	sa_engine_cancel_all(rt->engine, SEC_E_SHUTDOWN_IN_PROGRESS);
 	tl_dying = NULL;
 	sa__ctx_delete_all(rt);
@@ -153,7 +168,7 @@ SECURITY_STATUS sspiasync_init(const struct sspiasync_config *cfg)
 
 SECURITY_STATUS sspiasync_shutdown(void)
 {
-	if (sa_engine_in_callback())
+	if (sa_engine_in_callback() || sa_engine_on_worker())
 		return SEC_E_INVALID_PARAMETER; /* it would wait for its own caller */
 	pthread_mutex_lock(&g_lock);
 	struct sa_runtime *rt = atomic_load(&g_rt);
