@@ -13,6 +13,7 @@
 
 #include "handles/htable_int.h"
 #include "util/alloc.h"
+#include "util/annotate.h"
 
 #include <assert.h>
 #include <pthread.h>
@@ -433,6 +434,7 @@ int sa_htable_insert(struct sa_htable *t, void *obj, struct sa_handle *h)
 	assert((w & (WORD_LIVE | WORD_RC_MASK)) == 0 && gen >= 1 && gen <= t->gen_limit);
 	s->obj = obj;
 	/* Publish: obj is visible to whoever sees LIVE with this generation. */
+	SA_HAPPENS_BEFORE(&s->word);
 	atomic_store_explicit(&s->word, ((uint64_t)gen << WORD_GEN_SHIFT) | WORD_LIVE,
 			      memory_order_release);
 	atomic_store_explicit(&t->live, atomic_load_explicit(&t->live, memory_order_relaxed) + 1,
@@ -486,6 +488,7 @@ int sa_htable_acquire(struct sa_htable *t, struct sa_handle h, void **obj)
 							  memory_order_relaxed))
 			break;
 	}
+	SA_HAPPENS_AFTER(&s->word);
 	*obj = s->obj;
 	return SA_OK;
 }
@@ -516,11 +519,14 @@ void sa_htable_release(struct sa_htable *t, struct sa_handle h)
 		assert(!"sa_htable_release() without a matching acquire");
 		return;
 	}
+	SA_HAPPENS_BEFORE(&s->word);
 	uint64_t old = atomic_fetch_sub_explicit(&s->word, 1, memory_order_acq_rel);
 	assert((old & WORD_RC_MASK) != 0 && WORD_GEN(old) == gen);
 	/* States: live (rc n -> n-1) or held (rc 1 -> 0: this thread finalizes). */
-	if ((old & (WORD_LIVE | WORD_RC_MASK)) == 1)
+	if ((old & (WORD_LIVE | WORD_RC_MASK)) == 1) {
+		SA_HAPPENS_AFTER(&s->word); /* every holder's work happened before */
 		slot_finalize(t, s, idx, gen);
+	}
 }
 
 int sa_htable_remove(struct sa_htable *t, struct sa_handle h)
@@ -533,6 +539,7 @@ int sa_htable_remove(struct sa_htable *t, struct sa_handle h)
 		return SA_EBADHANDLE;
 	const uint64_t want = ((uint64_t)gen << WORD_GEN_SHIFT) | WORD_LIVE;
 	uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+	SA_HAPPENS_BEFORE(&s->word);
 	for (;;) {
 		if ((w & ~WORD_RC_MASK) != want)
 			return SA_EBADHANDLE;
@@ -541,8 +548,10 @@ int sa_htable_remove(struct sa_htable *t, struct sa_handle h)
 			break;
 	}
 	/* live -> finalizing (no reference held) or live -> held. */
-	if ((w & WORD_RC_MASK) == 0)
+	if ((w & WORD_RC_MASK) == 0) {
+		SA_HAPPENS_AFTER(&s->word);
 		slot_finalize(t, s, idx, gen);
+	}
 	return SA_OK;
 }
 
