@@ -315,6 +315,7 @@ static int table_grow_locked(struct sa_htable *t)
 		return SA_ENOMEM;
 	for (uint64_t i = 0; i < size; i++) {
 		atomic_init(&c[i].word, (uint64_t)t->gen_floor << WORD_GEN_SHIFT);
+		SA_ATOMIC_WORD(&c[i].word);
 		c[i].obj = NULL;
 		c[i].next_free = FREE_NONE;
 		c[i].on_free_list = 0;

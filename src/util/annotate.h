@@ -17,12 +17,16 @@
 /* Everything this thread did before is visible to whoever does SA_HAPPENS_AFTER(@addr) later. */
 #define SA_HAPPENS_BEFORE(addr) ANNOTATE_HAPPENS_BEFORE(addr)
 #define SA_HAPPENS_AFTER(addr) ANNOTATE_HAPPENS_AFTER(addr)
+/* @addr is an atomic word: its own accesses are not races (the ordering they
+ * give is annotated with the two macros above). */
+#define SA_ATOMIC_WORD(addr) ANNOTATE_BENIGN_RACE_SIZED(addr, sizeof *(addr), "sspiasync atomic word")
 #endif
 #endif
 
 #ifndef SA_HAPPENS_BEFORE
 #define SA_HAPPENS_BEFORE(addr) ((void)(addr))
 #define SA_HAPPENS_AFTER(addr) ((void)(addr))
+#define SA_ATOMIC_WORD(addr) ((void)(addr))
 #endif
 
 #endif /* SSPIASYNC_UTIL_ANNOTATE_H */
