@@ -72,12 +72,6 @@ static unsigned run(unsigned max)
 	return n;
 }
 
-static void teardown(void)
-{
-	sa__alloc_fail_at(0);
-	sspiasync_shutdown();
-}
-
 /* Every test's last step. */
 static void finish(void)
 {
@@ -3218,15 +3212,6 @@ START_TEST(test_async_pool_stress_two_submitters_deletes_racing_legs)
 	finish();
 }
 END_TEST
-
-static TCase *tcase(Suite *s, const char *name, int timeout)
-{
-	TCase *tc = tcase_create(name);
-	tcase_add_checked_fixture(tc, NULL, teardown);
-	tcase_set_timeout(tc, timeout);
-	suite_add_tcase(s, tc);
-	return tc;
-}
 
 static Suite *async_suite(void)
 {

@@ -92,12 +92,6 @@ static const SecurityFunctionTableA *api(int i)
 
 
 
-static void teardown(void)
-{
-	sa__alloc_fail_at(0);
-	sspiasync_shutdown();
-}
-
 /* Every test's last step. */
 static void finish(void)
 {
@@ -2037,15 +2031,6 @@ START_TEST(test_sspi_trace_prints_every_transition)
 	finish();
 }
 END_TEST
-
-static TCase *tcase(Suite *s, const char *name, int timeout)
-{
-	TCase *tc = tcase_create(name);
-	tcase_add_checked_fixture(tc, NULL, teardown);
-	tcase_set_timeout(tc, timeout);
-	suite_add_tcase(s, tc);
-	return tc;
-}
 
 static Suite *sspi_sync_suite(void)
 {

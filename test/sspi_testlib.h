@@ -66,4 +66,22 @@ static inline uint64_t alloc_calls(void)
 	return st.calls;
 }
 
+/* Every TCase's teardown: injection off, library shut down (also after a
+ * failed assertion, so the next test starts clean). */
+static inline void teardown(void)
+{
+	sa__alloc_fail_at(0);
+	sspiasync_shutdown();
+}
+
+/* A TCase with that teardown and a timeout (enforced in fork mode). */
+static inline TCase *tcase(Suite *s, const char *name, int timeout)
+{
+	TCase *tc = tcase_create(name);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_set_timeout(tc, timeout);
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
 #endif /* SSPIASYNC_TEST_SSPI_TESTLIB_H */
