@@ -3083,10 +3083,12 @@ END_TEST
 /* Stress: 2 workers, 2 submitting threads; each round a thread makes a
  * context, queues 4 legs on it from 4 async contexts, queues a
  * fire-and-forget delete racing them, then one more leg on the deleted
- * handle.  Every call must complete exactly once with an allowed status
- * (legs: CONTINUE or, once the delete won, INVALID_HANDLE; the leg after the
- * delete: INVALID_HANDLE), and nothing may be left alive. */
-enum { POOL_DEPTH = 4 };
+ * handle, a leg on the last round's (stale) context, and a leg whose async
+ * context it frees at once.  Every call must complete exactly once with an
+ * allowed status (legs: CONTINUE or, once the delete won, INVALID_HANDLE, in
+ * that order; the leg after the delete and the stale one: INVALID_HANDLE),
+ * and nothing may be left alive. */
+enum { POOL_DEPTH = 4, POOL_CALLS = POOL_DEPTH + 2 }; /* + the leg after the delete, a stale use */
 
 struct pool_th {
 	CredHandle *cred;
@@ -3094,11 +3096,13 @@ struct pool_th {
 	struct pool_sync p;
 	int refused;  /* submissions or sync calls that failed */
 	int timeouts;
+	int disorder; /* rounds whose legs' statuses broke submission order */
 };
 
 struct pool_slot {
 	struct pool_th *t;
 	int must_be_invalid;
+	SECURITY_STATUS st; /* [t->p.lock] */
 };
 
 static void pool_leg_cb(SspiAsyncContext *handle, PVOID data)
@@ -3107,25 +3111,46 @@ static void pool_leg_cb(SspiAsyncContext *handle, PVOID data)
 	SECURITY_STATUS st = SspiGetAsyncCallStatus(handle);
 	int bad = sl->must_be_invalid ? st != SEC_E_INVALID_HANDLE
 				      : st != SEC_I_CONTINUE_NEEDED && st != SEC_E_INVALID_HANDLE;
+	pthread_mutex_lock(&sl->t->p.lock);
+	sl->st = st;
+	pthread_mutex_unlock(&sl->t->p.lock);
 	pool_note(&sl->t->p, bad);
+}
+
+/* Per-context order, seen from outside: the delete marked the context
+ * between two of the legs queued before it, so the legs' statuses read
+ * CONTINUE...CONTINUE INVALID...INVALID in submission order. */
+static int pool_legs_in_order(struct pool_th *t, const struct pool_slot *slot)
+{
+	int invalid_seen = 0, bad = 0;
+	pthread_mutex_lock(&t->p.lock);
+	for (int i = 0; i < POOL_DEPTH; i++) {
+		if (slot[i].st == SEC_E_INVALID_HANDLE)
+			invalid_seen = 1;
+		else if (invalid_seen)
+			bad = 1;
+	}
+	pthread_mutex_unlock(&t->p.lock);
+	return !bad;
 }
 
 static void *pool_submitter(void *arg)
 {
 	struct pool_th *t = arg;
-	SspiAsyncContext *call[POOL_DEPTH + 1];
-	struct pool_slot slot[POOL_DEPTH + 1];
-	unsigned char out[POOL_DEPTH + 1][MAX_TOKEN];
-	SecBuffer ob[POOL_DEPTH + 1];
-	SecBufferDesc od[POOL_DEPTH + 1];
-	unsigned long attrs[POOL_DEPTH + 1];
+	SspiAsyncContext *call[POOL_CALLS];
+	struct pool_slot slot[POOL_CALLS];
+	unsigned char out[POOL_CALLS + 1][MAX_TOKEN];
+	SecBuffer ob[POOL_CALLS + 1];
+	SecBufferDesc od[POOL_CALLS + 1];
+	unsigned long attrs[POOL_CALLS + 1];
+	CtxtHandle prev = {0, 0}; /* the last round's context: stale (or being deleted) */
 	unsigned char in_byte = 1;
 	SecBuffer ib = {1, SECBUFFER_TOKEN, &in_byte};
 	SecBufferDesc id = {SECBUFFER_VERSION, 1, &ib};
 	char target[] = "host/stress;noop";
-	for (int i = 0; i <= POOL_DEPTH; i++) {
+	for (int i = 0; i < POOL_CALLS; i++) {
 		call[i] = SspiCreateAsyncContext();
-		slot[i] = (struct pool_slot){t, i == POOL_DEPTH};
+		slot[i] = (struct pool_slot){t, i >= POOL_DEPTH, 0};
 		if (call[i] == NULL || SspiSetAsyncNotifyCallback(call[i], pool_leg_cb, &slot[i]) != SEC_E_OK)
 			t->refused++;
 	}
@@ -3155,12 +3180,31 @@ static void *pool_submitter(void *arg)
 		t->refused += SspiInitializeSecurityContextAsyncA(call[POOL_DEPTH], NULL, &c, NULL, 0, 0,
 								  0, &id, 0, NULL, &od[POOL_DEPTH],
 								  &attrs[POOL_DEPTH], NULL) != SEC_E_OK;
-		expected += POOL_DEPTH + 1;
+		/* A stale use: the last round's context. */
+		ob[POOL_DEPTH + 1] = (SecBuffer){MAX_TOKEN, SECBUFFER_TOKEN, out[POOL_DEPTH + 1]};
+		od[POOL_DEPTH + 1] = (SecBufferDesc){SECBUFFER_VERSION, 1, &ob[POOL_DEPTH + 1]};
+		t->refused += SspiInitializeSecurityContextAsyncA(call[POOL_DEPTH + 1], NULL, &prev, NULL,
+								  0, 0, 0, &id, 0, NULL,
+								  &od[POOL_DEPTH + 1],
+								  &attrs[POOL_DEPTH + 1], NULL) != SEC_E_OK;
+		prev = c;
+		/* A leg whose async context is freed while it is pending: no
+		 * output written, no callback, nothing left behind. */
+		SspiAsyncContext *f = SspiCreateAsyncContext();
+		ob[POOL_CALLS] = (SecBuffer){MAX_TOKEN, SECBUFFER_TOKEN, out[POOL_CALLS]};
+		od[POOL_CALLS] = (SecBufferDesc){SECBUFFER_VERSION, 1, &ob[POOL_CALLS]};
+		t->refused += f == NULL ||
+			      SspiInitializeSecurityContextAsyncA(f, NULL, &c, NULL, 0, 0, 0, &id, 0,
+								  NULL, &od[POOL_CALLS],
+								  &attrs[POOL_CALLS], NULL) != SEC_E_OK;
+		SspiFreeAsyncContext(f);
+		expected += POOL_CALLS;
 		if (!pool_wait(&t->p, expected)) {
 			t->timeouts++;
 			break;
 		}
-		for (int i = 0; i <= POOL_DEPTH; i++) {
+		t->disorder += !pool_legs_in_order(t, slot);
+		for (int i = 0; i < POOL_CALLS; i++) {
 			time_t deadline = time(NULL) + 30;
 			while (SspiReinitAsyncContext(call[i]) != STATUS_SUCCESS)
 				if (sched_yield(), time(NULL) > deadline) {
@@ -3169,7 +3213,7 @@ static void *pool_submitter(void *arg)
 				}
 		}
 	}
-	for (int i = 0; i <= POOL_DEPTH; i++)
+	for (int i = 0; i < POOL_CALLS; i++)
 		SspiFreeAsyncContext(call[i]);
 	return NULL;
 }
@@ -3183,7 +3227,7 @@ START_TEST(test_async_pool_stress_two_submitters_deletes_racing_legs)
 	struct pool_th th[2];
 	pthread_t tid[2];
 	for (int i = 0; i < 2; i++) {
-		th[i] = (struct pool_th){.cred = &cred, .rounds = tl_slow() ? 40 : 400};
+		th[i] = (struct pool_th){.cred = &cred, .rounds = tl_slow() ? 100 : 4000};
 		pool_sync_init(&th[i].p);
 	}
 	for (int i = 0; i < 2; i++)
@@ -3194,7 +3238,8 @@ START_TEST(test_async_pool_stress_two_submitters_deletes_racing_legs)
 		ck_assert_int_eq(th[i].refused, 0);
 		ck_assert_int_eq(th[i].timeouts, 0);
 		ck_assert_int_eq(th[i].p.bad, 0);
-		ck_assert_int_eq(th[i].p.done, th[i].rounds * (POOL_DEPTH + 1));
+		ck_assert_int_eq(th[i].disorder, 0);
+		ck_assert_int_eq(th[i].p.done, th[i].rounds * POOL_CALLS);
 		pool_sync_fini(&th[i].p);
 	}
 	/* A fire-and-forget delete has no callback to wait for: wait (bounded)

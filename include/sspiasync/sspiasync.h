@@ -23,6 +23,7 @@ extern "C" {
 
 #define SSPIASYNC_DEFAULT_MAX_PENDING (1u << 16)
 #define SSPIASYNC_MAX_THREADS 64
+#define SSPIASYNC_DEFAULT_THREADS 2
 
 struct sspiasync_config {
 	uint32_t max_credentials; /* live credentials at most; 0: SSPIASYNC_DEFAULT_MAX_ENTRIES */
@@ -30,13 +31,18 @@ struct sspiasync_config {
 	uint32_t max_async;       /* live async-call contexts at most; 0: the same default */
 	uint32_t max_pending;     /* queued or running async calls at most (delete and free
 				   * are exempt); 0: SSPIASYNC_DEFAULT_MAX_PENDING */
-	unsigned threads;         /* 0: no-thread mode, queued calls run in sspiasync_run();
-				   * 1..SSPIASYNC_MAX_THREADS (more is clamped): a pool of
-				   * worker threads runs them and their callbacks.  An
-				   * implicit initialisation takes SSPIASYNC_THREADS from
-				   * the environment, else 0 (for now: the default becomes
-				   * 2 once the pool's proofs are complete) */
+	unsigned threads;         /* taken as given: 0 selects no-thread mode (queued calls
+				   * run in sspiasync_run()); 1..SSPIASYNC_MAX_THREADS (more
+				   * is clamped): a pool of worker threads runs them and
+				   * their callbacks.  Start from SSPIASYNC_CONFIG_INIT to
+				   * get the default pool.  Without a config (NULL, or an
+				   * implicit initialisation by the first SSPI call) the
+				   * pool has SSPIASYNC_THREADS workers from the
+				   * environment (0 included), else SSPIASYNC_DEFAULT_THREADS */
 };
+
+/* Every limit at its default and the default pool of worker threads. */
+#define SSPIASYNC_CONFIG_INIT {0, 0, 0, 0, SSPIASYNC_DEFAULT_THREADS}
 
 /*
  * sspiasync_init() - Initialise the library with @cfg (NULL: defaults).
@@ -82,6 +88,7 @@ struct sspiasync_statistics {
 	uint64_t pending_calls;   /* queued or running async calls */
 	uint64_t completed_calls; /* context and credential calls completed since init */
 	uint64_t rejected_stale;  /* of those, answered SEC_E_INVALID_HANDLE */
+	uint64_t worker_threads;  /* the pool's workers; 0 in no-thread mode */
 };
 
 /*

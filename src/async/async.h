@@ -11,6 +11,7 @@
 #ifndef SSPIASYNC_ASYNC_ASYNC_H
 #define SSPIASYNC_ASYNC_ASYNC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct sa_engine;
@@ -134,6 +135,18 @@ void sa_engine_stop(struct sa_engine *e);
 /* 1 on one of the engine's worker threads. */
 int sa_engine_on_worker(void);
 
+/* The calling worker's scratch room if @n bytes fit and it is free (W1),
+ * marked in use; NULL elsewhere (then the caller allocates).  Give it back
+ * with sa_engine_scratch_put() on the same thread. */
+void *sa_engine_scratch_get(size_t n);
+void sa_engine_scratch_put(void *room);
+
+/* Statistics counters, kept per worker (W2) and summed when read; what each
+ * counts is the caller's. */
+#define SA_ENGINE_NCOUNTS 2
+void sa_engine_count(struct sa_engine *e, unsigned which);
+uint64_t sa_engine_counted(struct sa_engine *e, unsigned which);
+
 /* Shutdown: cancel every queued non-exempt job with @status, run the exempt
  * ones, and deliver every completion; returns when nothing is queued. */
 void sa_engine_cancel_all(struct sa_engine *e, int32_t status);
@@ -141,6 +154,7 @@ void sa_engine_cancel_all(struct sa_engine *e, int32_t status);
 /* Counts for sspiasync_stats(): live async contexts; calls queued or running. */
 uint32_t sa_engine_live_acalls(struct sa_engine *e);
 uint32_t sa_engine_pending(struct sa_engine *e);
+unsigned sa_engine_threads(struct sa_engine *e); /* workers; 0 in no-thread mode */
 
 /* 1 while this thread runs a callback delivered by the engine. */
 int sa_engine_in_callback(void);

@@ -6,6 +6,7 @@
 #define SSPIASYNC_ASYNC_ASYNC_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <sspiasync/handles.h>
@@ -56,6 +57,28 @@ struct sa_acall {
 	void (*status_job_release)(void *owner); /* [E] */
 };
 
+/* Scratch room per worker for a package's output (copied out at publish). */
+#define SA_WORKER_SCRATCH (64u * 1024u)
+
+/*
+ * A worker thread's own state.
+ * W1 Its scratch serves one leg at a time, on this worker's thread only: a
+ *    leg's output is copied out at publish, and the room given back when the
+ *    job is released, before the worker runs anything else.
+ *    [test_async_pool_scratch_*]
+ * W2 Its counters are written by this worker only; sspiasync_stats() sums
+ *    them with relaxed loads (a snapshot, exact once the pool is quiet).
+ * Key: [i] immutable after start, [w] this worker's thread, [a] atomic.
+ */
+struct sa_worker {
+	struct sa_engine *engine;               /* [i] */
+	pthread_t thread;                       /* [i] */
+	unsigned char *scratch;                 /* [i] SA_WORKER_SCRATCH bytes */
+	uint8_t scratch_busy;                   /* [w] */
+	_Atomic uint64_t counts[SA_ENGINE_NCOUNTS]; /* [a] written by this worker only (W2) */
+	char pad[64];                           /* keeps two workers' counters off one line */
+};
+
 /*
  * The engine.
  * E1 A job is in exactly one place: a serial queue (queued), running (its
@@ -83,13 +106,14 @@ struct sa_engine {
 	struct sa_acall *notify_head; /* [E] completions whose callbacks wait */
 	struct sa_acall *notify_tail; /* [E] */
 	pthread_cond_t work;          /* pool: a job or a callback waits for a worker */
-	pthread_t *workers;           /* [i] pool mode: cfg.threads threads */
+	struct sa_worker *workers;    /* [i] pool mode: cfg.threads workers */
 	unsigned nworkers;            /* [i] started */
 	unsigned idle;                /* [E] workers waiting on work */
 	uint8_t stopping;             /* [E] workers exit */
 	uint32_t pending;             /* [E] non-exempt jobs queued or running */
 	uint32_t calls;               /* [E] all jobs queued or running */
 	uint32_t running;             /* [E] jobs running now */
+	_Atomic uint64_t counts[SA_ENGINE_NCOUNTS]; /* [a] counted on threads that are not workers */
 };
 
 /* A1/A5: may @a take reinit or a submission from this thread now?

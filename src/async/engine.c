@@ -14,11 +14,43 @@
 #include <stddef.h>
 
 static _Thread_local int tl_in_callback;
-static _Thread_local int tl_worker;
+static _Thread_local struct sa_worker *tl_worker; /* this thread's, if it is a worker */
 
 int sa_engine_on_worker(void)
 {
-	return tl_worker;
+	return tl_worker != NULL;
+}
+
+void *sa_engine_scratch_get(size_t n)
+{
+	struct sa_worker *w = tl_worker;
+	if (w == NULL || w->scratch_busy || n > SA_WORKER_SCRATCH)
+		return NULL;
+	w->scratch_busy = 1;
+	return w->scratch;
+}
+
+void sa_engine_scratch_put(void *room)
+{
+	struct sa_worker *w = tl_worker;
+	assert(w != NULL && w->scratch_busy && room == w->scratch);
+	(void)room;
+	w->scratch_busy = 0;
+}
+
+void sa_engine_count(struct sa_engine *e, unsigned which)
+{
+	struct sa_worker *w = tl_worker;
+	_Atomic uint64_t *c = w != NULL && w->engine == e ? &w->counts[which] : &e->counts[which];
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+uint64_t sa_engine_counted(struct sa_engine *e, unsigned which)
+{
+	uint64_t n = atomic_load_explicit(&e->counts[which], memory_order_relaxed);
+	for (unsigned i = 0; i < e->cfg.threads; i++)
+		n += atomic_load_explicit(&e->workers[i].counts[which], memory_order_relaxed);
+	return n;
 }
 static _Thread_local const struct sa_acall *tl_notifying; /* whose callback this thread runs */
 
@@ -49,20 +81,38 @@ static void acall_dtor(void *obj, void *arg)
 
 static void *worker_main(void *arg);
 
-/* Start cfg.threads workers; on failure stop those started. */
+/* Start cfg.threads workers, each with its scratch; on failure stop those
+ * started.  The array stays until destroy (stats read its counters). */
 static int workers_start(struct sa_engine *e)
 {
 	e->workers = sa__calloc(e->cfg.threads, sizeof *e->workers);
 	if (e->workers == NULL)
 		return SA_ENOMEM;
 	for (unsigned i = 0; i < e->cfg.threads; i++) {
-		if (pthread_create(&e->workers[i], NULL, worker_main, e) != 0) {
+		struct sa_worker *w = &e->workers[i];
+		w->engine = e;
+		for (unsigned k = 0; k < SA_ENGINE_NCOUNTS; k++)
+			atomic_init(&w->counts[k], 0);
+		if ((w->scratch = sa__malloc(SA_WORKER_SCRATCH)) == NULL)
+			return SA_ENOMEM;
+	}
+	for (unsigned i = 0; i < e->cfg.threads; i++) {
+		if (pthread_create(&e->workers[i].thread, NULL, worker_main, &e->workers[i]) != 0) {
 			sa_engine_stop(e);
 			return SA_ENOMEM;
 		}
 		e->nworkers++;
 	}
 	return SA_OK;
+}
+
+static void workers_free(struct sa_engine *e)
+{
+	if (e->workers == NULL)
+		return;
+	for (unsigned i = 0; i < e->cfg.threads; i++)
+		sa__free(e->workers[i].scratch);
+	sa__free(e->workers);
 }
 
 /* Free an engine whose cond work was never made. */
@@ -100,6 +150,8 @@ int sa_engine_create(const struct sa_engine_config *cfg, struct sa_engine **out)
 		return rc;
 	}
 	e->cfg = *cfg;
+	for (unsigned k = 0; k < SA_ENGINE_NCOUNTS; k++)
+		atomic_init(&e->counts[k], 0);
 	if (pthread_cond_init(&e->work, NULL) != 0) {
 		sa_engine_destroy_empty(e);
 		return SA_ENOMEM;
@@ -126,7 +178,7 @@ void sa_engine_destroy(struct sa_engine *e)
 	int rc = sa_htable_destroy(e->acalls);
 	assert(rc == SA_OK);
 	(void)rc;
-	sa__free(e->workers);
+	workers_free(e);
 	pthread_cond_destroy(&e->work);
 	pthread_cond_destroy(&e->changed);
 	pthread_mutex_destroy(&e->lock);
@@ -467,8 +519,9 @@ void sa_engine_drain(struct sa_engine *e, struct sa_serial *q)
  * there is neither (E6). */
 static void *worker_main(void *arg)
 {
-	struct sa_engine *e = arg;
-	tl_worker = 1;
+	struct sa_worker *self = arg;
+	struct sa_engine *e = self->engine;
+	tl_worker = self;
 	pthread_mutex_lock(&e->lock);
 	while (!e->stopping) {
 		struct sa_job *job = job_take_locked(e);
@@ -499,7 +552,7 @@ void sa_engine_stop(struct sa_engine *e)
 	pthread_cond_broadcast(&e->work);
 	pthread_mutex_unlock(&e->lock);
 	for (unsigned i = 0; i < e->nworkers; i++)
-		pthread_join(e->workers[i], NULL);
+		pthread_join(e->workers[i].thread, NULL);
 	e->nworkers = 0;
 }
 
@@ -534,4 +587,9 @@ uint32_t sa_engine_pending(struct sa_engine *e)
 	uint32_t n = e->calls;
 	pthread_mutex_unlock(&e->lock);
 	return n;
+}
+
+unsigned sa_engine_threads(struct sa_engine *e)
+{
+	return e->cfg.threads;
 }

@@ -386,6 +386,7 @@ int sa_htable_create(const struct sa_htable_config *cfg, struct sa_htable **out)
 	t->dtor_arg = cfg->dtor_arg;
 	for (unsigned k = 0; k < NCHUNKS; k++) {
 		atomic_init(&t->chunks[k], NULL);
+		SA_ATOMIC_WORD(&t->chunks[k]); /* slot_lookup loads it lock-free while insert grows */
 		t->chunk_mem[k] = NULL;
 	}
 	t->nslots = t->nchunks = 0;

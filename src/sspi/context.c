@@ -250,6 +250,7 @@ void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l)
 {
 	l->made = 0;
 	l->room = NULL;
+	l->scratch = 0;
 	SECURITY_STATUS st = l->first ? leg_create(rt, l) : sa__ctx_begin(l->ctx, SA_FSM_EV_ADMIT_LEG);
 	if (st != SEC_E_OK) {
 		l->status = st; /* refused: nothing ran, nothing changed */
@@ -258,7 +259,14 @@ void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l)
 	struct sa_ctx *ctx = l->ctx;
 	const struct sa_package *pkg = ctx->pkg;
 	size_t cap = l->allocate ? pkg->max_token : l->out_cap;
-	l->room = l->allocate ? sa__ctxbuf_alloc(rt, cap) : sa__malloc(cap);
+	l->scratch = 0;
+	if (l->allocate) {
+		l->room = sa__ctxbuf_alloc(rt, cap);
+	} else if ((l->room = sa_engine_scratch_get(cap)) != NULL) {
+		l->scratch = 1; /* on a worker: copied out at publish */
+	} else {
+		l->room = sa__malloc(cap);
+	}
 	if (l->room == NULL) {
 		l->status = sa__ctx_end(ctx, SA_FSM_EV_REFUSED, SEC_E_INSUFFICIENT_MEMORY);
 		return;
@@ -320,9 +328,12 @@ void sa__leg_release(struct sa_runtime *rt, struct sa_leg *l)
 {
 	if (l->allocate)
 		sa__ctxbuf_free(rt, l->room);
+	else if (l->scratch)
+		sa_engine_scratch_put(l->room);
 	else
 		sa__free(l->room);
 	l->room = NULL;
+	l->scratch = 0;
 	if (!l->first) {
 		sa__ctx_put(rt, l->ctx);
 		return;

@@ -62,17 +62,22 @@ static void notify_callback(uintptr_t acall, void (*cb)(void), void *data)
 	fn((SspiAsyncContext *)acall, data);
 }
 
-/* Worker threads: the config's, else SSPIASYNC_THREADS for an implicit
- * initialisation, else 0 (no-thread mode); at most SSPIASYNC_MAX_THREADS. */
+/* Worker threads: the config's, else SSPIASYNC_THREADS (a decimal number;
+ * anything else is ignored), else SSPIASYNC_DEFAULT_THREADS; 0 is no-thread
+ * mode; at most SSPIASYNC_MAX_THREADS. */
 static unsigned runtime_threads(const struct sspiasync_config *cfg)
 {
-	unsigned long n = 0;
+	unsigned long n = SSPIASYNC_DEFAULT_THREADS;
 	if (cfg != NULL) {
 		n = cfg->threads;
 	} else {
 		const char *env = getenv("SSPIASYNC_THREADS");
-		if (env != NULL && env[0] != '\0')
-			n = strtoul(env, NULL, 10);
+		char *end;
+		if (env != NULL && env[0] >= '0' && env[0] <= '9') {
+			unsigned long v = strtoul(env, &end, 10);
+			if (*end == '\0')
+				n = v;
+		}
 	}
 	return n > SSPIASYNC_MAX_THREADS ? SSPIASYNC_MAX_THREADS : (unsigned)n;
 }
@@ -234,9 +239,9 @@ SECURITY_STATUS sa__rt_enter_acall(struct sa_runtime **out)
 
 void sa__rt_count(struct sa_runtime *rt, SECURITY_STATUS status)
 {
-	atomic_fetch_add_explicit(&rt->completed_calls, 1, memory_order_relaxed);
+	sa_engine_count(rt->engine, SA_STAT_COMPLETED);
 	if (status == SEC_E_INVALID_HANDLE)
-		atomic_fetch_add_explicit(&rt->rejected_stale, 1, memory_order_relaxed);
+		sa_engine_count(rt->engine, SA_STAT_STALE);
 }
 
 SECURITY_STATUS sa__rt_exit(struct sa_runtime *rt, SECURITY_STATUS status)
@@ -263,8 +268,9 @@ SECURITY_STATUS sspiasync_stats(struct sspiasync_statistics *out)
 		out->contexts = sa_htable_live_count(rt->ctxts);
 		out->async_contexts = sa_engine_live_acalls(rt->engine);
 		out->pending_calls = sa_engine_pending(rt->engine);
-		out->completed_calls = atomic_load(&rt->completed_calls);
-		out->rejected_stale = atomic_load(&rt->rejected_stale);
+		out->completed_calls = sa_engine_counted(rt->engine, SA_STAT_COMPLETED);
+		out->rejected_stale = sa_engine_counted(rt->engine, SA_STAT_STALE);
+		out->worker_threads = sa_engine_threads(rt->engine);
 	}
 	pthread_mutex_unlock(&g_lock);
 	return SEC_E_OK;

@@ -91,9 +91,10 @@ struct sa_runtime {
 	struct sa_ctxbuf *bufs;           /* [B] context buffers given out, not yet freed */
 	_Atomic uint64_t next_ctx_id;     /* [a] */
 	int trace;                        /* [i] SSPIASYNC_TRACE=1: print every transition */
-	_Atomic uint64_t completed_calls; /* [a] */
-	_Atomic uint64_t rejected_stale;  /* [a] */
 };
+
+/* The engine's statistics counters (sa_engine_count), as the runtime uses them. */
+enum { SA_STAT_COMPLETED = 0, SA_STAT_STALE = 1 };
 
 /* --- runtime.c ------------------------------------------------------------- */
 
@@ -222,7 +223,9 @@ struct sa_leg {
 	SECURITY_STATUS status;
 	int made;                  /* the leg left a context: outputs to write */
 	struct sa_pkg_leg pkg_leg;
-	unsigned char *room;
+	unsigned char *room;       /* the package's output: a context buffer (allocate), the
+				    * worker's scratch (W1, async_int.h) or allocated */
+	int scratch;               /* room is the worker's scratch */
 };
 
 /* Fill @l's inputs and output pointers (results cleared). */

@@ -1,0 +1,590 @@
+/*
+ * test/check_pool.c - the worker pool's suite: how many workers start
+ * (config, SSPIASYNC_THREADS, default), the per-worker scratch room (W1) and
+ * counters (W2), and the engine's per-queue order (E2) under two workers and
+ * two submitting threads.
+ *
+ * The engine tests drive src/async/ directly with jobs of their own, so the
+ * order they check is the engine's, with nothing of SSPI in between.
+ */
+#include <sspiasync/sspi.h>
+#include <sspiasync/sspiasync.h>
+
+#include <sspiasync/errors.h>
+
+#include "async/async.h"
+#include "sspi_testlib.h"
+#include "testlib.h"
+
+#include <check.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void finish(void)
+{
+	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
+	ck_assert_uint_eq(tl_live_blocks(), 0);
+}
+
+/* The pool an implicit initialisation (the first SSPI call) starts. */
+static uint64_t implicit_workers(const char *env)
+{
+	if (env != NULL)
+		ck_assert_int_eq(setenv("SSPIASYNC_THREADS", env, 1), 0);
+	else
+		ck_assert_int_eq(unsetenv("SSPIASYNC_THREADS"), 0);
+	SspiAsyncContext *a = SspiCreateAsyncContext(); /* initialises */
+	ck_assert_ptr_nonnull(a);
+	uint64_t n = stats().worker_threads;
+	SspiFreeAsyncContext(a);
+	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
+	ck_assert_int_eq(unsetenv("SSPIASYNC_THREADS"), 0);
+	return n;
+}
+
+START_TEST(test_pool_default_is_two_workers)
+{
+	ck_assert_uint_eq(implicit_workers(NULL), SSPIASYNC_DEFAULT_THREADS);
+	ck_assert_uint_eq(SSPIASYNC_DEFAULT_THREADS, 2);
+	ck_assert_int_eq(sspiasync_init(NULL), SEC_E_OK);
+	ck_assert_uint_eq(stats().worker_threads, 2);
+	finish();
+	struct sspiasync_config cfg = SSPIASYNC_CONFIG_INIT;
+	ck_assert_int_eq(sspiasync_init(&cfg), SEC_E_OK);
+	ck_assert_uint_eq(stats().worker_threads, 2);
+	finish();
+}
+END_TEST
+
+START_TEST(test_pool_environment_variable_chooses_workers)
+{
+	ck_assert_uint_eq(implicit_workers("0"), 0);
+	ck_assert_uint_eq(implicit_workers("1"), 1);
+	ck_assert_uint_eq(implicit_workers("3"), 3);
+	ck_assert_uint_eq(implicit_workers("65"), SSPIASYNC_MAX_THREADS);
+	ck_assert_uint_eq(implicit_workers("99999999999999999999999"), SSPIASYNC_MAX_THREADS);
+	/* Not a number: ignored, the default stands. */
+	ck_assert_uint_eq(implicit_workers(""), 2);
+	ck_assert_uint_eq(implicit_workers("two"), 2);
+	ck_assert_uint_eq(implicit_workers("-1"), 2);
+	ck_assert_uint_eq(implicit_workers("4x"), 2);
+	finish();
+}
+END_TEST
+
+START_TEST(test_pool_config_threads_taken_as_given)
+{
+	struct sspiasync_config cfg = {0};
+	ck_assert_int_eq(setenv("SSPIASYNC_THREADS", "5", 1), 0); /* a config wins */
+	ck_assert_int_eq(sspiasync_init(&cfg), SEC_E_OK);
+	ck_assert_uint_eq(stats().worker_threads, 0);
+	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
+	cfg.threads = SSPIASYNC_MAX_THREADS + 1;
+	ck_assert_int_eq(sspiasync_init(&cfg), SEC_E_OK);
+	ck_assert_uint_eq(stats().worker_threads, SSPIASYNC_MAX_THREADS);
+	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
+	ck_assert_int_eq(unsetenv("SSPIASYNC_THREADS"), 0);
+	finish();
+}
+END_TEST
+
+/* --- scratch and counters ------------------------------------------------- */
+
+struct done {
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	int n;
+	uint64_t allocs; /* allocation calls counted when the callback ran */
+};
+
+static void done_cb(SspiAsyncContext *handle, PVOID data)
+{
+	struct done *d = data;
+	(void)handle;
+	pthread_mutex_lock(&d->lock);
+	d->allocs = alloc_calls();
+	d->n++;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Wait (30 s at most) for @n callbacks; 1 if they came. */
+static int done_wait(struct done *d, int n)
+{
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 30;
+	pthread_mutex_lock(&d->lock);
+	while (d->n < n && pthread_cond_timedwait(&d->cv, &d->lock, &deadline) == 0)
+		;
+	int ok = d->n >= n;
+	pthread_mutex_unlock(&d->lock);
+	return ok;
+}
+
+/* Allocations one async first leg costs, with @threads workers (0: run here). */
+static uint64_t first_leg_allocs(unsigned threads, unsigned char *tok, unsigned long *len)
+{
+	struct sspiasync_config cfg = {0};
+	cfg.threads = threads;
+	ck_assert_int_eq(sspiasync_init(&cfg), SEC_E_OK);
+	struct done d = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+	CredHandle cc;
+	CtxtHandle c;
+	ck_assert_int_eq(AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_OUTBOUND, NULL, NULL,
+						   NULL, NULL, &cc, NULL), SEC_E_OK);
+	SspiAsyncContext *a = SspiCreateAsyncContext();
+	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, done_cb, &d), SEC_E_OK);
+	SecBuffer ob = {MAX_TOKEN, SECBUFFER_TOKEN, tok};
+	SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
+	unsigned long attrs;
+	char target[] = "host/scratch;legs=3";
+	uint64_t before = alloc_calls();
+	ck_assert_int_eq(SspiInitializeSecurityContextAsyncA(a, &cc, NULL, target, 0, 0, 0, NULL, 0,
+							     &c, &od, &attrs, NULL), SEC_E_OK);
+	if (threads == 0)
+		ck_assert_uint_eq(sspiasync_run(0), 1);
+	ck_assert(done_wait(&d, 1));
+	ck_assert_int_eq(SspiGetAsyncCallStatus(a), SEC_I_CONTINUE_NEEDED);
+	*len = ob.cbBuffer;
+	uint64_t n = d.allocs - before;
+	SspiFreeAsyncContext(a);
+	ck_assert_int_eq(DeleteSecurityContext(&c), SEC_E_OK);
+	ck_assert_int_eq(FreeCredentialsHandle(&cc), SEC_E_OK);
+	finish();
+	return n;
+}
+
+/* W1: on a worker the package writes into the worker's scratch, so the leg
+ * allocates exactly one block fewer than the same leg run by
+ * sspiasync_run() on the caller's thread, and the token copied out is the
+ * same. */
+START_TEST(test_pool_scratch_spares_the_output_allocation)
+{
+	unsigned char here[MAX_TOKEN], pooled[MAX_TOKEN];
+	unsigned long here_len, pooled_len;
+	memset(here, 0, sizeof here);
+	memset(pooled, 0, sizeof pooled);
+	uint64_t run_here = first_leg_allocs(0, here, &here_len);
+	uint64_t on_worker = first_leg_allocs(1, pooled, &pooled_len);
+	ck_assert_uint_eq(on_worker + 1, run_here);
+	ck_assert_uint_gt(here_len, 0);
+	ck_assert_uint_eq(here_len, pooled_len);
+}
+END_TEST
+
+/* W1 with nesting: a callback on the only worker runs a synchronous leg
+ * (which takes the scratch again), and the async leg after it still gets
+ * the right token: the handshake completes. */
+struct nest {
+	struct done d;
+	CredHandle *sc;
+	CtxtHandle sv;
+	SecBuffer *in;
+	unsigned char out[MAX_TOKEN];
+	unsigned long out_len;
+	SECURITY_STATUS st;
+};
+
+static void nest_cb(SspiAsyncContext *handle, PVOID data)
+{
+	struct nest *n = data;
+	if (SspiGetAsyncCallStatus(handle) == SEC_I_CONTINUE_NEEDED) {
+		SecBufferDesc id = {SECBUFFER_VERSION, 1, n->in};
+		SecBuffer ob = {MAX_TOKEN, SECBUFFER_TOKEN, n->out};
+		SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
+		unsigned long attrs;
+		n->st = AcceptSecurityContext(n->sc, NULL, &id, 0, 0, &n->sv, &od, &attrs, NULL);
+		n->out_len = ob.cbBuffer;
+	}
+	done_cb(handle, &n->d);
+}
+
+START_TEST(test_pool_scratch_sync_leg_in_a_callback_on_the_worker)
+{
+	struct sspiasync_config cfg = {0};
+	cfg.threads = 1;
+	ck_assert_int_eq(sspiasync_init(&cfg), SEC_E_OK);
+	CredHandle cc, sc;
+	CtxtHandle c;
+	ck_assert_int_eq(AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_OUTBOUND, NULL, NULL,
+						   NULL, NULL, &cc, NULL), SEC_E_OK);
+	ck_assert_int_eq(AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_INBOUND, NULL, NULL,
+						   NULL, NULL, &sc, NULL), SEC_E_OK);
+	unsigned char t1[MAX_TOKEN], t3[MAX_TOKEN];
+	SecBuffer o1 = {sizeof t1, SECBUFFER_TOKEN, t1}, o3 = {sizeof t3, SECBUFFER_TOKEN, t3};
+	SecBufferDesc d1 = {SECBUFFER_VERSION, 1, &o1}, d3 = {SECBUFFER_VERSION, 1, &o3};
+	struct nest n = {.d = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0},
+			 .sc = &sc, .in = &o1, .st = -1};
+	SspiAsyncContext *a = SspiCreateAsyncContext();
+	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, nest_cb, &n), SEC_E_OK);
+	unsigned long attrs;
+	char target[] = "host/nest;legs=3";
+	ck_assert_int_eq(SspiInitializeSecurityContextAsyncA(a, &cc, NULL, target, 0, 0, 0, NULL, 0,
+							     &c, &d1, &attrs, NULL), SEC_E_OK);
+	ck_assert(done_wait(&n.d, 1));
+	ck_assert_int_eq(n.st, SEC_E_OK);
+	ck_assert_uint_gt(n.out_len, 0);
+	time_t deadline = time(NULL) + 30;
+	while (SspiReinitAsyncContext(a) != STATUS_SUCCESS && time(NULL) <= deadline)
+		sched_yield(); /* until its callback returned */
+	SecBuffer ib = {n.out_len, SECBUFFER_TOKEN, n.out};
+	SecBufferDesc id = {SECBUFFER_VERSION, 1, &ib};
+	ck_assert_int_eq(SspiInitializeSecurityContextAsyncA(a, &cc, &c, NULL, 0, 0, 0, &id, 0, &c,
+							     &d3, &attrs, NULL), SEC_E_OK);
+	ck_assert(done_wait(&n.d, 2));
+	ck_assert_int_eq(SspiGetAsyncCallStatus(a), SEC_E_OK);
+	SspiFreeAsyncContext(a);
+	ck_assert_int_eq(DeleteSecurityContext(&c), SEC_E_OK);
+	ck_assert_int_eq(DeleteSecurityContext(&n.sv), SEC_E_OK);
+	ck_assert_int_eq(FreeCredentialsHandle(&cc), SEC_E_OK);
+	ck_assert_int_eq(FreeCredentialsHandle(&sc), SEC_E_OK);
+	finish();
+}
+END_TEST
+
+/* W2: completions counted on two workers and on this thread add up. */
+START_TEST(test_pool_counters_summed_over_workers)
+{
+	struct sspiasync_config cfg = {0};
+	cfg.threads = 2;
+	ck_assert_int_eq(sspiasync_init(&cfg), SEC_E_OK);
+	enum { N = 64 };
+	struct done d = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+	SspiAsyncContext *a[N];
+	CtxtHandle stale = {0x1234, 0x5678};
+	uint64_t before = stats().completed_calls;
+	uint64_t stale_before = stats().rejected_stale;
+	for (int i = 0; i < N; i++) {
+		a[i] = SspiCreateAsyncContext();
+		ck_assert_ptr_nonnull(a[i]);
+		ck_assert_int_eq(SspiSetAsyncNotifyCallback(a[i], done_cb, &d), SEC_E_OK);
+		ck_assert_int_eq(SspiDeleteSecurityContextAsync(a[i], &stale), SEC_E_OK);
+	}
+	ck_assert(done_wait(&d, N));
+	ck_assert_int_eq(DeleteSecurityContext(&stale), SEC_E_INVALID_HANDLE); /* counted here */
+	struct sspiasync_statistics st = stats();
+	ck_assert_uint_eq(st.completed_calls - before, N + 1);
+	ck_assert_uint_eq(st.rejected_stale - stale_before, N + 1);
+	for (int i = 0; i < N; i++)
+		SspiFreeAsyncContext(a[i]);
+	finish();
+}
+END_TEST
+
+/* --- the engine's per-queue order (E2), with workers ----------------------- */
+
+enum { ORDER_QUEUES = 32, ORDER_SUBMITTERS = 2, ORDER_BURST = 8 }; /* jobs queued on one queue at a time */
+
+struct order {
+	struct sa_engine *e;
+	struct sa_serial q[ORDER_QUEUES];
+	_Atomic unsigned next[ORDER_QUEUES];    /* the sequence number due next */
+	_Atomic int inside[ORDER_QUEUES];       /* a job of that queue is running */
+	_Atomic unsigned out_of_order, overlapped, ran, cancelled, refused;
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	unsigned released; /* [lock] */
+	unsigned rounds;
+};
+
+struct ojob {
+	struct sa_job job;
+	struct order *o;
+	unsigned q, seq;
+};
+
+/* A job of queue q starts: it must be q's next, and alone. */
+static void ojob_record(struct ojob *j)
+{
+	struct order *o = j->o;
+	if (atomic_exchange(&o->inside[j->q], 1) != 0)
+		atomic_fetch_add(&o->overlapped, 1);
+	if (atomic_load(&o->next[j->q]) != j->seq)
+		atomic_fetch_add(&o->out_of_order, 1);
+	atomic_store(&o->next[j->q], j->seq + 1);
+	sched_yield(); /* widen the window in which a second job of q would overlap */
+	atomic_store(&o->inside[j->q], 0);
+}
+
+static void ojob_run(struct sa_job *job)
+{
+	struct ojob *j = (struct ojob *)job;
+	ojob_record(j);
+	atomic_fetch_add(&j->o->ran, 1);
+	int published = sa_job_publish(job, 0, NULL);
+	(void)published; /* its async context may be freed already */
+}
+
+static void ojob_cancel(struct sa_job *job, int32_t status)
+{
+	struct ojob *j = (struct ojob *)job;
+	ojob_record(j); /* cancelled in its turn too */
+	atomic_fetch_add(&j->o->cancelled, 1);
+	if (status != 0) {
+		int published = sa_job_publish(job, status, NULL);
+		(void)published;
+	}
+}
+
+static void ojob_release(struct sa_job *job)
+{
+	struct ojob *j = (struct ojob *)job;
+	struct order *o = j->o;
+	free(j);
+	pthread_mutex_lock(&o->lock);
+	o->released++;
+	pthread_cond_broadcast(&o->cv);
+	pthread_mutex_unlock(&o->lock);
+}
+
+static const struct sa_job_ops ojob_ops = {ojob_run, ojob_cancel, ojob_release, 0};
+
+static void no_notify(uintptr_t acall, void (*cb)(void), void *data)
+{
+	(void)acall;
+	(void)cb;
+	(void)data;
+}
+
+struct order_th {
+	struct order *o;
+	unsigned first; /* this thread's queues: first, first + SUBMITTERS, ... */
+};
+
+/* Submit rounds x (queues of this thread) jobs, in bursts of ORDER_BURST per
+ * queue (so queues are deep while workers take from them), each on a fresh async
+ * context freed right away (fire and forget: the job runs, or is cancelled
+ * if the free comes first; either way in its turn). */
+static void *order_submitter(void *arg)
+{
+	struct order_th *t = arg;
+	struct order *o = t->o;
+	for (unsigned r0 = 0; r0 < o->rounds; r0 += ORDER_BURST) {
+		for (unsigned q = t->first; q < ORDER_QUEUES; q += ORDER_SUBMITTERS)
+		for (unsigned r = r0; r < r0 + ORDER_BURST && r < o->rounds; r++) {
+			struct ojob *j = malloc(sizeof *j);
+			uintptr_t w;
+			if (j == NULL || sa_acall_create(o->e, &w) != SA_OK) {
+				free(j);
+				atomic_fetch_add(&o->refused, 1);
+				continue;
+			}
+			memset(j, 0, sizeof *j);
+			j->job.ops = &ojob_ops;
+			j->job.serial = &o->q[q];
+			j->o = o;
+			j->q = q;
+			j->seq = r;
+			if (sa_engine_submit(o->e, w, &j->job) != SA_OK) {
+				free(j);
+				atomic_fetch_add(&o->refused, 1);
+			}
+			sa_acall_free(o->e, w);
+		}
+	}
+	return NULL;
+}
+
+START_TEST(test_pool_engine_runs_each_queue_in_order_with_two_workers)
+{
+	static struct order o; /* large; zeroed */
+	memset(&o, 0, sizeof o);
+	o.rounds = tl_slow() ? 30 : 300;
+	pthread_mutex_init(&o.lock, NULL);
+	pthread_cond_init(&o.cv, NULL);
+	for (unsigned q = 0; q < ORDER_QUEUES; q++)
+		sa_serial_init(&o.q[q]);
+	struct sa_engine_config cfg = {.max_async = 1u << 16, .max_pending = 1u << 20,
+				       .pending_status = 1, .notify = no_notify, .threads = 2};
+	ck_assert_int_eq(sa_engine_create(&cfg, &o.e), SA_OK);
+	pthread_t tid[ORDER_SUBMITTERS];
+	struct order_th th[ORDER_SUBMITTERS];
+	for (unsigned i = 0; i < ORDER_SUBMITTERS; i++) {
+		th[i] = (struct order_th){&o, i};
+		ck_assert_int_eq(pthread_create(&tid[i], NULL, order_submitter, &th[i]), 0);
+	}
+	for (unsigned i = 0; i < ORDER_SUBMITTERS; i++)
+		pthread_join(tid[i], NULL);
+	unsigned total = o.rounds * ORDER_QUEUES;
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 60;
+	pthread_mutex_lock(&o.lock);
+	while (o.released < total && pthread_cond_timedwait(&o.cv, &o.lock, &deadline) == 0)
+		;
+	unsigned released = o.released;
+	pthread_mutex_unlock(&o.lock);
+	ck_assert_uint_eq(atomic_load(&o.refused), 0);
+	ck_assert_uint_eq(released, total);
+	ck_assert_uint_eq(atomic_load(&o.ran) + atomic_load(&o.cancelled), total);
+	ck_assert_uint_eq(atomic_load(&o.out_of_order), 0);
+	ck_assert_uint_eq(atomic_load(&o.overlapped), 0);
+	for (unsigned q = 0; q < ORDER_QUEUES; q++)
+		ck_assert_uint_eq(atomic_load(&o.next[q]), o.rounds);
+	/* A job is released before the engine counts it finished and drops
+	 * its async context: wait (bounded) for the last of those steps. */
+	time_t until = time(NULL) + 30;
+	while ((sa_engine_pending(o.e) != 0 || sa_engine_live_acalls(o.e) != 0) &&
+	       time(NULL) <= until)
+		sched_yield();
+	ck_assert_uint_eq(sa_engine_pending(o.e), 0);
+	ck_assert_uint_eq(sa_engine_live_acalls(o.e), 0);
+	sa_engine_cancel_all(o.e, 0);
+	sa_engine_destroy(o.e);
+	pthread_cond_destroy(&o.cv);
+	pthread_mutex_destroy(&o.lock);
+	ck_assert_uint_eq(tl_live_blocks(), 0);
+}
+END_TEST
+
+/* E2, deterministically: two workers; job A1 holds queue A (blocked on a
+ * gate), A2 waits behind it, B1 on queue B is submitted last.  The ready
+ * list is FIFO, so once B1 has run the second worker has passed A2 by: A2
+ * must not have started while A1 runs, and runs once the gate opens. */
+struct gate {
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	int a1_running, open, a2_ran, b1_ran, a2_during_a1, released;
+};
+
+struct gjob {
+	struct sa_job job;
+	struct gate *g;
+	char name; /* 'A' first job of A, 'a' second, 'B' */
+};
+
+static void gjob_run(struct sa_job *job)
+{
+	struct gjob *j = (struct gjob *)job;
+	struct gate *g = j->g;
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 30;
+	pthread_mutex_lock(&g->lock);
+	if (j->name == 'A') {
+		g->a1_running = 1;
+		pthread_cond_broadcast(&g->cv);
+		while (!g->open && pthread_cond_timedwait(&g->cv, &g->lock, &deadline) == 0)
+			;
+		g->a1_running = 0;
+	} else if (j->name == 'a') {
+		g->a2_during_a1 |= g->a1_running;
+		g->a2_ran = 1;
+	} else {
+		g->b1_ran = 1;
+	}
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->lock);
+	int published = sa_job_publish(job, 0, NULL);
+	(void)published;
+}
+
+static void gjob_cancel(struct sa_job *job, int32_t status)
+{
+	(void)job;
+	(void)status;
+}
+
+static void gjob_release(struct sa_job *job)
+{
+	struct gate *g = ((struct gjob *)job)->g;
+	pthread_mutex_lock(&g->lock);
+	g->released++;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static const struct sa_job_ops gjob_ops = {gjob_run, gjob_cancel, gjob_release, 0};
+
+/* Wait (30 s at most) until *@flag >= @v under g->lock; 1 if it did. */
+static int gate_wait(struct gate *g, const int *flag, int v)
+{
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 30;
+	pthread_mutex_lock(&g->lock);
+	while (*flag < v && pthread_cond_timedwait(&g->cv, &g->lock, &deadline) == 0)
+		;
+	int ok = *flag >= v;
+	pthread_mutex_unlock(&g->lock);
+	return ok;
+}
+
+START_TEST(test_pool_engine_second_job_of_a_queue_waits_while_a_worker_is_free)
+{
+	struct sa_engine_config cfg = {.max_async = 64, .max_pending = 64, .pending_status = 1,
+				       .notify = no_notify, .threads = 2};
+	struct sa_engine *e;
+	ck_assert_int_eq(sa_engine_create(&cfg, &e), SA_OK);
+	struct gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0};
+	struct sa_serial qa, qb;
+	sa_serial_init(&qa);
+	sa_serial_init(&qb);
+	struct gjob j[3] = {{.job = {.ops = &gjob_ops, .serial = &qa}, .g = &g, .name = 'A'},
+			    {.job = {.ops = &gjob_ops, .serial = &qa}, .g = &g, .name = 'a'},
+			    {.job = {.ops = &gjob_ops, .serial = &qb}, .g = &g, .name = 'B'}};
+	uintptr_t w[3];
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(sa_acall_create(e, &w[i]), SA_OK);
+	ck_assert_int_eq(sa_engine_submit(e, w[0], &j[0].job), SA_OK);
+	ck_assert(gate_wait(&g, &g.a1_running, 1)); /* a worker holds A */
+	ck_assert_int_eq(sa_engine_submit(e, w[1], &j[1].job), SA_OK);
+	ck_assert_int_eq(sa_engine_submit(e, w[2], &j[2].job), SA_OK);
+	ck_assert(gate_wait(&g, &g.b1_ran, 1)); /* the other worker passed A2 by */
+	pthread_mutex_lock(&g.lock);
+	int a2_early = g.a2_ran;
+	g.open = 1;
+	pthread_cond_broadcast(&g.cv);
+	pthread_mutex_unlock(&g.lock);
+	ck_assert_int_eq(a2_early, 0);
+	ck_assert(gate_wait(&g, &g.a2_ran, 1));
+	ck_assert(gate_wait(&g, &g.released, 3));
+	ck_assert_int_eq(g.a2_during_a1, 0);
+	for (int i = 0; i < 3; i++) {
+		int32_t st = -1;
+		time_t until = time(NULL) + 30; /* DONE comes just after release */
+		while ((sa_acall_status(e, w[i], &st) != SA_OK || st == cfg.pending_status) &&
+		       time(NULL) <= until)
+			sched_yield();
+		ck_assert_int_eq(st, 0);
+		sa_acall_free(e, w[i]);
+	}
+	sa_engine_destroy(e);
+	ck_assert_uint_eq(tl_live_blocks(), 0);
+}
+END_TEST
+
+static Suite *pool_suite(void)
+{
+	Suite *s = suite_create("pool");
+	TCase *tc;
+
+	tc = tcase(s, "config", 60);
+	tcase_add_test(tc, test_pool_default_is_two_workers);
+	tcase_add_test(tc, test_pool_environment_variable_chooses_workers);
+	tcase_add_test(tc, test_pool_config_threads_taken_as_given);
+
+	tc = tcase(s, "scratch", 60);
+	tcase_add_test(tc, test_pool_scratch_spares_the_output_allocation);
+	tcase_add_test(tc, test_pool_scratch_sync_leg_in_a_callback_on_the_worker);
+	tcase_add_test(tc, test_pool_counters_summed_over_workers);
+
+	tc = tcase(s, "order", 300);
+	tcase_add_test(tc, test_pool_engine_second_job_of_a_queue_waits_while_a_worker_is_free);
+	tcase_add_test(tc, test_pool_engine_runs_each_queue_in_order_with_two_workers);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(pool_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed;
+}
