@@ -29,7 +29,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 # Runs of the suites: every run is bounded, so a hang fails fast.
 TEST_TIMEOUT ?= 600
 RUN_BOUNDED = timeout -k 10 $(TEST_TIMEOUT)
-VALGRIND_MEMCHECK = valgrind -q --fair-sched=yes --error-exitcode=1 --leak-check=full --show-leak-kinds=all \
+VALGRIND_MEMCHECK = valgrind -q --fair-sched=yes --child-silent-after-fork=yes --error-exitcode=1 --leak-check=full --show-leak-kinds=all \
 	--errors-for-leak-kinds=all
 
 LIB_SRCS := $(wildcard src/*/*.c)
@@ -119,7 +119,7 @@ asan:
 	$(MAKE) B=build/asan OPT="-O1 -g" SAN="-fsanitize=address,undefined $(SAN_COMMON)" check-run
 
 tsan:
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 die_after_fork=0" \
 	$(MAKE) B=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread $(SAN_COMMON)" check-run
 
 clang:

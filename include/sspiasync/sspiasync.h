@@ -98,6 +98,68 @@ struct sspiasync_statistics {
  */
 SECURITY_STATUS sspiasync_stats(struct sspiasync_statistics *out);
 
+/*
+ * Completion queues: one file descriptor an event loop polls, and a call
+ * that hands back, on the loop's own thread, the calls that finished.
+ *
+ * A queue is named by an encoded handle (never a pointer): a destroyed or
+ * forged one is rejected.  Bind an async context to a queue
+ * (sspiasync_cq_bind) and every call made through it completes into the
+ * queue: its status is there for SspiGetAsyncCallStatus as usual, its
+ * callback (if any; NULL is fine) runs only inside sspiasync_cq_reap(), on
+ * the reaping thread, and until it has been reaped the context is busy
+ * (reinit refused).  Freeing a context drops its waiting completion: reap
+ * never returns a freed context.
+ *
+ * The fd (an eventfd, EFD_NONBLOCK | EFD_CLOEXEC) is readable exactly while
+ * the queue holds completions, and in no-thread mode also while work is
+ * queued (then call sspiasync_run(), which runs it; completions follow).
+ * Level-triggered epoll: wait, reap, repeat.  Edge-triggered (EPOLLET):
+ * after each wake-up reap until it returns fewer than you asked for (and in
+ * no-thread mode run until sspiasync_run() returns 0), since another edge
+ * comes only once the fd was drained.  Never read the fd yourself.
+ */
+struct sspiasync_cq;
+
+struct sspiasync_completion {
+	SspiAsyncContext *context; /* the async context (bound to the queue) */
+	void *data;                /* its callback data (NULL without a callback) */
+	SECURITY_STATUS status;    /* the call's status, as SspiGetAsyncCallStatus */
+};
+
+/* sspiasync_cq_create() - A new queue in *@out.  Returns SEC_E_OK;
+ * SEC_E_INVALID_PARAMETER for NULL; SEC_E_INSUFFICIENT_MEMORY (also when no
+ * file descriptor is left); SEC_E_SHUTDOWN_IN_PROGRESS.  Initialises the
+ * library with defaults if needed.  Context: any thread. */
+SECURITY_STATUS sspiasync_cq_create(struct sspiasync_cq **out);
+
+/* sspiasync_cq_destroy() - Destroy @cq and close its fd (take it out of your
+ * epoll set first).  Returns SEC_E_OK; SEC_E_INVALID_HANDLE for a destroyed
+ * or forged queue; SEC_E_INVALID_PARAMETER while async contexts are bound
+ * to it (unbind or free them first: nothing is destroyed).
+ * sspiasync_shutdown() destroys every queue.  Context: any thread. */
+SECURITY_STATUS sspiasync_cq_destroy(struct sspiasync_cq *cq);
+
+/* sspiasync_cq_fd() - The queue's fd, or -1 for a destroyed or forged queue.
+ * It stays the same for the queue's life. */
+int sspiasync_cq_fd(struct sspiasync_cq *cq);
+
+/* sspiasync_cq_bind() - Bind @context to @cq (NULL: unbind; its callbacks
+ * go back to the workers or sspiasync_run()).  Returns SEC_E_OK;
+ * SEC_E_INVALID_HANDLE for a bad context or queue; SEC_E_INVALID_PARAMETER
+ * while the context has a call pending or a completion not yet delivered.
+ * The binding outlives reinit; it ends with the context or the next bind. */
+SECURITY_STATUS sspiasync_cq_bind(SspiAsyncContext *context, struct sspiasync_cq *cq);
+
+/* sspiasync_cq_reap() - Take up to @n completions, oldest first, into @out,
+ * running each one's callback here before returning.  Returns how many (0
+ * when none waits), or a negative status: SEC_E_INVALID_HANDLE for a bad
+ * queue, SEC_E_INVALID_PARAMETER for @out NULL with @n > 0 or when called
+ * inside a callback of this library (refused: reap from your loop).  Brings
+ * the fd down when the queue empties.  Context: any thread but a callback;
+ * typically the event loop's. */
+int sspiasync_cq_reap(struct sspiasync_cq *cq, struct sspiasync_completion *out, unsigned n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -46,6 +46,16 @@ void sa_acall_free(struct sa_engine *e, uintptr_t w)
 		/* A pending or undelivered call is abandoned (A3); the job's
 		 * reference keeps the memory until the call ends (A2). */
 		a->abandoned = 1;
+		if (a->cq != NULL) {
+			struct sa_cq *q = a->cq;
+			if (a->notify_queued) {
+				/* A6: its record goes now, with the record's reference. */
+				sa__cq_unlink_locked(q, a);
+				acall_put_locked(e, a);
+			}
+			q->bound--;
+			a->cq = NULL;
+		}
 		int rc = sa_htable_remove(e->acalls, a->self);
 		(void)rc; /* ours to remove: we hold a reference */
 		acall_put_locked(e, a);

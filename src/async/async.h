@@ -156,6 +156,28 @@ uint32_t sa_engine_live_acalls(struct sa_engine *e);
 uint32_t sa_engine_pending(struct sa_engine *e);
 unsigned sa_engine_threads(struct sa_engine *e); /* workers; 0 in no-thread mode */
 
+/*
+ * Completion queues (A6, Q1-Q3 in async_int.h), named by one-word handles.
+ * sa_cq_create: SA_OK, SA_ENOMEM, or SA_ENOSPC (no eventfd).
+ * sa_cq_destroy: SA_OK; SA_EBADHANDLE; SA_EBUSY while contexts are bound.
+ * sa_cq_fd: the eventfd, or -1 for a bad handle.
+ * sa_acall_bind: bind @w to queue @q (0: unbind); SA_EBADHANDLE for either;
+ *   SA_EBUSY while @w has a call pending or a completion undelivered.
+ * sa_cq_reap: up to @n records into @out (context handle, callback data,
+ *   status), running their callbacks on this thread; returns how many, or
+ *   SA_EBADHANDLE, or SA_EBUSY inside a callback (both negative).
+ */
+struct sa_cq_record {
+	uintptr_t acall;
+	void *data;
+	int32_t status;
+};
+int sa_cq_create(struct sa_engine *e, uintptr_t *out);
+int sa_cq_destroy(struct sa_engine *e, uintptr_t q);
+int sa_cq_fd(struct sa_engine *e, uintptr_t q);
+int sa_acall_bind(struct sa_engine *e, uintptr_t w, uintptr_t q);
+long sa_cq_reap(struct sa_engine *e, uintptr_t q, struct sa_cq_record *out, unsigned n);
+
 /* 1 while this thread runs a callback delivered by the engine. */
 int sa_engine_in_callback(void);
 

@@ -36,6 +36,10 @@ enum sa_acall_state { SA_ACALL_IDLE = 1, SA_ACALL_PENDING, SA_ACALL_DONE };
  *    one running that callback, so a callback always sees its own call and a
  *    context is on the notify list at most once.
  *    [test_async_two_runner_threads_complete_each_call_once]
+ * A6 Bound to a completion queue, a DONE call's completion becomes a record
+ *    on that queue (callback or not) instead of a notify entry; its
+ *    callback runs only in reap.  A free unlinks a waiting record at once,
+ *    so reap never returns a freed context.  [test_cq_free_*]
  * Key: [i] immutable after create, [E] engine lock.
  */
 struct sa_acall {
@@ -51,7 +55,9 @@ struct sa_acall {
 	void *done_data;           /* [E] */
 	struct sa_handle self;     /* [i] */
 	struct sa_engine *engine;  /* [i] */
-	struct sa_acall *notify_next; /* [E] */
+	struct sa_acall *notify_next; /* [E] on the engine's notify list or its queue's records */
+	struct sa_acall *notify_prev; /* [E] on its queue's records (unlinked by a free) */
+	struct sa_cq *cq;             /* [E] the completion queue it is bound to, or NULL */
 	struct sa_job status_job;  /* [E] the job of sa_engine_submit_status */
 	int32_t status_job_status; /* [E] */
 	void (*status_job_release)(void *owner); /* [E] */
@@ -78,6 +84,48 @@ struct sa_worker {
 	_Atomic uint64_t counts[SA_ENGINE_NCOUNTS]; /* [a] written by this worker only (W2) */
 	char pad[64];                           /* keeps two workers' counters off one line */
 };
+
+/*
+ * A completion queue (sspiasync_cq), in the engine's table of queues.
+ * Q1 Its records are DONE calls of bound async contexts, each holding the
+ *    job's reference on its context, in completion order; a context is on
+ *    it at most once (notify_queued).
+ * Q2 readable == (the eventfd's counter is non-zero) == (records != 0, or in
+ *    no-thread mode the engine has a job that may start or a callback that
+ *    waits for sspiasync_run); kept so under the engine lock at every change.
+ * Q3 bound counts the async contexts bound to it; destroy is refused while
+ *    it is non-zero, so a context's cq pointer never dangles.
+ * Key: [i] immutable after create, [E] engine lock.
+ */
+struct sa_cq {
+	struct sa_handle self;      /* [i] */
+	struct sa_engine *engine;   /* [i] */
+	int fd;                     /* [i] eventfd, EFD_NONBLOCK | EFD_CLOEXEC */
+	struct sa_acall *head, *tail; /* [E] records (Q1) */
+	uint32_t records;           /* [E] */
+	uint32_t bound;             /* [E] (Q3) */
+	uint8_t readable;           /* [E] (Q2) */
+	uint8_t listed;             /* [E] on the engine's list of queues */
+	struct sa_cq *next, *prev;  /* [E] the engine's list of queues */
+};
+
+/* Bring @q's fd to its level (Q2).  Context: engine lock held. */
+void sa__cq_level_locked(struct sa_cq *q);
+/* No-thread mode: bring every queue's fd to its level.  Context: engine lock held. */
+void sa__cq_levels_locked(struct sa_engine *e);
+/* Append @a's completion to its queue (A6, Q1).  Context: engine lock held. */
+void sa__cq_push_locked(struct sa_cq *q, struct sa_acall *a);
+/* Take @a's waiting record off its queue (a free); the caller drops the
+ * record's reference.  Context: engine lock held. */
+void sa__cq_unlink_locked(struct sa_cq *q, struct sa_acall *a);
+/* Shutdown: run every record's callback here and drop the records. */
+void sa__cq_flush_all(struct sa_engine *e);
+/* The engine's table of queues: made with the engine, emptied with it. */
+int sa__cq_table_create(struct sa_engine *e);
+void sa__cq_table_destroy(struct sa_engine *e);
+/* Run @a's callback @cb(@data) on this thread with no lock held, @a marked
+ * notifying (A5) by the caller; clears notifying after. */
+void sa__engine_notify(struct sa_engine *e, struct sa_acall *a, void (*cb)(void), void *data);
 
 /*
  * The engine.
@@ -113,6 +161,8 @@ struct sa_engine {
 	uint32_t pending;             /* [E] non-exempt jobs queued or running */
 	uint32_t calls;               /* [E] all jobs queued or running */
 	uint32_t running;             /* [E] jobs running now */
+	struct sa_htable *cqs;        /* [i] completion queues, one-word handles */
+	struct sa_cq *cq_list;        /* [E] every live queue (no-thread levels, shutdown) */
 	_Atomic uint64_t counts[SA_ENGINE_NCOUNTS]; /* [a] counted on threads that are not workers */
 };
 

@@ -120,6 +120,7 @@ static void sa_engine_destroy_empty(struct sa_engine *e)
 {
 	int rc = sa_htable_destroy(e->acalls);
 	(void)rc; /* empty */
+	sa__cq_table_destroy(e);
 	pthread_cond_destroy(&e->changed);
 	pthread_mutex_destroy(&e->lock);
 	sa__free(e);
@@ -135,6 +136,11 @@ int sa_engine_create(const struct sa_engine_config *cfg, struct sa_engine **out)
 	if (tc.max_entries > SA_HTABLE_MAX_ONE_WORD)
 		tc.max_entries = SA_HTABLE_MAX_ONE_WORD;
 	int rc = sa_htable_create(&tc, &e->acalls);
+	if (rc == SA_OK && (rc = sa__cq_table_create(e)) != SA_OK) {
+		int d = sa_htable_destroy(e->acalls);
+		(void)d; /* empty */
+		e->acalls = NULL;
+	}
 	if (rc == SA_OK && pthread_mutex_init(&e->lock, NULL) != 0)
 		rc = SA_ENOMEM;
 	if (rc == SA_OK && pthread_cond_init(&e->changed, NULL) != 0) {
@@ -145,6 +151,7 @@ int sa_engine_create(const struct sa_engine_config *cfg, struct sa_engine **out)
 		if (e->acalls != NULL) {
 			int d = sa_htable_destroy(e->acalls);
 			(void)d; /* empty */
+			sa__cq_table_destroy(e);
 		}
 		sa__free(e);
 		return rc;
@@ -178,6 +185,7 @@ void sa_engine_destroy(struct sa_engine *e)
 	int rc = sa_htable_destroy(e->acalls);
 	assert(rc == SA_OK);
 	(void)rc;
+	sa__cq_table_destroy(e);
 	workers_free(e);
 	pthread_cond_destroy(&e->work);
 	pthread_cond_destroy(&e->changed);
@@ -241,8 +249,10 @@ static struct sa_job *job_take_locked(struct sa_engine *e)
 			q->tail = NULL;
 		q->running = 1;
 		e->running++;
+		sa__cq_levels_locked(e);
 		return job;
 	}
+	sa__cq_levels_locked(e);
 	return NULL;
 }
 
@@ -277,6 +287,7 @@ static int submit_locked(struct sa_engine *e, struct sa_acall *a, struct sa_job 
 	if (!(job->ops->flags & SA_JOB_EXEMPT))
 		e->pending++;
 	e->calls++;
+	sa__cq_levels_locked(e);
 	return SA_OK;
 }
 
@@ -416,7 +427,10 @@ static void job_finish(struct sa_engine *e, struct sa_job *job)
 		a->done_cb = a->cb;
 		a->done_data = a->cb_data;
 	}
-	if (a->state == SA_ACALL_DONE && !a->abandoned && a->done_cb != NULL) {
+	if (a->state == SA_ACALL_DONE && !a->abandoned && a->cq != NULL) {
+		sa__cq_push_locked(a->cq, a); /* A6: the job's reference goes with the record */
+		keep_ref = 1;
+	} else if (a->state == SA_ACALL_DONE && !a->abandoned && a->done_cb != NULL) {
 		a->notify_queued = 1; /* the job's reference now belongs to the record (A5) */
 		a->notify_next = NULL;
 		if (e->notify_tail != NULL)
@@ -427,6 +441,7 @@ static void job_finish(struct sa_engine *e, struct sa_job *job)
 		keep_ref = 1;
 		work_signal_locked(e); /* pool: a worker runs it (never the sync caller) */
 	}
+	sa__cq_levels_locked(e);
 	pthread_cond_broadcast(&e->changed);
 	pthread_mutex_unlock(&e->lock);
 	if (!keep_ref)
@@ -453,20 +468,25 @@ static void notify_deliver(struct sa_engine *e)
 		struct sa_handle ah = a->self;
 		int call = !abandoned && cb != NULL;
 		a->notifying = (uint8_t)call; /* A5: other threads wait for the callback */
+		sa__cq_levels_locked(e);
 		pthread_mutex_unlock(&e->lock);
-		if (call) {
-			const struct sa_acall *outer = tl_notifying;
-			tl_notifying = a;
-			tl_in_callback++;
-			e->cfg.notify(ah.lower, cb, data);
-			tl_in_callback--;
-			tl_notifying = outer;
-			pthread_mutex_lock(&e->lock);
-			a->notifying = 0; /* alive: the record's reference is released below */
-			pthread_mutex_unlock(&e->lock);
-		}
+		if (call)
+			sa__engine_notify(e, a, cb, data);
 		sa_htable_release(e->acalls, ah);
 	}
+}
+
+void sa__engine_notify(struct sa_engine *e, struct sa_acall *a, void (*cb)(void), void *data)
+{
+	const struct sa_acall *outer = tl_notifying;
+	tl_notifying = a;
+	tl_in_callback++;
+	e->cfg.notify(a->self.lower, cb, data);
+	tl_in_callback--;
+	tl_notifying = outer;
+	pthread_mutex_lock(&e->lock);
+	a->notifying = 0; /* alive: the caller's reference is released after this */
+	pthread_mutex_unlock(&e->lock);
 }
 
 unsigned sa_engine_run(struct sa_engine *e, unsigned max)
@@ -504,6 +524,7 @@ void sa_engine_drain(struct sa_engine *e, struct sa_serial *q)
 		if (q->head == NULL) {
 			q->tail = NULL;
 			ready_unlink_locked(e, q); /* E4: nothing left to run here */
+			sa__cq_levels_locked(e);
 		}
 		q->running = 1;
 		e->running++;
@@ -574,6 +595,7 @@ void sa_engine_cancel_all(struct sa_engine *e, int32_t status)
 		notify_deliver(e);
 	}
 	notify_deliver(e);
+	sa__cq_flush_all(e); /* completions nobody reaped: their callbacks run here */
 }
 
 uint32_t sa_engine_live_acalls(struct sa_engine *e)

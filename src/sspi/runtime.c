@@ -11,6 +11,11 @@
  *    has new table instances, so old handles fail their check.
  * R3 Shutdown leaves 0 library allocations: contexts (package teardown
  *    included), credentials and context buffers are all freed.
+ * R4 fork(): in the child the inherited runtime is abandoned (its workers
+ *    do not exist there, its locks may be held by them): g_rt is cleared and
+ *    the globals reset, so the child's next call initialises afresh; the
+ *    old runtime's memory is kept reachable in g_abandoned, never touched.
+ *    [test_fork_*]
  * Key: [G] g_lock, [a] atomic.  Lock order: g_lock is taken before no other
  * library lock; buf_lock and the table and context locks are leaves.
  */
@@ -37,6 +42,31 @@ static _Atomic int g_shutting_down;                    /* [a], written under [G]
 /* The runtime shutdown is tearing down, on the thread doing it: the
  * callbacks it runs may still query their async contexts. */
 static _Thread_local struct sa_runtime *tl_dying;
+/* R4: runtimes a fork left behind in this (child) process, newest first. */
+static struct sa_runtime *g_abandoned;
+static pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
+
+/* R4.  Context: the child, one thread, right after fork(). */
+static void atfork_child(void)
+{
+	struct sa_runtime *rt = atomic_load(&g_rt);
+	if (rt != NULL) {
+		rt->abandoned_next = g_abandoned;
+		g_abandoned = rt;
+	}
+	atomic_store(&g_rt, NULL);
+	atomic_store(&g_active, 0);
+	atomic_store(&g_shutting_down, 0);
+	tl_dying = NULL;
+	pthread_mutex_init(&g_lock, NULL);
+	pthread_cond_init(&g_cv, NULL);
+}
+
+static void atfork_register(void)
+{
+	int rc = pthread_atfork(NULL, NULL, atfork_child);
+	(void)rc; /* ENOMEM: then a child keeps the parent's state (documented) */
+}
 
 static void cred_dtor(void *obj, void *arg)
 {
@@ -84,6 +114,7 @@ static unsigned runtime_threads(const struct sspiasync_config *cfg)
 
 static SECURITY_STATUS runtime_create(const struct sspiasync_config *cfg, struct sa_runtime **out)
 {
+	pthread_once(&g_atfork_once, atfork_register);
 	struct sa_runtime *rt = sa__calloc(1, sizeof *rt);
 	if (rt == NULL)
 		return SEC_E_INSUFFICIENT_MEMORY;

@@ -91,6 +91,7 @@ struct sa_runtime {
 	struct sa_ctxbuf *bufs;           /* [B] context buffers given out, not yet freed */
 	_Atomic uint64_t next_ctx_id;     /* [a] */
 	int trace;                        /* [i] SSPIASYNC_TRACE=1: print every transition */
+	struct sa_runtime *abandoned_next; /* a fork's child: the list of runtimes left behind */
 };
 
 /* The engine's statistics counters (sa_engine_count), as the runtime uses them. */

@@ -1,0 +1,293 @@
+/*
+ * src/async/cq.c - completion queues: an eventfd an event loop polls and a
+ * reap call that hands back finished calls of the async contexts bound to
+ * the queue, running their callbacks on the reaping thread.  Invariants A6
+ * and Q1-Q3 are in async_int.h; the engine lock guards everything here.
+ */
+#include "async/async_int.h"
+
+#include "util/alloc.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+/* Records taken per pass under the lock; their callbacks run after it. */
+#define REAP_BATCH 64
+
+static void cq_dtor(void *obj, void *arg)
+{
+	struct sa_cq *q = obj;
+	(void)arg;
+	close(q->fd);
+	sa__free(q);
+}
+
+int sa__cq_table_create(struct sa_engine *e)
+{
+	struct sa_htable_config tc = {.kind = 0x51, .form = SA_HTABLE_ONE_WORD,
+				      .max_entries = 1u << 16, .dtor = cq_dtor};
+	return sa_htable_create(&tc, &e->cqs);
+}
+
+/* Context: engine lock held. */
+static int cq_wants_fd_locked(const struct sa_cq *q)
+{
+	const struct sa_engine *e = q->engine;
+	return q->records != 0 ||
+	       (e->cfg.threads == 0 && (e->ready_head != NULL || e->notify_head != NULL));
+}
+
+void sa__cq_level_locked(struct sa_cq *q)
+{
+	int want = cq_wants_fd_locked(q);
+	if (want && !q->readable) {
+		uint64_t one = 1;
+		ssize_t n = write(q->fd, &one, sizeof one);
+		assert(n == (ssize_t)sizeof one); /* the counter is 0: cannot overflow */
+		(void)n;
+		q->readable = 1;
+	} else if (!want && q->readable) {
+		uint64_t v;
+		ssize_t n = read(q->fd, &v, sizeof v);
+		assert(n == (ssize_t)sizeof v); /* readable: the counter is non-zero */
+		(void)n;
+		q->readable = 0;
+	}
+}
+
+void sa__cq_levels_locked(struct sa_engine *e)
+{
+	if (e->cfg.threads != 0)
+		return; /* pool mode: only records move a level */
+	for (struct sa_cq *q = e->cq_list; q != NULL; q = q->next)
+		sa__cq_level_locked(q);
+}
+
+void sa__cq_push_locked(struct sa_cq *q, struct sa_acall *a)
+{
+	a->notify_queued = 1;
+	a->notify_next = NULL;
+	a->notify_prev = q->tail;
+	if (q->tail != NULL)
+		q->tail->notify_next = a;
+	else
+		q->head = a;
+	q->tail = a;
+	q->records++;
+	sa__cq_level_locked(q);
+}
+
+void sa__cq_unlink_locked(struct sa_cq *q, struct sa_acall *a)
+{
+	assert(a->notify_queued && a->cq == q);
+	if (a->notify_prev != NULL)
+		a->notify_prev->notify_next = a->notify_next;
+	else
+		q->head = a->notify_next;
+	if (a->notify_next != NULL)
+		a->notify_next->notify_prev = a->notify_prev;
+	else
+		q->tail = a->notify_prev;
+	a->notify_next = a->notify_prev = NULL;
+	a->notify_queued = 0;
+	q->records--;
+	sa__cq_level_locked(q);
+}
+
+int sa_cq_create(struct sa_engine *e, uintptr_t *out)
+{
+	struct sa_cq *q = sa__calloc(1, sizeof *q);
+	if (q == NULL)
+		return SA_ENOMEM;
+	q->engine = e;
+	q->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (q->fd < 0) {
+		int rc = errno == ENOMEM ? SA_ENOMEM : SA_ENOSPC;
+		sa__free(q);
+		return rc;
+	}
+	pthread_mutex_lock(&e->lock);
+	int rc = sa_htable_insert(e->cqs, q, &q->self);
+	if (rc == SA_OK) {
+		q->listed = 1;
+		q->next = e->cq_list;
+		q->prev = NULL;
+		if (e->cq_list != NULL)
+			e->cq_list->prev = q;
+		e->cq_list = q;
+		sa__cq_level_locked(q); /* no-thread mode: work may be queued already */
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (rc != SA_OK) {
+		close(q->fd);
+		sa__free(q);
+		return rc;
+	}
+	*out = q->self.lower;
+	return SA_OK;
+}
+
+/* Acquire queue @w: the queue, or NULL for a bad handle.  Context: engine lock held. */
+static struct sa_cq *cq_get_locked(struct sa_engine *e, uintptr_t w)
+{
+	struct sa_handle h = {w, 0};
+	void *obj;
+	return sa_htable_acquire(e->cqs, h, &obj) == SA_OK ? obj : NULL;
+}
+
+/* Context: engine lock held; @q off the engine's list. */
+static void cq_unlist_locked(struct sa_engine *e, struct sa_cq *q)
+{
+	if (!q->listed)
+		return;
+	if (q->prev != NULL)
+		q->prev->next = q->next;
+	else
+		e->cq_list = q->next;
+	if (q->next != NULL)
+		q->next->prev = q->prev;
+	q->next = q->prev = NULL;
+	q->listed = 0;
+}
+
+int sa_cq_destroy(struct sa_engine *e, uintptr_t w)
+{
+	pthread_mutex_lock(&e->lock);
+	struct sa_cq *q = cq_get_locked(e, w);
+	int rc = SA_EBADHANDLE;
+	if (q != NULL) {
+		rc = SA_EBUSY;
+		if (q->bound == 0) { /* Q3: no record either */
+			cq_unlist_locked(e, q);
+			int removed = sa_htable_remove(e->cqs, q->self);
+			(void)removed; /* ours: we hold a reference */
+			rc = SA_OK;
+		}
+		sa_htable_release(e->cqs, q->self); /* the last one frees it (a reap may hold one) */
+	}
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
+int sa_cq_fd(struct sa_engine *e, uintptr_t w)
+{
+	pthread_mutex_lock(&e->lock);
+	struct sa_cq *q = cq_get_locked(e, w);
+	int fd = -1;
+	if (q != NULL) {
+		fd = q->fd;
+		sa_htable_release(e->cqs, q->self);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return fd;
+}
+
+int sa_acall_bind(struct sa_engine *e, uintptr_t w, uintptr_t qw)
+{
+	struct sa_handle ah = {w, 0};
+	void *obj;
+	pthread_mutex_lock(&e->lock);
+	int rc = sa_htable_acquire(e->acalls, ah, &obj);
+	if (rc == SA_OK) {
+		struct sa_acall *a = obj;
+		struct sa_cq *q = qw != 0 ? cq_get_locked(e, qw) : NULL;
+		if (qw != 0 && q == NULL) {
+			rc = SA_EBADHANDLE;
+		} else if (a->state == SA_ACALL_PENDING || sa__acall_busy_locked(a)) {
+			rc = SA_EBUSY;
+		} else {
+			if (a->cq != NULL)
+				a->cq->bound--;
+			a->cq = q;
+			if (q != NULL)
+				q->bound++;
+		}
+		if (q != NULL)
+			sa_htable_release(e->cqs, q->self);
+		sa_htable_release(e->acalls, a->self);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
+long sa_cq_reap(struct sa_engine *e, uintptr_t w, struct sa_cq_record *out, unsigned n)
+{
+	if (sa_engine_in_callback())
+		return SA_EBUSY;
+	pthread_mutex_lock(&e->lock);
+	struct sa_cq *q = cq_get_locked(e, w);
+	pthread_mutex_unlock(&e->lock);
+	if (q == NULL)
+		return SA_EBADHANDLE;
+	long got = 0;
+	while ((unsigned long)got < n) {
+		struct sa_acall *batch[REAP_BATCH];
+		void (*cbs[REAP_BATCH])(void);
+		unsigned k = 0;
+		pthread_mutex_lock(&e->lock);
+		while (k < REAP_BATCH && (unsigned long)got + k < n && q->head != NULL) {
+			struct sa_acall *a = q->head;
+			sa__cq_unlink_locked(q, a); /* also brings the fd down when it empties (Q2) */
+			out[got + k] = (struct sa_cq_record){a->self.lower, a->done_data, a->status};
+			cbs[k] = a->done_cb;
+			a->notifying = (uint8_t)(a->done_cb != NULL); /* A5: others wait for it */
+			batch[k++] = a;
+		}
+		pthread_mutex_unlock(&e->lock);
+		if (k == 0)
+			break;
+		for (unsigned i = 0; i < k; i++) {
+			/* The record's reference keeps @a alive through its callback,
+			 * even one that frees it (A2). */
+			struct sa_acall *a = batch[i];
+			if (cbs[i] != NULL)
+				sa__engine_notify(e, a, cbs[i], out[got + i].data);
+			sa_htable_release(e->acalls, a->self);
+		}
+		got += k;
+	}
+	sa_htable_release(e->cqs, q->self);
+	return got;
+}
+
+void sa__cq_flush_all(struct sa_engine *e)
+{
+	for (;;) {
+		pthread_mutex_lock(&e->lock);
+		struct sa_cq *q = e->cq_list;
+		while (q != NULL && q->head == NULL)
+			q = q->next;
+		struct sa_acall *a = q != NULL ? q->head : NULL;
+		void (*cb)(void) = NULL;
+		void *data = NULL;
+		if (a != NULL) {
+			sa__cq_unlink_locked(q, a);
+			cb = a->done_cb;
+			data = a->done_data;
+			a->notifying = (uint8_t)(cb != NULL);
+		}
+		pthread_mutex_unlock(&e->lock);
+		if (a == NULL)
+			return;
+		if (cb != NULL)
+			sa__engine_notify(e, a, cb, data);
+		sa_htable_release(e->acalls, a->self);
+	}
+}
+
+void sa__cq_table_destroy(struct sa_engine *e)
+{
+	uint32_t cursor = 0;
+	struct sa_handle h;
+	while (sa_htable_next(e->cqs, &cursor, &h)) {
+		int rc = sa_htable_remove(e->cqs, h);
+		(void)rc;
+	}
+	e->cq_list = NULL;
+	int rc = sa_htable_destroy(e->cqs);
+	assert(rc == SA_OK);
+	(void)rc;
+}
