@@ -103,6 +103,7 @@ check-readme: $(FSM_TABLE)
 check-examples: $(LIB)
 	sh test/readme_example.sh sync $(LIB)
 	sh test/readme_example.sh async $(LIB)
+	sh test/readme_example.sh cq $(LIB)
 
 check: check-run check-symbols check-headers check-readme check-examples
 
