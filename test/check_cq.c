@@ -323,6 +323,37 @@ START_TEST(test_cq_free_before_reap_drops_the_record)
 }
 END_TEST
 
+/* A user who reads the fd (told not to) confuses the level until the next
+ * change, and nothing worse: no crash, reap still returns the completion. */
+START_TEST(test_cq_user_reading_the_fd_breaks_nothing)
+{
+	start(0);
+	struct sspiasync_cq *cq;
+	ck_assert_int_eq(sspiasync_cq_create(&cq), SEC_E_OK);
+	int fd = sspiasync_cq_fd(cq);
+	CtxtHandle stale = {1, 2};
+	SspiAsyncContext *ac = SspiCreateAsyncContext();
+	ck_assert_int_eq(sspiasync_cq_bind(ac, cq), SEC_E_OK);
+	ck_assert_int_eq(SspiDeleteSecurityContextAsync(ac, &stale), SEC_E_OK);
+	uint64_t v;
+	ck_assert_int_eq(read(fd, &v, sizeof v), (ssize_t)sizeof v); /* stolen */
+	ck_assert_int_eq(sspiasync_run(0), 1);
+	struct sspiasync_completion out[2];
+	ck_assert_int_eq(sspiasync_cq_reap(cq, out, 2), 1); /* drains: read gets EAGAIN */
+	ck_assert_int_eq(out[0].status, SEC_E_INVALID_HANDLE);
+	ck_assert(!readable(fd, 0));
+	ck_assert_int_eq(SspiReinitAsyncContext(ac), STATUS_SUCCESS);
+	ck_assert_int_eq(SspiDeleteSecurityContextAsync(ac, &stale), SEC_E_OK);
+	ck_assert(readable(fd, 0)); /* the level works again from here */
+	ck_assert_int_eq(sspiasync_run(0), 1);
+	ck_assert_int_eq(sspiasync_cq_reap(cq, out, 2), 1);
+	ck_assert(!readable(fd, 0));
+	SspiFreeAsyncContext(ac);
+	ck_assert_int_eq(sspiasync_cq_destroy(cq), SEC_E_OK);
+	finish();
+}
+END_TEST
+
 /* A callback that frees its own context, inside reap. */
 static void free_self_cb(SspiAsyncContext *ac, PVOID data)
 {
@@ -636,6 +667,7 @@ static Suite *cq_suite(void)
 	tcase_add_test(tc, test_cq_no_thread_level_and_record);
 	tcase_add_test(tc, test_cq_free_before_reap_drops_the_record);
 	tcase_add_test(tc, test_cq_shutdown_delivers_unreaped_completions);
+	tcase_add_test(tc, test_cq_user_reading_the_fd_breaks_nothing);
 
 	tc = tcase(s, "pool", 120);
 	tcase_add_test(tc, test_cq_pool_callback_runs_in_reap_on_this_thread);

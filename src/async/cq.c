@@ -46,14 +46,12 @@ void sa__cq_level_locked(struct sa_cq *q)
 	if (want && !q->readable) {
 		uint64_t one = 1;
 		ssize_t n = write(q->fd, &one, sizeof one);
-		assert(n == (ssize_t)sizeof one); /* the counter is 0: cannot overflow */
-		(void)n;
+		(void)n; /* the counter is 0 or 1: cannot overflow, cannot block */
 		q->readable = 1;
 	} else if (!want && q->readable) {
 		uint64_t v;
 		ssize_t n = read(q->fd, &v, sizeof v);
-		assert(n == (ssize_t)sizeof v); /* readable: the counter is non-zero */
-		(void)n;
+		(void)n; /* EAGAIN only if the user read the fd (documented: don't) */
 		q->readable = 0;
 	}
 }
