@@ -56,7 +56,7 @@ DEPS := $(ALL_OBJS:.o=.d)
 
 .PHONY: all check memcheck asan tsan clang bench demo install uninstall clean \
 	check-build check-run check-symbols check-headers check-readme check-examples fsm-table \
-	bench-build
+	bench-build oomcheck oomcheck-valgrind oomcheck-run
 
 # Keep intermediate objects (tests, tools, bench), so re-runs relink nothing.
 .SECONDARY:
@@ -118,6 +118,20 @@ SAN_COMMON := -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 asan:
 	$(MAKE) B=build/asan OPT="-O1 -g" SAN="-fsanitize=address,undefined $(SAN_COMMON)" check-run
+
+# Allocation-failure injection over every public function (test/oomcheck.c):
+# in-process under ASan/LSan (fast), or under Valgrind.
+$(B)/test/oomcheck: $(B)/test/oomcheck.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+oomcheck-run: $(B)/test/oomcheck
+	$(RUN_BOUNDED) $(OOM_RUNNER) $(B)/test/oomcheck
+
+oomcheck:
+	$(MAKE) B=build/asan OPT="-O1 -g" SAN="-fsanitize=address,undefined $(SAN_COMMON)" oomcheck-run
+
+oomcheck-valgrind:
+	$(MAKE) OOM_RUNNER="$(VALGRIND_MEMCHECK)" oomcheck-run
 
 tsan:
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 die_after_fork=0" \

@@ -35,13 +35,16 @@ static int alloc_injected_failure(void)
 	return 0;
 }
 
-void *sa__malloc(size_t n)
+void *sa__malloc_at(struct sa_alloc_site *site, size_t n)
 {
 	atomic_fetch_add_explicit(&n_calls, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&site->calls, 1, memory_order_relaxed);
 	if (n == 0)
 		n = 1;
 	unsigned char *p = NULL;
-	if (!alloc_injected_failure() && n <= SIZE_MAX - HDR_SIZE)
+	if (alloc_injected_failure())
+		atomic_fetch_add_explicit(&site->injected, 1, memory_order_relaxed);
+	else if (n <= SIZE_MAX - HDR_SIZE)
 		p = malloc(HDR_SIZE + n);
 	if (p == NULL) {
 		atomic_fetch_add_explicit(&n_failed, 1, memory_order_relaxed);
@@ -53,15 +56,16 @@ void *sa__malloc(size_t n)
 	return p + HDR_SIZE;
 }
 
-void *sa__calloc(size_t count, size_t n)
+void *sa__calloc_at(struct sa_alloc_site *site, size_t count, size_t n)
 {
 	if (n != 0 && count > SIZE_MAX / n) {
 		atomic_fetch_add_explicit(&n_calls, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&site->calls, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&n_failed, 1, memory_order_relaxed);
 		return NULL;
 	}
 	size_t total = count * n;
-	unsigned char *p = sa__malloc(total);
+	unsigned char *p = sa__malloc_at(site, total);
 	if (p != NULL) {
 		for (size_t i = 0; i < total; i++)
 			p[i] = 0;
@@ -91,4 +95,14 @@ void sa__alloc_stats(struct sa_alloc_stats *out)
 	out->failed = atomic_load_explicit(&n_failed, memory_order_relaxed);
 	out->live_blocks = atomic_load_explicit(&n_live_blocks, memory_order_relaxed);
 	out->live_bytes = atomic_load_explicit(&n_live_bytes, memory_order_relaxed);
+}
+
+/* The linker brackets a section whose name is a C identifier with these. */
+extern struct sa_alloc_site __start_sa_alloc_sites[];
+extern struct sa_alloc_site __stop_sa_alloc_sites[];
+
+void sa__alloc_sites(struct sa_alloc_site **begin, struct sa_alloc_site **end)
+{
+	*begin = __start_sa_alloc_sites;
+	*end = __stop_sa_alloc_sites;
 }

@@ -15,12 +15,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Every call of sa__malloc/sa__calloc is an allocation site with a static
+ * record in the ELF section "sa_alloc_sites" (file, line, counts), so the
+ * out-of-memory loops can list every site linked into a program and say
+ * which were never failed (`make oomcheck`).  The macros below make the
+ * record where they are used; the functions take it.
+ */
+struct sa_alloc_site {
+	const char *file;
+	unsigned line;
+	_Atomic uint64_t calls;    /* allocations made here */
+	_Atomic uint64_t injected; /* of those, failed by the injector */
+};
+
+#define SA__ALLOC_SITE()                                                                    \
+	__extension__({                                                                     \
+		static struct sa_alloc_site sa__site_                                       \
+			__attribute__((used, section("sa_alloc_sites"), aligned(16))) = {   \
+				__FILE__, __LINE__, 0, 0};                                  \
+		&sa__site_;                                                                 \
+	})
+
 /* sa__malloc() - malloc(n); NULL on failure or when the fault injector fires.
  * n == 0 is treated as 1, so NULL always means failure. */
-void *sa__malloc(size_t n);
+#define sa__malloc(n) sa__malloc_at(SA__ALLOC_SITE(), (n))
+void *sa__malloc_at(struct sa_alloc_site *site, size_t n);
 
 /* sa__calloc() - calloc(count, n) with overflow check; NULL as sa__malloc(). */
-void *sa__calloc(size_t count, size_t n);
+#define sa__calloc(count, n) sa__calloc_at(SA__ALLOC_SITE(), (count), (n))
+void *sa__calloc_at(struct sa_alloc_site *site, size_t count, size_t n);
+
+/* The sites linked into this program: [*begin, *end). */
+void sa__alloc_sites(struct sa_alloc_site **begin, struct sa_alloc_site **end);
 
 /* sa__free() - Free a block from sa__malloc/sa__calloc; NULL is a no-op. */
 void sa__free(void *p);

@@ -1,0 +1,355 @@
+/*
+ * test/oomcheck.c - allocation-failure injection over every public function
+ * (`make oomcheck`, and `make oomcheck-valgrind`).
+ *
+ * Each scenario runs once per k = 1, 2, ... with the k-th allocation from
+ * its start failing, until a run completes without the injector firing.  In
+ * every run each call must return its normal status or
+ * SEC_E_INSUFFICIENT_MEMORY (then the scenario stops there, as a caller
+ * would); afterwards, with the injector off, a full handshake (sync and
+ * async) must succeed in the same runtime, and shutdown must leave 0 blocks.
+ * Delete, free and shutdown must make no allocation at all.  At the end every
+ * allocation site linked into the library (the "sa_alloc_sites" section, see
+ * src/util/alloc.h) must have been failed at least once:
+ *   allocation sites failed: N of M
+ * Exit status 0 when all held, 1 otherwise (each problem printed).
+ */
+#include <sspiasync/sspi.h>
+#include <sspiasync/sspiasync.h>
+
+#include "util/alloc.h"
+
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OOM SEC_E_INSUFFICIENT_MEMORY
+#define TOK 512
+
+static int problems;
+static const char *scenario;
+static unsigned long run_k;
+
+/* Inside a scenario: the call must give @want or run out of memory. */
+#define STEP(call, want)                                                                   \
+	do {                                                                               \
+		SECURITY_STATUS st_ = (call);                                              \
+		if (st_ == OOM)                                                            \
+			return 1;                                                          \
+		if (st_ != (SECURITY_STATUS)(want)) {                                      \
+			fprintf(stderr, "oomcheck: %s k=%lu line %d: %s gave 0x%08x, not 0x%08x\n", \
+				scenario, run_k, __LINE__, #call, (unsigned)st_,            \
+				(unsigned)(want));                                          \
+			problems++;                                                        \
+			return 2;                                                          \
+		}                                                                          \
+	} while (0)
+
+/* The same for a call that must never allocate. */
+#define NOALLOC(call, want)                                                                \
+	do {                                                                               \
+		uint64_t before_ = alloc_calls();                                          \
+		SECURITY_STATUS st_ = (call);                                              \
+		if (alloc_calls() != before_) {                                            \
+			fprintf(stderr, "oomcheck: %s line %d: %s allocated\n", scenario,   \
+				__LINE__, #call);                                           \
+			problems++;                                                        \
+		}                                                                          \
+		if (st_ != (SECURITY_STATUS)(want)) {                                      \
+			fprintf(stderr, "oomcheck: %s line %d: %s gave 0x%08x\n", scenario, \
+				__LINE__, #call, (unsigned)st_);                            \
+			problems++;                                                        \
+			return 2;                                                          \
+		}                                                                          \
+	} while (0)
+
+static uint64_t alloc_calls(void)
+{
+	struct sa_alloc_stats st;
+	sa__alloc_stats(&st);
+	return st.calls;
+}
+
+static uint64_t injected_total(void)
+{
+	struct sa_alloc_site *b, *e;
+	sa__alloc_sites(&b, &e);
+	uint64_t n = 0;
+	for (struct sa_alloc_site *s = b; s < e; s++)
+		n += atomic_load(&s->injected);
+	return n;
+}
+
+static char pkg[] = "SspiAsyncTest";
+
+/* Storage for async outputs: written when calls complete. */
+struct io {
+	CredHandle cc, sc;
+	CtxtHandle c, s;
+	unsigned char tok[4][TOK];
+	SecBuffer ob[4];
+	SecBufferDesc od[4];
+	unsigned long attrs[4];
+	TimeStamp exp[4];
+};
+
+static SecBufferDesc *out_buf(struct io *io, int i)
+{
+	io->ob[i] = (SecBuffer){TOK, SECBUFFER_TOKEN, io->tok[i]};
+	io->od[i] = (SecBufferDesc){SECBUFFER_VERSION, 1, &io->ob[i]};
+	return &io->od[i];
+}
+
+static SecBufferDesc *in_buf(struct io *io, int i, SecBuffer *b, SecBufferDesc *d)
+{
+	*b = (SecBuffer){io->ob[i].cbBuffer, SECBUFFER_TOKEN, io->tok[i]};
+	*d = (SecBufferDesc){SECBUFFER_VERSION, 1, b};
+	return d;
+}
+
+/* The calls of an async context: wait for its completion (pool: poll the
+ * queue's fd; no-thread: run), reap it, return its status. */
+static SECURITY_STATUS await(struct sspiasync_cq *cq)
+{
+	struct sspiasync_statistics st;
+	sspiasync_stats(&st); /* the runtime's mode, whoever made it */
+	struct sspiasync_completion c;
+	for (int tries = 0; tries < 3; tries++) {
+		if (st.worker_threads == 0)
+			sspiasync_run(0);
+		if (sspiasync_cq_reap(cq, &c, 1) == 1)
+			return SspiReinitAsyncContext(c.context) == STATUS_SUCCESS ? c.status
+										: SEC_E_INTERNAL_ERROR;
+		struct pollfd p = {sspiasync_cq_fd(cq), POLLIN, 0};
+		if (poll(&p, 1, 30000) != 1)
+			break;
+	}
+	return SEC_E_INTERNAL_ERROR; /* lost */
+}
+
+/* A 3-leg synchronous handshake, every context and message call on it,
+ * package queries, then deletes and frees. */
+static int sync_calls(void)
+{
+	struct io io;
+	SecBuffer ib;
+	SecBufferDesc id;
+	unsigned long a;
+	char target[] = "host/oom;legs=3";
+	char principal[] = "svc/oom";
+	unsigned char user[] = "alice", dom[] = "LAB", pw[] = "secret";
+	SEC_WINNT_AUTH_IDENTITY_A ident = {user, 5, dom, 3, pw, 6, SEC_WINNT_AUTH_IDENTITY_ANSI};
+	STEP(AcquireCredentialsHandleA(NULL, pkg, SECPKG_CRED_OUTBOUND, NULL, &ident, NULL, NULL,
+				       &io.cc, NULL), SEC_E_OK);
+	STEP(AcquireCredentialsHandleA(principal, pkg, SECPKG_CRED_INBOUND, NULL, NULL, NULL, NULL,
+				       &io.sc, NULL), SEC_E_OK);
+	/* Leg 1 with ISC_REQ_ALLOCATE_MEMORY: the token is a context buffer. */
+	SecBuffer ab = {0, SECBUFFER_TOKEN, NULL};
+	SecBufferDesc ad = {SECBUFFER_VERSION, 1, &ab};
+	STEP(InitializeSecurityContextA(&io.cc, NULL, target, ISC_REQ_ALLOCATE_MEMORY, 0, 0, NULL, 0,
+					&io.c, &ad, &a, NULL), SEC_I_CONTINUE_NEEDED);
+	memcpy(io.tok[0], ab.pvBuffer, ab.cbBuffer);
+	io.ob[0].cbBuffer = ab.cbBuffer;
+	STEP(FreeContextBuffer(ab.pvBuffer), SEC_E_OK);
+	STEP(AcceptSecurityContext(&io.sc, NULL, in_buf(&io, 0, &ib, &id), 0, 0, &io.s,
+				   out_buf(&io, 1), &a, NULL), SEC_E_OK);
+	STEP(InitializeSecurityContextA(&io.cc, &io.c, NULL, 0, 0, 0, in_buf(&io, 1, &ib, &id), 0,
+					&io.c, out_buf(&io, 2), &a, NULL), SEC_E_OK);
+	SecPkgContext_NamesA names;
+	STEP(QueryContextAttributesA(&io.s, SECPKG_ATTR_NAMES, &names), SEC_E_OK);
+	STEP(FreeContextBuffer(names.sUserName), SEC_E_OK);
+	SecPkgContext_PackageInfoA pinfo;
+	STEP(QueryContextAttributesA(&io.c, SECPKG_ATTR_PACKAGE_INFO, &pinfo), SEC_E_OK);
+	STEP(FreeContextBuffer(pinfo.PackageInfo), SEC_E_OK);
+	SecPkgContext_Sizes sz;
+	STEP(QueryContextAttributesA(&io.c, SECPKG_ATTR_SIZES, &sz), SEC_E_OK);
+	unsigned char msg[32] = "attack at dawn", sig[64];
+	SecBuffer mb[2] = {{sizeof msg, SECBUFFER_DATA, msg}, {sizeof sig, SECBUFFER_TOKEN, sig}};
+	SecBufferDesc md = {SECBUFFER_VERSION, 2, mb};
+	unsigned long qop;
+	STEP(MakeSignature(&io.c, 0, &md, 0), SEC_E_OK);
+	STEP(VerifySignature(&io.s, &md, 0, &qop), SEC_E_OK);
+	STEP(EncryptMessage(&io.s, 0, &md, 1), SEC_E_OK);
+	STEP(DecryptMessage(&io.c, &md, 1, &qop), SEC_E_OK);
+	unsigned long npkg;
+	PSecPkgInfoA pkgs, one;
+	STEP(EnumerateSecurityPackagesA(&npkg, &pkgs), SEC_E_OK);
+	STEP(FreeContextBuffer(pkgs), SEC_E_OK);
+	STEP(QuerySecurityPackageInfoA(pkg, &one), SEC_E_OK);
+	STEP(FreeContextBuffer(one), SEC_E_OK);
+	NOALLOC(DeleteSecurityContext(&io.c), SEC_E_OK);
+	NOALLOC(DeleteSecurityContext(&io.s), SEC_E_OK);
+	NOALLOC(FreeCredentialsHandle(&io.cc), SEC_E_OK);
+	NOALLOC(FreeCredentialsHandle(&io.sc), SEC_E_OK);
+	return 0;
+}
+
+/* The async family through a completion queue: async credentials, a 3-leg
+ * handshake, an async delete and free, a leg freed while pending. */
+static int async_calls(void)
+{
+	static struct io io; /* outputs outlive a scenario stopped early */
+	SecBuffer ib;
+	SecBufferDesc id;
+	char target[] = "host/oom-async;legs=3";
+	char principal[] = "svc/async";
+	struct sspiasync_cq *cq;
+	STEP(sspiasync_cq_create(&cq), SEC_E_OK);
+	SspiAsyncContext *ac = SspiCreateAsyncContext();
+	if (ac == NULL)
+		return 1; /* the documented way it runs out of memory */
+	STEP(sspiasync_cq_bind(ac, cq), SEC_E_OK);
+	STEP(SspiAcquireCredentialsHandleAsyncA(ac, principal, pkg, SECPKG_CRED_INBOUND, NULL, NULL,
+						NULL, NULL, &io.sc, &io.exp[0]), SEC_E_OK);
+	STEP(await(cq), SEC_E_OK);
+	STEP(AcquireCredentialsHandleA(NULL, pkg, SECPKG_CRED_OUTBOUND, NULL, NULL, NULL, NULL,
+				       &io.cc, NULL), SEC_E_OK);
+	STEP(SspiInitializeSecurityContextAsyncA(ac, &io.cc, NULL, target, 0, 0, 0, NULL, 0, &io.c,
+						 out_buf(&io, 0), &io.attrs[0], NULL), SEC_E_OK);
+	STEP(await(cq), SEC_I_CONTINUE_NEEDED);
+	STEP(SspiAcceptSecurityContextAsync(ac, &io.sc, NULL, in_buf(&io, 0, &ib, &id), 0, 0, &io.s,
+					    out_buf(&io, 1), &io.attrs[1], NULL), SEC_E_OK);
+	STEP(await(cq), SEC_E_OK);
+	STEP(SspiInitializeSecurityContextAsyncA(ac, &io.cc, &io.c, NULL, 0, 0, 0,
+						 in_buf(&io, 1, &ib, &id), 0, &io.c,
+						 out_buf(&io, 2), &io.attrs[2], NULL), SEC_E_OK);
+	STEP(await(cq), SEC_E_OK);
+	/* A leg freed while pending (it may run or not), then deletes. */
+	SspiAsyncContext *f = SspiCreateAsyncContext();
+	if (f == NULL)
+		return 1;
+	STEP(SspiInitializeSecurityContextAsyncA(f, &io.cc, &io.c, NULL, 0, 0, 0,
+						 in_buf(&io, 1, &ib, &id), 0, &io.c,
+						 out_buf(&io, 3), &io.attrs[3], NULL), SEC_E_OK);
+	uint64_t before = alloc_calls();
+	SspiFreeAsyncContext(f);
+	NOALLOC(SspiDeleteSecurityContextAsync(ac, &io.c), SEC_E_OK);
+	if (alloc_calls() != before) {
+		fprintf(stderr, "oomcheck: %s: SspiFreeAsyncContext allocated\n", scenario);
+		problems++;
+	}
+	STEP(await(cq), SEC_E_OK);
+	NOALLOC(SspiDeleteSecurityContextAsync(ac, &io.s), SEC_E_OK);
+	STEP(await(cq), SEC_E_OK);
+	NOALLOC(SspiFreeCredentialsHandleAsync(ac, &io.cc), SEC_E_OK);
+	STEP(await(cq), SEC_E_OK);
+	NOALLOC(SspiFreeCredentialsHandleAsync(ac, &io.sc), SEC_E_OK);
+	STEP(await(cq), SEC_E_OK);
+	SspiFreeAsyncContext(ac);
+	STEP(sspiasync_cq_destroy(cq), SEC_E_OK);
+	return 0;
+}
+
+static unsigned scenario_threads;
+
+static int scenario_init(void)
+{
+	struct sspiasync_config cfg = SSPIASYNC_CONFIG_INIT;
+	cfg.threads = scenario_threads;
+	STEP(sspiasync_init(&cfg), SEC_E_OK);
+	return 0;
+}
+
+static int scenario_sync(void)
+{
+	int r = scenario_init();
+	return r != 0 ? r : sync_calls();
+}
+
+static int scenario_async(void)
+{
+	int r = scenario_init();
+	return r != 0 ? r : async_calls();
+}
+
+/* With the injector off, in whatever runtime is there (or a new one). */
+static void healthy(void)
+{
+	const char *saved = scenario;
+	scenario = "full handshake after the fault";
+	unsigned long k = run_k;
+	run_k = 0;
+	int r = sync_calls();
+	if (r == 0)
+		r = async_calls();
+	if (r != 0) {
+		fprintf(stderr, "oomcheck: %s: the library did not recover after the fault at k=%lu\n",
+			saved, k);
+		problems++;
+	}
+	scenario = saved;
+	run_k = k;
+}
+
+/* Run @fn for k = 1, 2, ... until the injector no longer fires. */
+static void oom_loop(const char *name, int (*fn)(void), unsigned threads)
+{
+	scenario = name;
+	scenario_threads = threads;
+	unsigned long k;
+	for (k = 1; k < 100000; k++) {
+		run_k = k;
+		uint64_t fired = injected_total();
+		sa__alloc_fail_at(k);
+		int r = fn();
+		sa__alloc_fail_at(0);
+		int hit = injected_total() != fired;
+		if (r == 1 && !hit) {
+			fprintf(stderr, "oomcheck: %s k=%lu: ran out of memory with no fault\n", name, k);
+			problems++;
+		}
+		if (r != 2)
+			healthy();
+		uint64_t before = alloc_calls();
+		if (sspiasync_shutdown() != SEC_E_OK) {
+			fprintf(stderr, "oomcheck: %s k=%lu: shutdown failed\n", name, k);
+			problems++;
+		}
+		if (alloc_calls() != before) {
+			fprintf(stderr, "oomcheck: %s k=%lu: shutdown allocated\n", name, k);
+			problems++;
+		}
+		struct sa_alloc_stats st;
+		sa__alloc_stats(&st);
+		if (st.live_blocks != 0) {
+			fprintf(stderr, "oomcheck: %s k=%lu: %llu blocks left after shutdown\n", name, k,
+				(unsigned long long)st.live_blocks);
+			problems++;
+		}
+		if (!hit || problems > 20)
+			break;
+	}
+	printf("oomcheck: %-22s %5lu runs\n", name, k);
+}
+
+int main(void)
+{
+	setenv("SSPIASYNC_THREADS", "0", 1); /* an implicit init is deterministic too */
+	oom_loop("sync, no-thread", scenario_sync, 0);
+	oom_loop("async, no-thread", scenario_async, 0);
+	oom_loop("sync, pool of 2", scenario_sync, 2);
+	oom_loop("async, pool of 2", scenario_async, 2);
+	oom_loop("async, pool of 1", scenario_async, 1);
+
+	struct sa_alloc_site *b, *e;
+	sa__alloc_sites(&b, &e);
+	unsigned n = 0, failed = 0;
+	for (struct sa_alloc_site *s = b; s < e; s++) {
+		if (strncmp(s->file, "src/", 4) != 0)
+			continue; /* the library's sites only */
+		n++;
+		if (atomic_load(&s->injected) != 0)
+			failed++;
+		else
+			printf("oomcheck: never failed: %s:%u (%llu calls)\n", s->file, s->line,
+			       (unsigned long long)atomic_load(&s->calls));
+	}
+	printf("allocation sites failed: %u of %u\n", failed, n);
+	if (failed != n || n == 0)
+		problems++;
+	if (problems != 0)
+		printf("oomcheck: %d problem(s)\n", problems);
+	return problems != 0;
+}
