@@ -38,7 +38,7 @@ LIB := $(B)/libsspiasync.a
 
 TEST_SRCS := $(wildcard test/check_*.c)
 TESTS := $(TEST_SRCS:test/%.c=$(B)/test/%)
-TESTLIB_SRCS := $(filter-out $(TEST_SRCS),$(wildcard test/*.c))
+TESTLIB_SRCS := $(filter-out $(TEST_SRCS) test/oomcheck.c,$(wildcard test/*.c))
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(B)/%.o)
 
 BENCH_NAMES := handles
@@ -56,7 +56,7 @@ DEPS := $(ALL_OBJS:.o=.d)
 
 .PHONY: all check memcheck asan tsan clang bench demo install uninstall clean \
 	check-build check-run check-symbols check-headers check-readme check-examples fsm-table \
-	bench-build oomcheck oomcheck-valgrind oomcheck-run
+	bench-build oomcheck oomcheck-valgrind oomcheck-run coverage
 
 # Keep intermediate objects (tests, tools, bench), so re-runs relink nothing.
 .SECONDARY:
@@ -132,6 +132,12 @@ oomcheck:
 
 oomcheck-valgrind:
 	$(MAKE) OOM_RUNNER="$(VALGRIND_MEMCHECK)" oomcheck-run
+
+# Line and branch coverage per module (gcov + lcov), goals in test/coverage.sh.
+coverage:
+	rm -rf build/cov
+	$(MAKE) B=build/cov OPT="-O0 -g" SAN="--coverage" check-run oomcheck-run
+	sh test/coverage.sh build/cov
 
 tsan:
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 die_after_fork=0" \
