@@ -38,7 +38,7 @@ LIB := $(B)/libsspiasync.a
 
 TEST_SRCS := $(wildcard test/check_*.c)
 TESTS := $(TEST_SRCS:test/%.c=$(B)/test/%)
-TESTLIB_SRCS := $(filter-out $(TEST_SRCS) test/oomcheck.c,$(wildcard test/*.c))
+TESTLIB_SRCS := $(filter-out $(TEST_SRCS) test/oomcheck.c test/soak.c,$(wildcard test/*.c))
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(B)/%.o)
 
 BENCH_NAMES := handles
@@ -56,7 +56,7 @@ DEPS := $(ALL_OBJS:.o=.d)
 
 .PHONY: all check memcheck asan tsan clang bench demo install uninstall clean \
 	check-build check-run check-symbols check-headers check-readme check-examples fsm-table \
-	bench-build oomcheck oomcheck-valgrind oomcheck-run coverage
+	bench-build oomcheck oomcheck-valgrind oomcheck-run coverage soak
 
 # Keep intermediate objects (tests, tools, bench), so re-runs relink nothing.
 .SECONDARY:
@@ -132,6 +132,13 @@ oomcheck:
 
 oomcheck-valgrind:
 	$(MAKE) OOM_RUNNER="$(VALGRIND_MEMCHECK)" oomcheck-run
+
+# The soak (test/soak.c): SOAK_OPS operations (default 400,000) on all workers.
+$(B)/test/soak: $(B)/test/soak.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+soak: $(B)/test/soak
+	$(RUN_BOUNDED) $(B)/test/soak
 
 # Line and branch coverage per module (gcov + lcov), goals in test/coverage.sh.
 coverage:

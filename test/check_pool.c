@@ -278,6 +278,49 @@ START_TEST(test_pool_counters_summed_over_workers)
 }
 END_TEST
 
+/* Every call counts once in completed_calls: also one freed while pending
+ * (cancelled before it ran). */
+START_TEST(test_pool_counters_count_abandoned_calls_once)
+{
+	struct sspiasync_config cfg = {0}; /* no-thread: nothing runs until run() */
+	ck_assert_int_eq(sspiasync_init(&cfg), SEC_E_OK);
+	CredHandle cc;
+	CtxtHandle c[2];
+	ck_assert_int_eq(AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_OUTBOUND, NULL, NULL,
+						   NULL, NULL, &cc, NULL), SEC_E_OK);
+	static unsigned char tok[2][MAX_TOKEN];
+	static SecBuffer ob[2];
+	static SecBufferDesc od[2];
+	static unsigned long attrs[2];
+	char target[] = "host/count;legs=3";
+	uint64_t before = stats().completed_calls;
+	SspiAsyncContext *a[2];
+	for (int i = 0; i < 2; i++) {
+		a[i] = SspiCreateAsyncContext();
+		ob[i] = (SecBuffer){MAX_TOKEN, SECBUFFER_TOKEN, tok[i]};
+		od[i] = (SecBufferDesc){SECBUFFER_VERSION, 1, &ob[i]};
+		ck_assert_int_eq(SspiInitializeSecurityContextAsyncA(a[i], &cc, NULL, target, 0, 0, 0,
+								     NULL, 0, &c[i], &od[i],
+								     &attrs[i], NULL), SEC_E_OK);
+	}
+	SspiFreeAsyncContext(a[0]); /* abandoned before it started */
+	ck_assert_uint_eq(stats().completed_calls, before);
+	ck_assert_uint_eq(sspiasync_run(0), 2); /* a[1]'s runs, a[0]'s ends cancelled */
+	ck_assert_uint_eq(stats().completed_calls, before + 2);
+	ck_assert_uint_eq(stats().contexts, 1);
+	SspiAsyncContext *late = SspiCreateAsyncContext();
+	ck_assert_int_eq(SspiInitializeSecurityContextAsyncA(late, &cc, NULL, target, 0, 0, 0, NULL,
+							     0, &c[0], &od[0], &attrs[0], NULL),
+			 SEC_E_OK);
+	SspiFreeAsyncContext(a[1]);
+	SspiFreeAsyncContext(late);
+	ck_assert_int_eq(DeleteSecurityContext(&c[1]), SEC_E_OK);
+	ck_assert_uint_eq(stats().completed_calls, before + 3);
+	ck_assert_int_eq(FreeCredentialsHandle(&cc), SEC_E_OK);
+	finish(); /* cancels the queued leg of "late" */
+}
+END_TEST
+
 /* --- the engine's per-queue order (E2), with workers ----------------------- */
 
 enum { ORDER_QUEUES = 32, ORDER_SUBMITTERS = 2, ORDER_BURST = 8 }; /* jobs queued on one queue at a time */
@@ -685,6 +728,7 @@ static Suite *pool_suite(void)
 	tcase_add_test(tc, test_pool_scratch_spares_the_output_allocation);
 	tcase_add_test(tc, test_pool_scratch_sync_leg_in_a_callback_on_the_worker);
 	tcase_add_test(tc, test_pool_counters_summed_over_workers);
+	tcase_add_test(tc, test_pool_counters_count_abandoned_calls_once);
 
 	tc = tcase(s, "order", 300);
 	tcase_add_test(tc, test_pool_engine_second_job_of_a_queue_waits_while_a_worker_is_free);

@@ -86,7 +86,9 @@ struct sspiasync_statistics {
 	uint64_t contexts;        /* security contexts alive (created, not yet deleted) */
 	uint64_t async_contexts;  /* async-call contexts alive (created, not yet freed and finished) */
 	uint64_t pending_calls;   /* queued or running async calls */
-	uint64_t completed_calls; /* context and credential calls completed since init */
+	uint64_t completed_calls; /* context and credential calls completed since init, each
+				   * once: async ones too when freed while pending or
+				   * cancelled by shutdown */
 	uint64_t rejected_stale;  /* of those, answered SEC_E_INVALID_HANDLE */
 	uint64_t worker_threads;  /* the pool's workers; 0 in no-thread mode */
 };

@@ -162,8 +162,7 @@ static void leg_job_run(struct sa_job *job)
 			sa__ctx_put(j->rt, l->ctx);
 		}
 	}
-	if (published)
-		sa__rt_count(j->rt, l->status);
+	sa__rt_count(j->rt, l->status); /* every call counts once, abandoned or not */
 }
 
 static void leg_job_cancel(struct sa_job *job, int32_t status)
@@ -174,6 +173,7 @@ static void leg_job_cancel(struct sa_job *job, int32_t status)
 		(void)published;
 	}
 	j->leg.made = 0;
+	sa__rt_count(j->rt, status); /* 0: abandoned before it started */
 }
 
 /* After the engine is done with the job's queue (E5): drop the context or
@@ -398,16 +398,17 @@ static void ach_job_run(struct sa_job *job)
 		int rc = sa_htable_remove(j->rt->creds, j->h); /* nobody can learn its handle */
 		(void)rc;
 	}
-	if (published)
-		sa__rt_count(j->rt, st);
+	sa__rt_count(j->rt, st); /* every call counts once, abandoned or not */
 }
 
 static void ach_job_cancel(struct sa_job *job, int32_t status)
 {
+	struct ach_job *j = CONTAINER_OF(job, struct ach_job, job);
 	if (status != 0) {
 		int published = sa_job_publish(job, status, NULL);
 		(void)published;
 	}
+	sa__rt_count(j->rt, status); /* 0: abandoned before it started */
 }
 
 static void ach_job_release(struct sa_job *job)
