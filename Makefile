@@ -56,7 +56,7 @@ DEPS := $(ALL_OBJS:.o=.d)
 
 .PHONY: all check memcheck asan tsan clang bench demo install uninstall clean \
 	check-build check-run check-symbols check-headers check-readme check-examples fsm-table \
-	bench-build oomcheck oomcheck-valgrind oomcheck-run coverage soak
+	bench-build oomcheck oomcheck-valgrind oomcheck-run coverage soak demo-check
 
 # Keep intermediate objects (tests, tools, bench), so re-runs relink nothing.
 .SECONDARY:
@@ -175,6 +175,10 @@ $(DEMO): $(DEMO_OBJS) $(LIB)
 
 demo: $(DEMO)
 	$(DEMO)
+
+# The demo's summary checked (CI): bad options, 200 handshakes, every count.
+demo-check: $(DEMO)
+	sh examples/demo_check.sh $(DEMO)
 
 # --- install -----------------------------------------------------------------
 

@@ -321,6 +321,32 @@ START_TEST(test_pool_counters_count_abandoned_calls_once)
 }
 END_TEST
 
+/* A stale async context or queue counts in rejected_stale, not as a call. */
+START_TEST(test_pool_counters_stale_async_context_and_queue)
+{
+	struct sspiasync_config cfg = {0};
+	ck_assert_int_eq(sspiasync_init(&cfg), SEC_E_OK);
+	SspiAsyncContext *a = SspiCreateAsyncContext();
+	struct sspiasync_cq *cq;
+	ck_assert_int_eq(sspiasync_cq_create(&cq), SEC_E_OK);
+	SspiFreeAsyncContext(a);
+	ck_assert_int_eq(sspiasync_cq_destroy(cq), SEC_E_OK);
+	struct sspiasync_statistics s0 = stats();
+	ck_assert_int_eq(SspiGetAsyncCallStatus(a), SEC_E_INVALID_HANDLE);
+	ck_assert_int_eq(SspiReinitAsyncContext(a), STATUS_INVALID_HANDLE);
+	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, done_cb, NULL), SEC_E_INVALID_HANDLE);
+	ck_assert_int_eq(sspiasync_cq_bind(a, NULL), SEC_E_INVALID_HANDLE);
+	ck_assert_int_eq(sspiasync_cq_destroy(cq), SEC_E_INVALID_HANDLE);
+	ck_assert_int_eq(sspiasync_cq_fd(cq), -1);
+	struct sspiasync_completion c;
+	ck_assert_int_eq(sspiasync_cq_reap(cq, &c, 1), SEC_E_INVALID_HANDLE);
+	struct sspiasync_statistics s1 = stats();
+	ck_assert_uint_eq(s1.rejected_stale - s0.rejected_stale, 7);
+	ck_assert_uint_eq(s1.completed_calls, s0.completed_calls);
+	finish();
+}
+END_TEST
+
 /* --- the engine's per-queue order (E2), with workers ----------------------- */
 
 enum { ORDER_QUEUES = 32, ORDER_SUBMITTERS = 2, ORDER_BURST = 8 }; /* jobs queued on one queue at a time */
@@ -729,6 +755,7 @@ static Suite *pool_suite(void)
 	tcase_add_test(tc, test_pool_scratch_sync_leg_in_a_callback_on_the_worker);
 	tcase_add_test(tc, test_pool_counters_summed_over_workers);
 	tcase_add_test(tc, test_pool_counters_count_abandoned_calls_once);
+	tcase_add_test(tc, test_pool_counters_stale_async_context_and_queue);
 
 	tc = tcase(s, "order", 300);
 	tcase_add_test(tc, test_pool_engine_second_job_of_a_queue_waits_while_a_worker_is_free);

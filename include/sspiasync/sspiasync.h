@@ -1,12 +1,12 @@
 /*
  * sspiasync/sspiasync.h - the library's own extensions to Microsoft's API:
- * explicit initialisation and shutdown, and statistics.
+ * explicit initialisation and shutdown (limits, worker threads), the
+ * no-thread run loop, statistics, and completion queues for event loops.
  *
  * The first SSPI call initialises the library with defaults, so a ported
  * program needs none of this; a program that wants other limits calls
  * sspiasync_init() first, and one that wants Valgrind to see 0 bytes in use
- * at exit calls sspiasync_shutdown() last.  The async parts of the
- * configuration (worker threads, pending-call bound) come with the async layer.
+ * at exit calls sspiasync_shutdown() last.
  */
 #ifndef SSPIASYNC_SSPIASYNC_H
 #define SSPIASYNC_SSPIASYNC_H
@@ -74,9 +74,11 @@ SECURITY_STATUS sspiasync_shutdown(void);
  * that are queued, including those queued by callbacks meanwhile) on the
  * caller's thread, in order per security context, and run the callbacks of
  * completed calls, also of calls that a synchronous call ran on its way.
- * Returns how many calls it ran.  Callbacks run only here (and, later, in
- * the completion queue's reap), never inside another API call.  In pool mode
- * the workers do all this: it returns 0 and does nothing.
+ * Returns how many calls it ran or cancelled (a call freed while queued
+ * ends here too, without running).  Callbacks run only here (and, for
+ * contexts bound to a completion queue, in sspiasync_cq_reap()), never
+ * inside another API call.  In pool mode the workers do all this: it
+ * returns 0 and does nothing.
  * Context: any thread but a callback of this library (there it returns 0).
  */
 unsigned sspiasync_run(unsigned max);
@@ -89,7 +91,11 @@ struct sspiasync_statistics {
 	uint64_t completed_calls; /* context and credential calls completed since init, each
 				   * once: async ones too when freed while pending or
 				   * cancelled by shutdown */
-	uint64_t rejected_stale;  /* of those, answered SEC_E_INVALID_HANDLE */
+	uint64_t rejected_stale;  /* stale, forged or wrong-kind handles answered
+				   * SEC_E_INVALID_HANDLE: by context and credential
+				   * calls (among completed_calls), and by the
+				   * async-context and completion-queue functions
+				   * (which are not counted as calls) */
 	uint64_t worker_threads;  /* the pool's workers; 0 in no-thread mode */
 };
 

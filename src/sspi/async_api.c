@@ -64,7 +64,9 @@ NTSTATUS SspiReinitAsyncContext(SspiAsyncContext *Handle)
 	if (sa__rt_enter_acall(&rt) != SEC_E_OK)
 		return STATUS_INVALID_HANDLE;
 	int rc = sa_acall_reinit(rt->engine, acall_word(Handle));
-	sa__rt_exit(rc == SA_EBADHANDLE ? rt : NULL, SEC_E_INVALID_HANDLE); /* counts stale uses only */
+	if (rc == SA_EBADHANDLE)
+		sa__rt_stale(rt);
+	sa__rt_exit(NULL, SEC_E_OK);
 	return rc == SA_OK ? STATUS_SUCCESS
 			   : rc == SA_EBUSY ? STATUS_INVALID_DEVICE_STATE : STATUS_INVALID_HANDLE;
 }
@@ -79,7 +81,9 @@ SECURITY_STATUS SspiSetAsyncNotifyCallback(SspiAsyncContext *Context, SspiAsyncN
 	int rc = sa_acall_set_callback(rt->engine, acall_word(Context), (void (*)(void))Callback,
 				       CallbackData);
 	st = rc == SA_OK ? SEC_E_OK : rc == SA_EBUSY ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
-	return sa__rt_exit(st == SEC_E_INVALID_HANDLE ? rt : NULL, st);
+	if (st == SEC_E_INVALID_HANDLE)
+		sa__rt_stale(rt);
+	return sa__rt_exit(NULL, st);
 }
 
 BOOLEAN SspiAsyncContextRequiresNotify(SspiAsyncContext *AsyncContext)
@@ -101,7 +105,9 @@ SECURITY_STATUS SspiGetAsyncCallStatus(SspiAsyncContext *Handle)
 	int32_t status = SEC_E_INTERNAL_ERROR;
 	int rc = sa_acall_status(rt->engine, acall_word(Handle), &status);
 	st = rc == SA_OK ? status : rc == SA_EINVAL ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
-	sa__rt_exit(rc == SA_EBADHANDLE ? rt : NULL, SEC_E_INVALID_HANDLE); /* counts stale uses only */
+	if (rc == SA_EBADHANDLE)
+		sa__rt_stale(rt);
+	sa__rt_exit(NULL, SEC_E_OK);
 	return st;
 }
 

@@ -37,6 +37,8 @@ SECURITY_STATUS sspiasync_cq_destroy(struct sspiasync_cq *cq)
 		return st;
 	int rc = sa_cq_destroy(rt->engine, cq_word(cq));
 	st = rc == SA_OK ? SEC_E_OK : rc == SA_EBUSY ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
+	if (st == SEC_E_INVALID_HANDLE)
+		sa__rt_stale(rt);
 	return sa__rt_exit(NULL, st);
 }
 
@@ -46,6 +48,8 @@ int sspiasync_cq_fd(struct sspiasync_cq *cq)
 	if (cq == NULL || sa__rt_enter_acall(&rt) != SEC_E_OK)
 		return -1;
 	int fd = sa_cq_fd(rt->engine, cq_word(cq));
+	if (fd < 0)
+		sa__rt_stale(rt);
 	sa__rt_exit(NULL, SEC_E_OK);
 	return fd;
 }
@@ -60,6 +64,8 @@ SECURITY_STATUS sspiasync_cq_bind(SspiAsyncContext *context, struct sspiasync_cq
 		return st;
 	int rc = sa_acall_bind(rt->engine, (uintptr_t)context, cq_word(cq));
 	st = rc == SA_OK ? SEC_E_OK : rc == SA_EBUSY ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
+	if (st == SEC_E_INVALID_HANDLE)
+		sa__rt_stale(rt);
 	return sa__rt_exit(NULL, st);
 }
 
@@ -85,6 +91,8 @@ int sspiasync_cq_reap(struct sspiasync_cq *cq, struct sspiasync_completion *out,
 		unsigned want = n - (unsigned)got < 32 ? n - (unsigned)got : 32;
 		long k = sa_cq_reap(rt->engine, cq_word(cq), rec, want);
 		if (k < 0) {
+			if (got == 0)
+				sa__rt_stale(rt);
 			sa__rt_exit(NULL, SEC_E_OK);
 			return got != 0 ? got : SEC_E_INVALID_HANDLE;
 		}

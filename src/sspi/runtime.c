@@ -275,6 +275,11 @@ void sa__rt_count(struct sa_runtime *rt, SECURITY_STATUS status)
 		sa_engine_count(rt->engine, SA_STAT_STALE);
 }
 
+void sa__rt_stale(struct sa_runtime *rt)
+{
+	sa_engine_count(rt->engine, SA_STAT_STALE);
+}
+
 SECURITY_STATUS sa__rt_exit(struct sa_runtime *rt, SECURITY_STATUS status)
 {
 	if (rt != NULL)

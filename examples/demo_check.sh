@@ -1,0 +1,106 @@
+#!/bin/sh
+# examples/demo_check.sh [DEMO [OPTION...]] - CI's check of the demo: run
+# DEMO (default build/demo) with --handshakes 200 (and any further OPTIONs)
+# and check the "key: value" block after "--- summary ---": exit status 0,
+# every handshake completed or rejected as injected, an injected failure at
+# every leg, every misuse rejected, every callback in reap on the loop
+# thread, nothing live at exit, "result: PASS".  Also checks that --help
+# exits 0 and that bad options exit 2.  Fails with a message naming what
+# did not hold.
+set -u
+
+demo=${1:-build/demo}
+[ $# -gt 0 ] && shift
+[ -x "$demo" ] || { echo "demo_check.sh: $demo is not an executable (run make demo first)"; exit 1; }
+
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+fail() {
+	echo "demo_check.sh: FAILED: $*"
+	echo "--- demo output ---"
+	cat "$tmp/out"
+	echo "--- demo stderr (first 40 lines) ---"
+	head -n 40 "$tmp/err"
+	exit 1
+}
+
+: >"$tmp/out"
+: >"$tmp/err"
+
+# The command line: --help exits 0, bad options exit 2 with a message.
+"$demo" --help >"$tmp/out" 2>"$tmp/err" || fail "--help exited $?, not 0"
+grep -q '^usage:' "$tmp/out" || fail "--help printed no usage line"
+for bad in "--bogus" "--handshakes 0" "--handshakes x" "--legs 1" "--legs 9" "--threads 65" "--handshakes"; do
+	# shellcheck disable=SC2086 # split on purpose
+	"$demo" $bad >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -eq 2 ] || fail "\"$bad\" exited $rc, not 2"
+	[ -s "$tmp/err" ] || fail "\"$bad\" printed no message"
+done
+
+# The run.
+"$demo" --handshakes 200 "$@" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 0 ] || fail "the demo exited $rc, not 0"
+
+# The summary, as "key<TAB>value" lines.
+awk '/^--- summary ---$/ { on = 1; next }
+     on { i = index($0, ": "); if (i > 1) print substr($0, 1, i - 1) "\t" substr($0, i + 2) }' \
+	"$tmp/out" >"$tmp/summary"
+[ -s "$tmp/summary" ] || fail "no summary block"
+
+# get KEY: set v to the value of KEY (fails when KEY is missing or repeated).
+get() {
+	v=$(awk -F '\t' -v k="$1" '$1 == k { print $2; n++ } END { exit n == 1 ? 0 : 1 }' \
+		"$tmp/summary") || fail "summary key \"$1\" missing or repeated"
+}
+
+# all_of KEY: KEY's value is "X of Y" with X = Y > 0.
+all_of() {
+	get "$1"
+	printf '%s\n' "$v" |
+		awk '{ exit !(NF == 3 && $2 == "of" && $1 ~ /^[0-9]+$/ && $1 == $3 && $3 > 0) }' ||
+		fail "\"$1: $v\", expected \"X of X\" with X > 0"
+}
+
+# is KEY VALUE: KEY's value is VALUE.
+is() {
+	get "$1"
+	[ "$v" = "$2" ] || fail "\"$1: $v\", expected $2"
+}
+
+# number KEY: KEY's value starts with a decimal number.
+number() {
+	get "$1"
+	printf '%s\n' "$v" | awk '{ exit !($1 ~ /^[0-9]+(\.[0-9]+)?$/) }' ||
+		fail "\"$1: $v\" is not a number"
+}
+
+is handshakes 200
+all_of "handshakes completed"
+all_of "handshakes rejected as injected"
+get legs
+legs=$v
+leg=1
+while [ "$leg" -le "$legs" ]; do
+	all_of "injected at leg $leg"
+	leg=$((leg + 1))
+done
+all_of "misuse rejected"
+misuse=$v
+is "unexpected results" 0
+all_of "callbacks in reap on the loop thread"
+is "contexts live at exit" 0
+is "credentials live at exit" 0
+is "async contexts live at exit" 0
+is "pending calls at exit" 0
+for k in elapsed throughput "latency p50" "latency p99"; do
+	number "$k"
+done
+is result PASS
+
+get "handshakes completed"
+completed=$v
+get "handshakes rejected as injected"
+echo "demo_check.sh: ok: $completed handshakes completed, $v rejected as injected (every one of $legs legs), $misuse misuses rejected, nothing live at exit"
