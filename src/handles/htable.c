@@ -161,7 +161,7 @@ static uint64_t splitmix64(uint64_t *s)
 static void key_init_once(void)
 {
 	uint64_t seed[2] = {0, 0};
-	if (getrandom(seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed) {
+	if (getrandom(seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed) { /* LCOV_EXCL_BR_LINE: old kernels */
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		seed[0] = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ (uint64_t)getpid();
@@ -350,7 +350,7 @@ int sa_htable_create(const struct sa_htable_config *cfg, struct sa_htable **out)
 	struct sa_htable *t = alloc_aligned(sizeof *t, &raw);
 	if (t == NULL)
 		return SA_ENOMEM;
-	if (pthread_mutex_init(&t->lock, NULL) != 0) {
+	if (pthread_mutex_init(&t->lock, NULL) != 0) { /* LCOV_EXCL_BR_LINE: cannot fail */
 		sa__free(raw);
 		return SA_ENOMEM;
 	}
@@ -658,8 +658,11 @@ int sa__htable_test_add_refs(struct sa_htable *t, struct sa_handle h, int64_t de
 	if (!handle_decode(t, h, &idx, &gen))
 		return SA_EBADHANDLE;
 	struct slot *s = slot_lookup(t, idx);
-	if (s == NULL || (WORD_GEN(atomic_load(&s->word)) != gen))
+	if (s == NULL)
 		return SA_EBADHANDLE;
+	uint64_t w = atomic_load(&s->word);
+	if (WORD_GEN(w) != gen || !(w & WORD_LIVE))
+		return SA_EBADHANDLE; /* only a live entry's count */
 	atomic_fetch_add(&s->word, (uint64_t)delta);
 	return SA_OK;
 }
@@ -671,4 +674,50 @@ uint32_t sa__htable_test_set_oneword_floor(uint32_t floor)
 	g_oneword_floor = floor;
 	pthread_mutex_unlock(&g_lock);
 	return old;
+}
+
+struct sa_handle sa__htable_test_encode(struct sa_htable *t, uint32_t slot, uint32_t gen)
+{
+	return handle_encode(t, slot, gen);
+}
+
+void sa__htable_test_corrupt(struct sa_htable *t, int how, int undo)
+{
+	static uint64_t saved_word; /* tests only: one corruption at a time */
+	int d = undo ? -1 : 1;
+	pthread_mutex_lock(&t->lock);
+	struct slot *head = t->free_head != FREE_NONE ? slot_at_locked(t, t->free_head) : NULL;
+	struct slot *tail = t->free_tail != FREE_NONE ? slot_at_locked(t, t->free_tail) : NULL;
+	switch (how) {
+	case SA_HTABLE_CORRUPT_NFREE:
+		t->nfree += (uint32_t)d;
+		break;
+	case SA_HTABLE_CORRUPT_RETIRED:
+		t->retired += (uint32_t)d;
+		break;
+	case SA_HTABLE_CORRUPT_LIVE:
+		atomic_fetch_add(&t->live, (uint32_t)d);
+		break;
+	case SA_HTABLE_CORRUPT_FREE_FLAG:
+		head->on_free_list = (uint8_t)undo;
+		break;
+	case SA_HTABLE_CORRUPT_FREE_WORD:
+		atomic_fetch_xor(&head->word, WORD_LIVE);
+		break;
+	case SA_HTABLE_CORRUPT_FREE_LOOP:
+		tail->next_free = undo ? FREE_NONE : t->free_head;
+		break;
+	case SA_HTABLE_CORRUPT_GEN:
+	case SA_HTABLE_CORRUPT_GEN_HIGH:
+		if (!undo) {
+			saved_word = atomic_load(&head->word);
+			atomic_store(&head->word, how == SA_HTABLE_CORRUPT_GEN
+							  ? 0
+							  : (uint64_t)(t->gen_limit + 1) << WORD_GEN_SHIFT);
+		} else {
+			atomic_store(&head->word, saved_word);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&t->lock);
 }

@@ -50,4 +50,30 @@ int sa__htable_test_add_refs(struct sa_htable *t, struct sa_handle h, int64_t de
  */
 uint32_t sa__htable_test_set_oneword_floor(uint32_t floor);
 
+/*
+ * sa__htable_test_encode() - A well-formed handle of @t for any @slot and
+ * @gen (checks included), as a forger with the key would make: for the
+ * tests of the bounds that only such a handle reaches (slot beyond max or
+ * beyond the slots made, generation 0 or past the limit).  Context: tests only.
+ */
+struct sa_handle sa__htable_test_encode(struct sa_htable *t, uint32_t slot, uint32_t gen);
+
+/*
+ * sa__htable_test_corrupt() - Break one invariant of @t on purpose, so the
+ * tests can show sa__htable_check() notices each kind of damage; @how:
+ * SA_HTABLE_CORRUPT_*; the same call with @undo set repairs it.
+ * Context: tests only; takes the lock.
+ */
+enum {
+	SA_HTABLE_CORRUPT_NFREE = 1,   /* the free count off by one */
+	SA_HTABLE_CORRUPT_RETIRED,     /* the retired count off by one */
+	SA_HTABLE_CORRUPT_LIVE,        /* the live count off by one */
+	SA_HTABLE_CORRUPT_FREE_FLAG,   /* the free list's head not flagged as free */
+	SA_HTABLE_CORRUPT_FREE_WORD,   /* the free list's head marked live */
+	SA_HTABLE_CORRUPT_FREE_LOOP,   /* the free list's tail pointing at its head */
+	SA_HTABLE_CORRUPT_GEN,         /* the free list's head below the generation floor */
+	SA_HTABLE_CORRUPT_GEN_HIGH,    /* the free list's head past the generation limit */
+};
+void sa__htable_test_corrupt(struct sa_htable *t, int how, int undo);
+
 #endif /* SSPIASYNC_HANDLES_HTABLE_INT_H */

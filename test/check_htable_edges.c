@@ -1,0 +1,148 @@
+/*
+ * test/check_htable_edges.c - the handle table's edges that only a forger
+ * with the key, a corrupt table or an odd configuration reaches: bounds of
+ * well-formed handles (slot past max or past the slots made, generation 0 or
+ * past the limit), NULL arguments, a table without a destructor, and the
+ * consistency checker shown to notice each kind of damage (a checker that
+ * cannot fail proves nothing) and to accept held and retired slots.
+ */
+#include <sspiasync/errors.h>
+#include <sspiasync/handles.h>
+
+#include "handles/htable_int.h"
+#include "testlib.h"
+
+#include <check.h>
+
+static struct sa_htable *make(enum sa_htable_form form, uint32_t max, sa_htable_dtor_fn dtor)
+{
+	struct sa_htable_config cfg = {.kind = 7, .form = form, .max_entries = max, .dtor = dtor};
+	struct sa_htable *t = NULL;
+	ck_assert_int_eq(sa_htable_create(&cfg, &t), SA_OK);
+	return t;
+}
+
+static void free_dtor(void *obj, void *arg)
+{
+	(void)arg;
+	free(obj);
+}
+
+/* Well-formed handles (valid checks) that name no live entry. */
+START_TEST(test_edges_forged_well_formed_handles_rejected)
+{
+	for (int form = SA_HTABLE_TWO_WORD; form <= SA_HTABLE_ONE_WORD; form++) {
+		struct sa_htable *t = make(form, 1000, free_dtor);
+		int *obj = malloc(sizeof *obj);
+		struct sa_handle h;
+		ck_assert_int_eq(sa_htable_insert(t, obj, &h), SA_OK);
+		void *got;
+		ck_assert_int_eq(sa_htable_acquire(t, h, &got), SA_OK);
+		sa_htable_release(t, h);
+		uint32_t limit = form == SA_HTABLE_ONE_WORD ? SA_HTABLE_GEN_LIMIT_ONE_WORD
+							    : SA_HTABLE_GEN_LIMIT_TWO_WORD;
+		struct sa_handle bad[] = {
+			sa__htable_test_encode(t, 0, 0),         /* generation 0 */
+			sa__htable_test_encode(t, 0, limit + 1), /* past the limit */
+			sa__htable_test_encode(t, 1000, 1),      /* slot past max */
+			sa__htable_test_encode(t, 999, 1),       /* within max, never made */
+			sa__htable_test_encode(t, 1, 1),         /* made (chunk), never live */
+		};
+		for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			ck_assert_int_eq(sa_htable_acquire(t, bad[i], &got), SA_EBADHANDLE);
+			ck_assert_int_eq(sa_htable_remove(t, bad[i]), SA_EBADHANDLE);
+			ck_assert_int_eq(sa__htable_test_add_refs(t, bad[i], 1), SA_EBADHANDLE);
+		}
+		/* The real one, re-encoded, is the real one. */
+		ck_assert_int_eq(sa_htable_remove(t, h), SA_OK);
+		ck_assert_int_eq(sa_htable_destroy(t), SA_OK);
+	}
+}
+END_TEST
+
+START_TEST(test_edges_null_arguments)
+{
+	struct sa_htable *t = make(SA_HTABLE_TWO_WORD, 16, NULL);
+	int obj;
+	struct sa_handle h;
+	void *got;
+	ck_assert_int_eq(sa_htable_insert(t, &obj, &h), SA_OK);
+	ck_assert_int_eq(sa_htable_acquire(NULL, h, &got), SA_EBADHANDLE);
+	ck_assert_int_eq(sa_htable_acquire(t, h, NULL), SA_EBADHANDLE);
+	ck_assert_int_eq(sa_htable_remove(NULL, h), SA_EBADHANDLE);
+	/* No destructor: remove just frees the slot. */
+	ck_assert_int_eq(sa_htable_remove(t, h), SA_OK);
+	ck_assert_int_eq(sa_htable_live_count(t), 0);
+	ck_assert_int_eq(sa__htable_check(t), SA_OK);
+	ck_assert_int_eq(sa_htable_destroy(t), SA_OK);
+}
+END_TEST
+
+/* The checker accepts a removed-but-held slot and a retired one. */
+START_TEST(test_edges_checker_accepts_held_and_retired)
+{
+	struct sa_htable *t = make(SA_HTABLE_ONE_WORD, 16, free_dtor);
+	struct sa_handle h;
+	void *got;
+	ck_assert_int_eq(sa_htable_insert(t, malloc(1), &h), SA_OK);
+	ck_assert_int_eq(sa_htable_acquire(t, h, &got), SA_OK);
+	ck_assert_int_eq(sa_htable_remove(t, h), SA_OK);
+	ck_assert_int_eq(sa__htable_check(t), SA_OK); /* held */
+	sa_htable_release(t, h);
+	ck_assert_int_eq(sa__htable_check(t), SA_OK);
+	/* Drive the free slot to the limit: its next removal retires it. */
+	sa__htable_test_set_free_generation(t, SA_HTABLE_GEN_LIMIT_ONE_WORD);
+	ck_assert_int_eq(sa_htable_insert(t, malloc(1), &h), SA_OK);
+	ck_assert_int_eq(sa_htable_remove(t, h), SA_OK);
+	ck_assert_uint_eq(sa__htable_retired(t), 1);
+	ck_assert_int_eq(sa__htable_check(t), SA_OK); /* retired */
+	ck_assert_int_eq(sa_htable_destroy(t), SA_OK);
+}
+END_TEST
+
+/* Each kind of damage is noticed, and repairing it is accepted again. */
+START_TEST(test_edges_checker_notices_each_corruption)
+{
+	static const int how[] = {
+		SA_HTABLE_CORRUPT_NFREE,     SA_HTABLE_CORRUPT_RETIRED,   SA_HTABLE_CORRUPT_LIVE,
+		SA_HTABLE_CORRUPT_FREE_FLAG, SA_HTABLE_CORRUPT_FREE_WORD, SA_HTABLE_CORRUPT_FREE_LOOP,
+		SA_HTABLE_CORRUPT_GEN,       SA_HTABLE_CORRUPT_GEN_HIGH,
+	};
+	struct sa_htable *t = make(SA_HTABLE_TWO_WORD, 256, free_dtor);
+	struct sa_handle h[3];
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(sa_htable_insert(t, malloc(1), &h[i]), SA_OK);
+	ck_assert_int_eq(sa_htable_remove(t, h[1]), SA_OK); /* a free slot to damage */
+	ck_assert_int_eq(sa__htable_check(t), SA_OK);
+	for (unsigned i = 0; i < sizeof how / sizeof how[0]; i++) {
+		sa__htable_test_corrupt(t, how[i], 0);
+		ck_assert_msg(sa__htable_check(t) == SA_EINVAL, "corruption %d not noticed", how[i]);
+		sa__htable_test_corrupt(t, how[i], 1);
+		ck_assert_msg(sa__htable_check(t) == SA_OK, "repair of %d not accepted", how[i]);
+	}
+	ck_assert_int_eq(sa_htable_remove(t, h[0]), SA_OK);
+	ck_assert_int_eq(sa_htable_remove(t, h[2]), SA_OK);
+	ck_assert_int_eq(sa_htable_destroy(t), SA_OK);
+}
+END_TEST
+
+static Suite *edges_suite(void)
+{
+	Suite *s = suite_create("htable_edges");
+	TCase *tc = tcase_create("edges");
+	tcase_add_test(tc, test_edges_forged_well_formed_handles_rejected);
+	tcase_add_test(tc, test_edges_null_arguments);
+	tcase_add_test(tc, test_edges_checker_accepts_held_and_retired);
+	tcase_add_test(tc, test_edges_checker_notices_each_corruption);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(edges_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed;
+}
