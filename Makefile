@@ -41,9 +41,13 @@ TESTS := $(TEST_SRCS:test/%.c=$(B)/test/%)
 TESTLIB_SRCS := $(filter-out $(TEST_SRCS) test/oomcheck.c test/soak.c,$(wildcard test/*.c))
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(B)/%.o)
 
-BENCH_NAMES := handles
-BENCH_OBJS := $(B)/bench/handles.o $(B)/bench/baseline.o
+BENCH_NAMES := handles async
+BENCH_OBJS := $(B)/bench/handles.o $(B)/bench/async.o $(B)/bench/baseline.o
 BENCH_BINS := $(BENCH_NAMES:%=$(B)/bench/%)
+# libuv: a bench-only dependency (bench/async measures against it), asked
+# for only when a benchmark is built: make, make check never need it.
+UV_CFLAGS = $(shell pkg-config --cflags libuv 2>/dev/null)
+UV_LIBS = $(shell pkg-config --libs libuv 2>/dev/null)
 
 DEMO := $(B)/demo
 DEMO_OBJS := $(B)/examples/demo.o
@@ -56,7 +60,7 @@ DEPS := $(ALL_OBJS:.o=.d)
 
 .PHONY: all check memcheck asan tsan clang bench demo install uninstall clean \
 	check-build check-run check-symbols check-headers check-readme check-examples fsm-table \
-	bench-build oomcheck oomcheck-valgrind oomcheck-run coverage soak demo-check
+	bench-build bench-libuv oomcheck oomcheck-valgrind oomcheck-run coverage soak demo-check
 
 # Keep intermediate objects (tests, tools, bench), so re-runs relink nothing.
 .SECONDARY:
@@ -158,11 +162,27 @@ clang:
 $(B)/bench/%: $(B)/bench/%.o $(B)/bench/baseline.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
+bench-libuv:
+	@pkg-config --exists libuv || { \
+		echo "make bench: libuv not found (bench/async compares the async API against it)." >&2; \
+		echo "Install it: apt-get install -y libuv1-dev (a bench-only dependency)" >&2; \
+		exit 1; }
+
+$(B)/bench/async.o: bench/async.c | $(OBJDIRS) bench-libuv
+	$(CC) $(ALL_CPPFLAGS) $(UV_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/bench/async: $(B)/bench/async.o $(B)/bench/baseline.o $(LIB) | bench-libuv
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(UV_LIBS)
+
 bench-build: $(BENCH_BINS)
 
+# BENCH_QUICK=1: fewer rounds and calls (CI); the figures in README come from
+# a full run.
 bench: bench-build
 	$(B)/bench/handles
 	sh bench/callgrind.sh $(B)/bench/handles
+	$(B)/bench/async
+	sh bench/async_callgrind.sh $(B)/bench/async
 
 $(B)/tools/%: $(B)/tools/%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
