@@ -153,6 +153,8 @@ struct sa_engine {
 	struct sa_serial *ready_tail; /* [E] */
 	struct sa_acall *notify_head; /* [E] completions whose callbacks wait */
 	struct sa_acall *notify_tail; /* [E] */
+	_Atomic uint8_t notify_any;   /* [a] notify_head != NULL, written under [E]; read unlocked as a hint */
+	uint32_t changed_waiters;     /* [E] threads waiting on changed (drain, shutdown) */
 	pthread_cond_t work;          /* pool: a job or a callback waits for a worker */
 	struct sa_worker *workers;    /* [i] pool mode: cfg.threads workers */
 	unsigned nworkers;            /* [i] started */

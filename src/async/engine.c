@@ -234,9 +234,10 @@ static void ready_unlink_locked(struct sa_engine *e, struct sa_serial *q)
 	q->ready = 0;
 }
 
-/* The next job that may start, taken off its queue and marked running; NULL
+/* The next job that may start, taken off its queue and marked running, and
+ * in *@abandoned whether its call was abandoned before it started (A3); NULL
  * when none.  Context: e->lock held. */
-static struct sa_job *job_take_locked(struct sa_engine *e)
+static struct sa_job *job_take_locked(struct sa_engine *e, int *abandoned)
 {
 	while (e->ready_head != NULL) {
 		struct sa_serial *q = e->ready_head;
@@ -249,6 +250,7 @@ static struct sa_job *job_take_locked(struct sa_engine *e)
 			q->tail = NULL;
 		q->running = 1;
 		e->running++;
+		*abandoned = job->acall->abandoned;
 		sa__cq_levels_locked(e);
 		return job;
 	}
@@ -379,13 +381,11 @@ int sa_job_publish(struct sa_job *job, int32_t status, void (*copy_out)(struct s
 	return published;
 }
 
-/* Run @job, or cancel it if its call was abandoned before it started (A3)
- * or @cancel_status says so.  Context: no lock held. */
-static void job_execute(struct sa_engine *e, struct sa_job *job, int32_t cancel_status)
+/* Run @job, or cancel it if its call was abandoned before it started (A3:
+ * @abandoned, read under the lock when the job was taken) or @cancel_status
+ * says so.  Context: no lock held. */
+static void job_execute(struct sa_job *job, int abandoned, int32_t cancel_status)
 {
-	pthread_mutex_lock(&e->lock);
-	int abandoned = job->acall->abandoned;
-	pthread_mutex_unlock(&e->lock);
 	if (abandoned)
 		job->ops->cancel(job, 0);
 	else if (cancel_status != 0 && !(job->ops->flags & SA_JOB_EXEMPT))
@@ -438,19 +438,25 @@ static void job_finish(struct sa_engine *e, struct sa_job *job)
 		else
 			e->notify_head = a;
 		e->notify_tail = a;
+		atomic_store_explicit(&e->notify_any, 1, memory_order_relaxed);
 		keep_ref = 1;
 		work_signal_locked(e); /* pool: a worker runs it (never the sync caller) */
 	}
 	sa__cq_levels_locked(e);
-	pthread_cond_broadcast(&e->changed);
+	if (e->changed_waiters != 0)
+		pthread_cond_broadcast(&e->changed); /* a drain or shutdown waits for this job */
 	pthread_mutex_unlock(&e->lock);
 	if (!keep_ref)
 		sa_htable_release(e->acalls, ah);
 }
 
-/* Run every queued callback, each with no lock held (A4). */
+/* Run every queued callback, each with no lock held (A4).  The unlocked
+ * look at notify_any is a hint: a callback queued by another thread after it
+ * is run by that thread's own delivery or by a worker it woke (E6). */
 static void notify_deliver(struct sa_engine *e)
 {
+	if (!atomic_load_explicit(&e->notify_any, memory_order_relaxed))
+		return;
 	for (;;) {
 		pthread_mutex_lock(&e->lock);
 		struct sa_acall *a = e->notify_head;
@@ -459,8 +465,10 @@ static void notify_deliver(struct sa_engine *e)
 			return;
 		}
 		e->notify_head = a->notify_next;
-		if (e->notify_head == NULL)
+		if (e->notify_head == NULL) {
 			e->notify_tail = NULL;
+			atomic_store_explicit(&e->notify_any, 0, memory_order_relaxed);
+		}
 		a->notify_queued = 0;
 		int abandoned = a->abandoned;
 		void (*cb)(void) = a->done_cb;
@@ -495,12 +503,13 @@ unsigned sa_engine_run(struct sa_engine *e, unsigned max)
 		return 0;
 	unsigned n = 0;
 	while (max == 0 || n < max) {
+		int abandoned = 0;
 		pthread_mutex_lock(&e->lock);
-		struct sa_job *job = job_take_locked(e);
+		struct sa_job *job = job_take_locked(e, &abandoned);
 		pthread_mutex_unlock(&e->lock);
 		if (job == NULL)
 			break;
-		job_execute(e, job, 0);
+		job_execute(job, abandoned, 0);
 		job_finish(e, job);
 		n++;
 		notify_deliver(e);
@@ -514,7 +523,9 @@ void sa_engine_drain(struct sa_engine *e, struct sa_serial *q)
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
 		if (q->running) { /* another thread runs its head: wait (E2) */
+			e->changed_waiters++;
 			pthread_cond_wait(&e->changed, &e->lock);
+			e->changed_waiters--;
 			continue;
 		}
 		struct sa_job *job = q->head;
@@ -528,8 +539,9 @@ void sa_engine_drain(struct sa_engine *e, struct sa_serial *q)
 		}
 		q->running = 1;
 		e->running++;
+		int abandoned = job->acall->abandoned;
 		pthread_mutex_unlock(&e->lock);
-		job_execute(e, job, 0);
+		job_execute(job, abandoned, 0);
 		job_finish(e, job); /* its callback waits for sspiasync_run() */
 		pthread_mutex_lock(&e->lock);
 	}
@@ -545,10 +557,11 @@ static void *worker_main(void *arg)
 	tl_worker = self;
 	pthread_mutex_lock(&e->lock);
 	while (!e->stopping) {
-		struct sa_job *job = job_take_locked(e);
+		int abandoned = 0;
+		struct sa_job *job = job_take_locked(e, &abandoned);
 		if (job != NULL) {
 			pthread_mutex_unlock(&e->lock);
-			job_execute(e, job, 0);
+			job_execute(job, abandoned, 0);
 			job_finish(e, job);
 			notify_deliver(e);
 			pthread_mutex_lock(&e->lock);
@@ -580,17 +593,20 @@ void sa_engine_stop(struct sa_engine *e)
 void sa_engine_cancel_all(struct sa_engine *e, int32_t status)
 {
 	for (;;) {
+		int abandoned = 0;
 		pthread_mutex_lock(&e->lock);
-		struct sa_job *job = job_take_locked(e);
+		struct sa_job *job = job_take_locked(e, &abandoned);
 		if (job == NULL && e->running != 0) {
+			e->changed_waiters++;
 			pthread_cond_wait(&e->changed, &e->lock);
+			e->changed_waiters--;
 			pthread_mutex_unlock(&e->lock);
 			continue;
 		}
 		pthread_mutex_unlock(&e->lock);
 		if (job == NULL)
 			break;
-		job_execute(e, job, status);
+		job_execute(job, abandoned, status);
 		job_finish(e, job);
 		notify_deliver(e);
 	}
