@@ -122,11 +122,19 @@ START_TEST(test_cq_handles_and_fd)
 	ck_assert_int_eq(sspiasync_cq_bind(NULL, cq), SEC_E_INVALID_HANDLE);
 	ck_assert_int_eq(sspiasync_cq_bind((SspiAsyncContext *)cq, cq), SEC_E_INVALID_HANDLE);
 	ck_assert_int_eq(sspiasync_cq_bind(ac, (struct sspiasync_cq *)ac), SEC_E_INVALID_HANDLE);
+	/* K1: a queue is never taken for an async context or the reverse, by
+	 * construction (disjoint slot ranges), not by luck of a 15-bit check. */
+	ck_assert_int_eq(SspiGetAsyncCallStatus((SspiAsyncContext *)cq), SEC_E_INVALID_HANDLE);
+	ck_assert_int_eq(sspiasync_cq_fd((struct sspiasync_cq *)ac), -1);
+	ck_assert_uint_lt((uintptr_t)ac >> 40 & 0xffffffu, 1u << 23);
+	ck_assert_uint_ge((uintptr_t)cq >> 40 & 0xffffffu, 1u << 23);
 	/* Destroyed: stale. */
 	ck_assert_int_eq(sspiasync_cq_destroy(other), SEC_E_OK);
 	ck_assert_int_eq(sspiasync_cq_destroy(other), SEC_E_INVALID_HANDLE);
 	ck_assert_int_eq(sspiasync_cq_fd(other), -1);
 	ck_assert_int_eq(sspiasync_cq_reap(other, c, 2), SEC_E_INVALID_HANDLE);
+	ck_assert_int_eq(sspiasync_cq_reap(other, c, 0), SEC_E_INVALID_HANDLE); /* K3 */
+	ck_assert_int_eq(sspiasync_cq_reap(other, NULL, 0), SEC_E_INVALID_HANDLE);
 	ck_assert_int_eq(sspiasync_cq_bind(ac, other), SEC_E_INVALID_HANDLE);
 	/* Bound: destroy refused until unbound. */
 	ck_assert_int_eq(sspiasync_cq_bind(ac, cq), SEC_E_OK);

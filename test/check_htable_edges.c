@@ -126,6 +126,50 @@ START_TEST(test_edges_checker_notices_each_corruption)
 }
 END_TEST
 
+/* Two one-word tables alive together with disjoint slot ranges: a handle of
+ * one is never accepted by the other, whatever its check (the slot field
+ * alone rules it out), and bad bases are refused. */
+START_TEST(test_edges_one_word_slot_base_separates_tables)
+{
+	struct sa_htable_config lo = {.kind = 9, .form = SA_HTABLE_ONE_WORD, .max_entries = 64};
+	struct sa_htable_config hi = lo;
+	hi.slot_base = 1u << 23;
+	struct sa_htable *a, *b;
+	ck_assert_int_eq(sa_htable_create(&lo, &a), SA_OK);
+	ck_assert_int_eq(sa_htable_create(&hi, &b), SA_OK);
+	int obj[64];
+	for (int i = 0; i < 64; i++) {
+		struct sa_handle ha, hb;
+		void *got;
+		ck_assert_int_eq(sa_htable_insert(a, &obj[i], &ha), SA_OK);
+		ck_assert_int_eq(sa_htable_insert(b, &obj[i], &hb), SA_OK);
+		ck_assert(ha.lower != hb.lower);
+		ck_assert_int_eq(sa_htable_acquire(b, ha, &got), SA_EBADHANDLE);
+		ck_assert_int_eq(sa_htable_acquire(a, hb, &got), SA_EBADHANDLE);
+		/* Even a well-formed handle of b's key for a's slot range. */
+		ck_assert_int_eq(sa_htable_acquire(b, sa__htable_test_encode(b, 0u - (1u << 23), 1),
+						   &got), SA_EBADHANDLE);
+		ck_assert_int_eq(sa_htable_acquire(b, hb, &got), SA_OK);
+		ck_assert_ptr_eq(got, &obj[i]);
+		sa_htable_release(b, hb);
+		ck_assert_int_eq(sa_htable_remove(a, ha), SA_OK);
+		ck_assert_int_eq(sa_htable_remove(b, hb), SA_OK);
+	}
+	ck_assert_int_eq(sa_htable_destroy(a), SA_OK);
+	ck_assert_int_eq(sa_htable_destroy(b), SA_OK);
+	struct sa_htable *t;
+	struct sa_htable_config bad = hi;
+	bad.form = SA_HTABLE_TWO_WORD; /* two-word tables carry their kind: no base */
+	ck_assert_int_eq(sa_htable_create(&bad, &t), SA_EINVAL);
+	bad = hi;
+	bad.slot_base = SA_HTABLE_MAX_ONE_WORD - 10; /* base + max past the slot field */
+	ck_assert_int_eq(sa_htable_create(&bad, &t), SA_EINVAL);
+	bad.slot_base = SA_HTABLE_MAX_ONE_WORD + 1 - 64; /* exactly fits */
+	ck_assert_int_eq(sa_htable_create(&bad, &t), SA_OK);
+	ck_assert_int_eq(sa_htable_destroy(t), SA_OK);
+}
+END_TEST
+
 static Suite *edges_suite(void)
 {
 	Suite *s = suite_create("htable_edges");
@@ -134,6 +178,7 @@ static Suite *edges_suite(void)
 	tcase_add_test(tc, test_edges_null_arguments);
 	tcase_add_test(tc, test_edges_checker_accepts_held_and_retired);
 	tcase_add_test(tc, test_edges_checker_notices_each_corruption);
+	tcase_add_test(tc, test_edges_one_word_slot_base_separates_tables);
 	suite_add_tcase(s, tc);
 	return s;
 }

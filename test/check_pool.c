@@ -630,6 +630,106 @@ START_TEST(test_pool_engine_second_job_of_a_queue_waits_while_a_worker_is_free)
 }
 END_TEST
 
+/* --- regressions the API fuzzer found (fuzz/repro/) ------------------------ */
+
+/* K5: a leg on a context whose async delete is queued takes no memory and is
+ * exempt from the bound: queued, it completes SEC_E_INVALID_HANDLE. */
+START_TEST(test_regress_leg_on_deleting_context_exempt_from_bound)
+{
+	struct sspiasync_config cfg = {0};
+	cfg.max_pending = 1;
+	ck_assert_int_eq(sspiasync_init(&cfg), SEC_E_OK);
+	CredHandle cred;
+	CtxtHandle ctx, other;
+	static unsigned char tok[3][MAX_TOKEN];
+	static SecBuffer ob[3];
+	static SecBufferDesc od[3];
+	static unsigned long attrs[3];
+	for (int i = 0; i < 3; i++) {
+		ob[i] = (SecBuffer){MAX_TOKEN, SECBUFFER_TOKEN, tok[i]};
+		od[i] = (SecBufferDesc){SECBUFFER_VERSION, 1, &ob[i]};
+	}
+	char target[] = "host/k5;legs=3";
+	ck_assert_int_eq(AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_BOTH, NULL, NULL, NULL,
+						   NULL, &cred, NULL), SEC_E_OK);
+	ck_assert_int_eq(InitializeSecurityContextA(&cred, NULL, target, 0, 0, 0, NULL, 0, &ctx,
+						    &od[0], &attrs[0], NULL), SEC_I_CONTINUE_NEEDED);
+	SspiAsyncContext *del = SspiCreateAsyncContext(), *busy = SspiCreateAsyncContext(),
+			 *leg = SspiCreateAsyncContext();
+	ck_assert_int_eq(SspiDeleteSecurityContextAsync(del, &ctx), SEC_E_OK);
+	ck_assert_int_eq(SspiInitializeSecurityContextAsyncA(busy, &cred, NULL, target, 0, 0, 0, NULL,
+							     0, &other, &od[1], &attrs[1], NULL),
+			 SEC_E_OK); /* the bound is full now */
+	uint64_t allocs = alloc_calls();
+	ck_assert_int_eq(SspiInitializeSecurityContextAsyncA(leg, NULL, &ctx, target, 0, 0, 0, NULL, 0,
+							     &ctx, &od[2], &attrs[2], NULL),
+			 SEC_E_OK);
+	ck_assert_uint_eq(alloc_calls(), allocs);
+	ck_assert_uint_eq(sspiasync_run(0), 3);
+	ck_assert_int_eq(SspiGetAsyncCallStatus(leg), SEC_E_INVALID_HANDLE);
+	ck_assert_int_eq(SspiGetAsyncCallStatus(del), SEC_E_OK);
+	SspiFreeAsyncContext(del);
+	SspiFreeAsyncContext(busy);
+	SspiFreeAsyncContext(leg);
+	ck_assert_int_eq(DeleteSecurityContext(&other), SEC_E_OK);
+	ck_assert_int_eq(FreeCredentialsHandle(&cred), SEC_E_OK);
+	finish();
+}
+END_TEST
+
+/* K6: run(0) also runs what a callback deferred by a synchronous call
+ * submits during that run. */
+static CredHandle k6_cred;
+
+static void k6_resubmit(SspiAsyncContext *a, PVOID data)
+{
+	char pkg[] = "SspiAsyncTest";
+	int *once = data;
+	if ((*once)++ == 0 && SspiReinitAsyncContext(a) == STATUS_SUCCESS)
+		(void)SspiAcquireCredentialsHandleAsyncA(a, NULL, pkg, SECPKG_CRED_BOTH, NULL, NULL, NULL,
+							 NULL, &k6_cred, NULL);
+}
+
+START_TEST(test_regress_run_runs_work_queued_by_deferred_callbacks)
+{
+	struct sspiasync_config cfg = {0};
+	ck_assert_int_eq(sspiasync_init(&cfg), SEC_E_OK);
+	CredHandle cred;
+	CtxtHandle ctx;
+	static unsigned char tok[2][MAX_TOKEN];
+	static SecBuffer ob[2];
+	static SecBufferDesc od[2];
+	static unsigned long attrs[2];
+	for (int i = 0; i < 2; i++) {
+		ob[i] = (SecBuffer){MAX_TOKEN, SECBUFFER_TOKEN, tok[i]};
+		od[i] = (SecBufferDesc){SECBUFFER_VERSION, 1, &ob[i]};
+	}
+	char target[] = "host/k6;legs=3";
+	ck_assert_int_eq(AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_BOTH, NULL, NULL, NULL,
+						   NULL, &cred, NULL), SEC_E_OK);
+	ck_assert_int_eq(InitializeSecurityContextA(&cred, NULL, target, 0, 0, 0, NULL, 0, &ctx,
+						    &od[0], &attrs[0], NULL), SEC_I_CONTINUE_NEEDED);
+	SspiAsyncContext *a = SspiCreateAsyncContext();
+	int once = 0;
+	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, k6_resubmit, &once), SEC_E_OK);
+	ck_assert_int_eq(SspiInitializeSecurityContextAsyncA(a, NULL, &ctx, target, 0, 0, 0, NULL, 0,
+							     &ctx, &od[1], &attrs[1], NULL),
+			 SEC_E_OK);
+	SecPkgContext_Sizes sz; /* runs the queued leg first (whatever it answers) */
+	(void)QueryContextAttributesA(&ctx, SECPKG_ATTR_SIZES, &sz);
+	ck_assert_int_ne(SspiGetAsyncCallStatus(a), SEC_I_ASYNC_CALL_PENDING); /* callback waits */
+	ck_assert_uint_eq(sspiasync_run(0), 1); /* the callback's submission, in the same run */
+	ck_assert_int_eq(SspiGetAsyncCallStatus(a), SEC_E_OK);
+	ck_assert_int_eq(once, 2); /* both callbacks ran in that run */
+	ck_assert_uint_eq(stats().pending_calls, 0);
+	SspiFreeAsyncContext(a);
+	ck_assert_int_eq(FreeCredentialsHandle(&k6_cred), SEC_E_OK);
+	ck_assert_int_eq(DeleteSecurityContext(&ctx), SEC_E_OK);
+	ck_assert_int_eq(FreeCredentialsHandle(&cred), SEC_E_OK);
+	finish();
+}
+END_TEST
+
 /* --- fork (R4 in src/sspi/runtime.c) -------------------------------------- */
 
 /* TSan cannot start threads in the child of a multithreaded process (it
@@ -760,6 +860,10 @@ static Suite *pool_suite(void)
 	tc = tcase(s, "order", 300);
 	tcase_add_test(tc, test_pool_engine_second_job_of_a_queue_waits_while_a_worker_is_free);
 	tcase_add_test(tc, test_pool_engine_runs_each_queue_in_order_with_two_workers);
+
+	tc = tcase(s, "regress", 60);
+	tcase_add_test(tc, test_regress_leg_on_deleting_context_exempt_from_bound);
+	tcase_add_test(tc, test_regress_run_runs_work_queued_by_deferred_callbacks);
 
 	tc = tcase(s, "fork", 60);
 	tcase_add_test(tc, test_fork_child_starts_afresh_parent_unaffected);

@@ -67,6 +67,11 @@ struct sa_htable_config {
 	uint32_t max_entries;        /* 0 = SA_HTABLE_DEFAULT_MAX; at most the form's maximum */
 	sa_htable_dtor_fn dtor;      /* may be NULL (nothing to free) */
 	void *dtor_arg;              /* passed to dtor */
+	uint32_t slot_base;          /* one-word only: handles number slots from here
+				      * (slot_base + max_entries <= SA_HTABLE_MAX_ONE_WORD + 1).
+				      * One-word handles carry no kind, so two one-word
+				      * tables alive together with disjoint ranges can
+				      * never issue the same word; 0 for two-word tables */
 };
 
 /*

@@ -63,6 +63,10 @@ struct sa_acall {
 	void (*status_job_release)(void *owner); /* [E] */
 };
 
+/* One-word handle space: async contexts in slots [0, SA_ACALL_SLOTS),
+ * completion queues above (their tables never issue the same word). */
+#define SA_ACALL_SLOTS (1u << 23)
+
 /* Scratch room per worker for a package's output (copied out at publish). */
 #define SA_WORKER_SCRATCH (64u * 1024u)
 

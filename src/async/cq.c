@@ -27,8 +27,12 @@ static void cq_dtor(void *obj, void *arg)
 
 int sa__cq_table_create(struct sa_engine *e)
 {
+	/* Async contexts take slots [0, SA_ACALL_SLOTS) of the one-word space,
+	 * queues the slots above: a queue's handle is never an async
+	 * context's, whatever the generations (both tables are alive together). */
 	struct sa_htable_config tc = {.kind = 0x51, .form = SA_HTABLE_ONE_WORD,
-				      .max_entries = 1u << 16, .dtor = cq_dtor};
+				      .max_entries = 1u << 16, .dtor = cq_dtor,
+				      .slot_base = SA_ACALL_SLOTS};
 	return sa_htable_create(&tc, &e->cqs);
 }
 

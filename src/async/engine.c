@@ -133,8 +133,8 @@ int sa_engine_create(const struct sa_engine_config *cfg, struct sa_engine **out)
 		return SA_ENOMEM;
 	struct sa_htable_config tc = {.kind = 0x41, .form = SA_HTABLE_ONE_WORD,
 				      .max_entries = cfg->max_async, .dtor = acall_dtor};
-	if (tc.max_entries > SA_HTABLE_MAX_ONE_WORD)
-		tc.max_entries = SA_HTABLE_MAX_ONE_WORD;
+	if (tc.max_entries == 0 || tc.max_entries > SA_ACALL_SLOTS)
+		tc.max_entries = SA_ACALL_SLOTS; /* the queues' handles take the slots above */
 	int rc = sa_htable_create(&tc, &e->acalls);
 	if (rc == SA_OK && (rc = sa__cq_table_create(e)) != SA_OK) {
 		int d = sa_htable_destroy(e->acalls);
@@ -502,19 +502,26 @@ unsigned sa_engine_run(struct sa_engine *e, unsigned max)
 	if (tl_in_callback || e->nworkers != 0)
 		return 0;
 	unsigned n = 0;
-	while (max == 0 || n < max) {
+	for (;;) {
+		/* Callbacks first: also those of calls that synchronous calls
+		 * ran, whose callbacks may queue more work for this run. */
+		notify_deliver(e);
+		if (max != 0 && n >= max)
+			break;
 		int abandoned = 0;
 		pthread_mutex_lock(&e->lock);
 		struct sa_job *job = job_take_locked(e, &abandoned);
+		int more = e->notify_head != NULL;
 		pthread_mutex_unlock(&e->lock);
-		if (job == NULL)
+		if (job == NULL) {
+			if (more)
+				continue;
 			break;
+		}
 		job_execute(job, abandoned, 0);
 		job_finish(e, job);
 		n++;
-		notify_deliver(e);
 	}
-	notify_deliver(e); /* also completions of calls that synchronous calls ran */
 	return n;
 }
 

@@ -120,6 +120,7 @@ struct sa_htable {
 	uint64_t key0, key1;          /* [i] per-table check key (process key mixed with instance) */
 	uint64_t lower_prefix;        /* [i] two-word: kind:8 | instance:24, the top of lower */
 	uint32_t max;                 /* [i] max_entries */
+	uint32_t slot_base;           /* [i] one-word: the first slot number handles carry */
 	uint8_t kind;                 /* [i] */
 	uint8_t form;                 /* [i] enum sa_htable_form */
 	uint32_t instance;            /* [i] */
@@ -197,7 +198,8 @@ static struct sa_handle handle_encode(const struct sa_htable *t, uint32_t idx, u
 		h.lower = (uintptr_t)lower;
 		h.upper = (uintptr_t)upper;
 	} else {
-		uint64_t body = ((uint64_t)idx << OW_SLOT_SHIFT) | ((uint64_t)gen << OW_GEN_SHIFT);
+		uint64_t body = ((uint64_t)(idx + t->slot_base) << OW_SLOT_SHIFT) |
+				((uint64_t)gen << OW_GEN_SHIFT);
 		uint64_t check = (check_mix(t, body, 0) >> 49) & OW_CHECK_MASK;
 		uint64_t w = body | (check << OW_CHECK_SHIFT);
 		w |= parity64(w);
@@ -228,7 +230,7 @@ static inline bool handle_decode(const struct sa_htable *t, struct sa_handle h, 
 		if (((lower >> OW_CHECK_SHIFT) & OW_CHECK_MASK) !=
 		    ((check_mix(t, body, 0) >> 49) & OW_CHECK_MASK))
 			return false;
-		i = (uint32_t)(lower >> OW_SLOT_SHIFT);
+		i = (uint32_t)(lower >> OW_SLOT_SHIFT) - t->slot_base; /* below the base: huge */
 		g = (uint32_t)((lower >> OW_GEN_SHIFT) & OW_GEN_MASK);
 	}
 	if (g == 0 || g > t->gen_limit || i >= t->max)
@@ -344,6 +346,9 @@ int sa_htable_create(const struct sa_htable_config *cfg, struct sa_htable **out)
 	uint32_t max = cfg->max_entries == 0 ? SA_HTABLE_DEFAULT_MAX : cfg->max_entries;
 	if (max > form_max)
 		return SA_EINVAL;
+	if (cfg->slot_base != 0 &&
+	    (cfg->form != SA_HTABLE_ONE_WORD || (uint64_t)cfg->slot_base + max > (uint64_t)form_max + 1))
+		return SA_EINVAL;
 	pthread_once(&g_key_once, key_init_once);
 
 	void *raw;
@@ -380,6 +385,7 @@ int sa_htable_create(const struct sa_htable_config *cfg, struct sa_htable **out)
 	t->instance = instance;
 	t->lower_prefix = ((uint64_t)cfg->kind << TW_KIND_SHIFT) | ((uint64_t)instance << TW_INSTANCE_SHIFT);
 	t->max = max;
+	t->slot_base = cfg->slot_base;
 	t->gen_floor = floor;
 	t->gen_limit = gen_limit;
 	t->dtor = cfg->dtor;
@@ -507,7 +513,7 @@ static inline bool handle_fields(const struct sa_htable *t, struct sa_handle h, 
 		*idx = (uint32_t)(lower & TW_SLOT_MASK);
 		*gen = (uint32_t)(upper >> TW_GEN_SHIFT);
 	} else {
-		*idx = (uint32_t)(lower >> OW_SLOT_SHIFT);
+		*idx = (uint32_t)(lower >> OW_SLOT_SHIFT) - t->slot_base;
 		*gen = (uint32_t)((lower >> OW_GEN_SHIFT) & OW_GEN_MASK);
 	}
 	return *idx < t->max;

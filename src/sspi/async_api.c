@@ -198,6 +198,8 @@ static const struct sa_job_ops leg_job_ops = {
 	.flags = 0,
 };
 
+static void ctx_put_owner(void *owner);
+
 static SECURITY_STATUS leg_submit(SspiAsyncContext *ac, enum sa_side side, PCredHandle cred_h,
 				  PCtxtHandle ctx_h, const char *target, unsigned long req,
 				  PSecBufferDesc in, PCtxtHandle new_h, PSecBufferDesc out,
@@ -215,6 +217,26 @@ static SECURITY_STATUS leg_submit(SspiAsyncContext *ac, enum sa_side side, PCred
 	if ((st = async_begin(ac, &rt)) != SEC_E_OK)
 		return st;
 
+	if (!no_cred && ctx_h != NULL) {
+		/* A context whose delete was accepted admits no call: it
+		 * completes SEC_E_INVALID_HANDLE in its turn, takes no memory
+		 * and is exempt from the bound, like any bad handle. */
+		struct sa_ctx *ctx;
+		if (sa__ctx_get(rt, ctx_h, &ctx) == SEC_E_OK) {
+			if (sa__ctx_deleting(ctx)) {
+				rc = sa_engine_submit_status(rt->engine, acall_word(ac),
+							     SEC_E_INVALID_HANDLE, &ctx->serial,
+							     ctx_put_owner, ctx);
+				if (rc != SA_OK) {
+					sa__ctx_put(rt, ctx);
+					return sa__rt_exit(rt, submit_status(rc));
+				}
+				sa__rt_count(rt, SEC_E_INVALID_HANDLE);
+				return sa__rt_exit(NULL, SEC_E_OK);
+			}
+			sa__ctx_put(rt, ctx);
+		}
+	}
 	const SecBuffer *in_tok = in != NULL ? sa__desc_find(in, SECBUFFER_TOKEN) : NULL;
 	size_t in_len = in_tok != NULL && in_tok->pvBuffer != NULL ? in_tok->cbBuffer : 0;
 	size_t target_len = target != NULL ? strlen(target) + 1 : 0;

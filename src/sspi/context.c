@@ -431,6 +431,14 @@ SECURITY_STATUS sa__ctx_call_end(struct sa_runtime *rt, struct sa_ctx *ctx, SECU
 	return sa__rt_exit(rt, st);
 }
 
+int sa__ctx_deleting(struct sa_ctx *ctx)
+{
+	pthread_mutex_lock(&ctx->lock);
+	int yes = ctx->state == SA_FSM_DELETING || ctx->state == SA_FSM_INVALID;
+	pthread_mutex_unlock(&ctx->lock);
+	return yes;
+}
+
 SECURITY_STATUS sa__ctx_mark_deleting(struct sa_ctx *ctx)
 {
 	pthread_mutex_lock(&ctx->lock);

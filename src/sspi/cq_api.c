@@ -85,6 +85,13 @@ int sspiasync_cq_reap(struct sspiasync_cq *cq, struct sspiasync_completion *out,
 	SECURITY_STATUS st = sa__rt_enter(&rt);
 	if (st != SEC_E_OK)
 		return st;
+	if (n == 0) { /* still a bad queue is a bad queue */
+		int fd = sa_cq_fd(rt->engine, cq_word(cq));
+		if (fd < 0)
+			sa__rt_stale(rt);
+		sa__rt_exit(NULL, SEC_E_OK);
+		return fd < 0 ? SEC_E_INVALID_HANDLE : 0;
+	}
 	int got = 0;
 	while ((unsigned)got < n) {
 		struct sa_cq_record rec[32];
