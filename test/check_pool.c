@@ -730,6 +730,26 @@ START_TEST(test_regress_run_runs_work_queued_by_deferred_callbacks)
 }
 END_TEST
 
+/* K2: arguments are checked before handles, also with a NULL handle. */
+START_TEST(test_regress_arguments_before_null_handles)
+{
+	SecBufferDesc v1 = {1 /* not SECBUFFER_VERSION */, 0, NULL};
+	unsigned long qop;
+	ck_assert_int_eq(QueryContextAttributesA(NULL, SECPKG_ATTR_SIZES, NULL),
+			 SEC_E_INVALID_PARAMETER);
+	ck_assert_int_eq(QueryCredentialsAttributesA(NULL, SECPKG_CRED_ATTR_NAMES, NULL),
+			 SEC_E_INVALID_PARAMETER);
+	ck_assert_int_eq(CompleteAuthToken(NULL, NULL), SEC_E_INVALID_PARAMETER);
+	ck_assert_int_eq(MakeSignature(NULL, 0, NULL, 0), SEC_E_INVALID_PARAMETER);
+	ck_assert_int_eq(EncryptMessage(NULL, 0, &v1, 0), SEC_E_INVALID_PARAMETER);
+	ck_assert_int_eq(DecryptMessage(NULL, NULL, 0, NULL), SEC_E_INVALID_PARAMETER);
+	ck_assert_int_eq(VerifySignature(NULL, NULL, 0, &qop), SEC_E_INVALID_PARAMETER);
+	SecPkgContext_Sizes sz;
+	ck_assert_int_eq(QueryContextAttributesA(NULL, SECPKG_ATTR_SIZES, &sz), SEC_E_INVALID_HANDLE);
+	finish();
+}
+END_TEST
+
 /* --- fork (R4 in src/sspi/runtime.c) -------------------------------------- */
 
 /* TSan cannot start threads in the child of a multithreaded process (it
@@ -864,6 +884,7 @@ static Suite *pool_suite(void)
 	tc = tcase(s, "regress", 60);
 	tcase_add_test(tc, test_regress_leg_on_deleting_context_exempt_from_bound);
 	tcase_add_test(tc, test_regress_run_runs_work_queued_by_deferred_callbacks);
+	tcase_add_test(tc, test_regress_arguments_before_null_handles);
 
 	tc = tcase(s, "fork", 60);
 	tcase_add_test(tc, test_fork_child_starts_afresh_parent_unaffected);

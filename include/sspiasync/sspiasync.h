@@ -50,7 +50,10 @@ struct sspiasync_config {
  * runs; SEC_E_INVALID_PARAMETER when the library is already
  * initialised (explicitly or by an earlier SSPI call: shut it down first) or
  * a limit is out of range (above 2^32 - 1 is impossible; 0 means default);
- * SEC_E_INSUFFICIENT_MEMORY.  On failure nothing is initialised.
+ * SEC_E_INSUFFICIENT_MEMORY (also, for good, after 4,194,303 runtimes in
+ * one process: each takes 4 handle-table instances of the 2^24 - 2 a
+ * process has, never reused so that no old handle can come back to life).
+ * On failure nothing is initialised.
  * Context: any thread; not concurrently with another SSPI call.
  */
 SECURITY_STATUS sspiasync_init(const struct sspiasync_config *cfg);

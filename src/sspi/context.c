@@ -572,10 +572,10 @@ static SECURITY_STATUS ctx_query(struct sa_runtime *rt, struct sa_ctx *ctx, unsi
 SECURITY_STATUS SEC_ENTRY QueryContextAttributesA(PCtxtHandle phContext, unsigned long ulAttribute,
 						  void *pBuffer)
 {
+	if (pBuffer == NULL) /* arguments first, then the handle (sspi.h) */
+		return SEC_E_INVALID_PARAMETER;
 	if (phContext == NULL)
 		return SEC_E_INVALID_HANDLE;
-	if (pBuffer == NULL)
-		return SEC_E_INVALID_PARAMETER;
 	struct sa_runtime *rt;
 	struct sa_ctx *ctx = NULL;
 	SECURITY_STATUS st = sa__ctx_call_begin(phContext, &rt, &ctx);
@@ -586,11 +586,11 @@ SECURITY_STATUS SEC_ENTRY QueryContextAttributesA(PCtxtHandle phContext, unsigne
 
 SECURITY_STATUS SEC_ENTRY CompleteAuthToken(PCtxtHandle phContext, PSecBufferDesc pToken)
 {
-	if (phContext == NULL)
-		return SEC_E_INVALID_HANDLE;
-	SECURITY_STATUS st = sa__desc_check(pToken, 0);
+	SECURITY_STATUS st = sa__desc_check(pToken, 0); /* arguments first (sspi.h) */
 	if (st != SEC_E_OK)
 		return st;
+	if (phContext == NULL)
+		return SEC_E_INVALID_HANDLE;
 	struct sa_runtime *rt;
 	struct sa_ctx *ctx = NULL;
 	if ((st = sa__ctx_call_begin(phContext, &rt, &ctx)) != SEC_E_OK)

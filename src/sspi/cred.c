@@ -155,10 +155,10 @@ SECURITY_STATUS SEC_ENTRY FreeCredentialsHandle(PCredHandle phCredential)
 SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesA(PCredHandle phCredential,
 						      unsigned long ulAttribute, void *pBuffer)
 {
+	if (pBuffer == NULL) /* arguments first, then the handle (sspi.h) */
+		return SEC_E_INVALID_PARAMETER;
 	if (phCredential == NULL)
 		return SEC_E_INVALID_HANDLE;
-	if (pBuffer == NULL)
-		return SEC_E_INVALID_PARAMETER;
 	struct sa_runtime *rt;
 	SECURITY_STATUS st = sa__rt_enter(&rt);
 	if (st != SEC_E_OK)

@@ -12,11 +12,11 @@ enum msg_op { MSG_SIGN, MSG_VERIFY, MSG_ENCRYPT, MSG_DECRYPT };
 static SECURITY_STATUS msg_call(enum msg_op op, PCtxtHandle phContext, unsigned long qop,
 				PSecBufferDesc msg, unsigned long seqno, unsigned long *pqop)
 {
-	if (phContext == NULL)
-		return SEC_E_INVALID_HANDLE;
-	SECURITY_STATUS st = sa__desc_check(msg, 0);
+	SECURITY_STATUS st = sa__desc_check(msg, 0); /* arguments first (sspi.h) */
 	if (st != SEC_E_OK)
 		return st;
+	if (phContext == NULL)
+		return SEC_E_INVALID_HANDLE;
 	struct sa_runtime *rt;
 	struct sa_ctx *ctx = NULL;
 	if ((st = sa__ctx_call_begin(phContext, &rt, &ctx)) != SEC_E_OK)
