@@ -60,7 +60,7 @@ DEPS := $(ALL_OBJS:.o=.d)
 
 .PHONY: all check memcheck asan tsan clang bench demo install uninstall clean \
 	check-build check-run check-symbols check-headers check-readme check-examples fsm-table \
-	bench-build bench-libuv oomcheck oomcheck-valgrind oomcheck-run coverage soak demo-check
+	bench-build bench-libuv fuzz oomcheck oomcheck-valgrind oomcheck-run coverage soak demo-check
 
 # Keep intermediate objects (tests, tools, bench), so re-runs relink nothing.
 .SECONDARY:
@@ -143,6 +143,10 @@ $(B)/test/soak: $(B)/test/soak.o $(LIB)
 
 soak: $(B)/test/soak
 	$(RUN_BOUNDED) $(B)/test/soak
+
+# API-sequence fuzzing with libFuzzer (fuzz/README.md); FUZZ_SECONDS, default 60.
+fuzz:
+	sh fuzz/run.sh
 
 # Line and branch coverage per module (gcov + lcov), goals in test/coverage.sh.
 coverage:
