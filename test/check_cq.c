@@ -362,6 +362,53 @@ START_TEST(test_cq_user_reading_the_fd_breaks_nothing)
 }
 END_TEST
 
+/* A callback inside reap frees the context whose record is next: that record
+ * is dropped, its callback never runs, reap does not return it (the model's
+ * REAP_NO_RECHECK, verify/sspiasync.pml). */
+struct pair {
+	SspiAsyncContext *other;
+	int calls;
+};
+
+static void free_other_cb(SspiAsyncContext *ac, PVOID data)
+{
+	struct pair *p = data;
+	(void)ac;
+	p->calls++;
+	if (p->other != NULL) {
+		SspiFreeAsyncContext(p->other);
+		p->other = NULL;
+	}
+}
+
+START_TEST(test_cq_callback_frees_the_next_record_inside_reap)
+{
+	start(0);
+	struct sspiasync_cq *cq;
+	ck_assert_int_eq(sspiasync_cq_create(&cq), SEC_E_OK);
+	CtxtHandle stale = {1, 2};
+	SspiAsyncContext *a1 = SspiCreateAsyncContext(), *a2 = SspiCreateAsyncContext();
+	struct pair p1 = {a2, 0}, p2 = {NULL, 0};
+	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a1, free_other_cb, &p1), SEC_E_OK);
+	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a2, free_other_cb, &p2), SEC_E_OK);
+	ck_assert_int_eq(sspiasync_cq_bind(a1, cq), SEC_E_OK);
+	ck_assert_int_eq(sspiasync_cq_bind(a2, cq), SEC_E_OK);
+	ck_assert_int_eq(SspiDeleteSecurityContextAsync(a1, &stale), SEC_E_OK);
+	ck_assert_int_eq(SspiDeleteSecurityContextAsync(a2, &stale), SEC_E_OK);
+	ck_assert_uint_eq(sspiasync_run(0), 2);
+	struct sspiasync_completion out[4];
+	ck_assert_int_eq(sspiasync_cq_reap(cq, out, 4), 1);
+	ck_assert_ptr_eq(out[0].context, a1);
+	ck_assert_int_eq(p1.calls, 1);
+	ck_assert_int_eq(p2.calls, 0); /* freed before its turn */
+	ck_assert(!readable(sspiasync_cq_fd(cq), 0));
+	SspiFreeAsyncContext(a1);
+	ck_assert_uint_eq(stats().async_contexts, 0);
+	ck_assert_int_eq(sspiasync_cq_destroy(cq), SEC_E_OK);
+	finish();
+}
+END_TEST
+
 /* A callback that frees its own context, inside reap. */
 static void free_self_cb(SspiAsyncContext *ac, PVOID data)
 {
@@ -676,6 +723,7 @@ static Suite *cq_suite(void)
 	tcase_add_test(tc, test_cq_free_before_reap_drops_the_record);
 	tcase_add_test(tc, test_cq_shutdown_delivers_unreaped_completions);
 	tcase_add_test(tc, test_cq_user_reading_the_fd_breaks_nothing);
+	tcase_add_test(tc, test_cq_callback_frees_the_next_record_inside_reap);
 
 	tc = tcase(s, "pool", 120);
 	tcase_add_test(tc, test_cq_pool_callback_runs_in_reap_on_this_thread);

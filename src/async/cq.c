@@ -14,9 +14,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-/* Records taken per pass under the lock; their callbacks run after it. */
-#define REAP_BATCH 64
-
 static void cq_dtor(void *obj, void *arg)
 {
 	struct sa_cq *q = obj;
@@ -225,31 +222,28 @@ long sa_cq_reap(struct sa_engine *e, uintptr_t w, struct sa_cq_record *out, unsi
 	if (q == NULL)
 		return SA_EBADHANDLE;
 	long got = 0;
+	/* One record at a time: a callback may free a context whose record is
+	 * next, and a free unlinks a record only while it is on the queue (A6);
+	 * so nothing is taken off ahead of the callbacks before it
+	 * (verify/sspiasync.pml, REAP_NO_RECHECK). */
 	while ((unsigned long)got < n) {
-		struct sa_acall *batch[REAP_BATCH];
-		void (*cbs[REAP_BATCH])(void);
-		unsigned k = 0;
 		pthread_mutex_lock(&e->lock);
-		while (k < REAP_BATCH && (unsigned long)got + k < n && q->head != NULL) {
-			struct sa_acall *a = q->head;
-			sa__cq_unlink_locked(q, a); /* also brings the fd down when it empties (Q2) */
-			out[got + k] = (struct sa_cq_record){a->self.lower, a->done_data, a->status};
-			cbs[k] = a->done_cb;
-			a->notifying = (uint8_t)(a->done_cb != NULL); /* A5: others wait for it */
-			batch[k++] = a;
-		}
-		pthread_mutex_unlock(&e->lock);
-		if (k == 0)
+		struct sa_acall *a = q->head;
+		if (a == NULL) {
+			pthread_mutex_unlock(&e->lock);
 			break;
-		for (unsigned i = 0; i < k; i++) {
-			/* The record's reference keeps @a alive through its callback,
-			 * even one that frees it (A2). */
-			struct sa_acall *a = batch[i];
-			if (cbs[i] != NULL)
-				sa__engine_notify(e, a, cbs[i], out[got + i].data);
-			sa_htable_release(e->acalls, a->self);
 		}
-		got += k;
+		sa__cq_unlink_locked(q, a); /* also brings the fd down when it empties (Q2) */
+		out[got] = (struct sa_cq_record){a->self.lower, a->done_data, a->status};
+		void (*cb)(void) = a->done_cb;
+		a->notifying = (uint8_t)(cb != NULL); /* A5: others wait for it */
+		pthread_mutex_unlock(&e->lock);
+		/* The record's reference keeps @a alive through its callback,
+		 * even one that frees it (A2). */
+		if (cb != NULL)
+			sa__engine_notify(e, a, cb, out[got].data);
+		sa_htable_release(e->acalls, a->self);
+		got++;
 	}
 	sa_htable_release(e->cqs, q->self);
 	return got;
