@@ -60,7 +60,7 @@ DEPS := $(ALL_OBJS:.o=.d)
 
 .PHONY: all check memcheck asan tsan clang bench demo install uninstall clean \
 	check-build check-run check-symbols check-headers check-readme check-examples fsm-table \
-	bench-build bench-libuv fuzz oomcheck oomcheck-valgrind oomcheck-run coverage soak demo-check
+	bench-build bench-libuv fuzz helgrind drd oomcheck oomcheck-valgrind oomcheck-run coverage soak demo-check
 
 # Keep intermediate objects (tests, tools, bench), so re-runs relink nothing.
 .SECONDARY:
@@ -143,6 +143,15 @@ $(B)/test/soak: $(B)/test/soak.o $(LIB)
 
 soak: $(B)/test/soak
 	$(RUN_BOUNDED) $(B)/test/soak
+
+# Race detectors on every suite's TCases that start threads (test/helgrind.sh
+# lists them; with strace it checks none is missing); each TCase alone, in
+# process, bounded by TEST_TIMEOUT; any report fails.
+helgrind: check-build
+	TOOL=helgrind B=$(B) HG_TIMEOUT=$(TEST_TIMEOUT) sh test/helgrind.sh $(TESTS)
+
+drd: check-build
+	TOOL=drd B=$(B) HG_TIMEOUT=$(TEST_TIMEOUT) sh test/helgrind.sh $(TESTS)
 
 # API-sequence fuzzing with libFuzzer (fuzz/README.md); FUZZ_SECONDS, default 60.
 fuzz:

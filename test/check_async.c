@@ -3029,8 +3029,8 @@ START_TEST(test_async_pool_handshake_completes_without_run)
 	ck_assert_int_eq(DeleteSecurityContext(&sv), SEC_E_OK);
 	ck_assert_int_eq(FreeCredentialsHandle(&cc), SEC_E_OK);
 	ck_assert_int_eq(FreeCredentialsHandle(&sc), SEC_E_OK);
+	finish(); /* workers stopped: nobody is inside the lock any more */
 	pool_sync_fini(&p);
-	finish();
 }
 END_TEST
 
@@ -3075,8 +3075,8 @@ START_TEST(test_async_pool_of_one_callback_calls_sync_on_its_context)
 	ck_assert_int_eq(DeleteSecurityContext(&c), SEC_E_INVALID_HANDLE); /* the callback did */
 	SspiFreeAsyncContext(a);
 	ck_assert_int_eq(FreeCredentialsHandle(&cc), SEC_E_OK);
+	finish(); /* workers stopped: nobody is inside the lock any more */
 	pool_sync_fini(&p);
-	finish();
 }
 END_TEST
 
@@ -3240,7 +3240,6 @@ START_TEST(test_async_pool_stress_two_submitters_deletes_racing_legs)
 		ck_assert_int_eq(th[i].p.bad, 0);
 		ck_assert_int_eq(th[i].disorder, 0);
 		ck_assert_int_eq(th[i].p.done, th[i].rounds * POOL_CALLS);
-		pool_sync_fini(&th[i].p);
 	}
 	/* A fire-and-forget delete has no callback to wait for: wait (bounded)
 	 * until the workers have finished every call. */
@@ -3255,6 +3254,8 @@ START_TEST(test_async_pool_stress_two_submitters_deletes_racing_legs)
 	ck_assert_uint_eq(st.async_contexts, 0);
 	ck_assert_int_eq(FreeCredentialsHandle(&cred), SEC_E_OK);
 	finish();
+	for (int i = 0; i < 2; i++)
+		pool_sync_fini(&th[i].p); /* after the workers stopped */
 }
 END_TEST
 

@@ -686,6 +686,22 @@ END_TEST
 
 /* --- concurrency ------------------------------------------------------------ */
 
+/*
+ * SA_TEST_RACE_DETECTOR=1 (set by test/helgrind.sh): Helgrind or DRD runs
+ * these tests.  They serialise the threads and pay for every annotated
+ * hand-off the stress readers' busy loop makes: SA_TEST_SLOW's 20000 records
+ * take Helgrind 1-3 minutes per form, 2000 take it seconds.  So the stress
+ * test publishes 2000 records (still past the chunk growth at 64, and ~10
+ * reuses of every slot) and the remove race keeps SA_TEST_SLOW's 200 rounds.
+ * A race detector reports an unordered pair of accesses once both ran,
+ * however rarely, so the same code paths are checked.
+ */
+static int race_detector(void)
+{
+	const char *v = getenv("SA_TEST_RACE_DETECTOR");
+	return v != NULL && v[0] == '1';
+}
+
 struct stress_rec {
 	struct sa_handle h;  /* written once before publication */
 	_Atomic int removed; /* set after sa_htable_remove(h) returned; a flag, hands off no data */
@@ -816,7 +832,7 @@ START_TEST(test_htable_stress_acquire_release_remove)
 {
 	struct stress st;
 	memset(&st, 0, sizeof st);
-	st.nrec = tl_slow() ? 20000 : 200000;
+	st.nrec = race_detector() ? 2000 : tl_slow() ? 20000 : 200000;
 	st.rec = calloc(st.nrec, sizeof *st.rec);
 	ck_assert_ptr_nonnull(st.rec);
 	/* The atomic words the threads share with plain (release/acquire) loads
@@ -878,7 +894,7 @@ static void *race_remover(void *arg)
 
 START_TEST(test_htable_concurrent_remove_only_one_wins)
 {
-	int rounds = tl_slow() ? 200 : 2000;
+	int rounds = race_detector() || tl_slow() ? 200 : 2000;
 	struct race r;
 	r.t = table_new(KIND_A, forms[_i], 0);
 	for (int round = 0; round < rounds; round++) {

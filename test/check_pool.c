@@ -626,6 +626,8 @@ START_TEST(test_pool_engine_second_job_of_a_queue_waits_while_a_worker_is_free)
 		sa_acall_free(e, w[i]);
 	}
 	sa_engine_destroy(e);
+	pthread_cond_destroy(&g.cv);
+	pthread_mutex_destroy(&g.lock);
 	ck_assert_uint_eq(tl_live_blocks(), 0);
 }
 END_TEST

@@ -9,6 +9,7 @@
 #include "async/async_int.h"
 
 #include "util/alloc.h"
+#include "util/annotate.h"
 
 #include <assert.h>
 #include <stddef.h>
@@ -159,6 +160,8 @@ int sa_engine_create(const struct sa_engine_config *cfg, struct sa_engine **out)
 	e->cfg = *cfg;
 	for (unsigned k = 0; k < SA_ENGINE_NCOUNTS; k++)
 		atomic_init(&e->counts[k], 0);
+	atomic_init(&e->notify_any, 0);
+	SA_ATOMIC_WORD(&e->notify_any); /* a hint read without the lock */
 	if (pthread_cond_init(&e->work, NULL) != 0) {
 		sa_engine_destroy_empty(e);
 		return SA_ENOMEM;

@@ -400,6 +400,7 @@ int sa_htable_create(const struct sa_htable_config *cfg, struct sa_htable **out)
 	t->nfree = t->retired = 0;
 	t->gen_high = 0;
 	atomic_init(&t->live, 0);
+	SA_ATOMIC_WORD(&t->live); /* written under the lock, read lock-free by live_count and destroy */
 	t->self_mem = raw;
 	*out = t;
 	return SA_OK;

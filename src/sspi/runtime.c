@@ -22,6 +22,7 @@
 #include "sspi/sspi_int.h"
 
 #include "util/alloc.h"
+#include "util/annotate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -195,8 +196,10 @@ SECURITY_STATUS sspiasync_init(const struct sspiasync_config *cfg)
 	} else {
 		struct sa_runtime *rt;
 		st = runtime_create(cfg, &rt);
-		if (st == SEC_E_OK)
+		if (st == SEC_E_OK) {
+			SA_HAPPENS_BEFORE(&g_rt); /* built before published */
 			atomic_store(&g_rt, rt);
+		}
 	}
 	pthread_mutex_unlock(&g_lock);
 	return st;
@@ -216,6 +219,7 @@ SECURITY_STATUS sspiasync_shutdown(void)
 	atomic_store(&g_shutting_down, 1);
 	while (atomic_load(&g_active) != 0)
 		pthread_cond_wait(&g_cv, &g_lock);
+	SA_HAPPENS_AFTER(&g_active); /* every call that was inside has left */
 	atomic_store(&g_rt, NULL);
 	/* Without g_lock: the callbacks of cancelled calls run meanwhile, and
 	 * their API calls see g_shutting_down and return. */
@@ -234,6 +238,7 @@ SECURITY_STATUS sa__rt_enter(struct sa_runtime **out)
 	atomic_fetch_add(&g_active, 1);
 	struct sa_runtime *rt = atomic_load(&g_rt);
 	if (rt != NULL && !atomic_load(&g_shutting_down)) {
+		SA_HAPPENS_AFTER(&g_rt);
 		*out = rt;
 		return SEC_E_OK;
 	}
@@ -247,8 +252,10 @@ SECURITY_STATUS sa__rt_enter(struct sa_runtime **out)
 		st = SEC_E_SHUTDOWN_IN_PROGRESS;
 	} else if (rt == NULL) {
 		st = runtime_create(NULL, &rt);
-		if (st == SEC_E_OK)
+		if (st == SEC_E_OK) {
+			SA_HAPPENS_BEFORE(&g_rt); /* built before published */
 			atomic_store(&g_rt, rt);
+		}
 	}
 	if (st == SEC_E_OK) {
 		atomic_fetch_add(&g_active, 1);
@@ -284,6 +291,7 @@ SECURITY_STATUS sa__rt_exit(struct sa_runtime *rt, SECURITY_STATUS status)
 {
 	if (rt != NULL)
 		sa__rt_count(rt, status);
+	SA_HAPPENS_BEFORE(&g_active); /* the call's work, before shutdown sees it left */
 	if (atomic_fetch_sub(&g_active, 1) == 1 && atomic_load(&g_shutting_down)) {
 		pthread_mutex_lock(&g_lock);
 		pthread_cond_broadcast(&g_cv);
