@@ -108,6 +108,7 @@ check-examples: $(LIB)
 	sh test/readme_example.sh sync $(LIB)
 	sh test/readme_example.sh async $(LIB)
 	sh test/readme_example.sh cq $(LIB)
+	sh test/readme_example.sh quick $(LIB)
 
 check: check-run check-symbols check-headers check-readme check-examples
 
