@@ -60,7 +60,7 @@ DEPS := $(ALL_OBJS:.o=.d)
 
 .PHONY: all check memcheck asan tsan clang bench demo install uninstall clean \
 	check-build check-run check-symbols check-headers check-readme check-examples fsm-table \
-	bench-build bench-libuv fuzz helgrind drd oomcheck oomcheck-valgrind oomcheck-run coverage soak demo-check
+	bench-build bench-libuv fuzz helgrind drd verify verify-mutants oomcheck oomcheck-valgrind oomcheck-run coverage soak demo-check
 
 # Keep intermediate objects (tests, tools, bench), so re-runs relink nothing.
 .SECONDARY:
@@ -153,6 +153,14 @@ helgrind: check-build
 
 drd: check-build
 	TOOL=drd B=$(B) HG_TIMEOUT=$(TEST_TIMEOUT) sh test/helgrind.sh $(TESTS)
+
+# The Promela model of the async protocol, checked exhaustively by spin
+# (verify/README.md); verify-mutants: every injected bug must be caught.
+verify:
+	sh verify/verify.sh
+
+verify-mutants:
+	sh verify/verify.sh -m
 
 # API-sequence fuzzing with libFuzzer (fuzz/README.md); FUZZ_SECONDS, default 60.
 fuzz:

@@ -1265,7 +1265,10 @@ SspiAsyncContext *SspiCreateAsyncContext(void);
  * PENDING (Windows forbids it): the call is abandoned, its callback does not
  * run and nothing more is written to the caller's output memory; a queued
  * delete still tears its context down.  A freed, forged or NULL context is
- * a no-op.
+ * a no-op.  From another thread, a free cannot stop a callback that is
+ * already being delivered (it does not wait for it, since a free may come
+ * from inside a callback): release the callback's data from inside the
+ * callback, or after it ran, never right after a free from elsewhere.
  */
 void SspiFreeAsyncContext(
 	_In_opt_ SspiAsyncContext *Handle);
@@ -1405,7 +1408,11 @@ SECURITY_STATUS SspiAcceptSecurityContextAsync(
  * SEC_E_INVALID_HANDLE, a running leg finishes, then the context is torn
  * down.  Completes SEC_E_OK, or SEC_E_INVALID_HANDLE for a bad or already
  * deleted handle.  Fire-and-forget is supported: no callback, then
- * SspiFreeAsyncContext() right away; the delete still happens.
+ * SspiFreeAsyncContext() right away; the delete still happens.  If the
+ * submission itself fails after the handle was accepted (the async context
+ * was freed or taken by a concurrent submission meanwhile), the delete is
+ * done on the caller's thread before the error is returned: the context is
+ * gone either way.
  */
 SECURITY_STATUS SspiDeleteSecurityContextAsync(
 	_In_ SspiAsyncContext *AsyncContext,

@@ -1,0 +1,1099 @@
+/*
+ * verify/sspiasync.pml - a Promela model of the async protocol, checked
+ * exhaustively by spin (verify/verify.sh, `make verify`).
+ *
+ * What it is: one security context with its FIFO serial queue, two async
+ * contexts (one per call: an async leg and an async delete), two pool
+ * workers, two client threads that submit the leg and the delete, a
+ * freer that may free either async context at any point, callbacks that may
+ * free their own or the other async context, and an event loop that reaps
+ * the completion queue (CQ).  Optionally a synchronous leg on the same
+ * context (-DSYNC_LEG).  What it is not: a model of the data (tokens,
+ * buffers, statuses are a few symbols) or of shutdown, reinit, credentials
+ * and first legs.  Mapped to the C code as of commit e2765cb (the CQ in
+ * src/async/cq.c), with one proposed fix (REAP_RECHECK below).  The
+ * properties and the abstractions are listed below; verify/README.md says
+ * the same for readers, with the findings.
+ *
+ * ---------------------------------------------------------------------------
+ * PROCESSES -> C
+ *   ClientLeg(), ClientDelete()
+ *              two application threads: leg_submit() and
+ *              SspiDeleteSecurityContextAsync() (src/sspi/async_api.c),
+ *              concurrently (so in either order and every interleaving in
+ *              between), each on its own async context.  leg_submit
+ *              queues a status job (SEC_E_INVALID_HANDLE) on ctx->serial if
+ *              the context is already DELETING/INVALID (K5), else the leg
+ *              job; a stale handle gets a status job on its own.
+ *   Freer()    any application thread calling SspiFreeAsyncContext ->
+ *              sa_acall_free() (src/async/acall.c), on either async context
+ *              (the delete's once the delete was begun), at any point, also
+ *              while its callback runs.
+ *   callback() the user's SspiAsyncNotifyCallback, run by a Worker
+ *              (notify_deliver -> sa__engine_notify) or by the Loop (reap);
+ *              it may call SspiFreeAsyncContext on its own async context or
+ *              on the other one (not with -DSYNC_LEG or -DNO_CB_FREE).
+ *   Worker(w)  worker_main() (src/async/engine.c): job_take_locked,
+ *              job_execute, job_finish, notify_deliver; sleeps on e->work.
+ *   Loop()     the event loop: poll() on the CQ's eventfd, then
+ *              sa_cq_reap() (src/async/cq.c): unlink every waiting record
+ *              in one hold of the engine lock (notifying = callback != NULL),
+ *              then per record: [REAP_RECHECK: under the lock, drop it if its
+ *              context was freed meanwhile], callback with no lock,
+ *              notifying = 0 (sa__engine_notify), release the reference.
+ *   SyncLeg()  (-DSYNC_LEG) InitializeSecurityContextA -> leg_sync()
+ *              (src/sspi/context.c): sa__leg_resolve, sa_engine_drain,
+ *              sa__leg_perform, sa__leg_release; the one caller of a package
+ *              leg that is not ordered by the serial queue, so the one that
+ *              exercises ctx->busy / ctx->idle in sa__ctx_teardown.
+ *   Monitor()  not code: fires on `timeout` (nothing else can move, i.e. the
+ *              system is quiescent) and checks the end-state properties.
+ *
+ * VARIABLES -> C   (key: [E] engine lock, [C] ctx->lock, [A] atomic, [g] ghost)
+ *   struct sa_acall (async_int.h), indexed by call: L = 0 (the leg's async
+ *   context), D = 1 (the delete's):
+ *     astate[a]        [E] a->state (IDLE / PENDING / DONE)
+ *     abandoned[a]     [E] a->abandoned
+ *     notify_queued[a] [E] a->notify_queued (on the engine notify list or on
+ *                          the CQ's record list)
+ *     notifying[a]     [E] a->notifying
+ *     published[a]     [E] a->published
+ *     status[a]        [E] a->status (ST_* symbols)
+ *     has_cb[a]        [E] a->cb != NULL (set while IDLE, before submission)
+ *     done_cb[a]       [E] a->done_cb != NULL
+ *     bound[a]         [E] a->cq != NULL (sa_acall_bind while IDLE, before
+ *                          submission; sa_acall_free unbinds: abandoned
+ *                          covers that, as job_finish checks it first)
+ *     a_in_table[a]    [A] the handle-table entry is live (sa_htable: removed
+ *                          by sa_acall_free -> sa_htable_remove)
+ *     a_rc[a]          [A] references taken by sa_htable_acquire and not yet
+ *                          released: the job's (sa_engine_submit), then the
+ *                          record's (job_finish keep_ref).  The memory is
+ *                          freed (acall_dtor) when !a_in_table && a_rc == 0:
+ *                          ALIVE(a) below.
+ *   the jobs (struct sa_job; one call per async context, so the job of call
+ *   a is named a too):
+ *     jkind[a]         [i] job->ops: JLEG leg_job_ops, JDEL delete_job_ops,
+ *                          JSTATUS status_job_ops (stale_submit on its own
+ *                          queue; K5 on ctx->serial, owning a ctx reference)
+ *     jq[a]            [i] job_queue(job): QC = &ctx->serial, QOWN + a =
+ *                          &job->own (a job that runs on its own)
+ *   struct sa_engine (async_int.h):
+ *     readyq, qready[] [E] e->ready_head/tail list, q->ready
+ *     sq               [E] ctx->serial.head/tail (the FIFO of queued jobs)
+ *     own[q]           [E] job->own.head (queue QOWN + a holds job a)
+ *     qrun[q]          [E] q->running
+ *     e_running,e_calls[E] e->running, e->calls
+ *     notifyl          [E] e->notify_head/tail list
+ *     idle, waiting[w], woken[w]
+ *                      [E] e->idle and the condition variable e->work: a
+ *                          worker is blocked in pthread_cond_wait (waiting),
+ *                          or was signalled and waits for the lock (woken);
+ *                          pthread_cond_signal unblocks one blocked worker
+ *                          or nobody (no spurious wakeups are modelled, so a
+ *                          lost wakeup would show as a stuck state).
+ *     dwait[p]         [E] a drainer blocked on e->changed (p = 0 the
+ *                          client's delete fallback, 1 the sync leg), i.e.
+ *                          counted in e->changed_waiters; job_finish
+ *                          broadcasts when there is one, clearing them all.
+ *     notify_any       [A] e->notify_any, written under [E], read unlocked as
+ *                          notify_deliver's hint
+ *   struct sa_cq (async_int.h, src/async/cq.c):
+ *     cql              [E] q->head/tail, the records (Q1)
+ *     efd              [E] q->readable, kept == (records != 0) by
+ *                          sa__cq_level_locked at every push/unlink (Q2,
+ *                          pool mode)
+ *   struct sa_ctx (src/sspi/sspi_int.h):
+ *     cstate           [C] ctx->state, abstracted: LIVE (PARTIAL, COMPLETE or
+ *                          REJECTED), DELETING, INVALID
+ *     cbusy            [C] ctx->busy (waits on ctx->idle are guards: every
+ *                          busy = 0 is followed by a broadcast)
+ *     c_in_table       [A] the ctxts table entry is live
+ *     crc              [A] references on it (leg job: sa__leg_resolve ..
+ *                          sa__leg_release; K5 status job: sa__ctx_get ..
+ *                          ctx_put_owner; delete: sa__ctx_get ..
+ *                          delete_job_release; sync leg).  The context, with
+ *                          its serial queue and its embedded delete job, is
+ *                          freed when !c_in_table && crc == 0: CTX_ALIVE.
+ *   ghosts [g]:
+ *     submitted[a]     the Sspi*Async call returned SEC_E_OK (queued)
+ *     npub[a]          sa_job_publish wrote outputs + status
+ *     nfin[a]          job_finish ran for the call
+ *     ndeliv[a]        its completion was delivered (popped with a callback
+ *                      to call from the notify list, or taken by reap and
+ *                      passed its re-check)
+ *     freed[a]         SspiFreeAsyncContext returned for it
+ *     freer_of[a]      ... on which thread (T_FREER, T_WORKER + w, T_LOOP)
+ *     freed_undeliv[a] ... before its completion was delivered
+ *     cb_running[a]    its callback is running
+ *     jrun[a]          its job is between take and job_finish's queue release
+ *     pkg_running      package legs running (fn() in sa__leg_perform)
+ *     torn             ctx->pkg->ctx_delete ran (sa__ctx_teardown)
+ *     d_begun          the delete's async_begin passed (the freer may free D
+ *                      from then on: fire-and-forget)
+ *
+ * ---------------------------------------------------------------------------
+ * WHAT IT PROVES (every interleaving of the processes above, exhaustively)
+ *   P1 No package leg after teardown, and none overlapping it: a leg starts
+ *      only while !torn; ctx_delete runs only while no leg runs; at most once.
+ *   P2 Each submitted call completes exactly once: job_finish once
+ *      (nfin == 1), outputs/status published at most once (npub <= 1), and a
+ *      call that was not queued never runs.  A call that was not freed ends
+ *      DONE with a recorded status.
+ *   P3 Its completion (callback or CQ record) is delivered at most once, and
+ *      exactly once unless the async context was freed before delivery.
+ *   P4 No callback for an acall freed before its completion was delivered
+ *      (the delivery point: the pop under the engine lock, or the reap's
+ *      re-check), and none for an acall that the callback's own thread freed
+ *      before (e.g. an earlier callback of the same reap).  A free while the
+ *      callback runs, from it or elsewhere, is allowed.  -DSTRICT_CB checks
+ *      the stronger "no callback starts after any free returned": it fails,
+ *      see the README (a free on another thread races a popped record).
+ *   P5 No completion record for a freed context: job_finish never appends a
+ *      freed acall to the CQ, reap never takes one (free unlinks it), and
+ *      never returns one that its own thread freed before its turn.
+ *   P6 No output is written (sa_job_publish) for a freed async context.
+ *   P7 No use after free of an async context (ALIVE at every access by the
+ *      engine after the free), of the security context (CTX_ALIVE at every
+ *      touch of its serial queue, E5), no reference count underflow, and no
+ *      leak (every reference released at the end).
+ *   P8 E2: jobs of the serial queue run one at a time, in FIFO order.
+ *   P9 The security context always reaches INVALID (torn down, handle
+ *      removed, memory freed), every queue drains, the CQ is empty and its
+ *      eventfd not readable at the end.
+ *   P10 No deadlock: every terminal state is a valid end state (workers
+ *      asleep on e->work, the loop in poll(), everybody else returned), and
+ *      (verify.sh, -l run) no cycle: every execution reaches such a state.
+ *   LTL delete_reaches_invalid: <>[] (cstate == INVALID)  (P9)
+ *   LTL no_leg_after_teardown: [] (torn -> [] (pkg_running == 0))  (P1)
+ *
+ * WHAT IT ABSTRACTS
+ *   - Each region under one lock (engine lock or ctx->lock) is one atomic
+ *     step; unlock/lock points are where other processes interleave.  The
+ *     C code never holds the engine lock and ctx->lock together on these
+ *     paths, and mutexes give sequential consistency to data they guard.
+ *   - sa_htable's lock-free acquire/release/remove are single atomic steps
+ *     (their own linearizability is tested in test/check_handles.c).  The
+ *     acquire + release pair inside sa_acall_free, and the acquire in
+ *     check_idle, are elided (they cancel out within one step).
+ *   - The fsm is reduced to LIVE / DELETING / INVALID: the package result of
+ *     a leg never changes LIVE-ness, OUT_OF_SEQUENCE refusals are not
+ *     modelled (allowing more package legs only adds behaviours).
+ *   - One call per async context: no reinit, no resubmission; callbacks are
+ *     registered before submission; no SetAsyncNotifyCallback(NULL) while
+ *     PENDING; no shutdown (sa_engine_cancel_all), no first leg (and so no
+ *     abandoned-first-leg delete), no credentials, no second delete.
+ *   - Pool mode only (2 workers); the no-thread mode (sspiasync_run) runs
+ *     the same job_execute/job_finish on one thread, a subset of these
+ *     interleavings.  The CQ eventfd is a flag kept equal to "records
+ *     queued" under the engine lock (the design's "readable exactly while").
+ *   - Memory is a pair (in table, references); C memory ordering is not
+ *     modelled beyond the locks (TSan/Helgrind cover that).
+ *
+ *   - A reap batch holds at most 2 records (REAP_BATCH is 64 in C, but
+ *     there are only 2 async contexts); the order of records in a batch and
+ *     on the lists is the C's (FIFO).
+ *
+ * SCENARIOS (-D at spin -a), every async context with a callback:
+ *   -DCQ: both async contexts bound to the CQ.  -DUNBOUND: neither bound,
+ *   callbacks via the engine's notify list (delivered by the workers).
+ *   -DMIXED: the leg bound, the delete not.  None of these: all three, the
+ *   choice being the first step of the search.  -DSYNC_LEG: CQ plus the
+ *   synchronous leg (and, to keep the run small, callbacks free nothing
+ *   there: the other scenarios cover that).
+ * REAP (see below): default sa_cq_reap as it is (one record per lock hold);
+ *   -DREAP_BATCH_RECHECK the batch with a re-check (passes);
+ *   -DREAP_NO_RECHECK the batch as it was in e2765cb (FAILS: P4/P5).
+ * MUTANTS (each must FAIL; verify.sh -m), the BUG_* blocks below:
+ *   BUG_PUBLISH_AFTER_FREE       sa_job_publish ignores abandoned
+ *   BUG_NO_UNLINK_ON_FREE        sa_acall_free leaves a CQ record queued
+ *   BUG_DONE_WHEN_ABANDONED      job_finish makes a freed call DONE
+ *   BUG_RECORD_NO_REF            job_finish drops the ref the record needs
+ *   BUG_EFD_CLEAR_LATE           the loop clears the eventfd after draining
+ *   BUG_ADMIT_ANY                a leg ignores the fsm's admission
+ *   BUG_NO_WORK_SIGNAL           ready_push/job_finish never wake a worker
+ *   BUG_TEARDOWN_BEFORE_LEG_DONE teardown does not wait for ctx->busy (sync)
+ *   BUG_QUEUE_NOT_SERIAL         job_take ignores q->running (sync)
+ *   BUG_HINT_CLEARED_EARLY       notify_deliver clears notify_any at every
+ *                                pop: a worker spins (no-cycle check)
+ */
+
+/* The reap: by default sa_cq_reap as it is now (since the model found the
+ * batch bug): one record per hold of the engine lock, its callback after
+ * (REAP_ONE).  -DREAP_BATCH_RECHECK: the other fix, a batch unlinked in one
+ * hold with a re-check of each record before its callback (passes too).
+ * -DREAP_NO_RECHECK: sa_cq_reap as it was in e2765cb, the batch without a
+ * re-check: FAILS (a callback after the free, a record of a freed context). */
+#if !defined(REAP_BATCH_RECHECK) && !defined(REAP_NO_RECHECK)
+#define REAP_ONE
+#endif
+#ifndef REAP_ONE
+#define REAP_BATCH
+#ifndef REAP_NO_RECHECK
+#define REAP_RECHECK
+#endif
+#endif
+
+#define NA        2     /* async contexts / calls */
+#define L         0     /* the leg's async context (and its job) */
+#define D         1     /* the delete's */
+#define NONE      9     /* no job / no acall */
+#define NOTIFY    8     /* worker: no job, but callbacks wait */
+#define WAIT      7     /* drain: waiting on e->changed */
+
+#define T_FREER   1     /* threads, for freer_of[] */
+#define T_WORKER  2     /* T_WORKER + w */
+#define T_LOOP    4
+
+#define QC        0     /* ctx->serial */
+#define QOWN      1     /* QOWN + a: job->own of call a */
+#define NQ        3
+
+#define IDLE      1     /* enum sa_acall_state */
+#define PENDING   2
+#define DONE      3
+
+#define LIVE      1     /* ctx->state, abstracted */
+#define DELETING  2
+#define INVALID   3
+
+#define JLEG      1     /* job->ops */
+#define JDEL      2
+#define JSTATUS   3
+
+#define ST_PKG    1     /* the package's status */
+#define ST_OK     2     /* SEC_E_OK of a delete */
+#define ST_INVH   3     /* SEC_E_INVALID_HANDLE */
+
+/* ---- struct sa_acall ---------------------------------------------------- */
+byte astate[NA];
+bit  abandoned[NA];
+bit  notify_queued[NA];
+bit  notifying[NA];
+bit  published[NA];
+byte status[NA];
+bit  has_cb[NA];
+bit  done_cb[NA];
+bit  bound[NA];
+bit  a_in_table[NA];
+byte a_rc[NA];
+byte jkind[NA];
+byte jq[NA];
+
+#define ALIVE(a)      (a_in_table[a] || a_rc[a] > 0)
+/* sa__acall_busy_locked() (engine.c) with tl_notifying never this acall:
+ * no submission is made from inside a callback in this model. */
+#define CAN_SUBMIT(a) (a_in_table[a] && astate[a] == IDLE && !notify_queued[a] && !notifying[a])
+
+/* ---- struct sa_engine --------------------------------------------------- */
+chan readyq  = [NQ] of { byte };
+bit  qready[NQ];
+bit  qrun[NQ];
+chan sq      = [3] of { byte };
+bit  own[NQ];
+byte e_running;
+byte e_calls;
+chan notifyl = [NA] of { byte };
+bit  notify_any;       /* [a] e->notify_any: notify list non-empty, written under [E], read unlocked */
+byte idle;
+bit  waiting[2];
+bit  woken[2];
+bit  dwait[2];
+
+#define QHAS(q) ((q) == QC -> len(sq) > 0 : own[q])
+/* P8 (E2): no job of ctx->serial runs when one of them is taken */
+#define NO_QC_JOB_RUNS (!(jrun[L] && jq[L] == QC) && !(jrun[D] && jq[D] == QC))
+
+/* ---- the completion queue (design) -------------------------------------- */
+chan cql     = [NA] of { byte };
+bit  efd;
+
+/* ---- struct sa_ctx ------------------------------------------------------ */
+byte cstate;
+bit  cbusy;
+bit  c_in_table;
+byte crc;
+
+#define CTX_ALIVE (c_in_table || crc > 0)
+
+/* ---- ghosts ------------------------------------------------------------- */
+bit  submitted[NA];
+byte npub[NA];
+byte nfin[NA];
+byte ndeliv[NA];
+bit  freed[NA];
+byte freer_of[NA];     /* which thread freed it: T_FREER, T_WORKER + w, T_LOOP */
+bit  freed_undeliv[NA];
+bit  cb_running[NA];
+bit  jrun[NA];
+byte pkg_running;
+bit  torn;
+bit  d_begun;
+
+/* =========================================================================
+ * Engine helpers.  Context: inside an atomic step (engine lock held).
+ * ========================================================================= */
+
+/* work_signal_locked(): if a worker is idle, pthread_cond_signal(&e->work)
+ * unblocks one worker still blocked on it, or nobody if every idle worker
+ * was signalled already (it is then waiting for the lock, not the cond). */
+inline work_signal() {
+#ifndef BUG_NO_WORK_SIGNAL
+	if
+	:: idle > 0 ->
+		if
+		:: waiting[0] && !woken[0] -> woken[0] = 1
+		:: waiting[1] && !woken[1] -> woken[1] = 1
+		:: else -> skip
+		fi
+	:: else -> skip
+	fi
+#else
+	skip
+#endif
+}
+
+/* ready_push_locked() */
+inline ready_push(q) {
+	if
+	:: !qready[q] -> qready[q] = 1; readyq ! q; work_signal()
+	:: else -> skip
+	fi
+}
+
+/* ready_unlink_locked() */
+inline ready_unlink(q) {
+	if
+	:: qready[q] -> readyq ?? eval(q); qready[q] = 0
+	:: else -> skip
+	fi
+}
+
+/* job_take_locked(): the next job that may start, its queue marked running,
+ * and (ab) whether its call was abandoned.  P8 (E2): the job taken is the
+ * head of its FIFO and nothing else of that queue runs. */
+inline job_take(j) {
+	j = NONE;
+	do
+	:: len(readyq) > 0 ->
+		readyq ? tq; qready[tq] = 0;
+		if
+		:: tq == QC -> assert(CTX_ALIVE)  /* E4/P7: the queue's memory */
+		:: else -> skip
+		fi;
+		if
+#ifdef BUG_QUEUE_NOT_SERIAL
+		:: !QHAS(tq) -> skip              /* ignores q->running */
+#else
+		:: qrun[tq] || !QHAS(tq) -> skip  /* running elsewhere */
+#endif
+		:: else ->
+			if
+			:: tq == QC -> assert(NO_QC_JOB_RUNS); sq ? j
+			:: else -> j = tq - QOWN; own[tq] = 0
+			fi;
+			qrun[tq] = 1;
+			e_running++;
+			assert(!jrun[j]);
+			jrun[j] = 1;
+			ab = abandoned[j];        /* read when taken (A3) */
+			break
+		fi
+	:: else -> break
+	od
+}
+
+/* sa_engine_submit() / sa_engine_submit_status() -> submit_locked(), with
+ * sa_htable_acquire's reference passing to the job (A2).  Context: the
+ * caller checked CAN_SUBMIT(a) in the same step. */
+inline submit(a, kind, q) {
+	a_rc[a]++;
+	astate[a] = PENDING;
+	published[a] = 0;
+	done_cb[a] = 0;
+	jkind[a] = kind;
+	jq[a] = q;
+	if
+	:: q == QC -> sq ! a
+	:: else -> own[q] = 1
+	fi;
+	if
+	:: !qrun[q] -> ready_push(q)
+	:: else -> skip
+	fi;
+	e_calls++;
+	submitted[a] = 1
+}
+
+/* sa_acall_free() (acall.c) on async context @fa, by thread @fwho: abandon;
+ * if bound and its record waits on the CQ, unlink it (the fd goes down if
+ * the queue empties) and release the record's reference (A6); unbind;
+ * remove the table entry (the handle is stale at once).  One hold of the
+ * engine lock; the acquire/release pair around it is elided.  On the
+ * engine's notify list a record is not unlinked: notify_deliver skips it. */
+inline acall_free(fa, fwho) {
+	atomic {
+		if
+		:: a_in_table[fa] ->
+			abandoned[fa] = 1;
+			a_in_table[fa] = 0;
+			freed[fa] = 1;
+			freer_of[fa] = fwho;
+			if
+			:: ndeliv[fa] == 0 -> freed_undeliv[fa] = 1
+			:: else -> skip
+			fi;
+#ifndef BUG_NO_UNLINK_ON_FREE
+			if
+			:: notify_queued[fa] && bound[fa] ->
+				cql ?? eval(fa);
+				notify_queued[fa] = 0;
+				assert(a_rc[fa] > 0);
+				a_rc[fa]--;
+#ifndef BUG_EFD_CLEAR_LATE
+				efd = (len(cql) > 0)
+#endif
+			:: else -> skip
+			fi
+#endif
+		:: else -> skip /* a freed handle: no-op */
+		fi
+	}
+}
+
+/* =========================================================================
+ * Jobs: job_execute -> ops->run / ops->cancel, job_finish.
+ * Locals used (declared by every proctype that runs jobs):
+ *   byte tq, q, st, na; bit ab, adm, keep, call.
+ * ========================================================================= */
+
+/* sa_job_publish() (engine.c): unless abandoned, copy_out + status.
+ * P6: never for a freed async context. */
+inline publish(j, s) {
+	atomic {
+		assert(ALIVE(j));
+		if
+#ifdef BUG_PUBLISH_AFTER_FREE
+		:: true ->
+#else
+		:: !abandoned[j] ->
+#endif
+			assert(!freed[j]);
+			status[j] = s;
+			published[j] = 1;
+			npub[j]++;
+			assert(npub[j] == 1)
+		:: else -> skip
+		fi
+	}
+}
+
+/* sa__ctx_teardown() (context.c): wait until the context is not busy (a leg
+ * that was running finishes first), busy, remove the handle, package
+ * ctx_delete with no lock, INVALID (TEARDOWN_DONE), not busy. */
+inline teardown() {
+	atomic {
+#ifndef BUG_TEARDOWN_BEFORE_LEG_DONE
+		cbusy == 0 ->
+#endif
+		assert(CTX_ALIVE);
+		assert(cstate == DELETING);
+		cbusy = 1
+	};
+	atomic { assert(c_in_table); c_in_table = 0 };  /* sa_htable_remove(rt->ctxts) */
+	atomic {                                          /* ctx->pkg->ctx_delete(pkg_ctx) */
+		assert(pkg_running == 0);                 /* P1 */
+		assert(!torn);
+		torn = 1
+	};
+	atomic { assert(CTX_ALIVE); cstate = INVALID; cbusy = 0 }
+}
+
+/* sa__leg_perform() (context.c) for a later leg: sa__ctx_begin(ADMIT_LEG)
+ * waits until not busy, then admits (LIVE) or refuses (DELETING, INVALID:
+ * SEC_E_INVALID_HANDLE, nothing ran); the package runs with no lock held;
+ * then the fsm step and busy = 0 under ctx->lock.  Result in st. */
+inline leg_perform() {
+	atomic {
+		cbusy == 0 ->
+		assert(CTX_ALIVE);
+		if
+#ifdef BUG_ADMIT_ANY
+		:: true -> cbusy = 1; adm = 1      /* ignores the fsm's ADMIT_LEG */
+#else
+		:: cstate == LIVE -> cbusy = 1; adm = 1
+		:: else -> adm = 0
+#endif
+		fi
+	};
+	if
+	:: adm ->
+		atomic { assert(!torn); pkg_running++ };  /* fn(): the package leg starts (P1) */
+		atomic { pkg_running--; cbusy = 0 };      /* it returned: fsm step, busy = 0 */
+		st = ST_PKG
+	:: else -> st = ST_INVH
+	fi
+}
+
+/* job_execute() (engine.c) and the ops of async_api.c / engine.c; @ab was
+ * read under the engine lock when the job was taken. */
+inline job_execute(j) {
+	if
+	:: jkind[j] == JLEG ->
+		if
+		:: ab -> skip                  /* leg_job_cancel(job, 0): publishes nothing */
+		:: else ->
+			leg_perform();         /* leg_job_run */
+			publish(j, st)
+		fi
+	:: jkind[j] == JDEL ->                 /* delete_job_run; its cancel runs it too */
+		teardown();
+		publish(j, ST_OK)
+	:: jkind[j] == JSTATUS ->              /* status_job_run; its cancel runs it too */
+		publish(j, ST_INVH)
+	fi
+}
+
+/* job_finish() (engine.c): release the queue; release() drops the job's
+ * references (the delete job may free the context and itself); then DONE
+ * and the record (CQ) or the notify list, else drop the acall reference. */
+inline job_finish(j) {
+	atomic {
+		q = jq[j];
+		if
+		:: q == QC -> assert(CTX_ALIVE)       /* E5/P7 */
+		:: else -> skip
+		fi;
+		qrun[q] = 0;
+		jrun[j] = 0;
+		if
+		:: q == QC && len(sq) > 0 -> ready_push(QC)
+		:: else -> skip
+		fi
+	};
+	if                                            /* job->ops->release(job) */
+	:: q == QC ->                                 /* sa__leg_release, delete_job_release, ctx_put_owner: */
+		atomic { assert(crc > 0); crc-- }     /* sa__ctx_put (may free the context) */
+	:: else -> skip                               /* a status job on its own: release NULL */
+	fi;
+	atomic {
+		e_running--;
+		e_calls--;
+		assert(ALIVE(j));
+		nfin[j]++;
+		assert(nfin[j] == 1);                 /* P2 */
+		keep = 0;
+		if
+#ifdef BUG_DONE_WHEN_ABANDONED
+		:: published[j] ->
+#else
+		:: published[j] && !abandoned[j] ->
+#endif
+			published[j] = 0;
+			astate[j] = DONE;
+			done_cb[j] = has_cb[j]
+		:: else -> skip
+		fi;
+		if
+#ifdef BUG_DONE_WHEN_ABANDONED
+		:: astate[j] == DONE ->
+#else
+		:: astate[j] == DONE && !abandoned[j] ->
+#endif
+			if
+			:: bound[j] ->                /* the CQ: append, eventfd readable */
+				assert(!freed[j]);    /* P5 */
+				cql ! j;
+				notify_queued[j] = 1;
+				efd = 1;
+				keep = 1
+			:: !bound[j] && done_cb[j] -> /* the engine notify list */
+				assert(!freed[j]);
+				notifyl ! j;
+				notify_any = 1;
+				notify_queued[j] = 1;
+				keep = 1;
+				work_signal()
+			:: else -> skip
+			fi
+		:: else -> skip
+		fi;
+		dwait[0] = 0;                         /* pthread_cond_broadcast(&e->changed) */
+		dwait[1] = 0
+	};
+#ifdef BUG_RECORD_NO_REF
+	keep = 0;
+#endif
+	if
+	:: !keep -> atomic { assert(a_rc[j] > 0); a_rc[j]-- }  /* sa_htable_release */
+	:: else -> skip                                         /* the record's now (A5) */
+	fi
+}
+
+/* The user's callback, on thread @me, no lock held.  It may free its own
+ * async context or the other one (the delete's only once the delete was
+ * begun).  P4: no callback starts for an async context that its own thread
+ * freed before (a free on another thread is a race: the delivery point, the
+ * pop, decides; -DSTRICT_CB asserts the stronger form here). */
+inline callback(ca, cme) {
+	atomic {
+#ifdef STRICT_CB
+		assert(!freed[ca]);
+#endif
+		assert(freer_of[ca] != cme);
+		cb_running[ca] = 1
+	};
+#if !defined(NO_CB_FREE) && !defined(SYNC_LEG)
+	if
+	:: skip
+	:: acall_free(ca, cme)                                  /* free from inside its own callback */
+	:: ca == D || d_begun -> acall_free(1 - ca, cme)         /* another context's */
+	fi;
+#endif
+	cb_running[ca] = 0
+}
+
+/* notify_deliver() (engine.c): every queued callback, each with no lock;
+ * first an unlocked look at the notify_any hint (ebf7faa), which may send it
+ * back with callbacks waiting: the worker loop re-checks under the lock. */
+inline notify_deliver() {
+	if
+	:: !notify_any -> goto nd_done
+	:: else -> skip
+	fi;
+	do
+	:: atomic {
+		if
+		:: len(notifyl) > 0 ->
+			notifyl ? na;
+			if
+#ifdef BUG_HINT_CLEARED_EARLY
+			:: true -> notify_any = 0   /* cleared while callbacks still wait */
+#else
+			:: len(notifyl) == 0 -> notify_any = 0
+			:: else -> skip
+#endif
+			fi;
+			assert(ALIVE(na));
+			notify_queued[na] = 0;
+			call = !abandoned[na] && done_cb[na];
+			notifying[na] = call;
+			if
+			:: call ->
+				assert(!freed[na]);   /* P4 */
+				ndeliv[na]++;
+				assert(ndeliv[na] == 1)  /* P3 */
+			:: else -> skip
+			fi
+		:: else -> na = NONE
+		fi
+	   };
+	   if
+	   :: na == NONE -> break
+	   :: else -> skip
+	   fi;
+	   if
+	   :: call ->
+		callback(na, T_WORKER + me);
+		atomic { assert(ALIVE(na)); notifying[na] = 0 }
+	   :: else -> skip
+	   fi;
+	   atomic { assert(a_rc[na] > 0); a_rc[na]-- }
+	od;
+nd_done:
+	skip
+}
+
+/* One step of sa_engine_drain()'s loop, engine lock held: wait while the
+ * queue runs elsewhere, else take its head (unlinking an emptied queue from
+ * the ready list, E4), else done. */
+inline drain_step(who, dj) {
+	if
+	:: qrun[QC] -> dwait[who] = 1; dj = WAIT
+	:: !qrun[QC] && len(sq) > 0 ->
+		assert(CTX_ALIVE);
+		assert(NO_QC_JOB_RUNS);
+		sq ? dj;
+		if
+		:: len(sq) == 0 -> ready_unlink(QC)
+		:: else -> skip
+		fi;
+		qrun[QC] = 1;
+		e_running++;
+		assert(!jrun[dj]);
+		jrun[dj] = 1;
+		ab = abandoned[dj]
+	:: !qrun[QC] && len(sq) == 0 -> dj = NONE
+	fi
+}
+
+/* sa_engine_drain(e, &ctx->serial): run the queued jobs on this thread. */
+inline drain(who, dj) {
+	atomic { drain_step(who, dj) };
+	do
+	:: dj == WAIT -> atomic { dwait[who] == 0 -> drain_step(who, dj) }
+	:: dj == NONE -> break
+	:: dj < NA ->
+		job_execute(dj);
+		job_finish(dj);
+		atomic { drain_step(who, dj) }
+	od
+}
+
+/* =========================================================================
+ * Processes
+ * ========================================================================= */
+
+/* worker_main() (engine.c), never stopped.  take_or_sleep is one hold of
+ * the engine lock: job_take_locked, else callbacks waiting, else sleep. */
+inline take_or_sleep(me) {
+	q = 0; st = 0; na = 0; ab = 0; adm = 0; keep = 0; call = 0;  /* dead: not state */
+	job_take(j);
+	tq = 0;
+	if
+	:: j != NONE -> skip
+	:: j == NONE && len(notifyl) > 0 -> j = NOTIFY
+	:: else -> idle++; waiting[me] = 1
+	fi
+}
+
+proctype Worker(byte me) {
+	byte j, tq, q, st, na;
+	bit ab, adm, keep, call;
+
+take:
+	atomic { take_or_sleep(me) };
+dispatch:
+	if
+	:: j == NONE -> goto end_idle
+	:: else ->
+		if
+		:: j < NA -> job_execute(j); job_finish(j)
+		:: else -> skip                 /* NOTIFY: callbacks only */
+		fi;
+		notify_deliver();
+		goto take
+	fi;
+end_idle:	/* pthread_cond_wait(&e->work): woken, relock, loop */
+	atomic { woken[me] -> woken[me] = 0; waiting[me] = 0; idle--; take_or_sleep(me) };
+	goto dispatch
+}
+
+/* leg_submit() (async_api.c) for a later leg on the context. */
+inline leg_submit() {
+	atomic { ok = CAN_SUBMIT(L) };                  /* async_begin: sa_acall_check_idle */
+	if
+	:: ok ->
+		atomic {                                /* K5: sa__ctx_get */
+			if
+			:: c_in_table -> crc++; got = 1
+			:: else -> got = 0
+			fi
+		};
+		if
+		:: got ->
+			atomic { got = (cstate != LIVE) };  /* sa__ctx_deleting (ctx->lock) */
+			if
+			:: got ->                       /* a status job on ctx->serial owning the reference */
+				atomic {
+					if
+					:: CAN_SUBMIT(L) -> submit(L, JSTATUS, QC); ok = 1
+					:: else -> ok = 0
+					fi
+				};
+				if
+				:: !ok -> atomic { assert(crc > 0); crc-- }
+				:: else -> skip
+				fi;
+				goto ls_done
+			:: else -> atomic { assert(crc > 0); crc-- }  /* sa__ctx_put */
+			fi
+		:: else -> skip
+		fi;
+		atomic {                                /* sa__leg_resolve -> sa__ctx_get */
+			if
+			:: c_in_table -> crc++; got = 1
+			:: else -> got = 0
+			fi
+		};
+		if
+		:: got ->
+			atomic {                        /* sa_engine_submit */
+				if
+				:: CAN_SUBMIT(L) -> submit(L, JLEG, QC); ok = 1
+				:: else -> ok = 0
+				fi
+			};
+			if
+			:: !ok -> atomic { crc-- }      /* sa__leg_release */
+			:: else -> skip
+			fi
+		:: else ->                              /* stale_submit: a status job on its own */
+			atomic {
+				if
+				:: CAN_SUBMIT(L) -> submit(L, JSTATUS, QOWN + L)
+				:: else -> skip
+				fi
+			}
+		fi
+	:: else -> skip
+	fi;
+ls_done:
+	skip
+}
+
+/* SspiDeleteSecurityContextAsync() (async_api.c). */
+inline delete_submit() {
+	atomic { ok = CAN_SUBMIT(D); d_begun = ok };    /* async_begin */
+	if
+	:: ok ->
+		atomic {                                /* sa__ctx_get: the only delete, the handle is live */
+			assert(c_in_table);
+			crc++
+		};
+		atomic {                                /* sa__ctx_mark_deleting */
+			assert(cstate == LIVE);
+			cstate = DELETING
+		};
+		atomic {                                /* sa_engine_submit(delete_job) */
+			if
+			:: CAN_SUBMIT(D) -> submit(D, JDEL, QC); ok = 1
+			:: else -> ok = 0
+			fi
+		};
+		if
+		:: !ok ->                               /* freed meanwhile: drain, tear down inline */
+			drain(0, dj);
+			teardown();
+			atomic { assert(crc > 0); crc-- }
+		:: else -> skip
+		fi
+	:: else -> skip
+	fi
+}
+
+/* Two application threads: one submits the leg, the other the delete, so
+ * every interleaving of the two submissions is explored (either order
+ * included). */
+proctype ClientLeg() {
+	byte dj, tq, q, st, na;
+	bit ok, got, ab, adm, keep, call;
+	leg_submit();
+	atomic { ok = 0; got = 0 }   /* dead */
+}
+
+proctype ClientDelete() {
+	byte dj, tq, q, st, na;
+	bit ok, got, ab, adm, keep, call;
+	delete_submit();
+	atomic { ok = 0; got = 0; dj = 0; tq = 0; q = 0; st = 0; na = 0; ab = 0; adm = 0; keep = 0; call = 0 }   /* dead */
+}
+
+/* SspiFreeAsyncContext on either async context, at any point (D only after
+ * its delete was begun: fire-and-forget, or a race with the submission). */
+proctype Freer() {
+	bit fl, fd;
+	do
+	:: !fl -> acall_free(L, T_FREER); fl = 1
+	:: !fd && d_begun -> acall_free(D, T_FREER); fd = 1
+	:: break
+	od
+}
+
+/* Delivery ghosts (P3, P4) at the delivery point: the pop, or the re-check. */
+inline delivered(x) {
+	assert(!freed[x]);
+	ndeliv[x]++;
+	assert(ndeliv[x] == 1)
+}
+
+/* Reap: take record x off the CQ (sa__cq_unlink_locked, which brings the
+ * fd down when the queue empties), notifying = (callback != NULL).
+ * Context: engine lock held. */
+inline reap_pop(x, xcb) {
+	cql ? x;
+	assert(ALIVE(x));
+	assert(!abandoned[x] && !freed[x]);              /* P5: a freed one was unlinked */
+	notify_queued[x] = 0;
+	xcb = done_cb[x];
+	notifying[x] = xcb;
+#ifndef BUG_EFD_CLEAR_LATE
+	efd = (len(cql) > 0)
+#else
+	skip
+#endif
+}
+
+/* Deliver record x: its callback (if any) with no lock, notifying = 0
+ * (sa__engine_notify), then drop the record's reference.  The record goes
+ * into reap's out[] unless it was skipped (REAP_RECHECK). */
+inline reap_deliver(x, xcb) {
+	atomic {
+#ifdef REAP_RECHECK
+		/* the fix: under the lock, a record whose context was freed since
+		 * the batch was taken is dropped (not returned), its callback not
+		 * run; this is then its delivery point */
+		if
+		:: abandoned[x] -> notifying[x] = 0; xcb = 0; skipped = 1
+		:: else -> skipped = 0; delivered(x)
+		fi;
+#endif
+		if
+		:: !skipped -> assert(freer_of[x] != T_LOOP)  /* P5: reap never returns a context this thread freed */
+		:: else -> skip
+		fi
+	};
+	if
+	:: xcb -> callback(x, T_LOOP);
+		atomic { assert(ALIVE(x)); notifying[x] = 0 }
+	:: else -> skip
+	fi;
+	atomic { assert(a_rc[x] > 0); a_rc[x]-- }
+}
+
+/* The event loop: poll() on the eventfd, then sspiasync_cq_reap()
+ * (src/async/cq.c), which unlinks every waiting record (up to REAP_BATCH =
+ * 64, here all of them) in one hold of the engine lock and then runs their
+ * callbacks one by one (REAP_BATCH; the re-check: REAP_RECHECK).  With
+ * -DREAP_ONE, the design's reap: one record per hold. */
+proctype Loop() {
+	byte r0, r1;
+	bit cb0, cb1, two, skipped;
+end_poll:
+	do
+	:: efd ->
+		do
+		:: atomic {
+			if
+			:: len(cql) > 0 ->
+				reap_pop(r0, cb0);
+#if defined(REAP_BATCH) && !defined(REAP_RECHECK)
+				delivered(r0);
+#endif
+#ifdef REAP_BATCH
+				if
+				:: len(cql) > 0 ->
+					reap_pop(r1, cb1);
+#ifndef REAP_RECHECK
+					delivered(r1);
+#endif
+					two = 1
+				:: else -> skip
+				fi
+#endif
+#ifndef REAP_BATCH
+				delivered(r0)
+#endif
+			:: else -> r0 = NONE
+			fi
+		   };
+		   if
+		   :: r0 == NONE -> break
+		   :: else -> skip
+		   fi;
+		   reap_deliver(r0, cb0);
+		   if
+		   :: two ->
+			reap_deliver(r1, cb1)
+		   :: else -> skip
+		   fi;
+		   atomic { r0 = 0; r1 = 0; cb0 = 0; cb1 = 0; two = 0; skipped = 0 }   /* dead */
+		od
+#ifdef BUG_EFD_CLEAR_LATE
+		; efd = 0      /* reads the eventfd after draining: a record appended in between is missed */
+#endif
+	od
+}
+
+#ifdef SYNC_LEG
+/* leg_sync() (context.c) on the same context. */
+proctype SyncLeg() {
+	byte dj, tq, q, st, na;
+	bit got, ab, adm, keep, call;
+
+	atomic {                                        /* sa__leg_resolve -> sa__ctx_get */
+		if
+		:: c_in_table -> crc++; got = 1
+		:: else -> got = 0
+		fi
+	};
+	if
+	:: got ->
+		drain(1, dj);                           /* after the async calls queued before */
+		leg_perform();
+		atomic { assert(crc > 0); crc--;        /* sa__leg_release */
+			 got = 0; dj = 0; tq = 0; q = 0; st = 0; na = 0; ab = 0; adm = 0; keep = 0; call = 0 }
+	:: else -> skip                                 /* SEC_E_INVALID_HANDLE */
+	fi
+}
+#endif
+
+/* End-state properties, checked when nothing else can move. */
+inline final_call(a) {
+	assert(!submitted[a] || nfin[a] == 1);                       /* P2 */
+	assert(submitted[a] || nfin[a] == 0);
+	assert(npub[a] <= 1);
+	assert(!submitted[a] || freed[a] || (astate[a] == DONE && status[a] != 0));
+	assert(!submitted[a] || ndeliv[a] == 1 || freed_undeliv[a]); /* P3 */
+	assert(!notify_queued[a] && !notifying[a]);
+	assert(a_rc[a] == 0)                                         /* P7: no leak */
+}
+
+proctype Monitor() {
+	timeout ->
+	assert(d_begun);
+	assert(cstate == INVALID && torn && !cbusy);                 /* P9 */
+	assert(!c_in_table && crc == 0);
+	assert(pkg_running == 0);
+	assert(len(sq) == 0 && len(readyq) == 0 && e_calls == 0 && e_running == 0);
+	assert(len(cql) == 0 && len(notifyl) == 0 && !efd);
+	final_call(L);
+	final_call(D)
+}
+
+init {
+	atomic {
+		cstate = LIVE;
+		c_in_table = 1;
+		astate[L] = IDLE;
+		astate[D] = IDLE;
+		a_in_table[L] = 1;
+		a_in_table[D] = 1;
+		has_cb[L] = 1;
+		has_cb[D] = 1;
+#if defined(UNBOUND)
+		bound[L] = 0;
+		bound[D] = 0;
+#elif defined(MIXED)
+		bound[L] = 1;
+		bound[D] = 0;
+#elif defined(CQ) || defined(SYNC_LEG)
+		bound[L] = 1;
+		bound[D] = 1;
+#else
+		/* every scenario in one search: cq, unbound, mixed */
+		if
+		:: bound[L] = 1; bound[D] = 1
+		:: bound[L] = 0; bound[D] = 0
+		:: bound[L] = 1; bound[D] = 0
+		fi;
+#endif
+		run ClientLeg();
+		run ClientDelete();
+		run Freer();
+		run Worker(0);
+		run Worker(1);
+		run Loop();      /* asleep in poll() for good when nothing is bound */
+#ifdef SYNC_LEG
+		run SyncLeg();
+#endif
+		run Monitor()
+	}
+}
+
+#ifdef LTL
+/* P9 as a temporal property: the context ends INVALID and stays so. */
+ltl delete_reaches_invalid { <>[] (cstate == INVALID) }
+/* P1 as a temporal property: once torn down, no package leg ever runs. */
+ltl no_leg_after_teardown { [] (torn -> [] (pkg_running == 0)) }
+#endif
