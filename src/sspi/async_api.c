@@ -200,6 +200,22 @@ static const struct sa_job_ops leg_job_ops = {
 
 static void ctx_put_owner(void *owner);
 
+/* A call on a context whose delete was accepted: it completes
+ * SEC_E_INVALID_HANDLE in its turn on the context's queue, which the
+ * reference @ctx carries (dropped when it completes) keeps alive; no memory,
+ * exempt from the bound.  Returns the submission's status. */
+static SECURITY_STATUS deleting_submit(struct sa_runtime *rt, uintptr_t w, struct sa_ctx *ctx)
+{
+	int rc = sa_engine_submit_status(rt->engine, w, SEC_E_INVALID_HANDLE, &ctx->serial,
+					 ctx_put_owner, ctx);
+	if (rc != SA_OK) {
+		sa__ctx_put(rt, ctx);
+		return sa__rt_exit(rt, submit_status(rc));
+	}
+	sa__rt_count(rt, SEC_E_INVALID_HANDLE);
+	return sa__rt_exit(NULL, SEC_E_OK);
+}
+
 static SECURITY_STATUS leg_submit(SspiAsyncContext *ac, enum sa_side side, PCredHandle cred_h,
 				  PCtxtHandle ctx_h, const char *target, unsigned long req,
 				  PSecBufferDesc in, PCtxtHandle new_h, PSecBufferDesc out,
@@ -223,17 +239,8 @@ static SECURITY_STATUS leg_submit(SspiAsyncContext *ac, enum sa_side side, PCred
 		 * and is exempt from the bound, like any bad handle. */
 		struct sa_ctx *ctx;
 		if (sa__ctx_get(rt, ctx_h, &ctx) == SEC_E_OK) {
-			if (sa__ctx_deleting(ctx)) {
-				rc = sa_engine_submit_status(rt->engine, acall_word(ac),
-							     SEC_E_INVALID_HANDLE, &ctx->serial,
-							     ctx_put_owner, ctx);
-				if (rc != SA_OK) {
-					sa__ctx_put(rt, ctx);
-					return sa__rt_exit(rt, submit_status(rc));
-				}
-				sa__rt_count(rt, SEC_E_INVALID_HANDLE);
-				return sa__rt_exit(NULL, SEC_E_OK);
-			}
+			if (sa__ctx_deleting(ctx))
+				return deleting_submit(rt, acall_word(ac), ctx);
 			sa__ctx_put(rt, ctx);
 		}
 	}
@@ -350,16 +357,8 @@ SECURITY_STATUS SspiDeleteSecurityContextAsync(SspiAsyncContext *AsyncContext, P
 	/* DELETING from now on: later calls complete SEC_E_INVALID_HANDLE, and
 	 * so do the legs queued before that have not started. */
 	if (sa__ctx_mark_deleting(ctx) != SEC_E_OK) {
-		/* Already being deleted: completes SEC_E_INVALID_HANDLE in its
-		 * turn on the context's queue, which the reference keeps alive. */
-		rc = sa_engine_submit_status(rt->engine, w, SEC_E_INVALID_HANDLE, &ctx->serial,
-					     ctx_put_owner, ctx);
-		if (rc != SA_OK) {
-			sa__ctx_put(rt, ctx);
-			return sa__rt_exit(rt, submit_status(rc));
-		}
-		sa__rt_count(rt, SEC_E_INVALID_HANDLE);
-		return sa__rt_exit(NULL, SEC_E_OK);
+		/* Already being deleted. */
+		return deleting_submit(rt, w, ctx);
 	}
 	ctx->delete_job = (struct sa_job){.ops = &delete_job_ops, .serial = &ctx->serial, .owner = rt};
 	rc = sa_engine_submit(rt->engine, w, &ctx->delete_job);
