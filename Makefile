@@ -60,7 +60,7 @@ DEPS := $(ALL_OBJS:.o=.d)
 
 .PHONY: all check memcheck asan tsan clang bench demo install uninstall clean \
 	check-build check-run check-symbols check-headers check-readme check-examples fsm-table \
-	bench-build bench-libuv fuzz helgrind drd verify verify-mutants oomcheck oomcheck-valgrind oomcheck-run coverage soak demo-check
+	bench-build bench-libuv fuzz helgrind drd verify verify-mutants matrix oomcheck oomcheck-valgrind oomcheck-run coverage soak demo-check
 
 # Keep intermediate objects (tests, tools, bench), so re-runs relink nothing.
 .SECONDARY:
@@ -153,6 +153,18 @@ helgrind: check-build
 
 drd: check-build
 	TOOL=drd B=$(B) HG_TIMEOUT=$(TEST_TIMEOUT) sh test/helgrind.sh $(TESTS)
+
+# The compiler matrix: gcc and clang, each at -O0 and -O2, each running the
+# suites plain and under ASan+UBSan (build/m-CC-OPT[-asan]).
+MATRIX_SAN := -fsanitize=address,undefined $(SAN_COMMON)
+matrix:
+	@for cc in gcc clang; do for opt in -O0 -O2; do \
+		echo "== matrix $$cc $$opt"; \
+		$(MAKE) --no-print-directory B=build/m-$$cc$$opt CC=$$cc OPT="$$opt -g" check-run || exit 1; \
+		echo "== matrix $$cc $$opt asan"; \
+		$(MAKE) --no-print-directory B=build/m-$$cc$$opt-asan CC=$$cc OPT="$$opt -g" \
+			SAN="$(MATRIX_SAN)" check-run || exit 1; \
+	done; done
 
 # The Promela model of the async protocol, checked exhaustively by spin
 # (verify/README.md); verify-mutants: every injected bug must be caught.
