@@ -28,7 +28,9 @@ extern "C" {
 struct sspiasync_config {
 	uint32_t max_credentials; /* live credentials at most; 0: SSPIASYNC_DEFAULT_MAX_ENTRIES */
 	uint32_t max_contexts;    /* live security contexts at most; 0: the same default */
-	uint32_t max_async;       /* live async-call contexts at most; 0: the same default */
+	uint32_t max_async;       /* live async-call contexts at most; 0: the same default;
+				   * more than 2^23 is clamped (their one-word handles share
+				   * the slot space with completion queues') */
 	uint32_t max_pending;     /* queued or running async calls at most (delete and free
 				   * are exempt); 0: SSPIASYNC_DEFAULT_MAX_PENDING */
 	unsigned threads;         /* taken as given: 0 selects no-thread mode (queued calls
