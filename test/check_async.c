@@ -2802,7 +2802,7 @@ static int mt_spin_reinit(SspiAsyncContext *call)
 START_TEST(test_async_two_runner_threads_complete_each_call_once)
 {
 	start(0);
-	const int n = tl_slow() ? 300 : 3000;
+	const int n = tl_race_detector() ? 60 : tl_slow() ? 300 : 3000;
 	struct mt m = {.seen = calloc((size_t)n, sizeof(int)), .expect = SEC_I_CONTINUE_NEEDED};
 	ck_assert_ptr_nonnull(m.seen);
 	ck_assert_int_eq(pthread_mutex_init(&m.lock, NULL), 0);
@@ -2857,7 +2857,7 @@ START_TEST(test_async_two_runner_threads_complete_each_call_once)
 
 	/* The same with completions that carry no work (a stale handle), one
 	 * async context resubmitted as soon as its callback ran. */
-	int stale = tl_slow() ? 200 : 2000;
+	int stale = tl_race_detector() ? 40 : tl_slow() ? 200 : 2000;
 	CtxtHandle bogus = {1, 2};
 	struct mt_slot *sl = &slot[0];
 	pthread_mutex_lock(&m.lock);

@@ -768,6 +768,22 @@ END_TEST
 #define CHILD_THREADS 2
 #endif
 
+/* ASan's allocator (gcc 12's libasan) is not fork-safe: a child forked
+ * while a worker is inside malloc can block forever on the allocator's
+ * lock.  Under ASan the parent lets its calls finish before it forks (the
+ * workers idle on their condition variable); everywhere else (plain, TSan,
+ * Valgrind) it forks with calls in flight. */
+#if defined(__SANITIZE_ADDRESS__)
+#define FORK_IN_FLIGHT 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FORK_IN_FLIGHT 0
+#endif
+#endif
+#ifndef FORK_IN_FLIGHT
+#define FORK_IN_FLIGHT 1
+#endif
+
 /* In the child: the parent's handles are stale, a fresh runtime starts
  * (with its own pool), and an async leg works there.  Returns 0 when all held. */
 static int child_checks(CtxtHandle *parents, CredHandle *parent_cred)
@@ -831,7 +847,7 @@ START_TEST(test_fork_child_starts_afresh_parent_unaffected)
 								     NULL, 0, &c[i], &od[i],
 								     &attrs[i], NULL), SEC_E_OK);
 	}
-	ck_assert(done_wait(&d, 1)); /* one done: c[0] exists; the rest are in flight */
+	ck_assert(done_wait(&d, FORK_IN_FLIGHT ? 1 : N)); /* c[0] exists; the rest in flight */
 	/* The child reports through a pipe, not its exit status: under Valgrind
 	 * the child's leak check (the abandoned runtime, kept on purpose) would
 	 * replace its status (`make memcheck` silences children after fork). */

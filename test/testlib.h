@@ -42,6 +42,15 @@ static inline int tl_slow(void)
 	return v != NULL && v[0] == '1';
 }
 
+/* True under Helgrind or DRD (set by test/helgrind.sh): a race detector
+ * reports an unordered pair once both accesses ran, however rarely, so
+ * spin-heavy stress tests do fewer rounds still, on the same code paths. */
+static inline int tl_race_detector(void)
+{
+	const char *v = getenv("SA_TEST_RACE_DETECTOR");
+	return v != NULL && v[0] == '1';
+}
+
 /* Run a suite; main returns the failure count. */
 static inline int tl_run_suite(Suite *s)
 {
