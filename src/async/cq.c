@@ -212,6 +212,28 @@ int sa_acall_bind(struct sa_engine *e, uintptr_t w, uintptr_t qw)
 	return rc;
 }
 
+/* Take @q's oldest record, with its callback and data as they are now;
+ * from here its callback counts as running (A5).  Context: engine lock
+ * held; @q holds a record. */
+static struct sa_acall *cq_take_locked(struct sa_cq *q, void (**cb)(void), void **data)
+{
+	struct sa_acall *a = q->head;
+	sa__cq_unlink_locked(q, a); /* also brings the fd down when it empties (Q2) */
+	*cb = a->done_cb;
+	*data = a->done_data;
+	a->notifying = (uint8_t)(*cb != NULL);
+	return a;
+}
+
+/* Run a taken record's callback with no lock held, then drop the record's
+ * reference, which kept @a alive through it, even one that frees @a (A2). */
+static void cq_deliver(struct sa_engine *e, struct sa_acall *a, void (*cb)(void), void *data)
+{
+	if (cb != NULL)
+		sa__engine_notify(e, a, cb, data);
+	sa_htable_release(e->acalls, a->self);
+}
+
 long sa_cq_reap(struct sa_engine *e, uintptr_t w, struct sa_cq_record *out, unsigned n)
 {
 	if (sa_engine_in_callback())
@@ -227,22 +249,16 @@ long sa_cq_reap(struct sa_engine *e, uintptr_t w, struct sa_cq_record *out, unsi
 	 * so nothing is taken off ahead of the callbacks before it
 	 * (verify/sspiasync.pml, REAP_NO_RECHECK). */
 	while ((unsigned long)got < n) {
+		void (*cb)(void);
+		void *data;
 		pthread_mutex_lock(&e->lock);
-		struct sa_acall *a = q->head;
-		if (a == NULL) {
-			pthread_mutex_unlock(&e->lock);
-			break;
-		}
-		sa__cq_unlink_locked(q, a); /* also brings the fd down when it empties (Q2) */
-		out[got] = (struct sa_cq_record){a->self.lower, a->done_data, a->status};
-		void (*cb)(void) = a->done_cb;
-		a->notifying = (uint8_t)(cb != NULL); /* A5: others wait for it */
+		struct sa_acall *a = q->head != NULL ? cq_take_locked(q, &cb, &data) : NULL;
+		if (a != NULL)
+			out[got] = (struct sa_cq_record){a->self.lower, data, a->status};
 		pthread_mutex_unlock(&e->lock);
-		/* The record's reference keeps @a alive through its callback,
-		 * even one that frees it (A2). */
-		if (cb != NULL)
-			sa__engine_notify(e, a, cb, out[got].data);
-		sa_htable_release(e->acalls, a->self);
+		if (a == NULL)
+			break;
+		cq_deliver(e, a, cb, data);
 		got++;
 	}
 	sa_htable_release(e->cqs, q->self);
@@ -252,25 +268,17 @@ long sa_cq_reap(struct sa_engine *e, uintptr_t w, struct sa_cq_record *out, unsi
 void sa__cq_flush_all(struct sa_engine *e)
 {
 	for (;;) {
+		void (*cb)(void);
+		void *data;
 		pthread_mutex_lock(&e->lock);
 		struct sa_cq *q = e->cq_list;
 		while (q != NULL && q->head == NULL)
 			q = q->next;
-		struct sa_acall *a = q != NULL ? q->head : NULL;
-		void (*cb)(void) = NULL;
-		void *data = NULL;
-		if (a != NULL) {
-			sa__cq_unlink_locked(q, a);
-			cb = a->done_cb;
-			data = a->done_data;
-			a->notifying = (uint8_t)(cb != NULL);
-		}
+		struct sa_acall *a = q != NULL ? cq_take_locked(q, &cb, &data) : NULL;
 		pthread_mutex_unlock(&e->lock);
 		if (a == NULL)
 			return;
-		if (cb != NULL)
-			sa__engine_notify(e, a, cb, data);
-		sa_htable_release(e->acalls, a->self);
+		cq_deliver(e, a, cb, data);
 	}
 }
 

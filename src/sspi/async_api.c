@@ -64,9 +64,7 @@ NTSTATUS SspiReinitAsyncContext(SspiAsyncContext *Handle)
 	if (sa__rt_enter_acall(&rt) != SEC_E_OK)
 		return STATUS_INVALID_HANDLE;
 	int rc = sa_acall_reinit(rt->engine, acall_word(Handle));
-	if (rc == SA_EBADHANDLE)
-		sa__rt_stale(rt);
-	sa__rt_exit(NULL, SEC_E_OK);
+	sa__rt_leave(rt, rc == SA_EBADHANDLE);
 	return rc == SA_OK ? STATUS_SUCCESS
 			   : rc == SA_EBUSY ? STATUS_INVALID_DEVICE_STATE : STATUS_INVALID_HANDLE;
 }
@@ -81,9 +79,8 @@ SECURITY_STATUS SspiSetAsyncNotifyCallback(SspiAsyncContext *Context, SspiAsyncN
 	int rc = sa_acall_set_callback(rt->engine, acall_word(Context), (void (*)(void))Callback,
 				       CallbackData);
 	st = rc == SA_OK ? SEC_E_OK : rc == SA_EBUSY ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
-	if (st == SEC_E_INVALID_HANDLE)
-		sa__rt_stale(rt);
-	return sa__rt_exit(NULL, st);
+	sa__rt_leave(rt, st == SEC_E_INVALID_HANDLE);
+	return st;
 }
 
 BOOLEAN SspiAsyncContextRequiresNotify(SspiAsyncContext *AsyncContext)
@@ -105,9 +102,7 @@ SECURITY_STATUS SspiGetAsyncCallStatus(SspiAsyncContext *Handle)
 	int32_t status = SEC_E_INTERNAL_ERROR;
 	int rc = sa_acall_status(rt->engine, acall_word(Handle), &status);
 	st = rc == SA_OK ? status : rc == SA_EINVAL ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
-	if (rc == SA_EBADHANDLE)
-		sa__rt_stale(rt);
-	sa__rt_exit(NULL, SEC_E_OK);
+	sa__rt_leave(rt, rc == SA_EBADHANDLE);
 	return st;
 }
 
@@ -233,40 +228,33 @@ static SECURITY_STATUS leg_submit(SspiAsyncContext *ac, enum sa_side side, PCred
 	if ((st = async_begin(ac, &rt)) != SEC_E_OK)
 		return st;
 
-	if (!no_cred && ctx_h != NULL) {
-		/* A context whose delete was accepted admits no call: it
-		 * completes SEC_E_INVALID_HANDLE in its turn, takes no memory
-		 * and is exempt from the bound, like any bad handle. */
-		struct sa_ctx *ctx;
-		if (sa__ctx_get(rt, ctx_h, &ctx) == SEC_E_OK) {
-			if (sa__ctx_deleting(ctx))
-				return deleting_submit(rt, acall_word(ac), ctx);
-			sa__ctx_put(rt, ctx);
-		}
-	}
+	if (no_cred)
+		return stale_submit(rt, acall_word(ac)); /* a bad handle completes so (sspi.h) */
+	/* Handles first, with no memory taken: a bad one completes
+	 * SEC_E_INVALID_HANDLE, and so does a context whose delete was
+	 * accepted, in its turn on the context's queue (exempt from the bound). */
 	const SecBuffer *in_tok = in != NULL ? sa__desc_find(in, SECBUFFER_TOKEN) : NULL;
 	size_t in_len = in_tok != NULL && in_tok->pvBuffer != NULL ? in_tok->cbBuffer : 0;
-	size_t target_len = target != NULL ? strlen(target) + 1 : 0;
-	struct leg_job *j = NULL;
-	if (!no_cred) {
-		j = sa__malloc(sizeof *j + in_len + target_len);
-		if (j == NULL)
-			return sa__rt_exit(rt, SEC_E_INSUFFICIENT_MEMORY);
-		unsigned char *copy = (unsigned char *)(j + 1);
-		if (in_len != 0)
-			memcpy(copy, in_tok->pvBuffer, in_len);
-		char *target_copy = target != NULL ? memcpy(copy + in_len, target, target_len) : NULL;
-		j->job = (struct sa_job){.ops = &leg_job_ops, .owner = rt};
-		j->rt = rt;
-		sa__leg_init(&j->leg, side, copy, in_len, target_copy, req, out_tok, new_h, attrs,
-			     expiry);
-		st = sa__leg_resolve(rt, &j->leg, cred_h, ctx_h);
-	}
-	if (no_cred || st != SEC_E_OK) {
-		/* A bad handle is not a queueing error: it completes so (sspi.h). */
-		sa__free(j);
+	struct sa_leg leg;
+	sa__leg_init(&leg, side, NULL, in_len, NULL, req, out_tok, new_h, attrs, expiry);
+	if (sa__leg_resolve(rt, &leg, cred_h, ctx_h) != SEC_E_OK)
 		return stale_submit(rt, acall_word(ac));
+	if (!leg.first && sa__ctx_deleting(leg.ctx))
+		return deleting_submit(rt, acall_word(ac), leg.ctx); /* the reference goes with it */
+	size_t target_len = target != NULL ? strlen(target) + 1 : 0;
+	struct leg_job *j = sa__malloc(sizeof *j + in_len + target_len);
+	if (j == NULL) {
+		sa__leg_release(rt, &leg);
+		return sa__rt_exit(rt, SEC_E_INSUFFICIENT_MEMORY);
 	}
+	unsigned char *copy = (unsigned char *)(j + 1);
+	if (in_len != 0)
+		memcpy(copy, in_tok->pvBuffer, in_len);
+	leg.in = copy;
+	leg.target = target != NULL ? memcpy(copy + in_len, target, target_len) : NULL;
+	j->job = (struct sa_job){.ops = &leg_job_ops, .owner = rt};
+	j->rt = rt;
+	j->leg = leg;
 	j->job.serial = j->leg.first ? NULL : &j->leg.ctx->serial;
 	rc = sa_engine_submit(rt->engine, acall_word(ac), &j->job);
 	if (rc != SA_OK) {

@@ -37,9 +37,8 @@ SECURITY_STATUS sspiasync_cq_destroy(struct sspiasync_cq *cq)
 		return st;
 	int rc = sa_cq_destroy(rt->engine, cq_word(cq));
 	st = rc == SA_OK ? SEC_E_OK : rc == SA_EBUSY ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
-	if (st == SEC_E_INVALID_HANDLE)
-		sa__rt_stale(rt);
-	return sa__rt_exit(NULL, st);
+	sa__rt_leave(rt, st == SEC_E_INVALID_HANDLE);
+	return st;
 }
 
 int sspiasync_cq_fd(struct sspiasync_cq *cq)
@@ -48,9 +47,7 @@ int sspiasync_cq_fd(struct sspiasync_cq *cq)
 	if (cq == NULL || sa__rt_enter_acall(&rt) != SEC_E_OK)
 		return -1;
 	int fd = sa_cq_fd(rt->engine, cq_word(cq));
-	if (fd < 0)
-		sa__rt_stale(rt);
-	sa__rt_exit(NULL, SEC_E_OK);
+	sa__rt_leave(rt, fd < 0);
 	return fd;
 }
 
@@ -64,9 +61,8 @@ SECURITY_STATUS sspiasync_cq_bind(SspiAsyncContext *context, struct sspiasync_cq
 		return st;
 	int rc = sa_acall_bind(rt->engine, (uintptr_t)context, cq_word(cq));
 	st = rc == SA_OK ? SEC_E_OK : rc == SA_EBUSY ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
-	if (st == SEC_E_INVALID_HANDLE)
-		sa__rt_stale(rt);
-	return sa__rt_exit(NULL, st);
+	sa__rt_leave(rt, st == SEC_E_INVALID_HANDLE);
+	return st;
 }
 
 /* What the engine's records become: the same three fields. */
@@ -85,22 +81,13 @@ int sspiasync_cq_reap(struct sspiasync_cq *cq, struct sspiasync_completion *out,
 	SECURITY_STATUS st = sa__rt_enter(&rt);
 	if (st != SEC_E_OK)
 		return st;
-	if (n == 0) { /* still a bad queue is a bad queue */
-		int fd = sa_cq_fd(rt->engine, cq_word(cq));
-		if (fd < 0)
-			sa__rt_stale(rt);
-		sa__rt_exit(NULL, SEC_E_OK);
-		return fd < 0 ? SEC_E_INVALID_HANDLE : 0;
-	}
 	int got = 0;
-	while ((unsigned)got < n) {
+	do { /* at least once: with n == 0 it still checks the queue */
 		struct sa_cq_record rec[32];
 		unsigned want = n - (unsigned)got < 32 ? n - (unsigned)got : 32;
 		long k = sa_cq_reap(rt->engine, cq_word(cq), rec, want);
 		if (k < 0) {
-			if (got == 0)
-				sa__rt_stale(rt);
-			sa__rt_exit(NULL, SEC_E_OK);
+			sa__rt_leave(rt, got == 0);
 			return got != 0 ? got : SEC_E_INVALID_HANDLE;
 		}
 		for (long i = 0; i < k; i++)
@@ -109,7 +96,7 @@ int sspiasync_cq_reap(struct sspiasync_cq *cq, struct sspiasync_completion *out,
 		got += (int)k;
 		if ((unsigned)k < want)
 			break;
-	}
+	} while ((unsigned)got < n);
 	sa__rt_exit(NULL, SEC_E_OK);
 	return got;
 }

@@ -282,9 +282,11 @@ void sa__rt_count(struct sa_runtime *rt, SECURITY_STATUS status)
 		sa_engine_count(rt->engine, SA_STAT_STALE);
 }
 
-void sa__rt_stale(struct sa_runtime *rt)
+void sa__rt_leave(struct sa_runtime *rt, int stale)
 {
-	sa_engine_count(rt->engine, SA_STAT_STALE);
+	if (stale)
+		sa_engine_count(rt->engine, SA_STAT_STALE);
+	sa__rt_exit(NULL, SEC_E_OK);
 }
 
 SECURITY_STATUS sa__rt_exit(struct sa_runtime *rt, SECURITY_STATUS status)

@@ -107,9 +107,10 @@ SECURITY_STATUS sa__rt_enter(struct sa_runtime **rt);
 SECURITY_STATUS sa__rt_exit(struct sa_runtime *rt, SECURITY_STATUS status);
 /* Count an async call's completion with @status. */
 void sa__rt_count(struct sa_runtime *rt, SECURITY_STATUS status);
-/* Count a stale handle given to a function that is not a counted call (the
- * async-context and completion-queue functions). */
-void sa__rt_stale(struct sa_runtime *rt);
+/* Leave it after a function that is not a counted call (the async-context
+ * and completion-queue functions), counting in rejected_stale the stale
+ * handle it was given if @stale. */
+void sa__rt_leave(struct sa_runtime *rt, int stale);
 /* For the async-context queries (status, reinit, free, callback): like
  * sa__rt_enter, but a callback that shutdown runs reaches the runtime being
  * shut down, so it can read its call's status. */
