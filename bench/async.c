@@ -59,6 +59,7 @@
 #include <sspiasync/sspi.h>
 #include <sspiasync/sspiasync.h>
 
+#include "baseline.h"
 #include "packages/package.h"
 #include "util/alloc.h"
 
@@ -1083,35 +1084,11 @@ static int callgrind_main(const char *mode, unsigned long n)
 
 /* --- output ------------------------------------------------------------------------ */
 
-static double loadavg(void)
-{
-	double load = -1;
-	FILE *fp = fopen("/proc/loadavg", "r");
-	if (fp != NULL) {
-		if (fscanf(fp, "%lf", &load) != 1)
-			load = -1;
-		fclose(fp);
-	}
-	return load;
-}
-
 static void header(void)
 {
-	char model[128] = "unknown CPU";
-	FILE *fp = fopen("/proc/cpuinfo", "r");
-	if (fp != NULL) {
-		char line[256];
-		while (fgets(line, sizeof line, fp) != NULL) {
-			char *colon = strchr(line, ':');
-			if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
-				snprintf(model, sizeof model, "%s", colon + 2);
-				model[strcspn(model, "\n")] = '\0';
-				break;
-			}
-		}
-		fclose(fp);
-	}
-	double load = loadavg();
+	char model[128];
+	bl_cpu_model(model, sizeof model);
+	double load = bl_loadavg();
 	printf("bench/async: %ld CPUs (%s), load %.2f, compiler %s, libuv %s; "
 	       "%u rounds per figure, median, the two systems interleaved%s\n",
 	       sysconf(_SC_NPROCESSORS_ONLN), model, load, __VERSION__, uv_version_string(),
@@ -1334,6 +1311,6 @@ int main(int argc, char **argv)
 	struct sa_alloc_stats st;
 	sa__alloc_stats(&st);
 	printf("\nrun time %.1f s; load at the end %.2f; library live bytes at exit %llu\n",
-	       (double)(now_ns() - t0) / 1e9, loadavg(), (unsigned long long)st.live_bytes);
+	       (double)(now_ns() - t0) / 1e9, bl_loadavg(), (unsigned long long)st.live_bytes);
 	return 0;
 }

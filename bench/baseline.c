@@ -8,7 +8,9 @@
 #include "baseline.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* --- (a) atomic reference count, no validation ---------------------------- */
 
@@ -115,4 +117,34 @@ void bl_mtx_release(struct bl_mtx *m, uint32_t idx, uint32_t gen)
 	if (--e->refcount == 0 && e->generation != gen)
 		e->ptr = NULL; /* removed while held: a destructor would run here */
 	pthread_mutex_unlock(&m->lock);
+}
+
+void bl_cpu_model(char *model, size_t n)
+{
+	snprintf(model, n, "unknown CPU");
+	FILE *fp = fopen("/proc/cpuinfo", "r");
+	if (fp == NULL)
+		return;
+	char line[256];
+	while (fgets(line, sizeof line, fp) != NULL) {
+		char *colon = strchr(line, ':');
+		if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
+			snprintf(model, n, "%s", colon + 2);
+			model[strcspn(model, "\n")] = '\0';
+			break;
+		}
+	}
+	fclose(fp);
+}
+
+double bl_loadavg(void)
+{
+	double load = -1;
+	FILE *fp = fopen("/proc/loadavg", "r");
+	if (fp != NULL) {
+		if (fscanf(fp, "%lf", &load) != 1)
+			load = -1;
+		fclose(fp);
+	}
+	return load;
 }

@@ -64,4 +64,10 @@ void *bl_mtx_acquire(struct bl_mtx *m, uint32_t idx, uint32_t gen);
 /* bl_mtx_release() - Drop a reference taken by bl_mtx_acquire(idx, gen). */
 void bl_mtx_release(struct bl_mtx *m, uint32_t idx, uint32_t gen);
 
+/* The machine, for the benches' headers: the CPU model from /proc/cpuinfo
+ * into @model ("unknown CPU" if unread), and the 1-minute load average
+ * (-1 if unread). */
+void bl_cpu_model(char *model, size_t n);
+double bl_loadavg(void);
+
 #endif /* SSPIASYNC_BENCH_BASELINE_H */

@@ -517,27 +517,9 @@ static void row_thr(const char *figure, const char *oname, double ours_ns, const
 
 static void print_header(void)
 {
-	char model[128] = "unknown CPU";
-	FILE *fp = fopen("/proc/cpuinfo", "r");
-	if (fp != NULL) {
-		char line[256];
-		while (fgets(line, sizeof line, fp) != NULL) {
-			char *colon = strchr(line, ':');
-			if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
-				snprintf(model, sizeof model, "%s", colon + 2);
-				model[strcspn(model, "\n")] = '\0';
-				break;
-			}
-		}
-		fclose(fp);
-	}
-	double load = -1;
-	fp = fopen("/proc/loadavg", "r");
-	if (fp != NULL) {
-		if (fscanf(fp, "%lf", &load) != 1)
-			load = -1;
-		fclose(fp);
-	}
+	char model[128];
+	bl_cpu_model(model, sizeof model);
+	double load = bl_loadavg();
 	printf("bench/handles: %ld CPUs (%s), load %.2f, %s; median of %d rounds of ~%d ms, "
 	       "interleaved\n\n",
 	       sysconf(_SC_NPROCESSORS_ONLN), model, load, __VERSION__, ROUNDS, ROUND_MS);
