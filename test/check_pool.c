@@ -413,7 +413,7 @@ static void ojob_release(struct sa_job *job)
 	pthread_mutex_unlock(&o->lock);
 }
 
-static const struct sa_job_ops ojob_ops = {ojob_run, ojob_cancel, ojob_release, 0};
+static const struct sa_job_ops ojob_ops = {.run = ojob_run, .cancel = ojob_cancel, .release = ojob_release};
 
 static void no_notify(uintptr_t acall, void (*cb)(void), void *data)
 {
@@ -570,7 +570,7 @@ static void gjob_release(struct sa_job *job)
 	pthread_mutex_unlock(&g->lock);
 }
 
-static const struct sa_job_ops gjob_ops = {gjob_run, gjob_cancel, gjob_release, 0};
+static const struct sa_job_ops gjob_ops = {.run = gjob_run, .cancel = gjob_cancel, .release = gjob_release};
 
 /* Wait (30 s at most) until *@flag >= @v under g->lock; 1 if it did. */
 static int gate_wait(struct gate *g, const int *flag, int v)

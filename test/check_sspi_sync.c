@@ -5,7 +5,8 @@
  * every function against stale, zeroed, invalidated, forged, bit-flipped and
  * wrong-kind handles, lifecycle (double delete, leg after completion, free
  * while contexts live, injected failures, tampered tokens), allocation
- * failure at every allocation of every leg, and shutdown/re-init.
+ * failure at every allocation of every leg, output rooms bounded by
+ * cbMaxToken whatever cbBuffer claims (sync and async), and shutdown/re-init.
  * Expected statuses come from the contracts in include/sspiasync/sspi.h; the
  * ones sspi.h leaves open are in the table "Choices" below.  Every test ends
  * with sspiasync_shutdown() and 0 live blocks.
@@ -17,12 +18,40 @@
 #include "testlib.h"
 
 #include <check.h>
+#include <errno.h>
 #include <limits.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+/* RLIMIT_AS is unusable under ASan and TSan (their shadow memory is
+ * terabytes of address space) and under Valgrind (checked at run time). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define RLIMIT_AS_USABLE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+	__has_feature(memory_sanitizer)
+#define RLIMIT_AS_USABLE 0
+#endif
+#endif
+#ifndef RLIMIT_AS_USABLE
+#define RLIMIT_AS_USABLE 1
+#endif
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define ON_VALGRIND() (RUNNING_ON_VALGRIND != 0)
+#endif
+#endif
+#ifndef ON_VALGRIND
+#define ON_VALGRIND() 0
+#endif
 
 /* --- Choices: statuses sspi.h does not spell out ----------------------------
  * One place to adjust.  Rule used: a NULL or bad handle (pointer) is
@@ -1922,6 +1951,234 @@ START_TEST(test_sspi_delete_and_free_never_allocate)
 }
 END_TEST
 
+/* --- output room (issue 19, item 10) ---------------------------------------------- */
+
+/* An output token buffer that claims 4 GiB - 1 bytes. */
+#define HUGE_CB 0xFFFFFFFFul
+/* The most one leg asks of the allocator at once, the library's tables
+ * grown: the room for the token, at most cbMaxToken bytes (plus a context
+ * buffer's 16-byte header with ISC_REQ_ALLOCATE_MEMORY); the library's and
+ * the package's objects for a context are smaller. */
+#define LEG_ALLOC_MAX (MAX_TOKEN + 16)
+
+enum room_mode { ROOM_SYNC, ROOM_ASYNC_RUN, ROOM_ASYNC_POOL };
+
+static void room_done(SspiAsyncContext *h, void *sem)
+{
+	(void)h;
+	sem_post(sem);
+}
+
+/* Wait (bounded) until @sem is posted. */
+static void room_wait(sem_t *sem)
+{
+	struct timespec dl;
+	ck_assert_int_eq(clock_gettime(CLOCK_REALTIME, &dl), 0);
+	dl.tv_sec += 60;
+	int rc;
+	while ((rc = sem_timedwait(sem, &dl)) != 0 && errno == EINTR)
+		;
+	ck_assert_int_eq(rc, 0);
+}
+
+/*
+ * One leg of the client (@client) or the server, synchronous or through the
+ * async call (completed by sspiasync_run(), or by the pool with a callback
+ * posting @sem), with an output token buffer that claims @cb bytes at @out.
+ * Returns the leg's status; *out_len is the buffer's cbBuffer afterwards.
+ */
+static SECURITY_STATUS room_leg(enum room_mode mode, sem_t *sem, int client, CredHandle *cred,
+				CtxtHandle *ctx, int have, char *target, unsigned char *in,
+				unsigned long in_len, unsigned char *out, unsigned long cb,
+				unsigned long *out_len)
+{
+	SecBuffer ob = {cb, SECBUFFER_TOKEN, out};
+	SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
+	SecBuffer ib = {in_len, SECBUFFER_TOKEN, in};
+	SecBufferDesc id = {SECBUFFER_VERSION, 1, &ib};
+	PSecBufferDesc pin = in_len != 0 ? &id : NULL;
+	unsigned long attrs = PAT_ATTR;
+	TimeStamp ts;
+	SECURITY_STATUS st;
+	if (mode == ROOM_SYNC) {
+		st = client ? InitializeSecurityContextA(cred, have ? ctx : NULL, target, 0, 0,
+							 SECURITY_NATIVE_DREP, pin, 0, ctx, &od,
+							 &attrs, &ts)
+			    : AcceptSecurityContext(cred, have ? ctx : NULL, pin, 0,
+						    SECURITY_NATIVE_DREP, ctx, &od, &attrs, &ts);
+	} else {
+		SspiAsyncContext *ac = SspiCreateAsyncContext();
+		ck_assert_ptr_nonnull(ac);
+		if (mode == ROOM_ASYNC_POOL)
+			ck_assert_int_eq(SspiSetAsyncNotifyCallback(ac, room_done, sem), SEC_E_OK);
+		st = client ? SspiInitializeSecurityContextAsyncA(ac, cred, have ? ctx : NULL, target,
+								  0, 0, SECURITY_NATIVE_DREP, pin,
+								  0, ctx, &od, &attrs, &ts)
+			    : SspiAcceptSecurityContextAsync(ac, cred, have ? ctx : NULL, pin, 0,
+							     SECURITY_NATIVE_DREP, ctx, &od,
+							     &attrs, &ts);
+		ck_assert_int_eq(st, SEC_E_OK);
+		if (mode == ROOM_ASYNC_RUN)
+			ck_assert_uint_eq(sspiasync_run(0), 1);
+		else
+			room_wait(sem);
+		st = SspiGetAsyncCallStatus(ac);
+		SspiFreeAsyncContext(ac);
+	}
+	*out_len = ob.cbBuffer;
+	return st;
+}
+
+/*
+ * An output token buffer's cbBuffer no longer sizes an allocation: with
+ * 0xFFFFFFFF (over a real buffer of cbMaxToken bytes and a guard) every leg
+ * of a 4-leg handshake succeeds, writes its token and nothing past it, and
+ * the library asks for no more than cbMaxToken (+ a header) at once; it
+ * asked for 4 GiB.  A capacity below the token still reaches the package
+ * (SEC_E_BUFFER_TOO_SMALL, nothing written).  _i: synchronous; async in
+ * no-thread mode (sspiasync_run); async on a pool of one worker (its
+ * scratch room).  Round 0 (cbBuffer = cbMaxToken) grows the tables first.
+ */
+START_TEST(test_sspi_leg_room_is_bounded_by_max_token_when_cbbuffer_is_huge)
+{
+	enum room_mode mode = (enum room_mode)_i;
+	sem_t sem;
+	ck_assert_int_eq(sem_init(&sem, 0, 0), 0);
+	if (mode != ROOM_SYNC) {
+		struct sspiasync_config cfg = SSPIASYNC_CONFIG_INIT;
+		cfg.threads = mode == ROOM_ASYNC_RUN ? 0 : 1;
+		ck_assert_int_eq(sspiasync_init(&cfg), SEC_E_OK);
+	}
+	const SecurityFunctionTableA *f = api(0);
+	CredHandle cc = acquire(f, SECPKG_CRED_OUTBOUND), sc = acquire(f, SECPKG_CRED_INBOUND);
+	char target[] = "host/test;legs=4";
+	enum { GUARD = 64 };
+	unsigned char out[MAX_TOKEN + GUARD], in[MAX_TOKEN];
+	for (int round = 0; round < 2; round++) {
+		unsigned long cb = round == 0 ? MAX_TOKEN : HUGE_CB;
+		CtxtHandle c, s;
+		handle_pat(&c);
+		handle_pat(&s);
+		unsigned long n, in_len = 0;
+		if (round == 1) {
+			memset(out, PAT, sizeof out);
+			ck_assert_int_eq(room_leg(mode, &sem, 1, &cc, &c, 0, target, NULL, 0, out, 1, &n),
+					 EXP_LEG_OUT_TOO_SMALL);
+			ck_assert_uint_eq(n, 1);
+			ck_assert(bytes_are(out, sizeof out, PAT));
+			ck_assert(handle_is_pat(&c));
+		}
+		for (int leg = 1; leg <= 4; leg++) {
+			int client = leg % 2 == 1;
+			memset(out, PAT, sizeof out);
+			(void)sa__alloc_largest_reset();
+			SECURITY_STATUS st = room_leg(mode, &sem, client, client ? &cc : &sc,
+						      client ? &c : &s, leg > 2, target, in, in_len,
+						      out, cb, &n);
+			uint64_t largest = sa__alloc_largest_reset();
+			ck_assert_int_eq(st, leg_expected(4, leg));
+			ck_assert_uint_le(n, MAX_TOKEN);
+			if (leg < 4)
+				ck_assert_uint_gt(n, 0);
+			else
+				ck_assert_uint_eq(n, 0);
+			ck_assert(bytes_are(out + n, sizeof out - n, PAT)); /* nothing past the token */
+			if (round == 1)
+				ck_assert_msg(largest <= LEG_ALLOC_MAX,
+					      "leg %d: the library asked for %llu bytes at once "
+					      "(cbBuffer 0x%lx, cbMaxToken %d)",
+					      leg, (unsigned long long)largest, cb, MAX_TOKEN);
+			memcpy(in, out, n);
+			in_len = n;
+		}
+		ck_assert_int_eq(DeleteSecurityContext(&c), SEC_E_OK);
+		ck_assert_int_eq(DeleteSecurityContext(&s), SEC_E_OK);
+	}
+	ck_assert_int_eq(FreeCredentialsHandle(&cc), SEC_E_OK);
+	ck_assert_int_eq(FreeCredentialsHandle(&sc), SEC_E_OK);
+	sem_destroy(&sem);
+	finish();
+}
+END_TEST
+
+#if RLIMIT_AS_USABLE
+/* The child of the test below: 0, or what went wrong. */
+enum { ROOM_CHILD_OK, ROOM_CHILD_ENOMEM, ROOM_CHILD_WRONG, ROOM_CHILD_CONTROL, ROOM_CHILD_SETUP };
+
+static int room_child(void)
+{
+	/* 1 GiB of address space beyond what the process maps already. */
+	FILE *fp = fopen("/proc/self/statm", "r");
+	unsigned long pages = 0;
+	if (fp == NULL || fscanf(fp, "%lu", &pages) != 1)
+		return ROOM_CHILD_SETUP;
+	fclose(fp);
+	rlim_t lim = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)1 << 30);
+	struct rlimit rl = {lim, lim};
+	struct sspiasync_config cfg = SSPIASYNC_CONFIG_INIT;
+	cfg.threads = 0;
+	CredHandle cc;
+	TimeStamp ts;
+	if (setrlimit(RLIMIT_AS, &rl) != 0 || sspiasync_init(&cfg) != SEC_E_OK ||
+	    AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_OUTBOUND, NULL, NULL, NULL, NULL,
+				      &cc, &ts) != SEC_E_OK)
+		return ROOM_CHILD_SETUP;
+	char target[] = "host/test;legs=3";
+	unsigned char out[MAX_TOKEN];
+	for (int huge = 0; huge < 2; huge++) {
+		SecBuffer ob = {huge ? HUGE_CB : MAX_TOKEN, SECBUFFER_TOKEN, out};
+		SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
+		CtxtHandle c;
+		unsigned long attrs;
+		SECURITY_STATUS st = InitializeSecurityContextA(&cc, NULL, target, 0, 0,
+								SECURITY_NATIVE_DREP, NULL, 0, &c,
+								&od, &attrs, &ts);
+		if (!huge && st != SEC_I_CONTINUE_NEEDED)
+			return ROOM_CHILD_CONTROL;
+		if (st == SEC_E_INSUFFICIENT_MEMORY)
+			return ROOM_CHILD_ENOMEM;
+		if (st != SEC_I_CONTINUE_NEEDED || ob.cbBuffer == 0 || ob.cbBuffer > MAX_TOKEN)
+			return ROOM_CHILD_WRONG;
+		if (DeleteSecurityContext(&c) != SEC_E_OK)
+			return ROOM_CHILD_WRONG;
+	}
+	return ROOM_CHILD_OK;
+}
+#endif
+
+/*
+ * The symptom: under an address-space limit of 1 GiB (beyond what the
+ * process maps), a first ISC leg whose output buffer claims 0xFFFFFFFF bytes
+ * writes its 75-byte token; it failed SEC_E_INSUFFICIENT_MEMORY.  In a
+ * child process; skipped where RLIMIT_AS is unusable (ASan, TSan, Valgrind;
+ * the test above holds the same promise there).
+ */
+START_TEST(test_sspi_leg_succeeds_under_1gib_address_limit_when_cbbuffer_is_huge)
+{
+#if RLIMIT_AS_USABLE
+	if (!ON_VALGRIND()) {
+		pid_t pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+			_exit(room_child());
+		int ws;
+		ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+		ck_assert_msg(WIFEXITED(ws), "the child did not exit (status 0x%x)", (unsigned)ws);
+		static const char *const why[] = {
+			[ROOM_CHILD_ENOMEM] = "SEC_E_INSUFFICIENT_MEMORY with cbBuffer 0xFFFFFFFF",
+			[ROOM_CHILD_WRONG] = "a wrong status or token with cbBuffer 0xFFFFFFFF",
+			[ROOM_CHILD_CONTROL] = "the control leg (cbBuffer = cbMaxToken) failed",
+			[ROOM_CHILD_SETUP] = "setup (limit, init, credential) failed",
+		};
+		int code = WEXITSTATUS(ws);
+		ck_assert_msg(code == ROOM_CHILD_OK, "the child: %s",
+			      code > 0 && code <= ROOM_CHILD_SETUP ? why[code] : "unknown exit");
+	}
+#endif
+	finish();
+}
+END_TEST
+
 /* --- shutdown ---------------------------------------------------------------- */
 
 START_TEST(test_sspi_shutdown_invalidates_everything_then_reinit)
@@ -2077,6 +2334,9 @@ static Suite *sspi_sync_suite(void)
 	tcase_add_loop_test(tc, test_sspi_leg_oom_every_k, 0, 8);
 	tcase_add_test(tc, test_sspi_query_and_enumerate_oom_every_k);
 	tcase_add_loop_test(tc, test_sspi_delete_and_free_never_allocate, 0, 2);
+	tcase_add_loop_test(tc, test_sspi_leg_room_is_bounded_by_max_token_when_cbbuffer_is_huge, 0,
+			    3);
+	tcase_add_test(tc, test_sspi_leg_succeeds_under_1gib_address_limit_when_cbbuffer_is_huge);
 
 	tc = tcase(s, "trace", 60);
 	tcase_add_test(tc, test_sspi_trace_prints_every_transition);

@@ -377,6 +377,49 @@ START_TEST(test_testpkg_buffer_too_small_is_retryable)
 }
 END_TEST
 
+/*
+ * package.h: a leg writes at most max_token bytes, whatever out_cap says
+ * (the library sizes its room by it, context.c).  Every leg of an 8-leg
+ * handshake, the first token as large as it gets (a 255-byte user name),
+ * is given out_cap SIZE_MAX over max_token bytes and a guard: out_len is at
+ * most max_token and no byte past out_len is written.
+ */
+START_TEST(test_testpkg_never_writes_more_than_max_token)
+{
+	uint64_t live = tl_live_blocks();
+	char principal[SA_TP_NAME_MAX + 1];
+	memset(principal, 'u', SA_TP_NAME_MAX);
+	principal[SA_TP_NAME_MAX] = '\0';
+	void *icred = cred_new(principal, SECPKG_CRED_OUTBOUND, NULL);
+	void *acred = cred_new(NULL, SECPKG_CRED_INBOUND, NULL);
+	void *ictx = NULL, *actx = NULL;
+	enum { GUARD = 64, LEGS = 8 };
+	static unsigned char in[TOKMAX + GUARD], out[TOKMAX + GUARD];
+	size_t in_len = 0;
+	for (int l = 1; l <= LEGS; l++) {
+		int initiator = l % 2 == 1;
+		struct sa_pkg_leg leg;
+		memset(out, 0xA5, sizeof out);
+		int32_t st = leg_run(initiator, initiator ? icred : acred, initiator ? &ictx : &actx,
+				     "t;legs=8", in, in_len, out, SIZE_MAX, &leg);
+		ck_assert_int_eq(st, l < LEGS - 1 ? SEC_I_CONTINUE_NEEDED : SEC_E_OK);
+		ck_assert_uint_le(leg.out_len, PKG->max_token);
+		if (l == 1)
+			ck_assert_uint_eq(leg.out_len, SA_TP_FIRST_LEN(SA_TP_NAME_MAX));
+		for (size_t i = leg.out_len; i < sizeof out; i++)
+			ck_assert_uint_eq(out[i], 0xA5);
+		memcpy(in, out, leg.out_len);
+		in_len = leg.out_len;
+	}
+	ck_assert_uint_eq(in_len, 0); /* the last leg sends nothing */
+	PKG->ctx_delete(ictx);
+	PKG->ctx_delete(actx);
+	PKG->cred_free(icred);
+	PKG->cred_free(acred);
+	ck_assert_uint_eq(tl_live_blocks(), live);
+}
+END_TEST
+
 /* ---- tamper ------------------------------------------------------------------ */
 
 START_TEST(test_testpkg_every_flipped_byte_is_rejected)
@@ -1365,6 +1408,7 @@ int main(void)
 	tcase_add_test(tc, test_testpkg_null_principal_and_target_give_two_anonymous_legs);
 	tcase_add_test(tc, test_testpkg_leg_after_completion_is_out_of_sequence);
 	tcase_add_test(tc, test_testpkg_buffer_too_small_is_retryable);
+	tcase_add_test(tc, test_testpkg_never_writes_more_than_max_token);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tamper");

@@ -43,7 +43,9 @@ esac
 run_tcases() {
 	case $1 in
 	check_async) echo pool threads ;;
+	check_core_races) echo shutdown callbacks abandon delete_race ;;
 	check_cq) echo api pool epoll ;;
+	check_ctxbuf) echo threads ;;
 	check_handles) echo concurrency ;;
 	check_pool) echo config scratch order fork ;;
 	# The default pool's two workers start (idle) in every TCase of it.

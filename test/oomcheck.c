@@ -179,6 +179,13 @@ static int sync_calls(void)
 	STEP(FreeContextBuffer(pkgs), SEC_E_OK);
 	STEP(QuerySecurityPackageInfoA(pkg, &one), SEC_E_OK);
 	STEP(FreeContextBuffer(one), SEC_E_OK);
+	/* More buffers at once than the set's inline buckets: it grows (a
+	 * failed growth is no error: the call succeeds, ctxbuf.c C4). */
+	PSecPkgInfoA held[20];
+	for (int i = 0; i < 20; i++)
+		STEP(QuerySecurityPackageInfoA(pkg, &held[i]), SEC_E_OK);
+	for (int i = 0; i < 20; i++)
+		NOALLOC(FreeContextBuffer(held[i]), SEC_E_OK);
 	NOALLOC(DeleteSecurityContext(&io.c), SEC_E_OK);
 	NOALLOC(DeleteSecurityContext(&io.s), SEC_E_OK);
 	NOALLOC(FreeCredentialsHandle(&io.cc), SEC_E_OK);

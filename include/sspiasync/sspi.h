@@ -1010,8 +1010,16 @@ typedef QUERY_SECURITY_PACKAGE_INFO_FN_A QUERY_SECURITY_PACKAGE_INFO_FN;
  * - Strings are UTF-8.  Package names compare case-insensitively, as on Windows.
  * - Every call may run before sspiasync_init(): the first one initialises the
  *   library with defaults.  While sspiasync_shutdown() runs, calls return
- *   SEC_E_SHUTDOWN_IN_PROGRESS, except that the callbacks shutdown runs may
- *   still query, reinit and free their own async contexts.
+ *   SEC_E_SHUTDOWN_IN_PROGRESS, except the async-context functions
+ *   (SspiFreeAsyncContext, SspiReinitAsyncContext, SspiSetAsyncNotifyCallback,
+ *   SspiAsyncContextRequiresNotify, SspiGetAsyncCallStatus) and
+ *   sspiasync_cq_fd/_bind/_destroy: from every thread they reach the runtime
+ *   being shut down until its last call and callback have run, so a free
+ *   there still abandons a running call, and a callback that shutdown runs,
+ *   on a worker or on the shutting-down thread, reads its own call's status
+ *   and may reinit and free its context.
+ *   [test_shutdown_free_from_other_thread_abandons_running_leg,
+ *    test_shutdown_worker_callbacks_read_their_status]
  * - No user callback ever runs inside one of these calls.
  * - Context: any thread; calls on different handles run in parallel, calls
  *   on one security context are serialised in call order.
@@ -1264,11 +1272,23 @@ SspiAsyncContext *SspiCreateAsyncContext(void);
  * SspiFreeAsyncContext() - Free an async context.  Safe while its call is
  * PENDING (Windows forbids it): the call is abandoned, its callback does not
  * run and nothing more is written to the caller's output memory; a queued
- * delete still tears its context down.  A freed, forged or NULL context is
- * a no-op.  From another thread, a free cannot stop a callback that is
- * already being delivered (it does not wait for it, since a free may come
- * from inside a callback): release the callback's data from inside the
- * callback, or after it ran, never right after a free from elsewhere.
+ * delete still tears its context down.  The call turns DONE at one instant
+ * (SspiGetAsyncCallStatus stops saying SEC_I_ASYNC_CALL_PENDING): a free
+ * before it abandons the call, and what the call made - the security
+ * context of a first InitializeSecurityContext/AcceptSecurityContext leg,
+ * the credential of SspiAcquireCredentialsHandleAsync - is deleted by the
+ * library, even when its handle was already written to your memory (that
+ * handle is then stale).  A free after it only suppresses a callback not
+ * yet delivered; what the call made is yours to delete.
+ * [test_async_free_after_publish_deletes_first_leg_context,
+ *  test_async_free_after_publish_frees_acquired_credential,
+ *  test_async_free_pending_first_leg_creates_nothing]
+ * A freed, forged or NULL context is a no-op (a freed or forged one counts
+ * in sspiasync_stats' rejected_stale).  From another thread, a free cannot
+ * stop a callback that is already being delivered (it does not wait for
+ * it, since a free may come from inside a callback): release the callback's
+ * data from inside the callback, or after it ran, never right after a free
+ * from elsewhere.
  */
 void SspiFreeAsyncContext(
 	_In_opt_ SspiAsyncContext *Handle);
@@ -1279,9 +1299,11 @@ void SspiFreeAsyncContext(
  * Returns STATUS_SUCCESS; STATUS_INVALID_DEVICE_STATE while the call is
  * PENDING, or DONE with its callback not yet returned (it runs in the next
  * sspiasync_run(); the callback itself may reinit and resubmit, other threads
- * wait for it to return); STATUS_INVALID_HANDLE for a freed or forged
- * context.  The only
- * function of the family that returns an NTSTATUS.
+ * wait for it to return - and so does an earlier callback of the same
+ * context still running once the next call's callback has started
+ * [test_async_reinit_refused_while_next_callback_runs]);
+ * STATUS_INVALID_HANDLE for a freed or forged context.  The only function
+ * of the family that returns an NTSTATUS.
  */
 NTSTATUS SspiReinitAsyncContext(
 	_In_ SspiAsyncContext *Handle);
@@ -1358,7 +1380,9 @@ SECURITY_STATUS SspiAcquireCredentialsHandleAsyncA(
 
 /*
  * SspiFreeCredentialsHandleAsync() - Async FreeCredentialsHandle(); completes
- * SEC_E_OK, or SEC_E_INVALID_HANDLE for a bad handle.
+ * SEC_E_OK, or SEC_E_INVALID_HANDLE for a bad handle.  As with the delete
+ * below, SEC_E_OK means queued (the handle is invalid from now on) and any
+ * other return means nothing was done.
  */
 SECURITY_STATUS SspiFreeCredentialsHandleAsync(
 	_In_ SspiAsyncContext *AsyncContext,
@@ -1408,11 +1432,17 @@ SECURITY_STATUS SspiAcceptSecurityContextAsync(
  * SEC_E_INVALID_HANDLE, a running leg finishes, then the context is torn
  * down.  Completes SEC_E_OK, or SEC_E_INVALID_HANDLE for a bad or already
  * deleted handle.  Fire-and-forget is supported: no callback, then
- * SspiFreeAsyncContext() right away; the delete still happens.  If the
- * submission itself fails after the handle was accepted (the async context
- * was freed or taken by a concurrent submission meanwhile), the delete is
- * done on the caller's thread before the error is returned: the context is
- * gone either way.
+ * SspiFreeAsyncContext() right away; the delete still happens.
+ * What each return says about the context (the async context is claimed
+ * before the security context is touched, so the two never part):
+ *   SEC_E_OK - queued: the context is deleted (it admits no call from now
+ *     on), even if the async context is freed right after; or the handle
+ *     was bad and the call completes SEC_E_INVALID_HANDLE;
+ *   anything else (SEC_E_INVALID_HANDLE for a freed or forged
+ *     @AsyncContext, SEC_E_INVALID_PARAMETER for a busy one,
+ *     SEC_E_SHUTDOWN_IN_PROGRESS) - nothing was done: the context is as it
+ *     was, also when another thread freed or used @AsyncContext at the
+ *     same moment.  [test_async_delete_racing_free_says_whether_context_exists]
  */
 SECURITY_STATUS SspiDeleteSecurityContextAsync(
 	_In_ SspiAsyncContext *AsyncContext,

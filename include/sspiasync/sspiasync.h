@@ -66,11 +66,15 @@ SECURITY_STATUS sspiasync_init(const struct sspiasync_config *cfg);
  * FreeContextBuffer(), and free the library's memory.  Afterwards every
  * handle issued before is invalid for good (SEC_E_INVALID_HANDLE), and the
  * next SSPI call or sspiasync_init() starts afresh.
- * Returns SEC_E_OK, also when the library was not initialised.
+ * Returns SEC_E_OK, also when the library was not initialised.  A second
+ * shutdown that finds one running waits until it has finished: when any
+ * sspiasync_shutdown() returns, the runtime is gone and sspiasync_init()
+ * works.  [test_shutdown_second_caller_waits_for_teardown]
  * Refused with SEC_E_INVALID_PARAMETER inside a callback or on a worker.
  * Context: any thread.  Calls already inside the library finish first;
  * calls (and sspiasync_init) that start meanwhile return
- * SEC_E_SHUTDOWN_IN_PROGRESS.
+ * SEC_E_SHUTDOWN_IN_PROGRESS, but for the async-context functions, which
+ * still reach the calls being shut down (sspi.h, "Conventions").
  */
 SECURITY_STATUS sspiasync_shutdown(void);
 
@@ -131,12 +135,22 @@ SECURITY_STATUS sspiasync_stats(struct sspiasync_statistics *out);
  * after each wake-up reap until it returns fewer than you asked for (and in
  * no-thread mode run until sspiasync_run() returns 0), since another edge
  * comes only once the fd was drained.  Never read the fd yourself.
+ *
+ * Cost: a queue's own completions move only its fd.  In no-thread mode the
+ * "work queued" signal goes to every queue's fd, so each change of it (work
+ * appears on an idle engine, the last runnable work is taken) writes or
+ * reads every queue's eventfd: O(queues) system calls, up to four changes a
+ * call.  No-thread mode serves one event loop: give it one queue.  Measured
+ * (one call at a time, submit + sspiasync_run + reap + reinit): 6.5 us a
+ * call with 1 queue, 28 ms with 9,000 idle queues.  Pool mode has no such
+ * cost: there only records move a queue's fd.
  */
 struct sspiasync_cq;
 
 struct sspiasync_completion {
 	SspiAsyncContext *context; /* the async context (bound to the queue) */
-	void *data;                /* its callback data (NULL without a callback) */
+	void *data;                /* its callback data (NULL without a callback, also one
+				    * cleared before the reap [test_cq_record_data_null_after_callback_cleared]) */
 	SECURITY_STATUS status;    /* the call's status, as SspiGetAsyncCallStatus */
 };
 

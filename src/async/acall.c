@@ -38,10 +38,11 @@ static void acall_put_locked(struct sa_engine *e, struct sa_acall *a)
 	sa_htable_release(e->acalls, a->self);
 }
 
-void sa_acall_free(struct sa_engine *e, uintptr_t w)
+int sa_acall_free(struct sa_engine *e, uintptr_t w)
 {
 	pthread_mutex_lock(&e->lock);
 	struct sa_acall *a = acall_get_locked(e, w);
+	int rc = a != NULL ? SA_OK : SA_EBADHANDLE;
 	if (a != NULL) {
 		/* A pending or undelivered call is abandoned (A3); the job's
 		 * reference keeps the memory until the call ends (A2). */
@@ -56,11 +57,12 @@ void sa_acall_free(struct sa_engine *e, uintptr_t w)
 			q->bound--;
 			a->cq = NULL;
 		}
-		int rc = sa_htable_remove(e->acalls, a->self);
-		(void)rc; /* ours to remove: we hold a reference */
+		int removed = sa_htable_remove(e->acalls, a->self);
+		(void)removed; /* ours to remove: we hold a reference */
 		acall_put_locked(e, a);
 	}
 	pthread_mutex_unlock(&e->lock);
+	return rc;
 }
 
 int sa_acall_reinit(struct sa_engine *e, uintptr_t w)
@@ -92,8 +94,12 @@ int sa_acall_set_callback(struct sa_engine *e, uintptr_t w, void (*cb)(void), vo
 		} else {
 			a->cb = cb;
 			a->cb_data = cb != NULL ? data : NULL;
-			if (cb == NULL)
-				a->done_cb = NULL; /* also a completion whose callback waits */
+			if (cb == NULL) {
+				/* Also a completion whose callback waits: its
+				 * record says NULL too (sspiasync.h). */
+				a->done_cb = NULL;
+				a->done_data = NULL;
+			}
 			rc = SA_OK;
 		}
 		acall_put_locked(e, a);
@@ -104,7 +110,7 @@ int sa_acall_set_callback(struct sa_engine *e, uintptr_t w, void (*cb)(void), vo
 
 int sa_acall_requires_notify(struct sa_engine *e, uintptr_t w)
 {
-	int yes = 0;
+	int yes = SA_EBADHANDLE;
 	pthread_mutex_lock(&e->lock);
 	struct sa_acall *a = acall_get_locked(e, w);
 	if (a != NULL) {

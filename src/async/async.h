@@ -11,24 +11,32 @@
 #ifndef SSPIASYNC_ASYNC_ASYNC_H
 #define SSPIASYNC_ASYNC_ASYNC_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <sspiasync/handles.h>
 
 struct sa_engine;
 struct sa_job;
 
 /*
  * What a job does.  run() does the work with no engine lock held and ends by
- * calling sa_job_publish() exactly once.  cancel() is called instead of run()
- * when the job will not run: its async context was freed before it started
- * (status 0: publish nothing) or shutdown cancels it (@status
- * SHUTDOWN_IN_PROGRESS: publish it); it drops the job's references.
- * release() frees the job once it is finished (NULL: nothing to free).
+ * calling sa_job_publish() exactly once; before that it sets job->made to
+ * the handle of what it made for the caller, if anything.  cancel() is
+ * called instead of run() when the job will not run: its async context was
+ * freed before it started (status 0: publish nothing) or shutdown cancels it
+ * (@status SHUTDOWN_IN_PROGRESS: publish it).  release() frees the job once
+ * it is finished (NULL: nothing to free) and drops its references.  undo()
+ * (may be NULL) runs after release() when the call was abandoned, i.e. its
+ * async context freed before the call turned DONE (A7): it deletes @made,
+ * which nobody can learn of any more; @owner is job->owner.
  */
 struct sa_job_ops {
 	void (*run)(struct sa_job *job);
 	void (*cancel)(struct sa_job *job, int32_t status);
 	void (*release)(struct sa_job *job);
+	void (*undo)(void *owner, struct sa_handle made);
 	unsigned flags; /* SA_JOB_* */
 };
 
@@ -53,6 +61,7 @@ struct sa_job {
 	struct sa_job *next;          /* [E] */
 	struct sa_acall *acall;       /* [i] set by sa_engine_submit, referenced */
 	void *owner;                  /* [i] free for the caller (its runtime) */
+	struct sa_handle made;        /* set by run() before it publishes; {0, 0}: nothing */
 };
 
 /* Calls the user's callback; the engine stores it as an opaque function. */
@@ -76,11 +85,11 @@ void sa_engine_destroy(struct sa_engine *e);
 /* Async-call contexts, named by their one-word handle.  Each returns
  * SA_EBADHANDLE for a freed or forged handle. */
 int sa_acall_create(struct sa_engine *e, uintptr_t *out);
-void sa_acall_free(struct sa_engine *e, uintptr_t w); /* abandons a pending call */
+int sa_acall_free(struct sa_engine *e, uintptr_t w); /* abandons a pending call */
 int sa_acall_reinit(struct sa_engine *e, uintptr_t w); /* SA_EBUSY while PENDING */
 /* SA_EBUSY while PENDING unless @cb is NULL (which suppresses the pending call's callback). */
 int sa_acall_set_callback(struct sa_engine *e, uintptr_t w, void (*cb)(void), void *data);
-int sa_acall_requires_notify(struct sa_engine *e, uintptr_t w); /* 1 or 0 */
+int sa_acall_requires_notify(struct sa_engine *e, uintptr_t w); /* 1, 0 or SA_EBADHANDLE */
 /* SA_OK and *status (pending_status while PENDING); SA_EINVAL while IDLE. */
 int sa_acall_status(struct sa_engine *e, uintptr_t w, int32_t *status);
 
@@ -96,6 +105,25 @@ int sa_acall_check_idle(struct sa_engine *e, uintptr_t w);
  * On failure nothing is queued and the job is untouched.
  */
 int sa_engine_submit(struct sa_engine *e, uintptr_t w, struct sa_job *job);
+
+/*
+ * sa_engine_reserve() - Claim the async context @w for one exempt call
+ * whose job is not made yet: SA_OK and *@res (the context is PENDING and
+ * referenced by the reservation); SA_EBADHANDLE; SA_EINVAL (not IDLE).
+ * A reserved call is then queued by sa_engine_submit_reserved() or
+ * sa_engine_submit_status_reserved(), which cannot fail, so a caller can
+ * claim the context before it does something it cannot take back (mark a
+ * security context DELETING, free a credential).  A free meanwhile abandons
+ * the call as usual.  Context: any thread; allocates nothing.
+ */
+int sa_engine_reserve(struct sa_engine *e, uintptr_t w, struct sa_acall **res);
+/* Queue exempt @job as the reserved call @res. */
+void sa_engine_submit_reserved(struct sa_engine *e, struct sa_acall *res, struct sa_job *job);
+/* Queue a completion with @status as the reserved call @res (as
+ * sa_engine_submit_status()). */
+void sa_engine_submit_status_reserved(struct sa_engine *e, struct sa_acall *res, int32_t status,
+				      struct sa_serial *serial, void (*release)(void *owner),
+				      void *owner);
 
 /*
  * sa_engine_submit_status() - Queue a completion with @status and no work
@@ -177,6 +205,20 @@ int sa_cq_destroy(struct sa_engine *e, uintptr_t q);
 int sa_cq_fd(struct sa_engine *e, uintptr_t q);
 int sa_acall_bind(struct sa_engine *e, uintptr_t w, uintptr_t q);
 long sa_cq_reap(struct sa_engine *e, uintptr_t q, struct sa_cq_record *out, unsigned n);
+
+/*
+ * Test hooks (tests only; NULL otherwise): called with no lock held at these
+ * points of a job's life, so a test can hold a job there and force an
+ * interleaving, as the model in verify/ explores them.  @acall is the
+ * job's async-context handle.
+ */
+enum sa_engine_point {
+	SA_ENGINE_POINT_RUN = 1, /* on the job's thread, before run() or cancel() */
+	SA_ENGINE_POINT_RAN,     /* run() or cancel() returned (outputs written if it
+				  * published), before the call's DONE step (A7) */
+};
+typedef void (*sa_engine_test_hook_fn)(enum sa_engine_point point, uintptr_t acall);
+extern _Atomic(sa_engine_test_hook_fn) sa__engine_test_hook;
 
 /* 1 while this thread runs a callback delivered by the engine. */
 int sa_engine_in_callback(void);

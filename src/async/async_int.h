@@ -34,19 +34,34 @@ enum sa_acall_state { SA_ACALL_IDLE = 1, SA_ACALL_PENDING, SA_ACALL_DONE };
  * A5 From DONE until its callback has returned (notify_queued, then
  *    notifying), reinit and submission are refused to every thread but the
  *    one running that callback, so a callback always sees its own call and a
- *    context is on the notify list at most once.
- *    [test_async_two_runner_threads_complete_each_call_once]
+ *    context is on the notify list at most once.  Each delivery gets a
+ *    number (notify_seq); notifying holds the number of the latest callback
+ *    started and is cleared only by that callback's end, so a callback that
+ *    resubmitted its own context and returns late does not open the door
+ *    while the next call's callback runs on another thread.
+ *    [test_async_two_runner_threads_complete_each_call_once,
+ *     test_async_reinit_refused_while_next_callback_runs]
  * A6 Bound to a completion queue, a DONE call's completion becomes a record
  *    on that queue (callback or not) instead of a notify entry; its
  *    callback runs only in reap.  A free unlinks a waiting record at once,
  *    so reap never returns a freed context.  [test_cq_free_*]
+ * A7 A call's linearization point is its DONE step in job_finish (under
+ *    the lock, after its job was released): SspiGetAsyncCallStatus says
+ *    PENDING until then.  A free before it abandons the call: no callback,
+ *    and what the call made (job->made: a first leg's security context, a
+ *    credential) is deleted by the engine right after (undo), even when
+ *    the outputs naming it were already written.  A free after it only
+ *    suppresses an undelivered callback: what the call made is the
+ *    caller's.  [test_async_free_after_publish_deletes_first_leg_context,
+ *    test_async_free_after_publish_frees_acquired_credential]
  * Key: [i] immutable after create, [E] engine lock.
  */
 struct sa_acall {
 	uint8_t state;             /* [E] enum sa_acall_state */
 	uint8_t abandoned;         /* [E] freed while a call was pending or undelivered */
 	uint8_t notify_queued;     /* [E] on the engine's notify list */
-	uint8_t notifying;         /* [E] its callback is running (on the thread whose tl_notifying is it) */
+	uint32_t notifying;        /* [E] number of the latest callback started, running; 0: none (A5) */
+	uint32_t notify_seq;       /* [E] deliveries numbered so far (0 is never a number) */
 	uint8_t published;         /* [E] the PENDING call published; DONE when its job finishes */
 	int32_t status;            /* [E] the DONE call's status */
 	void (*cb)(void);          /* [E] the registered callback, or NULL */
@@ -97,6 +112,9 @@ struct sa_worker {
  * Q2 readable == (the eventfd's counter is non-zero) == (records != 0, or in
  *    no-thread mode the engine has a job that may start or a callback that
  *    waits for sspiasync_run); kept so under the engine lock at every change.
+ *    So in no-thread mode a change of the engine's work moves every queue's
+ *    fd: O(queues) system calls, the documented cost of that mode
+ *    (sspiasync.h, "Completion queues").
  * Q3 bound counts the async contexts bound to it; destroy is refused while
  *    it is non-zero, so a context's cq pointer never dangles.
  * Key: [i] immutable after create, [E] engine lock.
@@ -115,7 +133,8 @@ struct sa_cq {
 
 /* Bring @q's fd to its level (Q2).  Context: engine lock held. */
 void sa__cq_level_locked(struct sa_cq *q);
-/* No-thread mode: bring every queue's fd to its level.  Context: engine lock held. */
+/* No-thread mode: recompute the engine's work level and, if it changed,
+ * bring every queue's fd to its level (Q2).  Context: engine lock held. */
 void sa__cq_levels_locked(struct sa_engine *e);
 /* Append @a's completion to its queue (A6, Q1).  Context: engine lock held. */
 void sa__cq_push_locked(struct sa_cq *q, struct sa_acall *a);
@@ -127,9 +146,14 @@ void sa__cq_flush_all(struct sa_engine *e);
 /* The engine's table of queues: made with the engine, emptied with it. */
 int sa__cq_table_create(struct sa_engine *e);
 void sa__cq_table_destroy(struct sa_engine *e);
-/* Run @a's callback @cb(@data) on this thread with no lock held, @a marked
- * notifying (A5) by the caller; clears notifying after. */
-void sa__engine_notify(struct sa_engine *e, struct sa_acall *a, void (*cb)(void), void *data);
+/* Number a delivery of @a's callback and mark it running (A5); returns the
+ * number for sa__engine_notify.  Context: engine lock held. */
+uint32_t sa__acall_notifying_locked(struct sa_acall *a);
+/* Run @a's callback @cb(@data) on this thread with no lock held, as
+ * delivery @seq (from sa__acall_notifying_locked); clears notifying after
+ * unless a later delivery started meanwhile. */
+void sa__engine_notify(struct sa_engine *e, struct sa_acall *a, uint32_t seq, void (*cb)(void),
+		       void *data);
 
 /*
  * The engine.

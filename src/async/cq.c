@@ -215,22 +215,24 @@ int sa_acall_bind(struct sa_engine *e, uintptr_t w, uintptr_t qw)
 /* Take @q's oldest record, with its callback and data as they are now;
  * from here its callback counts as running (A5).  Context: engine lock
  * held; @q holds a record. */
-static struct sa_acall *cq_take_locked(struct sa_cq *q, void (**cb)(void), void **data)
+static struct sa_acall *cq_take_locked(struct sa_cq *q, void (**cb)(void), void **data,
+				       uint32_t *seq)
 {
 	struct sa_acall *a = q->head;
 	sa__cq_unlink_locked(q, a); /* also brings the fd down when it empties (Q2) */
 	*cb = a->done_cb;
 	*data = a->done_data;
-	a->notifying = (uint8_t)(*cb != NULL);
+	*seq = *cb != NULL ? sa__acall_notifying_locked(a) : 0;
 	return a;
 }
 
 /* Run a taken record's callback with no lock held, then drop the record's
  * reference, which kept @a alive through it, even one that frees @a (A2). */
-static void cq_deliver(struct sa_engine *e, struct sa_acall *a, void (*cb)(void), void *data)
+static void cq_deliver(struct sa_engine *e, struct sa_acall *a, uint32_t seq, void (*cb)(void),
+		       void *data)
 {
 	if (cb != NULL)
-		sa__engine_notify(e, a, cb, data);
+		sa__engine_notify(e, a, seq, cb, data);
 	sa_htable_release(e->acalls, a->self);
 }
 
@@ -251,14 +253,15 @@ long sa_cq_reap(struct sa_engine *e, uintptr_t w, struct sa_cq_record *out, unsi
 	while ((unsigned long)got < n) {
 		void (*cb)(void);
 		void *data;
+		uint32_t seq;
 		pthread_mutex_lock(&e->lock);
-		struct sa_acall *a = q->head != NULL ? cq_take_locked(q, &cb, &data) : NULL;
+		struct sa_acall *a = q->head != NULL ? cq_take_locked(q, &cb, &data, &seq) : NULL;
 		if (a != NULL)
 			out[got] = (struct sa_cq_record){a->self.lower, data, a->status};
 		pthread_mutex_unlock(&e->lock);
 		if (a == NULL)
 			break;
-		cq_deliver(e, a, cb, data);
+		cq_deliver(e, a, seq, cb, data);
 		got++;
 	}
 	sa_htable_release(e->cqs, q->self);
@@ -270,15 +273,16 @@ void sa__cq_flush_all(struct sa_engine *e)
 	for (;;) {
 		void (*cb)(void);
 		void *data;
+		uint32_t seq;
 		pthread_mutex_lock(&e->lock);
 		struct sa_cq *q = e->cq_list;
 		while (q != NULL && q->head == NULL)
 			q = q->next;
-		struct sa_acall *a = q != NULL ? cq_take_locked(q, &cb, &data) : NULL;
+		struct sa_acall *a = q != NULL ? cq_take_locked(q, &cb, &data, &seq) : NULL;
 		pthread_mutex_unlock(&e->lock);
 		if (a == NULL)
 			return;
-		cq_deliver(e, a, cb, data);
+		cq_deliver(e, a, seq, cb, data);
 	}
 }
 

@@ -14,6 +14,16 @@
 #include <assert.h>
 #include <stddef.h>
 
+_Atomic(sa_engine_test_hook_fn) sa__engine_test_hook;
+
+/* Call the test hook, if a test set one. */
+static inline void test_point(enum sa_engine_point point, uintptr_t acall)
+{
+	sa_engine_test_hook_fn fn = atomic_load_explicit(&sa__engine_test_hook, memory_order_acquire);
+	if (fn != NULL)
+		fn(point, acall);
+}
+
 static _Thread_local int tl_in_callback;
 static _Thread_local struct sa_worker *tl_worker; /* this thread's, if it is a worker */
 
@@ -53,12 +63,22 @@ uint64_t sa_engine_counted(struct sa_engine *e, unsigned which)
 		n += atomic_load_explicit(&e->workers[i].counts[which], memory_order_relaxed);
 	return n;
 }
-static _Thread_local const struct sa_acall *tl_notifying; /* whose callback this thread runs */
+/* Whose callback this thread runs, and which delivery of it (A5). */
+static _Thread_local const struct sa_acall *tl_notifying;
+static _Thread_local uint32_t tl_notifying_seq;
 
 int sa__acall_busy_locked(const struct sa_acall *a)
 {
 	return a->state == SA_ACALL_PENDING || a->notify_queued ||
-	       (a->notifying && tl_notifying != a);
+	       (a->notifying != 0 && !(tl_notifying == a && tl_notifying_seq == a->notifying));
+}
+
+uint32_t sa__acall_notifying_locked(struct sa_acall *a)
+{
+	if (++a->notify_seq == 0)
+		a->notify_seq = 1; /* 0 means none */
+	a->notifying = a->notify_seq;
+	return a->notify_seq;
 }
 
 int sa_engine_in_callback(void)
@@ -266,18 +286,29 @@ static struct sa_serial *job_queue(struct sa_job *job)
 	return job->serial != NULL ? job->serial : &job->own;
 }
 
-/* Queue @job for @a, which the caller acquired (the reference passes to
- * the job on success).  Context: e->lock held. */
-static int submit_locked(struct sa_engine *e, struct sa_acall *a, struct sa_job *job)
+/* Claim @a, which the caller acquired, for one call (A1): PENDING from
+ * now, its reference the call's; a non-exempt call counts against the
+ * bound (E3).  Context: e->lock held. */
+static int reserve_locked(struct sa_engine *e, struct sa_acall *a, int exempt)
 {
 	if (a->state != SA_ACALL_IDLE || sa__acall_busy_locked(a))
 		return SA_EINVAL;
-	if (!(job->ops->flags & SA_JOB_EXEMPT) && e->pending >= e->cfg.max_pending)
+	if (!exempt && e->pending >= e->cfg.max_pending)
 		return SA_ENOSPC;
 	a->state = SA_ACALL_PENDING;
 	a->published = 0;
 	a->done_cb = NULL;
-	job->acall = a; /* keeps the reference (A2) */
+	if (!exempt)
+		e->pending++;
+	e->calls++;
+	return SA_OK;
+}
+
+/* Queue @job as the call @a was reserved for (the reference passes to the
+ * job, A2).  Context: e->lock held. */
+static void enqueue_locked(struct sa_engine *e, struct sa_acall *a, struct sa_job *job)
+{
+	job->acall = a;
 	job->next = NULL;
 	if (job->serial == NULL)
 		sa_serial_init(&job->own);
@@ -289,11 +320,17 @@ static int submit_locked(struct sa_engine *e, struct sa_acall *a, struct sa_job 
 	q->tail = job;
 	if (!q->running)
 		ready_push_locked(e, q);
-	if (!(job->ops->flags & SA_JOB_EXEMPT))
-		e->pending++;
-	e->calls++;
 	sa__cq_levels_locked(e);
-	return SA_OK;
+}
+
+/* Queue @job for @a, which the caller acquired (the reference passes to
+ * the job on success).  Context: e->lock held. */
+static int submit_locked(struct sa_engine *e, struct sa_acall *a, struct sa_job *job)
+{
+	int rc = reserve_locked(e, a, (job->ops->flags & SA_JOB_EXEMPT) != 0);
+	if (rc == SA_OK)
+		enqueue_locked(e, a, job);
+	return rc;
 }
 
 int sa_engine_submit(struct sa_engine *e, uintptr_t w, struct sa_job *job)
@@ -306,6 +343,29 @@ int sa_engine_submit(struct sa_engine *e, uintptr_t w, struct sa_job *job)
 		sa_htable_release(e->acalls, h);
 	pthread_mutex_unlock(&e->lock);
 	return rc;
+}
+
+int sa_engine_reserve(struct sa_engine *e, uintptr_t w, struct sa_acall **res)
+{
+	struct sa_handle h = {w, 0};
+	void *obj;
+	pthread_mutex_lock(&e->lock);
+	int rc = sa_htable_acquire(e->acalls, h, &obj);
+	if (rc == SA_OK && (rc = reserve_locked(e, obj, 1)) != SA_OK)
+		sa_htable_release(e->acalls, h);
+	pthread_mutex_unlock(&e->lock);
+	if (rc == SA_OK)
+		*res = obj;
+	return rc;
+}
+
+void sa_engine_submit_reserved(struct sa_engine *e, struct sa_acall *res, struct sa_job *job)
+{
+	assert(job->ops->flags & SA_JOB_EXEMPT); /* a reservation is exempt */
+	pthread_mutex_lock(&e->lock);
+	assert(res->state == SA_ACALL_PENDING);
+	enqueue_locked(e, res, job);
+	pthread_mutex_unlock(&e->lock);
 }
 
 /* The async context a status job is embedded in. */
@@ -343,6 +403,19 @@ static const struct sa_job_ops status_job_ops = {
 	.flags = SA_JOB_EXEMPT,
 };
 
+/* Prepare @a's embedded status job.  Context: e->lock held; @a IDLE or
+ * reserved, so its status job is free. */
+static struct sa_job *status_job_prepare_locked(struct sa_acall *a, int32_t status,
+						struct sa_serial *serial,
+						void (*release)(void *owner), void *owner)
+{
+	struct sa_job *job = &a->status_job;
+	a->status_job_status = status;
+	a->status_job_release = release;
+	*job = (struct sa_job){.ops = &status_job_ops, .serial = serial, .owner = owner};
+	return job;
+}
+
 int sa_engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status,
 			    struct sa_serial *serial, void (*release)(void *owner), void *owner)
 {
@@ -352,20 +425,23 @@ int sa_engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status,
 	int rc = sa_htable_acquire(e->acalls, h, &obj);
 	if (rc == SA_OK) {
 		struct sa_acall *a = obj;
-		struct sa_job *job = &a->status_job;
-		if (a->state == SA_ACALL_IDLE && !sa__acall_busy_locked(a)) {
-			/* Idle: its status job is free to prepare. */
-			a->status_job_status = status;
-			a->status_job_release = release;
-			job->ops = &status_job_ops;
-			job->serial = serial;
-			job->owner = owner;
-		}
-		if ((rc = submit_locked(e, a, job)) != SA_OK)
+		if ((rc = reserve_locked(e, a, 1)) == SA_OK)
+			enqueue_locked(e, a, status_job_prepare_locked(a, status, serial, release, owner));
+		else
 			sa_htable_release(e->acalls, h);
 	}
 	pthread_mutex_unlock(&e->lock);
 	return rc;
+}
+
+void sa_engine_submit_status_reserved(struct sa_engine *e, struct sa_acall *res, int32_t status,
+				      struct sa_serial *serial, void (*release)(void *owner),
+				      void *owner)
+{
+	pthread_mutex_lock(&e->lock);
+	assert(res->state == SA_ACALL_PENDING);
+	enqueue_locked(e, res, status_job_prepare_locked(res, status, serial, release, owner));
+	pthread_mutex_unlock(&e->lock);
 }
 
 int sa_job_publish(struct sa_job *job, int32_t status, void (*copy_out)(struct sa_job *job))
@@ -389,6 +465,7 @@ int sa_job_publish(struct sa_job *job, int32_t status, void (*copy_out)(struct s
  * says so.  Context: no lock held. */
 static void job_execute(struct sa_job *job, int abandoned, int32_t cancel_status)
 {
+	test_point(SA_ENGINE_POINT_RUN, job->acall->self.lower);
 	if (abandoned)
 		job->ops->cancel(job, 0);
 	else if (cancel_status != 0 && !(job->ops->flags & SA_JOB_EXEMPT))
@@ -401,12 +478,19 @@ static void job_execute(struct sa_job *job, int abandoned, int32_t cancel_status
  * the job (E5: its references go, an embedded job is free for reuse); then
  * make the call DONE and queue its callback, or drop the job's reference on
  * the async context.  DONE comes last, so nobody can reinit the context and
- * reuse its embedded job before the job is released (A1, A5). */
+ * reuse its embedded job before the job is released (A1, A5).  DONE is the
+ * call's linearization point (A7): a free before it abandoned the call, and
+ * what the call made (job->made) is undone here, after the lock is dropped. */
 static void job_finish(struct sa_engine *e, struct sa_job *job)
 {
 	struct sa_acall *a = job->acall; /* alive: the job's reference (A2) */
 	struct sa_handle ah = a->self;
 	int exempt = (job->ops->flags & SA_JOB_EXEMPT) != 0;
+	/* The job may be gone after release(): what undo needs, now. */
+	void (*undo)(void *owner, struct sa_handle made) = job->ops->undo;
+	struct sa_handle made = job->made;
+	void *owner = job->owner;
+	test_point(SA_ENGINE_POINT_RAN, ah.lower);
 	pthread_mutex_lock(&e->lock);
 	struct sa_serial *q = job_queue(job);
 	q->running = 0;
@@ -423,17 +507,18 @@ static void job_finish(struct sa_engine *e, struct sa_job *job)
 	e->calls--;
 	if (!exempt)
 		e->pending--;
-	if (a->published && !a->abandoned) {
+	int abandoned = a->abandoned; /* A7: decided here, for good */
+	if (a->published && !abandoned) {
 		/* Clearing the callback while PENDING suppressed it. */
 		a->published = 0;
 		a->state = SA_ACALL_DONE;
 		a->done_cb = a->cb;
 		a->done_data = a->cb_data;
 	}
-	if (a->state == SA_ACALL_DONE && !a->abandoned && a->cq != NULL) {
+	if (a->state == SA_ACALL_DONE && !abandoned && a->cq != NULL) {
 		sa__cq_push_locked(a->cq, a); /* A6: the job's reference goes with the record */
 		keep_ref = 1;
-	} else if (a->state == SA_ACALL_DONE && !a->abandoned && a->done_cb != NULL) {
+	} else if (a->state == SA_ACALL_DONE && !abandoned && a->done_cb != NULL) {
 		a->notify_queued = 1; /* the job's reference now belongs to the record (A5) */
 		a->notify_next = NULL;
 		if (e->notify_tail != NULL)
@@ -449,6 +534,8 @@ static void job_finish(struct sa_engine *e, struct sa_job *job)
 	if (e->changed_waiters != 0)
 		pthread_cond_broadcast(&e->changed); /* a drain or shutdown waits for this job */
 	pthread_mutex_unlock(&e->lock);
+	if (abandoned && undo != NULL && made.lower != 0)
+		undo(owner, made); /* A7: what nobody can learn of goes (no lock held) */
 	if (!keep_ref)
 		sa_htable_release(e->acalls, ah);
 }
@@ -478,25 +565,31 @@ static void notify_deliver(struct sa_engine *e)
 		void *data = a->done_data;
 		struct sa_handle ah = a->self;
 		int call = !abandoned && cb != NULL;
-		a->notifying = (uint8_t)call; /* A5: other threads wait for the callback */
+		/* A5: other threads wait for the callback. */
+		uint32_t seq = call ? sa__acall_notifying_locked(a) : 0;
 		sa__cq_levels_locked(e);
 		pthread_mutex_unlock(&e->lock);
 		if (call)
-			sa__engine_notify(e, a, cb, data);
+			sa__engine_notify(e, a, seq, cb, data);
 		sa_htable_release(e->acalls, ah);
 	}
 }
 
-void sa__engine_notify(struct sa_engine *e, struct sa_acall *a, void (*cb)(void), void *data)
+void sa__engine_notify(struct sa_engine *e, struct sa_acall *a, uint32_t seq, void (*cb)(void),
+		       void *data)
 {
 	const struct sa_acall *outer = tl_notifying;
+	uint32_t outer_seq = tl_notifying_seq;
 	tl_notifying = a;
+	tl_notifying_seq = seq;
 	tl_in_callback++;
 	e->cfg.notify(a->self.lower, cb, data);
 	tl_in_callback--;
 	tl_notifying = outer;
+	tl_notifying_seq = outer_seq;
 	pthread_mutex_lock(&e->lock);
-	a->notifying = 0; /* alive: the caller's reference is released after this */
+	if (a->notifying == seq)
+		a->notifying = 0; /* alive: the caller's reference is released after this */
 	pthread_mutex_unlock(&e->lock);
 }
 

@@ -53,6 +53,11 @@ struct sa_pkg_leg {
  *    context state and stores it in *ctx only when it returns a continue or
  *    done status (sa_fsm_classify: CONTINUE / OK); for any other status it
  *    frees what it made and leaves *ctx NULL.
+ *  - It writes at most min(out_cap, max_token) bytes at out, and sets
+ *    out_len to what it wrote.  The library relies on the max_token bound:
+ *    out_cap is the caller's room only where that is smaller, never more
+ *    than max_token, whatever a caller's cbBuffer claims (context.c,
+ *    sa__leg_perform).  [test_testpkg_never_writes_more_than_max_token]
  *  - A retryable status (SEC_E_INCOMPLETE_MESSAGE, SEC_E_BUFFER_TOO_SMALL,
  *    SEC_E_INSUFFICIENT_MEMORY) changes no package state: the same call may be
  *    made again.  Not enough room at out is SEC_E_BUFFER_TOO_SMALL.
@@ -73,7 +78,7 @@ struct sa_package {
 	unsigned long caps;        /* SECPKG_FLAG_* */
 	unsigned short version;
 	unsigned short rpcid;
-	unsigned long max_token;   /* no leg writes more */
+	unsigned long max_token;   /* no leg writes more (the leg contract above) */
 	unsigned long max_signature, block_size, security_trailer; /* SECPKG_ATTR_SIZES */
 
 	/* Make credential state; SEC_E_OK and *cred set, or an error and nothing made.

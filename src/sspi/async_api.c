@@ -51,20 +51,20 @@ SspiAsyncContext *SspiCreateAsyncContext(void)
 
 void SspiFreeAsyncContext(SspiAsyncContext *Handle)
 {
-	struct sa_runtime *rt;
-	if (Handle == NULL || sa__rt_enter_acall(&rt) != SEC_E_OK)
+	struct sa_rt_entry in;
+	if (Handle == NULL || sa__rt_enter_acall(&in) != SEC_E_OK)
 		return;
-	sa_acall_free(rt->engine, acall_word(Handle));
-	sa__rt_exit(NULL, SEC_E_OK);
+	int rc = sa_acall_free(in.rt->engine, acall_word(Handle));
+	sa__rt_leave_acall(&in, rc == SA_EBADHANDLE);
 }
 
 NTSTATUS SspiReinitAsyncContext(SspiAsyncContext *Handle)
 {
-	struct sa_runtime *rt;
-	if (sa__rt_enter_acall(&rt) != SEC_E_OK)
+	struct sa_rt_entry in;
+	if (sa__rt_enter_acall(&in) != SEC_E_OK)
 		return STATUS_INVALID_HANDLE;
-	int rc = sa_acall_reinit(rt->engine, acall_word(Handle));
-	sa__rt_leave(rt, rc == SA_EBADHANDLE);
+	int rc = sa_acall_reinit(in.rt->engine, acall_word(Handle));
+	sa__rt_leave_acall(&in, rc == SA_EBADHANDLE);
 	return rc == SA_OK ? STATUS_SUCCESS
 			   : rc == SA_EBUSY ? STATUS_INVALID_DEVICE_STATE : STATUS_INVALID_HANDLE;
 }
@@ -72,37 +72,37 @@ NTSTATUS SspiReinitAsyncContext(SspiAsyncContext *Handle)
 SECURITY_STATUS SspiSetAsyncNotifyCallback(SspiAsyncContext *Context, SspiAsyncNotifyCallback Callback,
 					   void *CallbackData)
 {
-	struct sa_runtime *rt;
-	SECURITY_STATUS st = sa__rt_enter_acall(&rt);
+	struct sa_rt_entry in;
+	SECURITY_STATUS st = sa__rt_enter_acall(&in);
 	if (st != SEC_E_OK)
 		return st;
-	int rc = sa_acall_set_callback(rt->engine, acall_word(Context), (void (*)(void))Callback,
+	int rc = sa_acall_set_callback(in.rt->engine, acall_word(Context), (void (*)(void))Callback,
 				       CallbackData);
 	st = rc == SA_OK ? SEC_E_OK : rc == SA_EBUSY ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
-	sa__rt_leave(rt, st == SEC_E_INVALID_HANDLE);
+	sa__rt_leave_acall(&in, st == SEC_E_INVALID_HANDLE);
 	return st;
 }
 
 BOOLEAN SspiAsyncContextRequiresNotify(SspiAsyncContext *AsyncContext)
 {
-	struct sa_runtime *rt;
-	if (sa__rt_enter_acall(&rt) != SEC_E_OK)
+	struct sa_rt_entry in;
+	if (sa__rt_enter_acall(&in) != SEC_E_OK)
 		return FALSE;
-	int yes = sa_acall_requires_notify(rt->engine, acall_word(AsyncContext));
-	sa__rt_exit(NULL, SEC_E_OK);
-	return yes ? TRUE : FALSE;
+	int rc = sa_acall_requires_notify(in.rt->engine, acall_word(AsyncContext));
+	sa__rt_leave_acall(&in, rc == SA_EBADHANDLE);
+	return rc == 1 ? TRUE : FALSE;
 }
 
 SECURITY_STATUS SspiGetAsyncCallStatus(SspiAsyncContext *Handle)
 {
-	struct sa_runtime *rt;
-	SECURITY_STATUS st = sa__rt_enter_acall(&rt);
+	struct sa_rt_entry in;
+	SECURITY_STATUS st = sa__rt_enter_acall(&in);
 	if (st != SEC_E_OK)
 		return st;
 	int32_t status = SEC_E_INTERNAL_ERROR;
-	int rc = sa_acall_status(rt->engine, acall_word(Handle), &status);
+	int rc = sa_acall_status(in.rt->engine, acall_word(Handle), &status);
 	st = rc == SA_OK ? status : rc == SA_EINVAL ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
-	sa__rt_leave(rt, rc == SA_EBADHANDLE);
+	sa__rt_leave_acall(&in, rc == SA_EBADHANDLE);
 	return st;
 }
 
@@ -152,18 +152,21 @@ static void leg_job_run(struct sa_job *job)
 	struct leg_job *j = CONTAINER_OF(job, struct leg_job, job);
 	struct sa_leg *l = &j->leg;
 	sa__leg_perform(j->rt, l);
+	if (l->made && l->first)
+		job->made = l->ctx->self; /* deleted by undo if the call is abandoned (A7) */
 	int published = sa_job_publish(job, l->status, l->made ? leg_job_copy_out : NULL);
-	if (!published && l->made && l->first) {
-		/* Abandoned while its first leg ran: nobody can learn the new
-		 * handle, so the context it created is deleted here. */
-		void *obj;
-		if (sa_htable_acquire(j->rt->ctxts, l->ctx->self, &obj) == SA_OK) {
-			if (sa__ctx_mark_deleting(l->ctx) == SEC_E_OK)
-				sa__ctx_teardown(j->rt, l->ctx);
-			sa__ctx_put(j->rt, l->ctx);
-		}
-	}
+	(void)published; /* abandoned: the engine undoes what was made */
 	sa__rt_count(j->rt, l->status); /* every call counts once, abandoned or not */
+}
+
+/* A7: the call was abandoned; the context its first leg made goes (the
+ * caller may have learnt and deleted it already: then it is not found). */
+static void leg_job_undo(void *owner, struct sa_handle made)
+{
+	CtxtHandle h;
+	sa__handle_to(&h, made);
+	SECURITY_STATUS st = sa__ctx_delete(owner, &h);
+	(void)st;
 }
 
 static void leg_job_cancel(struct sa_job *job, int32_t status)
@@ -190,6 +193,7 @@ static const struct sa_job_ops leg_job_ops = {
 	.run = leg_job_run,
 	.cancel = leg_job_cancel,
 	.release = leg_job_release,
+	.undo = leg_job_undo,
 	.flags = 0,
 };
 
@@ -331,53 +335,69 @@ static const struct sa_job_ops delete_job_ops = {
 	.flags = SA_JOB_EXEMPT,
 };
 
+/*
+ * Every outcome says whether the context still exists (sspi.h): the async
+ * context is claimed first, so once anything is done to the security
+ * context the call is queued and cannot fail.  SEC_E_OK: queued; the
+ * context is deleted (DELETING at once), or the handle was stale and the
+ * call completes SEC_E_INVALID_HANDLE.  Any other status: nothing was done,
+ * the context is as it was.
+ */
 SECURITY_STATUS SspiDeleteSecurityContextAsync(SspiAsyncContext *AsyncContext, PCtxtHandle phContext)
 {
+	if (AsyncContext == NULL)
+		return SEC_E_INVALID_HANDLE;
 	struct sa_runtime *rt;
-	SECURITY_STATUS st = async_begin(AsyncContext, &rt);
+	SECURITY_STATUS st = sa__rt_enter(&rt);
 	if (st != SEC_E_OK)
 		return st;
-	uintptr_t w = acall_word(AsyncContext);
-	int rc;
+	struct sa_acall *res;
+	int rc = sa_engine_reserve(rt->engine, acall_word(AsyncContext), &res);
+	if (rc != SA_OK)
+		return sa__rt_exit(rt, submit_status(rc));
 	struct sa_ctx *ctx = NULL;
-	if (sa__ctx_get(rt, phContext, &ctx) != SEC_E_OK)
-		return stale_submit(rt, w);
+	if (sa__ctx_get(rt, phContext, &ctx) != SEC_E_OK) {
+		sa_engine_submit_status_reserved(rt->engine, res, SEC_E_INVALID_HANDLE, NULL, NULL, NULL);
+		sa__rt_count(rt, SEC_E_INVALID_HANDLE);
+		return sa__rt_exit(NULL, SEC_E_OK);
+	}
 	/* DELETING from now on: later calls complete SEC_E_INVALID_HANDLE, and
 	 * so do the legs queued before that have not started. */
 	if (sa__ctx_mark_deleting(ctx) != SEC_E_OK) {
-		/* Already being deleted. */
-		return deleting_submit(rt, w, ctx);
+		/* Already being deleted: completes so in its turn on the
+		 * context's queue, which the reference keeps alive. */
+		sa_engine_submit_status_reserved(rt->engine, res, SEC_E_INVALID_HANDLE, &ctx->serial,
+						 ctx_put_owner, ctx);
+		sa__rt_count(rt, SEC_E_INVALID_HANDLE);
+		return sa__rt_exit(NULL, SEC_E_OK);
 	}
 	ctx->delete_job = (struct sa_job){.ops = &delete_job_ops, .serial = &ctx->serial, .owner = rt};
-	rc = sa_engine_submit(rt->engine, w, &ctx->delete_job);
-	if (rc != SA_OK) {
-		/* Only a concurrent submission on the same async context gets
-		 * here; the context is DELETING already, so the delete happens. */
-		sa_engine_drain(rt->engine, &ctx->serial);
-		sa__ctx_teardown(rt, ctx);
-		sa__ctx_put(rt, ctx);
-		return sa__rt_exit(rt, submit_status(rc));
-	}
+	sa_engine_submit_reserved(rt->engine, res, &ctx->delete_job);
 	return sa__rt_exit(NULL, SEC_E_OK); /* counted when it completes */
 }
 
 /* --- credentials ------------------------------------------------------------- */
 
+/* As the delete: the async context is claimed before the credential is
+ * freed, so SEC_E_OK means queued (the completion says whether the handle
+ * was live) and any other status means nothing was done. */
 SECURITY_STATUS SspiFreeCredentialsHandleAsync(SspiAsyncContext *AsyncContext, PCredHandle phCredential)
 {
+	if (AsyncContext == NULL)
+		return SEC_E_INVALID_HANDLE;
 	struct sa_runtime *rt;
-	SECURITY_STATUS st = async_begin(AsyncContext, &rt);
+	SECURITY_STATUS st = sa__rt_enter(&rt);
 	if (st != SEC_E_OK)
 		return st;
-	uintptr_t w = acall_word(AsyncContext);
-	int rc;
+	struct sa_acall *res;
+	int rc = sa_engine_reserve(rt->engine, acall_word(AsyncContext), &res);
+	if (rc != SA_OK)
+		return sa__rt_exit(rt, submit_status(rc));
 	/* Invalid at once, as the synchronous free; the completion reports it. */
 	rc = phCredential != NULL ? sa_htable_remove(rt->creds, sa__handle_from(phCredential))
 				  : SA_EBADHANDLE;
 	SECURITY_STATUS result = rc == SA_OK ? SEC_E_OK : SEC_E_INVALID_HANDLE;
-	rc = sa_engine_submit_status(rt->engine, w, result, NULL, NULL, NULL);
-	if (rc != SA_OK)
-		return sa__rt_exit(rt, submit_status(rc));
+	sa_engine_submit_status_reserved(rt->engine, res, result, NULL, NULL, NULL);
 	sa__rt_count(rt, result);
 	return sa__rt_exit(NULL, SEC_E_OK);
 }
@@ -408,12 +428,19 @@ static void ach_job_run(struct sa_job *job)
 	struct ach_job *j = CONTAINER_OF(job, struct ach_job, job);
 	SECURITY_STATUS st = sa__cred_acquire(j->rt, j->pkg, j->principal, j->use,
 					      j->has_identity ? &j->identity : NULL, &j->h, &j->expiry);
+	if (st == SEC_E_OK)
+		job->made = j->h; /* freed by undo if the call is abandoned (A7) */
 	int published = sa_job_publish(job, st, st == SEC_E_OK ? ach_job_copy_out : NULL);
-	if (!published && st == SEC_E_OK) {
-		int rc = sa_htable_remove(j->rt->creds, j->h); /* nobody can learn its handle */
-		(void)rc;
-	}
+	(void)published;
 	sa__rt_count(j->rt, st); /* every call counts once, abandoned or not */
+}
+
+/* A7: the call was abandoned; nobody can learn its credential's handle. */
+static void ach_job_undo(void *owner, struct sa_handle made)
+{
+	struct sa_runtime *rt = owner;
+	int rc = sa_htable_remove(rt->creds, made);
+	(void)rc; /* already freed by a caller who read the output */
 }
 
 static void ach_job_cancel(struct sa_job *job, int32_t status)
@@ -438,6 +465,7 @@ static const struct sa_job_ops ach_job_ops = {
 	.run = ach_job_run,
 	.cancel = ach_job_cancel,
 	.release = ach_job_release,
+	.undo = ach_job_undo,
 	.flags = 0,
 };
 

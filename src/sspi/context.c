@@ -258,7 +258,15 @@ void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l)
 	}
 	struct sa_ctx *ctx = l->ctx;
 	const struct sa_package *pkg = ctx->pkg;
-	size_t cap = l->allocate ? pkg->max_token : l->out_cap;
+	/* The room is never larger than the package can fill: package.h's
+	 * contract (no leg writes more than max_token bytes) is relied upon, so
+	 * a cbBuffer of 0xFFFFFFFF costs max_token bytes, not 4 GiB.  A smaller
+	 * capacity reaches the package as it is, so a short buffer is still its
+	 * SEC_E_BUFFER_TOO_SMALL.
+	 * [test_sspi_leg_room_is_bounded_by_max_token_when_cbbuffer_is_huge] */
+	size_t cap = pkg->max_token;
+	if (!l->allocate && l->out_cap < cap)
+		cap = l->out_cap;
 	l->scratch = 0;
 	if (l->allocate) {
 		l->room = sa__ctxbuf_alloc(rt, cap);

@@ -29,39 +29,39 @@ SECURITY_STATUS sspiasync_cq_create(struct sspiasync_cq **out)
 
 SECURITY_STATUS sspiasync_cq_destroy(struct sspiasync_cq *cq)
 {
-	struct sa_runtime *rt;
+	struct sa_rt_entry in;
 	if (cq == NULL)
 		return SEC_E_INVALID_HANDLE;
-	SECURITY_STATUS st = sa__rt_enter_acall(&rt);
+	SECURITY_STATUS st = sa__rt_enter_acall(&in);
 	if (st != SEC_E_OK)
 		return st;
-	int rc = sa_cq_destroy(rt->engine, cq_word(cq));
+	int rc = sa_cq_destroy(in.rt->engine, cq_word(cq));
 	st = rc == SA_OK ? SEC_E_OK : rc == SA_EBUSY ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
-	sa__rt_leave(rt, st == SEC_E_INVALID_HANDLE);
+	sa__rt_leave_acall(&in, st == SEC_E_INVALID_HANDLE);
 	return st;
 }
 
 int sspiasync_cq_fd(struct sspiasync_cq *cq)
 {
-	struct sa_runtime *rt;
-	if (cq == NULL || sa__rt_enter_acall(&rt) != SEC_E_OK)
+	struct sa_rt_entry in;
+	if (cq == NULL || sa__rt_enter_acall(&in) != SEC_E_OK)
 		return -1;
-	int fd = sa_cq_fd(rt->engine, cq_word(cq));
-	sa__rt_leave(rt, fd < 0);
+	int fd = sa_cq_fd(in.rt->engine, cq_word(cq));
+	sa__rt_leave_acall(&in, fd < 0);
 	return fd;
 }
 
 SECURITY_STATUS sspiasync_cq_bind(SspiAsyncContext *context, struct sspiasync_cq *cq)
 {
-	struct sa_runtime *rt;
+	struct sa_rt_entry in;
 	if (context == NULL)
 		return SEC_E_INVALID_HANDLE;
-	SECURITY_STATUS st = sa__rt_enter_acall(&rt);
+	SECURITY_STATUS st = sa__rt_enter_acall(&in);
 	if (st != SEC_E_OK)
 		return st;
-	int rc = sa_acall_bind(rt->engine, (uintptr_t)context, cq_word(cq));
+	int rc = sa_acall_bind(in.rt->engine, (uintptr_t)context, cq_word(cq));
 	st = rc == SA_OK ? SEC_E_OK : rc == SA_EBUSY ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
-	sa__rt_leave(rt, st == SEC_E_INVALID_HANDLE);
+	sa__rt_leave_acall(&in, st == SEC_E_INVALID_HANDLE);
 	return st;
 }
 

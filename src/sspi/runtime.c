@@ -1,7 +1,7 @@
 /*
  * src/sspi/runtime.c - the library's runtime: sspiasync_init, _shutdown,
- * _stats, the implicit initialisation by the first SSPI call, and the
- * context buffers FreeContextBuffer accepts.
+ * _stats, and the implicit initialisation by the first SSPI call (the
+ * context buffers FreeContextBuffer accepts are in ctxbuf.c).
  *
  * Invariants (tests in test/check_sspi_sync.c):
  * R1 g_rt is published only fully built, and freed only after every call
@@ -16,8 +16,23 @@
  *    the globals reset, so the child's next call initialises afresh; the
  *    old runtime's memory is kept reachable in g_abandoned, never touched.
  *    [test_fork_*]
- * Key: [G] g_lock, [a] atomic.  Lock order: g_lock is taken before no other
- * library lock; buf_lock and the table and context locks are leaves.
+ * R5 From the moment a shutdown starts until its engine is about to be
+ *    destroyed (workers joined, every queued call cancelled or run, every
+ *    callback delivered), the async-context functions (free, reinit, set or
+ *    query the callback, status, completion queues) reach the dying runtime
+ *    from every thread through g_dying: a free abandons a running call as
+ *    at any other time, and a callback that shutdown runs, on a worker or on
+ *    the shutdown thread, reads its own call's status.  Shutdown then closes
+ *    that door (g_dying = NULL) and waits until those inside have left
+ *    (g_dying_users == 0) before it frees anything.
+ *    [test_shutdown_free_from_other_thread_abandons_running_leg,
+ *     test_shutdown_worker_callbacks_read_their_status]
+ * R6 A shutdown that finds another one running waits until that one has
+ *    finished, then returns SEC_E_OK: when any sspiasync_shutdown() returns,
+ *    the runtime is gone and sspiasync_init() works.
+ *    [test_shutdown_second_caller_waits_for_teardown]
+ * Key: [G] g_lock, [a] atomic.  Lock order: async/async_int.h; g_lock is
+ * taken first or alone (stats holds it while it reads the engine).
  */
 #include "sspi/sspi_int.h"
 
@@ -28,21 +43,17 @@
 #include <string.h>
 #include <time.h>
 
-/* A context buffer: a header that links it into the runtime's list, so
- * FreeContextBuffer can tell ours from any other pointer without reading it. */
-struct sa_ctxbuf {
-	struct sa_ctxbuf *prev, *next; /* [B] */
-	_Alignas(16) unsigned char data[];
-};
-
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER; /* LOCK ORDER #1 (async/async_int.h) */
-static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER; /* g_active reached 0 during shutdown */
+static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER; /* g_active or g_dying_users reached 0 during shutdown */
+static pthread_cond_t g_done = PTHREAD_COND_INITIALIZER; /* a shutdown finished (R6) */
 static _Atomic(struct sa_runtime *) g_rt;              /* [a], written under [G] */
 static _Atomic unsigned g_active;                      /* [a] calls inside g_rt */
 static _Atomic int g_shutting_down;                    /* [a], written under [G] */
-/* The runtime shutdown is tearing down, on the thread doing it: the
- * callbacks it runs may still query their async contexts. */
-static _Thread_local struct sa_runtime *tl_dying;
+/* R5: the runtime a shutdown tears down, while its door is open, and the
+ * async-context calls inside it. */
+static _Atomic(struct sa_runtime *) g_dying;           /* [a], written under [G] */
+static _Atomic unsigned g_dying_users;                 /* [a] */
+static _Atomic unsigned g_shutdown_waiters;            /* [a] R6: shutdowns waiting for another */
 /* R4: runtimes a fork left behind in this (child) process, newest first. */
 static struct sa_runtime *g_abandoned;
 static pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
@@ -58,9 +69,12 @@ static void atfork_child(void)
 	atomic_store(&g_rt, NULL);
 	atomic_store(&g_active, 0);
 	atomic_store(&g_shutting_down, 0);
-	tl_dying = NULL;
+	atomic_store(&g_dying, NULL);
+	atomic_store(&g_dying_users, 0);
+	atomic_store(&g_shutdown_waiters, 0);
 	pthread_mutex_init(&g_lock, NULL);
 	pthread_cond_init(&g_cv, NULL);
+	pthread_cond_init(&g_done, NULL);
 }
 
 static void atfork_register(void)
@@ -160,22 +174,40 @@ static SECURITY_STATUS runtime_create(const struct sspiasync_config *cfg, struct
 	return SEC_E_OK;
 }
 
-/* Context: shutting down; no call inside rt. */
+/* R5: close the door of the dying runtime and wait until every
+ * async-context call inside it has left.  Context: shutting down. */
+static void dying_close(void)
+{
+	pthread_mutex_lock(&g_lock);
+	atomic_store(&g_dying, NULL);
+	while (atomic_load(&g_dying_users) != 0)
+		pthread_cond_wait(&g_cv, &g_lock);
+	SA_HAPPENS_AFTER(&g_dying_users); /* their work happened before */
+	pthread_mutex_unlock(&g_lock);
+}
+
+/* R5: an async-context call leaves the dying runtime. */
+static void dying_leave(void)
+{
+	SA_HAPPENS_BEFORE(&g_dying_users);
+	if (atomic_fetch_sub(&g_dying_users, 1) == 1 && atomic_load(&g_dying) == NULL) {
+		pthread_mutex_lock(&g_lock);
+		pthread_cond_broadcast(&g_cv);
+		pthread_mutex_unlock(&g_lock);
+	}
+}
+
+/* Context: shutting down; no call inside rt but async-context calls (R5). */
 static void runtime_destroy(struct sa_runtime *rt)
 {
-	tl_dying = rt;
 	/* Queued legs complete SHUTDOWN_IN_PROGRESS (their callbacks run now),
 	 * queued deletes still tear down; then whatever is left goes. */
 	sa_engine_stop(rt->engine); /* workers finish their jobs and callbacks */
 	sa_engine_cancel_all(rt->engine, SEC_E_SHUTDOWN_IN_PROGRESS);
-	tl_dying = NULL;
+	dying_close(); /* nothing runs any more: async-context calls end here */
 	sa__ctx_delete_all(rt);
 	sa_engine_destroy(rt->engine);
-	while (rt->bufs != NULL) {
-		struct sa_ctxbuf *b = rt->bufs;
-		rt->bufs = b->next;
-		sa__free(b);
-	}
+	sa__ctxbuf_fini(rt); /* every context buffer still given out (R3) */
 	int d1 = sa_htable_destroy(rt->ctxts), d2 = sa_htable_destroy(rt->creds);
 	/* Both are empty now: every context was deleted and every credential
 	 * released with it. */
@@ -210,12 +242,23 @@ SECURITY_STATUS sspiasync_shutdown(void)
 	if (sa_engine_in_callback() || sa_engine_on_worker())
 		return SEC_E_INVALID_PARAMETER; /* it would wait for its own caller */
 	pthread_mutex_lock(&g_lock);
-	struct sa_runtime *rt = atomic_load(&g_rt);
-	if (rt == NULL || atomic_load(&g_shutting_down)) {
+	if (atomic_load(&g_shutting_down)) {
+		/* R6: another thread tears down; done when it has finished. */
+		atomic_fetch_add(&g_shutdown_waiters, 1);
+		while (atomic_load(&g_shutting_down))
+			pthread_cond_wait(&g_done, &g_lock);
+		atomic_fetch_sub(&g_shutdown_waiters, 1);
 		pthread_mutex_unlock(&g_lock);
 		return SEC_E_OK;
 	}
-	/* New calls now wait; calls already inside finish first (R1). */
+	struct sa_runtime *rt = atomic_load(&g_rt);
+	if (rt == NULL) {
+		pthread_mutex_unlock(&g_lock);
+		return SEC_E_OK;
+	}
+	/* New calls now wait; calls already inside finish first (R1); the
+	 * async-context calls may still reach rt (R5). */
+	atomic_store(&g_dying, rt);
 	atomic_store(&g_shutting_down, 1);
 	while (atomic_load(&g_active) != 0)
 		pthread_cond_wait(&g_cv, &g_lock);
@@ -227,8 +270,14 @@ SECURITY_STATUS sspiasync_shutdown(void)
 	runtime_destroy(rt);
 	pthread_mutex_lock(&g_lock);
 	atomic_store(&g_shutting_down, 0);
+	pthread_cond_broadcast(&g_done);
 	pthread_mutex_unlock(&g_lock);
 	return SEC_E_OK;
+}
+
+unsigned sa__rt_test_shutdown_waiters(void)
+{
+	return atomic_load(&g_shutdown_waiters);
 }
 
 SECURITY_STATUS sa__rt_enter(struct sa_runtime **out)
@@ -265,14 +314,34 @@ SECURITY_STATUS sa__rt_enter(struct sa_runtime **out)
 	return st;
 }
 
-SECURITY_STATUS sa__rt_enter_acall(struct sa_runtime **out)
+SECURITY_STATUS sa__rt_enter_acall(struct sa_rt_entry *in)
 {
-	if (tl_dying != NULL && sa_engine_in_callback()) {
-		*out = tl_dying;
-		atomic_fetch_add(&g_active, 1);
-		return SEC_E_OK;
+	in->dying = 0;
+	SECURITY_STATUS st = sa__rt_enter(&in->rt);
+	if (st != SEC_E_SHUTDOWN_IN_PROGRESS)
+		return st;
+	/* R5: the dying runtime while its door is open (seq_cst: pairs with
+	 * dying_close's store of g_dying and load of g_dying_users). */
+	atomic_fetch_add(&g_dying_users, 1);
+	struct sa_runtime *rt = atomic_load(&g_dying);
+	if (rt == NULL) {
+		dying_leave(); /* closed: nothing runs any more */
+		return SEC_E_SHUTDOWN_IN_PROGRESS;
 	}
-	return sa__rt_enter(out);
+	SA_HAPPENS_AFTER(&g_rt);
+	in->rt = rt;
+	in->dying = 1;
+	return SEC_E_OK;
+}
+
+void sa__rt_leave_acall(const struct sa_rt_entry *in, int stale)
+{
+	if (stale)
+		sa_engine_count(in->rt->engine, SA_STAT_STALE);
+	if (in->dying)
+		dying_leave();
+	else
+		sa__rt_exit(NULL, SEC_E_OK);
 }
 
 void sa__rt_count(struct sa_runtime *rt, SECURITY_STATUS status)
@@ -332,76 +401,6 @@ unsigned sspiasync_run(unsigned max)
 	unsigned n = sa_engine_run(rt->engine, max);
 	sa__rt_exit(NULL, SEC_E_OK); /* not an SSPI call: not counted */
 	return n;
-}
-
-/* --- context buffers ------------------------------------------------------- */
-
-void *sa__ctxbuf_alloc(struct sa_runtime *rt, size_t n)
-{
-	if (n > SIZE_MAX - sizeof(struct sa_ctxbuf))
-		return NULL;
-	struct sa_ctxbuf *b = sa__malloc(sizeof *b + n);
-	if (b == NULL)
-		return NULL;
-	pthread_mutex_lock(&rt->buf_lock);
-	b->prev = NULL;
-	b->next = rt->bufs;
-	if (rt->bufs != NULL)
-		rt->bufs->prev = b;
-	rt->bufs = b;
-	pthread_mutex_unlock(&rt->buf_lock);
-	return b->data;
-}
-
-char *sa__ctxbuf_strdup(struct sa_runtime *rt, const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = sa__ctxbuf_alloc(rt, n);
-	if (p != NULL)
-		memcpy(p, s, n);
-	return p;
-}
-
-/* Unlink @p if it is one of ours; returns the block to free, or NULL.
- * Compares addresses only: a foreign pointer is never read. */
-static struct sa_ctxbuf *ctxbuf_unlink(struct sa_runtime *rt, void *p)
-{
-	struct sa_ctxbuf *found = NULL;
-	pthread_mutex_lock(&rt->buf_lock);
-	for (struct sa_ctxbuf *b = rt->bufs; b != NULL; b = b->next) {
-		if ((void *)b->data == p) {
-			if (b->prev != NULL)
-				b->prev->next = b->next;
-			else
-				rt->bufs = b->next;
-			if (b->next != NULL)
-				b->next->prev = b->prev;
-			found = b;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&rt->buf_lock);
-	return found;
-}
-
-void sa__ctxbuf_free(struct sa_runtime *rt, void *p)
-{
-	if (p != NULL)
-		sa__free(ctxbuf_unlink(rt, p));
-}
-
-SECURITY_STATUS SEC_ENTRY FreeContextBuffer(PVOID pvContextBuffer)
-{
-	if (pvContextBuffer == NULL)
-		return SEC_E_OK;
-	struct sa_runtime *rt;
-	SECURITY_STATUS st = sa__rt_enter(&rt);
-	if (st != SEC_E_OK)
-		return st;
-	struct sa_ctxbuf *b = ctxbuf_unlink(rt, pvContextBuffer);
-	sa__free(b);
-	/* Not ours, already freed, or from before a shutdown: refused, untouched. */
-	return sa__rt_exit(rt, b != NULL ? SEC_E_OK : SEC_E_INVALID_HANDLE);
 }
 
 int64_t sa__filetime_now(void)

@@ -79,6 +79,21 @@ struct sa_ctx {
 };
 
 /*
+ * The context buffers a runtime gave out and not yet took back: a hash set
+ * keyed by the buffer's address, chained through our headers.  Zeroed is
+ * empty.  Invariants C1-C5: src/sspi/ctxbuf.c, above struct sa_ctxbuf.
+ * Key: [B] the runtime's buf_lock.
+ */
+#define SA_CTXBUF_INLINE_BITS 3u
+struct sa_ctxbuf_set {
+	struct sa_ctxbuf **bucket; /* [B] 1 << bits chains: inline_bucket or allocated; NULL
+				    * until the runtime's first buffer */
+	unsigned bits;             /* [B] */
+	size_t count;              /* [B] buffers in the set */
+	struct sa_ctxbuf *inline_bucket[1u << SA_CTXBUF_INLINE_BITS]; /* [B] the first array (C4) */
+};
+
+/*
  * The runtime: everything sspiasync_init() makes and sspiasync_shutdown()
  * frees.  Key: [i] immutable while the runtime is published, [a] atomic,
  * [B] buf_lock.
@@ -88,7 +103,7 @@ struct sa_runtime {
 	struct sa_htable *creds;          /* [i] */
 	struct sa_htable *ctxts;          /* [i] */
 	pthread_mutex_t buf_lock;         /* LOCK ORDER #4 (async/async_int.h); guards [B] */
-	struct sa_ctxbuf *bufs;           /* [B] context buffers given out, not yet freed */
+	struct sa_ctxbuf_set bufs;        /* [B] context buffers given out, not yet freed */
 	_Atomic uint64_t next_ctx_id;     /* [a] */
 	int trace;                        /* [i] SSPIASYNC_TRACE=1: print every transition */
 	struct sa_runtime *abandoned_next; /* a fork's child: the list of runtimes left behind */
@@ -111,18 +126,41 @@ void sa__rt_count(struct sa_runtime *rt, SECURITY_STATUS status);
  * and completion-queue functions), counting in rejected_stale the stale
  * handle it was given if @stale. */
 void sa__rt_leave(struct sa_runtime *rt, int stale);
-/* For the async-context queries (status, reinit, free, callback): like
- * sa__rt_enter, but a callback that shutdown runs reaches the runtime being
- * shut down, so it can read its call's status. */
-SECURITY_STATUS sa__rt_enter_acall(struct sa_runtime **rt);
+/* An entry into the runtime by an async-context or completion-queue
+ * function: the runtime, and whether it is the one a shutdown tears down. */
+struct sa_rt_entry {
+	struct sa_runtime *rt;
+	int dying;
+};
+/* For the async-context functions (free, reinit, callback, status) and the
+ * completion-queue ones: like sa__rt_enter, but while a shutdown runs they
+ * reach the runtime it tears down, from every thread, until nothing runs
+ * there any more (R5 in runtime.c): a free still abandons a running call
+ * and a callback that shutdown runs reads its own status.  SEC_E_OK and
+ * @in filled (leave with sa__rt_leave_acall), or the status to return. */
+SECURITY_STATUS sa__rt_enter_acall(struct sa_rt_entry *in);
+/* Leave, counting in rejected_stale the stale handle it was given if @stale. */
+void sa__rt_leave_acall(const struct sa_rt_entry *in, int stale);
+/* Tests only: threads inside sspiasync_shutdown() waiting for another
+ * thread's shutdown to finish (R6). */
+unsigned sa__rt_test_shutdown_waiters(void);
+
+/* --- ctxbuf.c ------------------------------------------------------------- */
 
 /* Context buffers (FreeContextBuffer): allocate @n bytes given to the caller.
  * NULL when out of memory. */
 void *sa__ctxbuf_alloc(struct sa_runtime *rt, size_t n);
-/* Free one given out earlier (or not yet given out, on an error path). */
+/* Free one given out earlier (or not yet given out, on an error path); never
+ * allocates (C4). */
 void sa__ctxbuf_free(struct sa_runtime *rt, void *p);
 /* Copy @s into a new context buffer; NULL when out of memory. */
 char *sa__ctxbuf_strdup(struct sa_runtime *rt, const char *s);
+/* Free every context buffer still given out, and the set's array (C5).
+ * Context: runtime teardown, no call inside @rt. */
+void sa__ctxbuf_fini(struct sa_runtime *rt);
+/* Test hook: how many of our headers the calling thread's last lookup
+ * (FreeContextBuffer, sa__ctxbuf_free) compared with the pointer (C3). */
+size_t sa__ctxbuf_test_compared(void);
 
 /* --- cred.c ---------------------------------------------------------------- */
 

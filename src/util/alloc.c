@@ -21,6 +21,17 @@ static _Atomic uint64_t n_calls;
 static _Atomic uint64_t n_failed;
 static _Atomic uint64_t n_live_blocks;
 static _Atomic uint64_t n_live_bytes;
+static _Atomic uint64_t n_largest; /* since sa__alloc_largest_reset() */
+
+/* Raise n_largest to @n if it is smaller. */
+static void alloc_note_size(uint64_t n)
+{
+	uint64_t big = atomic_load_explicit(&n_largest, memory_order_relaxed);
+	while (n > big && !atomic_compare_exchange_weak_explicit(&n_largest, &big, n,
+								 memory_order_relaxed,
+								 memory_order_relaxed))
+		;
+}
 
 /* True when the injector says this allocation fails.  Only a thread that
  * takes the countdown from 1 to 0 fails, so one arming fails one call. */
@@ -41,6 +52,7 @@ void *sa__malloc_at(struct sa_alloc_site *site, size_t n)
 	atomic_fetch_add_explicit(&site->calls, 1, memory_order_relaxed);
 	if (n == 0)
 		n = 1;
+	alloc_note_size(n);
 	unsigned char *p = NULL;
 	if (alloc_injected_failure())
 		atomic_fetch_add_explicit(&site->injected, 1, memory_order_relaxed);
@@ -62,6 +74,7 @@ void *sa__calloc_at(struct sa_alloc_site *site, size_t count, size_t n)
 		atomic_fetch_add_explicit(&n_calls, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&site->calls, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&n_failed, 1, memory_order_relaxed);
+		alloc_note_size(UINT64_MAX);
 		return NULL;
 	}
 	size_t total = count * n;
@@ -95,6 +108,11 @@ void sa__alloc_stats(struct sa_alloc_stats *out)
 	out->failed = atomic_load_explicit(&n_failed, memory_order_relaxed);
 	out->live_blocks = atomic_load_explicit(&n_live_blocks, memory_order_relaxed);
 	out->live_bytes = atomic_load_explicit(&n_live_bytes, memory_order_relaxed);
+}
+
+uint64_t sa__alloc_largest_reset(void)
+{
+	return atomic_exchange_explicit(&n_largest, 0, memory_order_relaxed);
 }
 
 /* The linker brackets a section whose name is a C identifier with these. */

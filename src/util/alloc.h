@@ -70,4 +70,12 @@ struct sa_alloc_stats {
 /* sa__alloc_stats() - A snapshot of the counters. Context: any thread. */
 void sa__alloc_stats(struct sa_alloc_stats *out);
 
+/*
+ * sa__alloc_largest_reset() - The largest single request (bytes asked of
+ * sa__malloc/sa__calloc, granted or not; UINT64_MAX for a calloc whose size
+ * overflows) since the previous reset or the start, and a new period begins.
+ * For tests that bound what a call asks for.  Context: any thread.
+ */
+uint64_t sa__alloc_largest_reset(void);
+
 #endif /* SSPIASYNC_UTIL_ALLOC_H */

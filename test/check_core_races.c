@@ -1,0 +1,630 @@
+/*
+ * test/check_core_races.c - regression tests of issue 19: promises the core
+ * broke under hostile or careless use, each forced deterministically where
+ * the bug is an interleaving (the engine's test hook holds a job at a named
+ * point; threads wait on conditions with a bound) or as a bounded stress.
+ * Covered: a free during a concurrent shutdown (R5), callbacks that shutdown
+ * runs on workers (R5), a second concurrent shutdown (R6), reinit while the
+ * next call's callback runs (A5), a free between publish and DONE (A7), a
+ * completion record's data after the callback was cleared, stale counts of
+ * free and requires-notify, and the outcome of a delete that races a free.
+ * Worker threads only record; the test's thread asserts (CK_FORK=no safe).
+ */
+#include <sspiasync/sspi.h>
+#include <sspiasync/sspiasync.h>
+
+#include "async/async.h"
+#include "sspi/sspi_int.h"
+#include "sspi_testlib.h"
+#include "testlib.h"
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* --- a bounded wait on a condition ---------------------------------------- */
+
+#define WAIT_MS 10000 /* a bound, never reached when the code is right */
+
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
+
+/* Wait until *@flag != 0 (written under g_mu); 1, or 0 at the bound. */
+static int wait_flag(const int *flag)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += WAIT_MS / 1000;
+	pthread_mutex_lock(&g_mu);
+	int rc = 0;
+	while (*flag == 0 && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&g_cv, &g_mu, &dl);
+	int ok = *flag != 0;
+	pthread_mutex_unlock(&g_mu);
+	return ok;
+}
+
+static void set_flag(int *flag)
+{
+	pthread_mutex_lock(&g_mu);
+	*flag = 1;
+	pthread_cond_broadcast(&g_cv);
+	pthread_mutex_unlock(&g_mu);
+}
+
+/* Poll @pred with a bound (for states only the library can tell). */
+static int wait_until(int (*pred)(void))
+{
+	for (int i = 0; i < WAIT_MS; i++) {
+		if (pred())
+			return 1;
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
+	return pred();
+}
+
+/* --- the engine hook: hold one async context's job at one point ----------- */
+
+static struct {
+	_Atomic uintptr_t acall;           /* whose job to hold (0: none) */
+	_Atomic int point;                 /* where */
+	int reached, released;             /* [g_mu] */
+} g_hold;
+
+static void hold_hook(enum sa_engine_point point, uintptr_t acall)
+{
+	if (acall != atomic_load(&g_hold.acall) || (int)point != atomic_load(&g_hold.point))
+		return;
+	set_flag(&g_hold.reached);
+	int ok = wait_flag(&g_hold.released);
+	(void)ok; /* the test thread asserts */
+}
+
+static void hold_at(SspiAsyncContext *a, enum sa_engine_point point)
+{
+	pthread_mutex_lock(&g_mu);
+	g_hold.reached = g_hold.released = 0;
+	pthread_mutex_unlock(&g_mu);
+	atomic_store(&g_hold.point, (int)point);
+	atomic_store(&g_hold.acall, (uintptr_t)a);
+	atomic_store(&sa__engine_test_hook, hold_hook);
+}
+
+static void hold_release(void)
+{
+	set_flag(&g_hold.released);
+}
+
+static void hold_off(void)
+{
+	atomic_store(&sa__engine_test_hook, NULL);
+	atomic_store(&g_hold.acall, 0);
+}
+
+static void teardown_races(void)
+{
+	hold_release();
+	hold_off();
+	teardown();
+}
+
+static TCase *tcase_races(Suite *s, const char *name, int timeout)
+{
+	TCase *tc = tcase_create(name);
+	tcase_add_checked_fixture(tc, NULL, teardown_races);
+	tcase_set_timeout(tc, timeout);
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
+/* --- set-up ---------------------------------------------------------------- */
+
+static void start_pool(unsigned threads)
+{
+	struct sspiasync_config cfg = SSPIASYNC_CONFIG_INIT;
+	cfg.threads = threads;
+	ck_assert_int_eq(sspiasync_init(&cfg), SEC_E_OK);
+}
+
+static CredHandle acquire(unsigned long use)
+{
+	CredHandle c;
+	TimeStamp ts;
+	ck_assert_int_eq(AcquireCredentialsHandleA(NULL, pkg_name, use, NULL, NULL, NULL, NULL, &c,
+						   &ts),
+			 SEC_E_OK);
+	return c;
+}
+
+/* The caller's memory of one first ISC leg, patterned so a write shows. */
+struct first_leg {
+	CtxtHandle newh;
+	unsigned char tok[MAX_TOKEN];
+	SecBuffer ob;
+	SecBufferDesc od;
+	unsigned long attrs;
+	TimeStamp ts;
+};
+
+static SECURITY_STATUS submit_first(SspiAsyncContext *a, CredHandle *cc, struct first_leg *o)
+{
+	static char target[] = "host/races;legs=3";
+	handle_pat(&o->newh);
+	memset(o->tok, PAT, sizeof o->tok);
+	o->ob = (SecBuffer){sizeof o->tok, SECBUFFER_TOKEN, o->tok};
+	o->od = (SecBufferDesc){SECBUFFER_VERSION, 1, &o->ob};
+	o->attrs = PAT_ATTR;
+	o->ts.QuadPart = PAT_TIME;
+	return SspiInitializeSecurityContextAsyncA(a, cc, NULL, target, 0, 0, SECURITY_NATIVE_DREP,
+						   NULL, 0, &o->newh, &o->od, &o->attrs, &o->ts);
+}
+
+static int first_leg_untouched(const struct first_leg *o)
+{
+	return handle_is_pat(&o->newh) && o->ob.cbBuffer == sizeof o->tok &&
+	       bytes_are(o->tok, sizeof o->tok, PAT) && o->attrs == PAT_ATTR &&
+	       o->ts.QuadPart == PAT_TIME;
+}
+
+static int shutting_down(void)
+{
+	/* init answers so only while a shutdown runs. */
+	return sspiasync_init(NULL) == SEC_E_SHUTDOWN_IN_PROGRESS;
+}
+
+static int no_pending(void)
+{
+	struct sspiasync_statistics s;
+	return sspiasync_stats(&s) == SEC_E_OK && s.pending_calls == 0;
+}
+
+static void *shutdown_thread(void *arg)
+{
+	SECURITY_STATUS *st = arg;
+	*st = sspiasync_shutdown();
+	return NULL;
+}
+
+/* What a callback saw: it records, the test asserts. */
+struct seen {
+	int calls;
+	SECURITY_STATUS status;
+	NTSTATUS reinit;
+};
+
+static void seen_cb(SspiAsyncContext *a, PVOID data)
+{
+	struct seen *s = data;
+	s->calls++;
+	s->status = SspiGetAsyncCallStatus(a);
+	s->reinit = SspiReinitAsyncContext(a);
+}
+
+/* --- R5: free during a concurrent shutdown --------------------------------- */
+
+/* Issue 19 #1: a leg runs on a worker; another thread shuts down; a third
+ * frees the async context meanwhile.  The free abandons the call: nothing is
+ * written to the caller's memory, no callback runs (was: the free was
+ * ignored, the leg wrote into freed memory and the callback ran). */
+START_TEST(test_shutdown_free_from_other_thread_abandons_running_leg)
+{
+	start_pool(2);
+	CredHandle cc = acquire(SECPKG_CRED_OUTBOUND);
+	struct first_leg *o = malloc(sizeof *o);
+	ck_assert_ptr_nonnull(o);
+	struct seen seen = {0};
+	SspiAsyncContext *a = SspiCreateAsyncContext();
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, seen_cb, &seen), SEC_E_OK);
+	hold_at(a, SA_ENGINE_POINT_RUN);
+	ck_assert_int_eq(submit_first(a, &cc, o), SEC_E_OK);
+	ck_assert(wait_flag(&g_hold.reached)); /* the leg is on a worker, held */
+
+	pthread_t t;
+	SECURITY_STATUS sd = SEC_E_INTERNAL_ERROR;
+	ck_assert_int_eq(pthread_create(&t, NULL, shutdown_thread, &sd), 0);
+	ck_assert(wait_until(shutting_down));
+	SspiFreeAsyncContext(a); /* reaches the dying runtime (R5) */
+	hold_release();
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	hold_off();
+	ck_assert_int_eq(sd, SEC_E_OK);
+	ck_assert_msg(first_leg_untouched(o), "a freed call wrote the caller's outputs");
+	ck_assert_int_eq(seen.calls, 0);
+	free(o);
+	ck_assert_uint_eq(tl_live_blocks(), 0);
+}
+END_TEST
+
+/* Issue 19 #3: the callback of a call that completes while shutdown runs is
+ * delivered on the worker; it reads its own status (was:
+ * SEC_E_SHUTDOWN_IN_PROGRESS) and may reinit its context (was:
+ * STATUS_INVALID_HANDLE). */
+START_TEST(test_shutdown_worker_callbacks_read_their_status)
+{
+	start_pool(2);
+	CredHandle cc = acquire(SECPKG_CRED_OUTBOUND);
+	struct first_leg o;
+	struct seen seen = {0};
+	SspiAsyncContext *a = SspiCreateAsyncContext();
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, seen_cb, &seen), SEC_E_OK);
+	hold_at(a, SA_ENGINE_POINT_RUN);
+	ck_assert_int_eq(submit_first(a, &cc, &o), SEC_E_OK);
+	ck_assert(wait_flag(&g_hold.reached));
+
+	pthread_t t;
+	SECURITY_STATUS sd = SEC_E_INTERNAL_ERROR;
+	ck_assert_int_eq(pthread_create(&t, NULL, shutdown_thread, &sd), 0);
+	ck_assert(wait_until(shutting_down));
+	hold_release(); /* the leg runs to completion; the worker delivers */
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	hold_off();
+	ck_assert_int_eq(sd, SEC_E_OK);
+	ck_assert_int_eq(seen.calls, 1);
+	ck_assert_int_eq(seen.status, SEC_I_CONTINUE_NEEDED);
+	ck_assert_int_eq(seen.reinit, STATUS_SUCCESS);
+	ck_assert(!handle_is_pat(&o.newh)); /* the completed call wrote its outputs */
+	ck_assert_uint_eq(tl_live_blocks(), 0);
+}
+END_TEST
+
+/* --- R6: a second, concurrent shutdown ------------------------------------ */
+
+struct second {
+	SECURITY_STATUS shutdown, init;
+	int returned; /* [g_mu] */
+};
+
+static void *second_shutdown_thread(void *arg)
+{
+	struct second *s = arg;
+	s->shutdown = sspiasync_shutdown();
+	s->init = sspiasync_init(NULL); /* the runtime is gone: init works */
+	set_flag(&s->returned);
+	return NULL;
+}
+
+static int second_waits(void)
+{
+	return sa__rt_test_shutdown_waiters() == 1;
+}
+
+/* Issue 19 #4: while one shutdown is held in its teardown, a second returns
+ * only when the first has finished (was: SEC_E_OK at once, ~900 ms early,
+ * and an init right after it got SEC_E_SHUTDOWN_IN_PROGRESS). */
+START_TEST(test_shutdown_second_caller_waits_for_teardown)
+{
+	start_pool(1);
+	CredHandle cc = acquire(SECPKG_CRED_OUTBOUND);
+	struct first_leg o;
+	SspiAsyncContext *a = SspiCreateAsyncContext();
+	ck_assert_ptr_nonnull(a);
+	hold_at(a, SA_ENGINE_POINT_RUN);
+	ck_assert_int_eq(submit_first(a, &cc, &o), SEC_E_OK);
+	ck_assert(wait_flag(&g_hold.reached));
+
+	pthread_t t1, t2;
+	SECURITY_STATUS sd = SEC_E_INTERNAL_ERROR;
+	struct second sec = {SEC_E_INTERNAL_ERROR, SEC_E_INTERNAL_ERROR, 0};
+	ck_assert_int_eq(pthread_create(&t1, NULL, shutdown_thread, &sd), 0);
+	ck_assert(wait_until(shutting_down));
+	ck_assert_int_eq(pthread_create(&t2, NULL, second_shutdown_thread, &sec), 0);
+	/* Either the second caller waits for the first, or (the bug) returned. */
+	for (int i = 0; i < WAIT_MS && !second_waits(); i++) {
+		pthread_mutex_lock(&g_mu);
+		int back = sec.returned;
+		pthread_mutex_unlock(&g_mu);
+		if (back)
+			break;
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
+	pthread_mutex_lock(&g_mu);
+	int early = sec.returned;
+	pthread_mutex_unlock(&g_mu);
+	hold_release();
+	ck_assert_int_eq(pthread_join(t1, NULL), 0);
+	ck_assert_int_eq(pthread_join(t2, NULL), 0);
+	hold_off();
+	ck_assert_msg(!early, "the second shutdown returned while the first still tore down");
+	ck_assert_int_eq(sd, SEC_E_OK);
+	ck_assert_int_eq(sec.shutdown, SEC_E_OK);
+	ck_assert_int_eq(sec.init, SEC_E_OK);
+	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
+	ck_assert_uint_eq(tl_live_blocks(), 0);
+}
+END_TEST
+
+/* --- A5: reinit while the next call's callback runs ------------------------ */
+
+struct chain {
+	SspiAsyncContext *a;
+	CredHandle cc;
+	struct first_leg o[2];
+	atomic_int n;                      /* callbacks started */
+	int second_started, first_returned, second_returned; /* [g_mu] */
+	NTSTATUS first_reinit, first_late_reinit;
+	SECURITY_STATUS resubmit;
+	SECURITY_STATUS second_status;
+};
+
+static void chain_cb(SspiAsyncContext *a, PVOID data)
+{
+	struct chain *c = data;
+	int k = atomic_fetch_add(&c->n, 1);
+	if (k == 0) {
+		/* Callback 1: reinit and resubmit its own context (its right:
+		 * it runs the latest callback), then stay until callback 2 runs
+		 * on the other worker; a reinit now is no longer its right. */
+		c->first_reinit = SspiReinitAsyncContext(a);
+		c->resubmit = submit_first(a, &c->cc, &c->o[1]);
+		int ok = wait_flag(&c->second_started);
+		c->first_late_reinit = ok ? SspiReinitAsyncContext(a) : STATUS_SUCCESS;
+		set_flag(&c->first_returned);
+	} else {
+		/* Callback 2: stays until the test thread has tried a reinit. */
+		set_flag(&c->second_started);
+		int ok = wait_flag(&g_hold.released);
+		(void)ok;
+		c->second_status = SspiGetAsyncCallStatus(a);
+		set_flag(&c->second_returned);
+	}
+}
+
+/* Issue 19 #2: callback 1 reinits and resubmits; callback 2 starts on the
+ * other worker; callback 1 returns.  A reinit from another thread (and from
+ * callback 1 once callback 2 started) is refused until callback 2 returned
+ * (was: STATUS_SUCCESS once callback 1 returned, so a third call could
+ * change the status callback 2 reads). */
+START_TEST(test_async_reinit_refused_while_next_callback_runs)
+{
+	start_pool(2);
+	struct chain *c = calloc(1, sizeof *c);
+	ck_assert_ptr_nonnull(c);
+	pthread_mutex_lock(&g_mu);
+	g_hold.released = 0;
+	pthread_mutex_unlock(&g_mu);
+	c->cc = acquire(SECPKG_CRED_OUTBOUND);
+	c->a = SspiCreateAsyncContext();
+	ck_assert_ptr_nonnull(c->a);
+	ck_assert_int_eq(SspiSetAsyncNotifyCallback(c->a, chain_cb, c), SEC_E_OK);
+	ck_assert_int_eq(submit_first(c->a, &c->cc, &c->o[0]), SEC_E_OK);
+	ck_assert(wait_flag(&c->first_returned));
+	NTSTATUS other = SspiReinitAsyncContext(c->a); /* callback 2 still runs */
+	SECURITY_STATUS again = submit_first(c->a, &c->cc, &c->o[0]);
+	hold_release(); /* callback 2 returns */
+	ck_assert(wait_flag(&c->second_returned));
+	ck_assert_int_eq(c->first_reinit, STATUS_SUCCESS);
+	ck_assert_int_eq(c->resubmit, SEC_E_OK);
+	ck_assert_int_eq(c->first_late_reinit, STATUS_INVALID_DEVICE_STATE);
+	ck_assert_int_eq(other, STATUS_INVALID_DEVICE_STATE);
+	ck_assert_int_eq(again, SEC_E_INVALID_PARAMETER);
+	ck_assert_int_eq(c->second_status, SEC_I_CONTINUE_NEEDED);
+	ck_assert_int_eq(atomic_load(&c->n), 2);
+	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
+	free(c);
+	ck_assert_uint_eq(tl_live_blocks(), 0);
+}
+END_TEST
+
+/* --- A7: free between publish and DONE ------------------------------------ */
+
+/* Issue 19 #7: a first leg has published (its new handle is in the caller's
+ * memory) and is held before its DONE step, so its status still says
+ * PENDING; a free now abandons the call, and the context it made is deleted
+ * (was: it survived, nobody's to delete). */
+START_TEST(test_async_free_after_publish_deletes_first_leg_context)
+{
+	start_pool(2);
+	CredHandle cc = acquire(SECPKG_CRED_OUTBOUND);
+	struct first_leg o;
+	struct seen seen = {0};
+	SspiAsyncContext *a = SspiCreateAsyncContext();
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, seen_cb, &seen), SEC_E_OK);
+	hold_at(a, SA_ENGINE_POINT_RAN);
+	ck_assert_int_eq(submit_first(a, &cc, &o), SEC_E_OK);
+	ck_assert(wait_flag(&g_hold.reached));
+	ck_assert_int_eq(SspiGetAsyncCallStatus(a), SEC_I_ASYNC_CALL_PENDING);
+	ck_assert(!handle_is_pat(&o.newh)); /* published: the handle was written */
+	SspiFreeAsyncContext(a);
+	hold_release();
+	ck_assert(wait_until(no_pending));
+	hold_off();
+	ck_assert_int_eq(seen.calls, 0);
+	ck_assert_uint_eq(stats().contexts, 0);
+	ck_assert_int_eq(DeleteSecurityContext(&o.newh), SEC_E_INVALID_HANDLE);
+	ck_assert_int_eq(FreeCredentialsHandle(&cc), SEC_E_OK);
+	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
+	ck_assert_uint_eq(tl_live_blocks(), 0);
+}
+END_TEST
+
+/* The same for an acquired credential: freed before DONE, it goes. */
+START_TEST(test_async_free_after_publish_frees_acquired_credential)
+{
+	start_pool(2);
+	SspiAsyncContext *a = SspiCreateAsyncContext();
+	ck_assert_ptr_nonnull(a);
+	CredHandle c;
+	TimeStamp ts;
+	handle_pat(&c);
+	hold_at(a, SA_ENGINE_POINT_RAN);
+	ck_assert_int_eq(SspiAcquireCredentialsHandleAsyncA(a, NULL, pkg_name, SECPKG_CRED_OUTBOUND,
+							    NULL, NULL, NULL, NULL, &c, &ts),
+			 SEC_E_OK);
+	ck_assert(wait_flag(&g_hold.reached));
+	ck_assert(!handle_is_pat(&c));
+	SspiFreeAsyncContext(a);
+	hold_release();
+	ck_assert(wait_until(no_pending));
+	hold_off();
+	ck_assert_uint_eq(stats().credentials, 0);
+	ck_assert_int_eq(FreeCredentialsHandle(&c), SEC_E_INVALID_HANDLE);
+	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
+	ck_assert_uint_eq(tl_live_blocks(), 0);
+}
+END_TEST
+
+/* --- completion records, stale counts -------------------------------------- */
+
+static void never_cb(SspiAsyncContext *a, PVOID data)
+{
+	(void)a;
+	(void)data;
+	ck_abort_msg("a cleared callback ran");
+}
+
+/* Issue 19 #11: after the callback is cleared, the waiting record's data is
+ * NULL, as sspiasync.h says of a completion without a callback (was: the old
+ * pointer). */
+START_TEST(test_cq_record_data_null_after_callback_cleared)
+{
+	start_pool(0);
+	struct sspiasync_cq *q = NULL;
+	ck_assert_int_eq(sspiasync_cq_create(&q), SEC_E_OK);
+	CredHandle cc = acquire(SECPKG_CRED_OUTBOUND);
+	struct first_leg o;
+	int data;
+	SspiAsyncContext *a = SspiCreateAsyncContext();
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(sspiasync_cq_bind(a, q), SEC_E_OK);
+	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, never_cb, &data), SEC_E_OK);
+	ck_assert_int_eq(submit_first(a, &cc, &o), SEC_E_OK);
+	ck_assert_uint_eq(sspiasync_run(0), 1);
+	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, NULL, NULL), SEC_E_OK);
+	struct sspiasync_completion rec;
+	memset(&rec, 0xA5, sizeof rec);
+	ck_assert_int_eq(sspiasync_cq_reap(q, &rec, 1), 1);
+	ck_assert_ptr_eq(rec.context, a);
+	ck_assert_ptr_null(rec.data);
+	ck_assert_int_eq(rec.status, SEC_I_CONTINUE_NEEDED);
+	SspiFreeAsyncContext(a);
+	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
+	ck_assert_uint_eq(tl_live_blocks(), 0);
+}
+END_TEST
+
+/* Issue 19 #12: stale async contexts given to SspiFreeAsyncContext and
+ * SspiAsyncContextRequiresNotify count in rejected_stale (were missed). */
+START_TEST(test_stats_count_stale_free_and_requires_notify)
+{
+	start_pool(0);
+	SspiAsyncContext *a = SspiCreateAsyncContext();
+	ck_assert_ptr_nonnull(a);
+	SspiFreeAsyncContext(a);
+	uint64_t before = stats().rejected_stale;
+	SspiFreeAsyncContext(a);
+	ck_assert_uint_eq(stats().rejected_stale, before + 1);
+	ck_assert(!SspiAsyncContextRequiresNotify(a));
+	ck_assert_uint_eq(stats().rejected_stale, before + 2);
+	SspiAsyncContext *live = SspiCreateAsyncContext();
+	ck_assert(!SspiAsyncContextRequiresNotify(live)); /* live: not stale */
+	SspiFreeAsyncContext(live);
+	ck_assert_uint_eq(stats().rejected_stale, before + 2);
+	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
+	ck_assert_uint_eq(tl_live_blocks(), 0);
+}
+END_TEST
+
+/* --- 14: the outcome of a delete that races a free ------------------------- */
+
+struct race {
+	pthread_barrier_t go;
+	SspiAsyncContext *a;
+	int rounds;
+};
+
+static void *freer_thread(void *arg)
+{
+	struct race *r = arg;
+	for (int i = 0; i < r->rounds; i++) {
+		pthread_barrier_wait(&r->go);
+		SspiFreeAsyncContext(r->a);
+		pthread_barrier_wait(&r->go);
+	}
+	return NULL;
+}
+
+/* Issue 19 #14: SspiDeleteSecurityContextAsync racing a free of its async
+ * context: SEC_E_OK means the delete is queued and happens; any other status
+ * means nothing was done and the context is still there (was: an error
+ * status with the context deleted all the same). */
+START_TEST(test_async_delete_racing_free_says_whether_context_exists)
+{
+	start_pool(2);
+	CredHandle cc = acquire(SECPKG_CRED_OUTBOUND);
+	struct race r;
+	r.rounds = tl_slow() || tl_race_detector() ? 200 : 3000;
+	ck_assert_int_eq(pthread_barrier_init(&r.go, NULL, 2), 0);
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, freer_thread, &r), 0);
+	int queued = 0, refused = 0, wrong = 0;
+	for (int i = 0; i < r.rounds; i++) {
+		struct first_leg o;
+		static char target[] = "host/delete-race;legs=3";
+		handle_pat(&o.newh);
+		o.ob = (SecBuffer){sizeof o.tok, SECBUFFER_TOKEN, o.tok};
+		o.od = (SecBufferDesc){SECBUFFER_VERSION, 1, &o.ob};
+		SECURITY_STATUS st = InitializeSecurityContextA(&cc, NULL, target, 0, 0,
+								SECURITY_NATIVE_DREP, NULL, 0,
+								&o.newh, &o.od, &o.attrs, &o.ts);
+		ck_assert_int_eq(st, SEC_I_CONTINUE_NEEDED);
+		r.a = SspiCreateAsyncContext();
+		ck_assert_ptr_nonnull(r.a);
+		pthread_barrier_wait(&r.go);
+		st = SspiDeleteSecurityContextAsync(r.a, &o.newh);
+		pthread_barrier_wait(&r.go);
+		ck_assert(wait_until(no_pending));
+		SecPkgContext_Sizes sz;
+		int alive = QueryContextAttributesA(&o.newh, SECPKG_ATTR_SIZES, &sz) == SEC_E_OK;
+		if (st == SEC_E_OK) {
+			queued++;
+			wrong += alive;
+		} else {
+			refused++;
+			wrong += !alive || st != SEC_E_INVALID_HANDLE;
+			if (alive)
+				ck_assert_int_eq(DeleteSecurityContext(&o.newh), SEC_E_OK);
+		}
+	}
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	pthread_barrier_destroy(&r.go);
+	ck_assert_msg(wrong == 0, "%d of %d outcomes did not match the status (%d queued)", wrong,
+		      queued + refused, queued);
+	ck_assert_uint_eq(stats().contexts, 0);
+	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
+	ck_assert_uint_eq(tl_live_blocks(), 0);
+}
+END_TEST
+
+static Suite *races_suite(void)
+{
+	Suite *s = suite_create("core_races");
+	TCase *tc = tcase_races(s, "shutdown", 60);
+	tcase_add_test(tc, test_shutdown_free_from_other_thread_abandons_running_leg);
+	tcase_add_test(tc, test_shutdown_worker_callbacks_read_their_status);
+	tcase_add_test(tc, test_shutdown_second_caller_waits_for_teardown);
+	tc = tcase_races(s, "callbacks", 60);
+	tcase_add_test(tc, test_async_reinit_refused_while_next_callback_runs);
+	tc = tcase_races(s, "abandon", 120);
+	tcase_add_test(tc, test_async_free_after_publish_deletes_first_leg_context);
+	tcase_add_test(tc, test_async_free_after_publish_frees_acquired_credential);
+	tc = tcase_races(s, "records", 30);
+	tcase_add_test(tc, test_cq_record_data_null_after_callback_cleared);
+	tcase_add_test(tc, test_stats_count_stale_free_and_requires_notify);
+	tc = tcase_races(s, "delete_race", 120);
+	tcase_add_test(tc, test_async_delete_racing_free_says_whether_context_exists);
+	return s;
+}
+
+int main(void)
+{
+	return tl_run_suite(races_suite());
+}
