@@ -258,7 +258,7 @@ static const char *const g_known_name[8] = {
 	"K1 one-word handle of another table accepted (async context == queue word)",
 	"K2 NULL handle pointer answered before a structural argument error",
 	"K3 sspiasync_cq_reap(bad queue, ., 0) returns 0, not SEC_E_INVALID_HANDLE",
-	"K4 (process) table instances run out after ~4.19M init/shutdown cycles",
+	"K4 (process) table instances ran out after ~4.19M init/shutdown cycles (fixed)",
 	"K5 leg on a DELETING context refused SEC_E_INSUFFICIENT_MEMORY at the bound",
 	"K6 sspiasync_run(0) returned with a call a callback queued during it",
 	"", "",
@@ -2411,7 +2411,7 @@ static void op_shutdown(void)
 	struct sspiasync_config c;
 	config_make(&c);
 	if (G.nrt + 1 >= MAXRT)
-		return; /* bounded: every runtime uses table instances for good */
+		return; /* bounded: a few runtimes per input are enough */
 	G.nrt++;
 	trace("then mode %u", m % 3u);
 	do_shutdown("after sspiasync_shutdown");

@@ -12,10 +12,9 @@
 #   FUZZ_SECONDS  total fuzzing time (default 60)
 #   FUZZ_OUT      build and work directory (default build/fuzz)
 #   FUZZ_STRICT=1 the known library issues abort instead of being counted
-#   FUZZ_ROUND    seconds per fuzzer process (default 240): the library can
-#                 initialise only ~4.19M times per process (table instances
-#                 are never reused), so long runs restart the process,
-#                 keeping the working corpus; -runs also caps each round.
+#   FUZZ_ROUND    seconds per fuzzer process (default 240): long runs
+#                 restart the process, keeping the working corpus; -runs
+#                 also caps each round (a habit from K4, fixed in issue 19).
 #   FUZZ_JOBS     not used: one process at a time, deterministic.
 set -eu
 

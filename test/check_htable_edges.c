@@ -4,7 +4,8 @@
  * well-formed handles (slot past max or past the slots made, generation 0 or
  * past the limit), NULL arguments, a table without a destructor, and the
  * consistency checker shown to notice each kind of damage (a checker that
- * cannot fail proves nothing) and to accept held and retired slots.
+ * cannot fail proves nothing) and to accept held slots and slots whose
+ * generation wrapped.
  */
 #include <sspiasync/errors.h>
 #include <sspiasync/handles.h>
@@ -78,11 +79,11 @@ START_TEST(test_edges_null_arguments)
 }
 END_TEST
 
-/* The checker accepts a removed-but-held slot and a retired one. */
-START_TEST(test_edges_checker_accepts_held_and_retired)
+/* The checker accepts a removed-but-held slot, and a slot whose generation
+ * wrapped below the table's floor (it retired such a slot before issue 19). */
+START_TEST(test_edges_checker_accepts_held_and_wrapped)
 {
-	uint32_t floor = sa__htable_test_set_oneword_floor(1); /* put back below */
-	sa__htable_test_set_oneword_floor(floor);
+	uint32_t floor = sa__htable_test_set_oneword_floor(1000); /* put back below */
 	struct sa_htable *t = make(SA_HTABLE_ONE_WORD, 16, free_dtor);
 	struct sa_handle h;
 	void *got;
@@ -92,12 +93,18 @@ START_TEST(test_edges_checker_accepts_held_and_retired)
 	ck_assert_int_eq(sa__htable_check(t), SA_OK); /* held */
 	sa_htable_release(t, h);
 	ck_assert_int_eq(sa__htable_check(t), SA_OK);
-	/* Drive the free slot to the limit: its next removal retires it. */
+	/* Drive the free slots to the limit: the next removal wraps one to 1,
+	 * below the floor (1000) the table started at. */
 	sa__htable_test_set_free_generation(t, SA_HTABLE_GEN_LIMIT_ONE_WORD);
 	ck_assert_int_eq(sa_htable_insert(t, malloc(1), &h), SA_OK);
 	ck_assert_int_eq(sa_htable_remove(t, h), SA_OK);
-	ck_assert_uint_eq(sa__htable_retired(t), 1);
-	ck_assert_int_eq(sa__htable_check(t), SA_OK); /* retired */
+	ck_assert_uint_eq(sa__htable_wraps(t), 1);
+	ck_assert_int_eq(sa__htable_check(t), SA_OK); /* wrapped */
+	ck_assert_int_eq(sa_htable_insert(t, malloc(1), &h), SA_OK);
+	ck_assert_int_eq(sa_htable_acquire(t, h, &got), SA_OK);
+	ck_assert_int_eq(sa__htable_check(t), SA_OK); /* live at the limit, one free at 1 */
+	sa_htable_release(t, h);
+	ck_assert_int_eq(sa_htable_remove(t, h), SA_OK);
 	ck_assert_int_eq(sa_htable_destroy(t), SA_OK);
 	/* The limit raised the process's one-word floor: later one-word tables
 	 * of this process (CK_FORK=no) must not inherit it. */
@@ -109,7 +116,7 @@ END_TEST
 START_TEST(test_edges_checker_notices_each_corruption)
 {
 	static const int how[] = {
-		SA_HTABLE_CORRUPT_NFREE,     SA_HTABLE_CORRUPT_RETIRED,   SA_HTABLE_CORRUPT_LIVE,
+		SA_HTABLE_CORRUPT_NFREE,     SA_HTABLE_CORRUPT_UNLISTED,  SA_HTABLE_CORRUPT_LIVE,
 		SA_HTABLE_CORRUPT_FREE_FLAG, SA_HTABLE_CORRUPT_FREE_WORD, SA_HTABLE_CORRUPT_FREE_LOOP,
 		SA_HTABLE_CORRUPT_GEN,       SA_HTABLE_CORRUPT_GEN_HIGH,
 	};
@@ -181,7 +188,7 @@ static Suite *edges_suite(void)
 	TCase *tc = tcase_create("edges");
 	tcase_add_test(tc, test_edges_forged_well_formed_handles_rejected);
 	tcase_add_test(tc, test_edges_null_arguments);
-	tcase_add_test(tc, test_edges_checker_accepts_held_and_retired);
+	tcase_add_test(tc, test_edges_checker_accepts_held_and_wrapped);
 	tcase_add_test(tc, test_edges_checker_notices_each_corruption);
 	tcase_add_test(tc, test_edges_one_word_slot_base_separates_tables);
 	suite_add_tcase(s, tc);

@@ -46,7 +46,7 @@ run_tcases() {
 	check_core_races) echo shutdown callbacks abandon delete_race ;;
 	check_cq) echo api pool epoll ;;
 	check_ctxbuf) echo threads ;;
-	check_handles) echo concurrency ;;
+	check_handles) echo concurrency fork ;;
 	check_pool) echo config scratch order fork ;;
 	# The default pool's two workers start (idle) in every TCase of it.
 	check_sspi_sync) echo handshake attributes arguments stale lifecycle oom trace shutdown ;;

@@ -18,9 +18,52 @@
  *     lower = slot:24 | generation:24 | check:15 | parity:1,  upper = 0
  *
  * check is a keyed mix of every other bit (per-process random key, mixed
- * with the table instance); parity makes the total parity of the handle
- * even, so every single-bit flip is caught.  No word a table issues is ever
- * 0, all-ones or -2 (Microsoft's SEC_DELETED_HANDLE).
+ * with the table's serial number: every table in the process has its own
+ * key); parity makes the total parity of the handle even, so every
+ * single-bit flip is caught.  No word a table issues is ever 0, all-ones or
+ * -2 (Microsoft's SEC_DELETED_HANDLE): generations 0 and all-ones are never
+ * used.
+ *
+ * Reuse bound.  No use, however long, exhausts a table or the process, and a
+ * released value comes back only this late:
+ *  - Within a table, a slot's generation runs 1, 2, ..., L and then 1 again
+ *    (L = 16,777,214 one-word, 4,294,967,294 two-word): a (slot, generation)
+ *    value is issued again only at the L-th reuse of its slot.  Free slots
+ *    are reused oldest first, so with n slots in turn that is n * L inserts.
+ *  - Across tables: the check key comes from a 64-bit serial number that
+ *    never repeats; two-word instances run 1 .. 2^24 - 1 and then start
+ *    again, skipping instances of tables still alive (SA_ENOSPC only if all
+ *    2^24 - 1 are alive at once); a one-word table starts above the highest
+ *    generation issued by the one-word tables destroyed before it, at 1 once
+ *    that passes L.  So a value of a destroyed table that a later table could
+ *    issue again passes that table's check only with probability 2^-31
+ *    (two-word) or 2^-15 (one-word), and is then accepted only if it names a
+ *    live slot of that generation.
+ * Measured (plain -O2, one thread of an AMD EPYC): ~20 M insert/remove
+ * cycles per second on one slot, so one slot wraps every 0.8 s (one-word) or
+ * 3.6 min (two-word) of nonstop churn; a year of it (~6e14 cycles), or of
+ * table create/destroy (~10 M/s), leaves every table and sa_htable_create()
+ * working.
+ *
+ * Why the one-word check is 15 bits, not 31 (issue 19, item 13): 64 bits
+ * hold slot + generation + check + parity.  The slot needs 24 (2^23 async
+ * contexts and 2^23 completion queues share one slot space, as one-word
+ * handles carry no kind).  A 31-bit check would leave the generation 8 bits:
+ * 254 generations, so a value would come back at the 254th reuse of its slot
+ * (28 us of churn at 9 M SspiCreateAsyncContext/SspiFreeAsyncContext per
+ * second), and then be the new entry's exact value: within one table no
+ * check can tell a stale value from the live one, only the generation can.
+ * So the generation keeps 24 bits (the reuse bound above) and the check 15,
+ * which gives: a random word is accepted with probability at most 2^-16
+ * (check and parity) times the fraction of (slot, generation) pairs that are
+ * live (at most 2^24 of 2^48, so at most 2^-40 in all); every single-bit flip
+ * is rejected (parity); a deliberate forgery of a value whose slot and
+ * generation are known (a neighbour's) takes 2^14 guesses on average, 2^15 at
+ * most (issue 19 found one in ~50,000), each wrong one rejected with
+ * SA_EBADHANDLE and no side effect.  The check guards against mistakes
+ * (stale, corrupted, random values), not against code in the same process,
+ * which can read the objects directly.  Credential and context handles
+ * (two-word) keep 31 bits: 2^30 guesses on average.
  */
 #ifndef SSPIASYNC_HANDLES_H
 #define SSPIASYNC_HANDLES_H
@@ -77,10 +120,13 @@ struct sa_htable_config {
 /*
  * sa_htable_create() - Make an empty table.
  * Returns SA_OK and sets *out; SA_EINVAL (NULL argument, kind 0 or 255,
- * unknown form, max_entries above the form's maximum); SA_ENOMEM; SA_ENOSPC
- * when the process has used up its 2^24 - 2 table instances (two-word) or the
- * one-word generation space.  On failure *out is untouched.
- * Context: any thread; allocates.
+ * unknown form, max_entries above the form's maximum, bad slot_base);
+ * SA_ENOMEM; SA_ENOSPC only when 2^24 - 1 two-word tables are alive at once
+ * (every instance in use).  Creating and destroying tables never uses
+ * anything up: instances and the one-word generation floor wrap (see the
+ * reuse bound above).  On failure *out is untouched.
+ * Context: any thread; allocates; takes a process-wide lock (a leaf lock,
+ * held across fork() so that a child can create tables at once).
  */
 SA_MUST_CHECK int sa_htable_create(const struct sa_htable_config *cfg, struct sa_htable **out);
 
@@ -89,10 +135,12 @@ SA_MUST_CHECK int sa_htable_create(const struct sa_htable_config *cfg, struct sa
  * Returns SA_OK; SA_EBUSY, and the table stays usable and untouched, while it
  * has live entries (inserted and not yet destroyed: removed entries whose last
  * reference is still held count as live).  NULL is a no-op returning SA_OK.
- * The instance number (two-word) or the highest generation used (one-word)
- * is never issued again, so handles of a destroyed table stay invalid in any
- * later table.
- * Context: no other thread may use the table during or after the call.
+ * Handles of a destroyed table stay invalid in any later table except with
+ * the probability the reuse bound above states: the later table has its own
+ * key, and a two-word instance is reused only once the counter has gone
+ * round all 2^24 - 1 instances.
+ * Context: no other thread may use the table during or after the call;
+ * takes the process-wide lock.
  */
 SA_MUST_CHECK int sa_htable_destroy(struct sa_htable *t);
 
@@ -101,7 +149,8 @@ SA_MUST_CHECK int sa_htable_destroy(struct sa_htable *t);
  * Returns SA_OK and sets *h; SA_EINVAL (NULL t, obj or h); SA_ENOSPC (the
  * table holds max_entries slots, none free); SA_ENOMEM (growing the slot
  * array failed).  On failure *h and the table are unchanged.  The oldest
- * free slot is reused first (FIFO).
+ * free slot is reused first (FIFO), with its next generation (1 again after
+ * the limit: a slot is never refused for its age).
  * Context: any thread; takes the table lock; O(1); may allocate a chunk.
  */
 SA_MUST_CHECK int sa_htable_insert(struct sa_htable *t, void *obj, struct sa_handle *h);
@@ -109,7 +158,7 @@ SA_MUST_CHECK int sa_htable_insert(struct sa_htable *t, void *obj, struct sa_han
 /*
  * sa_htable_acquire() - Find the object behind @h and take a reference to it.
  * Returns SA_OK and sets *obj; or SA_EBADHANDLE (zero, forged, bit-flipped,
- * wrong-kind, other-table, removed or retired handle) and leaves *obj
+ * wrong-kind, other-table or removed handle) and leaves *obj
  * untouched; or SA_EBUSY if the entry already has 2^31 - 1 references.
  * A handle whose check, parity, kind, instance or reserved bits do not match
  * is rejected before any slot is read.  A rejection writes no shared memory.

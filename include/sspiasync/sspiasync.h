@@ -52,9 +52,9 @@ struct sspiasync_config {
  * runs; SEC_E_INVALID_PARAMETER when the library is already
  * initialised (explicitly or by an earlier SSPI call: shut it down first) or
  * a limit is out of range (above 2^32 - 1 is impossible; 0 means default);
- * SEC_E_INSUFFICIENT_MEMORY (also, for good, after 4,194,303 runtimes in
- * one process: each takes 4 handle-table instances of the 2^24 - 2 a
- * process has, never reused so that no old handle can come back to life).
+ * SEC_E_INSUFFICIENT_MEMORY.  Init/shutdown cycling uses nothing up: a
+ * process may cycle at full speed for years (handles.h, "Reuse bound";
+ * test_htable_instance_wraps_skipping_live_tables, fuzz/repro/k4).
  * On failure nothing is initialised.
  * Context: any thread; not concurrently with another SSPI call.
  */

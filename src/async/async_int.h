@@ -13,7 +13,7 @@
 
 #include "async/async.h"
 
-/* LOCK ORDER: runtime g_lock < engine.lock < ctx.lock < rt.buf_lock < htable.lock. None is held across a package leg or a user callback. */
+/* LOCK ORDER: runtime g_lock < engine.lock < ctx.lock < rt.buf_lock < htable.lock; htable's process-wide g_lock is a leaf. None is held across a package leg or a user callback. */
 
 enum sa_acall_state { SA_ACALL_IDLE = 1, SA_ACALL_PENDING, SA_ACALL_DONE };
 

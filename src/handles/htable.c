@@ -42,7 +42,7 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the slot word must be a lock-free 6
  *   live        LIVE=1 rc=n  n references taken by acquire and not yet released
  *   held        LIVE=0 rc>0  removed; the last release finalizes
  *   finalizing  LIVE=0 rc=0  the thread that made it so runs the destructor, then recycles
- *   retired     LIVE=0 rc=0  gen = the form's limit; never on the free list again
+ * Recycling moves gen to gen + 1, and from the form's limit back to 1 (I4).
  * Only insert (under the lock) sets LIVE; only remove clears it.
  */
 #define WORD_GEN_SHIFT 32
@@ -66,7 +66,7 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the slot word must be a lock-free 6
 #define OW_CHECK_MASK ((uint64_t)0x7fff)
 
 #define PARITY_BIT ((uint64_t)1)
-#define INSTANCE_MAX 0xffffffu
+#define INSTANCE_MAX 0xffffffu /* two-word instances run 1..INSTANCE_MAX, then wrap */
 
 /* Chunk k holds slots [64 * (2^k - 1), 64 * (2^(k+1) - 1)): 27 chunks cover 2^32. */
 #define CHUNK0_SHIFT 6
@@ -91,13 +91,26 @@ _Static_assert(sizeof(struct slot) == CACHE_LINE, "one slot per cache line: no f
  * I2  A handle whose kind, instance, reserved word, check or parity does not
  *     match is rejected before any slot is read, with no atomic write.
  *     [test_htable_every_bit_flip_is_invalid, test_htable_wrong_kind_is_invalid]
- * I3  No issued word is 0, all-ones or -2 (SEC_DELETED_HANDLE).
+ * I3  No issued word is 0, all-ones or -2 (SEC_DELETED_HANDLE): generation 0
+ *     and the all-ones generation are never used, also across a wrap.
  *     [test_htable_issued_words_avoid_reserved_values]
- * I4  A (kind, instance, slot, generation) is issued at most once in the life
- *     of the process: a slot whose generation would pass the form's limit is
- *     retired; instances are never reused; a one-word table starts above the
- *     highest generation of every one-word table destroyed before it.
- *     [test_htable_slot_retired_at_generation_wrap, test_htable_values_unique_across_tables]
+ * I4  Reuse is bounded, never refused.  A slot's generation runs 1, 2, ...,
+ *     the form's limit L (one-word 16,777,214; two-word 4,294,967,294), then
+ *     1 again, so within a table a (slot, generation) comes back only at the
+ *     L-th reuse of that slot after it was issued.  Across tables: every table
+ *     gets its check key from a 64-bit serial that never repeats; two-word
+ *     instances run 1..2^24-1 and then wrap, skipping instances of tables
+ *     still alive (so no two live tables share one); a one-word table starts
+ *     above the highest generation its predecessors issued, and at 1 past L.
+ *     A value of a destroyed table that a later table could issue again
+ *     passes that table's check with probability 2^-31 (two-word) or 2^-15
+ *     (one-word), and must then still name a live slot of that generation.
+ *     [test_htable_slot_generation_wraps_at_limit,
+ *      test_htable_slot_at_limit_still_inserts_after_remove,
+ *      test_htable_wrapped_slots_are_reused_in_place,
+ *      test_htable_one_word_floor_wraps_at_limit,
+ *      test_htable_instance_wraps_skipping_live_tables,
+ *      test_htable_values_unique_across_tables]
  * I5  After remove returns, every acquire of that handle fails; the destructor
  *     runs exactly once, when the last reference goes.
  *     [test_htable_acquire_fails_after_remove, test_htable_dtor_runs_at_last_release,
@@ -111,9 +124,13 @@ _Static_assert(sizeof(struct slot) == CACHE_LINE, "one slot per cache line: no f
  *     [test_htable_insert_fails_at_max, test_htable_insert_oom_every_k]
  * I9  live == inserted entries whose destructor has not run; destroy with
  *     live entries is refused.  [test_htable_destroy_refused_while_live]
+ * I10 fork() never leaves the process-wide lock held in the child: the
+ *     atfork handlers take it before the fork and release it on both sides,
+ *     so the child inherits consistent counters and can make tables at once.
+ *     [test_htable_fork_child_can_create_tables_while_parent_cycles]
  *
- * Key: [i] immutable after create, [a] atomic, [L] t->lock.
- * The table lock is the lowest lock of the library (see src/async when it exists).
+ * Key: [i] immutable after create, [a] atomic, [L] t->lock, [P] g_lock.
+ * The table lock is the innermost lock of the library (src/async/async_int.h).
  */
 struct sa_htable {
 	/* Read by every acquire: its own cache line, never written after create. */
@@ -123,7 +140,7 @@ struct sa_htable {
 	uint32_t slot_base;           /* [i] one-word: the first slot number handles carry */
 	uint8_t kind;                 /* [i] */
 	uint8_t form;                 /* [i] enum sa_htable_form */
-	uint32_t instance;            /* [i] */
+	uint32_t instance;            /* [i] two-word: 1..INSTANCE_MAX; one-word: 0 (none) */
 	uint32_t gen_floor;           /* [i] the generation a new slot starts at */
 	uint32_t gen_limit;           /* [i] the highest generation a slot may carry */
 	sa_htable_dtor_fn dtor;       /* [i] */
@@ -137,19 +154,26 @@ struct sa_htable {
 	uint32_t nchunks;             /* [L] */
 	uint32_t free_head, free_tail;/* [L] FIFO of free slot indexes */
 	uint32_t nfree;               /* [L] */
-	uint32_t retired;             /* [L] */
+	uint32_t wraps;               /* [L] recyclings that went from the limit back to 1 */
 	uint32_t gen_high;            /* [L] highest generation issued */
 	_Atomic uint32_t live;        /* [a] written under L */
 	void *self_mem;               /* [i] the raw allocation this struct sits in */
+	uint64_t serial;              /* [i] this table's number in the process; the key comes from it */
+	struct sa_htable *live_prev, *live_next; /* [P] two-word: the list of live tables */
 };
 
 /* --- process-wide state ---------------------------------------------------
  * Key: [P] g_lock.  g_key is written once under pthread_once, then read-only. */
 static pthread_once_t g_key_once = PTHREAD_ONCE_INIT;
 static uint64_t g_key[2];
+/* LOCK ORDER: g_lock is a leaf: nothing is locked or allocated under it (held across fork: I10). */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint32_t g_next_instance = 1; /* [P] */
-static uint32_t g_oneword_floor = 1; /* [P] first generation of the next one-word table */
+static uint64_t g_serial;                 /* [P] tables created in this process */
+static uint32_t g_next_instance = 1;      /* [P] the instance the next two-word table tries first */
+static bool g_instance_wrapped;           /* [P] instances are being reused: skip live ones */
+static struct sa_htable *g_live_two_word; /* [P] the live two-word tables, newest first */
+static uint32_t g_nlive_two_word;         /* [P] */
+static uint32_t g_oneword_floor = 1;      /* [P] first generation of the next one-word table */
 
 static uint64_t splitmix64(uint64_t *s)
 {
@@ -159,6 +183,19 @@ static uint64_t splitmix64(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
+/* I10: whoever forks waits until no thread is inside g_lock, and the
+ * child gets the lock free with the counters as the parent left them. */
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&g_lock);
+}
+
+static void atfork_release(void)
+{
+	pthread_mutex_unlock(&g_lock);
+}
+
+/* Once per process: the key, and the fork handlers (I10). */
 static void key_init_once(void)
 {
 	uint64_t seed[2] = {0, 0};
@@ -171,6 +208,65 @@ static void key_init_once(void)
 	uint64_t s = seed[0] ^ (seed[1] << 1);
 	g_key[0] = splitmix64(&s);
 	g_key[1] = splitmix64(&s) | 1;
+	int rc = pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+	(void)rc; /* ENOMEM: then a fork during a create or destroy can hang the child, as before */
+}
+
+/* Is @instance the instance of a live two-word table?  Context: g_lock held. */
+static bool instance_live_locked(uint32_t instance)
+{
+	for (const struct sa_htable *t = g_live_two_word; t != NULL; t = t->live_next)
+		if (t->instance == instance)
+			return true;
+	return false;
+}
+
+/* I4: the next two-word instance, 1..INSTANCE_MAX in turn; once the counter
+ * has wrapped, instances of live tables are skipped (the list is walked
+ * only then: O(live two-word tables) per candidate).
+ * Context: g_lock held.  Returns SA_OK, or SA_ENOSPC when every instance
+ * belongs to a live table. */
+static int instance_take_locked(uint32_t *instance)
+{
+	if (g_nlive_two_word >= INSTANCE_MAX) /* LCOV_EXCL_BR_LINE: 2^24 - 1 live tables, ~8 GiB */
+		return SA_ENOSPC;
+	for (;;) {
+		uint32_t i = g_next_instance;
+		if (i >= INSTANCE_MAX) {
+			g_next_instance = 1;
+			g_instance_wrapped = true;
+		} else {
+			g_next_instance = i + 1;
+		}
+		if (!g_instance_wrapped || !instance_live_locked(i)) {
+			*instance = i;
+			return SA_OK;
+		}
+	}
+}
+
+/* Context: g_lock held; @t is a two-word table. */
+static void live_list_add_locked(struct sa_htable *t)
+{
+	t->live_prev = NULL;
+	t->live_next = g_live_two_word;
+	if (g_live_two_word != NULL)
+		g_live_two_word->live_prev = t;
+	g_live_two_word = t;
+	g_nlive_two_word++;
+}
+
+/* Context: g_lock held; @t is on the list. */
+static void live_list_del_locked(struct sa_htable *t)
+{
+	if (t->live_prev != NULL)
+		t->live_prev->live_next = t->live_next;
+	else
+		g_live_two_word = t->live_next;
+	if (t->live_next != NULL)
+		t->live_next->live_prev = t->live_prev;
+	t->live_prev = t->live_next = NULL;
+	g_nlive_two_word--;
 }
 
 /* The keyed check: two multiplies over the handle's other bits. */
@@ -361,28 +457,35 @@ int sa_htable_create(const struct sa_htable_config *cfg, struct sa_htable **out)
 	}
 
 	int rc = SA_OK;
+	uint32_t instance = 0, floor = 1;
 	uint32_t gen_limit = cfg->form == SA_HTABLE_TWO_WORD ? SA_HTABLE_GEN_LIMIT_TWO_WORD
 							     : SA_HTABLE_GEN_LIMIT_ONE_WORD;
 	pthread_mutex_lock(&g_lock);
-	uint32_t instance = g_next_instance;
-	uint32_t floor = cfg->form == SA_HTABLE_ONE_WORD ? g_oneword_floor : 1;
-	if (instance > INSTANCE_MAX || floor > gen_limit)
-		rc = SA_ENOSPC;
-	else
-		g_next_instance++;
+	if (cfg->form == SA_HTABLE_TWO_WORD) {
+		rc = instance_take_locked(&instance);
+		if (rc == SA_OK) { /* LCOV_EXCL_BR_LINE: see instance_take_locked */
+			t->instance = instance; /* before other creates can see it on the list */
+			live_list_add_locked(t);
+		}
+	} else {
+		t->instance = 0; /* one-word handles carry no instance */
+		floor = g_oneword_floor;
+	}
+	uint64_t serial = ++g_serial;
 	pthread_mutex_unlock(&g_lock);
-	if (rc != SA_OK) {
+	if (rc != SA_OK) { /* LCOV_EXCL_BR_LINE: see instance_take_locked */
 		pthread_mutex_destroy(&t->lock);
 		sa__free(raw);
 		return rc;
 	}
 
-	uint64_t s = g_key[0] ^ ((uint64_t)instance << 17) ^ instance;
+	/* I4: a key of its own for every table ever made in the process. */
+	uint64_t s = g_key[0] ^ serial;
 	t->key0 = splitmix64(&s);
 	t->key1 = splitmix64(&s) ^ g_key[1];
+	t->serial = serial;
 	t->kind = cfg->kind;
 	t->form = (uint8_t)cfg->form;
-	t->instance = instance;
 	t->lower_prefix = ((uint64_t)cfg->kind << TW_KIND_SHIFT) | ((uint64_t)instance << TW_INSTANCE_SHIFT);
 	t->max = max;
 	t->slot_base = cfg->slot_base;
@@ -397,7 +500,7 @@ int sa_htable_create(const struct sa_htable_config *cfg, struct sa_htable **out)
 	}
 	t->nslots = t->nchunks = 0;
 	t->free_head = t->free_tail = FREE_NONE;
-	t->nfree = t->retired = 0;
+	t->nfree = t->wraps = 0;
 	t->gen_high = 0;
 	atomic_init(&t->live, 0);
 	SA_ATOMIC_WORD(&t->live); /* written under the lock, read lock-free by live_count and destroy */
@@ -412,12 +515,15 @@ int sa_htable_destroy(struct sa_htable *t)
 		return SA_OK;
 	if (atomic_load_explicit(&t->live, memory_order_acquire) != 0)
 		return SA_EBUSY;
-	if (t->form == SA_HTABLE_ONE_WORD) {
-		pthread_mutex_lock(&g_lock);
-		if (t->gen_high >= g_oneword_floor)
-			g_oneword_floor = t->gen_high + 1;
-		pthread_mutex_unlock(&g_lock);
+	pthread_mutex_lock(&g_lock);
+	if (t->form == SA_HTABLE_TWO_WORD) {
+		live_list_del_locked(t); /* its instance may be taken again */
+	} else if (t->gen_high >= t->gen_limit) {
+		g_oneword_floor = 1; /* I4: past the limit the floor wraps */
+	} else if (t->gen_high >= g_oneword_floor) {
+		g_oneword_floor = t->gen_high + 1;
 	}
+	pthread_mutex_unlock(&g_lock);
 	for (unsigned k = 0; k < t->nchunks; k++)
 		sa__free(t->chunk_mem[k]);
 	pthread_mutex_destroy(&t->lock);
@@ -457,7 +563,8 @@ out_unlock:
 }
 
 /* The entry behind @s just reached (not LIVE, rc 0): this thread owns it.
- * Run the destructor with no lock held, then recycle or retire the slot (I4-I6). */
+ * Run the destructor with no lock held, then recycle the slot with the next
+ * generation, from the limit back to 1 (I4-I6). */
 static void slot_finalize(struct sa_htable *t, struct slot *s, uint32_t idx, uint32_t gen)
 {
 	void *obj = s->obj;
@@ -465,13 +572,13 @@ static void slot_finalize(struct sa_htable *t, struct slot *s, uint32_t idx, uin
 		t->dtor(obj, t->dtor_arg);
 	pthread_mutex_lock(&t->lock);
 	s->obj = NULL;
+	uint32_t next = gen + 1;
 	if (gen >= t->gen_limit) {
-		t->retired++; /* the word keeps (gen, !LIVE, 0): every acquire fails for good */
-	} else {
-		atomic_store_explicit(&s->word, (uint64_t)(gen + 1) << WORD_GEN_SHIFT,
-				      memory_order_relaxed);
-		free_list_push_locked(t, idx, s);
+		next = 1; /* never 0, never past the limit (I3) */
+		t->wraps++;
 	}
+	atomic_store_explicit(&s->word, (uint64_t)next << WORD_GEN_SHIFT, memory_order_relaxed);
+	free_list_push_locked(t, idx, s);
 	atomic_store_explicit(&t->live, atomic_load_explicit(&t->live, memory_order_relaxed) - 1,
 			      memory_order_release);
 	pthread_mutex_unlock(&t->lock);
@@ -598,7 +705,23 @@ uint8_t sa_htable_kind(const struct sa_htable *t)
 int sa__htable_check(struct sa_htable *t)
 {
 	int rc = SA_OK;
-	uint32_t nfree = 0, nlive = 0, nheld = 0, nretired = 0, walked = 0;
+	uint32_t nfree = 0, nlive = 0, nheld = 0, walked = 0;
+	/* I4: a two-word table is on the live list once, and no other live
+	 * table has its instance.  (g_lock and t->lock are never held together.) */
+	if (t->form == SA_HTABLE_TWO_WORD) {
+		uint32_t self = 0, same_instance = 0, n = 0;
+		pthread_mutex_lock(&g_lock);
+		for (const struct sa_htable *u = g_live_two_word; u != NULL && n <= g_nlive_two_word;
+		     u = u->live_next, n++) {
+			self += u == t;
+			same_instance += u != t && u->instance == t->instance;
+		}
+		if (self != 1 || same_instance != 0 || n != g_nlive_two_word)
+			rc = SA_EINVAL;
+		pthread_mutex_unlock(&g_lock);
+		if (rc != SA_OK)
+			return rc;
+	}
 	pthread_mutex_lock(&t->lock);
 	for (uint32_t idx = t->free_head; idx != FREE_NONE; idx = slot_at_locked(t, idx)->next_free) {
 		struct slot *s = slot_at_locked(t, idx);
@@ -612,7 +735,7 @@ int sa__htable_check(struct sa_htable *t)
 		struct slot *s = slot_at_locked(t, idx);
 		uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
 		uint32_t gen = WORD_GEN(w);
-		if (gen < t->gen_floor || gen > t->gen_limit)
+		if (gen == 0 || gen > t->gen_limit) /* below the floor is fine after a wrap (I4) */
 			rc = SA_EINVAL;
 		else if (w & WORD_LIVE)
 			nlive++;
@@ -620,13 +743,11 @@ int sa__htable_check(struct sa_htable *t)
 			nheld++;
 		else if (s->on_free_list)
 			nfree++;
-		else if (gen >= t->gen_limit)
-			nretired++;
 		else
 			nheld++; /* finalizing: its owner is between the destructor and recycling */
 	}
-	if (rc == SA_OK && (nfree != t->nfree || walked != t->nfree || nretired != t->retired ||
-			    nfree + nlive + nheld + nretired != t->nslots ||
+	if (rc == SA_OK && (nfree != t->nfree || walked != t->nfree ||
+			    nfree + nlive + nheld != t->nslots ||
 			    nlive + nheld != atomic_load_explicit(&t->live, memory_order_relaxed)))
 		rc = SA_EINVAL;
 	pthread_mutex_unlock(&t->lock);
@@ -641,10 +762,10 @@ uint32_t sa__htable_nslots(struct sa_htable *t)
 	return n;
 }
 
-uint32_t sa__htable_retired(struct sa_htable *t)
+uint32_t sa__htable_wraps(struct sa_htable *t)
 {
 	pthread_mutex_lock(&t->lock);
-	uint32_t n = t->retired;
+	uint32_t n = t->wraps;
 	pthread_mutex_unlock(&t->lock);
 	return n;
 }
@@ -676,9 +797,21 @@ int sa__htable_test_add_refs(struct sa_htable *t, struct sa_handle h, int64_t de
 
 uint32_t sa__htable_test_set_oneword_floor(uint32_t floor)
 {
+	assert(floor >= 1 && floor <= SA_HTABLE_GEN_LIMIT_ONE_WORD);
 	pthread_mutex_lock(&g_lock);
 	uint32_t old = g_oneword_floor;
 	g_oneword_floor = floor;
+	pthread_mutex_unlock(&g_lock);
+	return old;
+}
+
+uint32_t sa__htable_test_set_next_instance(uint32_t next)
+{
+	assert(next >= 1 && next <= INSTANCE_MAX);
+	pthread_mutex_lock(&g_lock);
+	uint32_t old = g_next_instance;
+	g_next_instance = next;
+	g_instance_wrapped = true; /* moved by hand: live instances may lie ahead */
 	pthread_mutex_unlock(&g_lock);
 	return old;
 }
@@ -692,15 +825,21 @@ void sa__htable_test_corrupt(struct sa_htable *t, int how, int undo)
 {
 	static uint64_t saved_word; /* tests only: one corruption at a time */
 	int d = undo ? -1 : 1;
+	if (how == SA_HTABLE_CORRUPT_UNLISTED) {
+		pthread_mutex_lock(&g_lock);
+		if (undo)
+			live_list_add_locked(t);
+		else
+			live_list_del_locked(t);
+		pthread_mutex_unlock(&g_lock);
+		return;
+	}
 	pthread_mutex_lock(&t->lock);
 	struct slot *head = t->free_head != FREE_NONE ? slot_at_locked(t, t->free_head) : NULL;
 	struct slot *tail = t->free_tail != FREE_NONE ? slot_at_locked(t, t->free_tail) : NULL;
 	switch (how) {
 	case SA_HTABLE_CORRUPT_NFREE:
 		t->nfree += (uint32_t)d;
-		break;
-	case SA_HTABLE_CORRUPT_RETIRED:
-		t->retired += (uint32_t)d;
 		break;
 	case SA_HTABLE_CORRUPT_LIVE:
 		atomic_fetch_add(&t->live, (uint32_t)d);

@@ -8,7 +8,9 @@
  *    that entered it has left (g_active == 0); calls starting meanwhile get
  *    SEC_E_SHUTDOWN_IN_PROGRESS.
  * R2 After shutdown every handle issued before is invalid: the next runtime
- *    has new table instances, so old handles fail their check.
+ *    has new tables with their own check keys (and, until 2^24 - 1 tables
+ *    later, other instance numbers and a higher one-word generation floor),
+ *    so old handles fail their check (handles.h, "Reuse bound").
  * R3 Shutdown leaves 0 library allocations: contexts (package teardown
  *    included), credentials and context buffers are all freed.
  * R4 fork(): in the child the inherited runtime is abandoned (its workers
