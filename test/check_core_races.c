@@ -21,6 +21,7 @@
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,15 +57,21 @@ static void set_flag(int *flag)
 	pthread_mutex_unlock(&g_mu);
 }
 
-/* Poll @pred with a bound (for states only the library can tell). */
+/* Milliseconds since an arbitrary start (for bounds, never for asserts). */
+static long ms_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Wait for @pred, a state only the library can tell (no condition variable
+ * of ours to wait on), yielding the CPU, with a bound; its last answer. */
 static int wait_until(int (*pred)(void))
 {
-	for (int i = 0; i < WAIT_MS; i++) {
-		if (pred())
-			return 1;
-		struct timespec ts = {0, 1000000};
-		nanosleep(&ts, NULL);
-	}
+	long end = ms_now() + WAIT_MS;
+	while (!pred() && ms_now() < end)
+		sched_yield();
 	return pred();
 }
 
@@ -290,9 +297,14 @@ static void *second_shutdown_thread(void *arg)
 	return NULL;
 }
 
-static int second_waits(void)
+static struct second *g_second;
+
+static int second_waits_or_returned(void)
 {
-	return sa__rt_test_shutdown_waiters() == 1;
+	pthread_mutex_lock(&g_mu);
+	int back = g_second->returned;
+	pthread_mutex_unlock(&g_mu);
+	return back || sa__rt_test_shutdown_waiters() == 1;
 }
 
 /* Issue 19 #4: while one shutdown is held in its teardown, a second returns
@@ -316,15 +328,8 @@ START_TEST(test_shutdown_second_caller_waits_for_teardown)
 	ck_assert(wait_until(shutting_down));
 	ck_assert_int_eq(pthread_create(&t2, NULL, second_shutdown_thread, &sec), 0);
 	/* Either the second caller waits for the first, or (the bug) returned. */
-	for (int i = 0; i < WAIT_MS && !second_waits(); i++) {
-		pthread_mutex_lock(&g_mu);
-		int back = sec.returned;
-		pthread_mutex_unlock(&g_mu);
-		if (back)
-			break;
-		struct timespec ts = {0, 1000000};
-		nanosleep(&ts, NULL);
-	}
+	g_second = &sec;
+	ck_assert(wait_until(second_waits_or_returned));
 	pthread_mutex_lock(&g_mu);
 	int early = sec.returned;
 	pthread_mutex_unlock(&g_mu);
