@@ -212,6 +212,22 @@ static void seen_cb(SspiAsyncContext *a, PVOID data)
 	s->reinit = SspiReinitAsyncContext(a);
 }
 
+/* A pool of 2, a credential, and a first ISC leg submitted on a new async
+ * context with seen_cb, held at @point on its worker; returns the context. */
+static SspiAsyncContext *held_first_leg(enum sa_engine_point point, struct seen *seen,
+					struct first_leg *o, CredHandle *cc)
+{
+	start_pool(2);
+	*cc = acquire(SECPKG_CRED_OUTBOUND);
+	SspiAsyncContext *a = SspiCreateAsyncContext();
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, seen_cb, seen), SEC_E_OK);
+	hold_at(a, point);
+	ck_assert_int_eq(submit_first(a, cc, o), SEC_E_OK);
+	ck_assert(wait_flag(&g_hold.reached));
+	return a;
+}
+
 /* --- R5: free during a concurrent shutdown --------------------------------- */
 
 /* Issue 19 #1: a leg runs on a worker; another thread shuts down; a third
@@ -220,17 +236,11 @@ static void seen_cb(SspiAsyncContext *a, PVOID data)
  * ignored, the leg wrote into freed memory and the callback ran). */
 START_TEST(test_shutdown_free_from_other_thread_abandons_running_leg)
 {
-	start_pool(2);
-	CredHandle cc = acquire(SECPKG_CRED_OUTBOUND);
+	CredHandle cc;
 	struct first_leg *o = malloc(sizeof *o);
 	ck_assert_ptr_nonnull(o);
 	struct seen seen = {0};
-	SspiAsyncContext *a = SspiCreateAsyncContext();
-	ck_assert_ptr_nonnull(a);
-	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, seen_cb, &seen), SEC_E_OK);
-	hold_at(a, SA_ENGINE_POINT_RUN);
-	ck_assert_int_eq(submit_first(a, &cc, o), SEC_E_OK);
-	ck_assert(wait_flag(&g_hold.reached)); /* the leg is on a worker, held */
+	SspiAsyncContext *a = held_first_leg(SA_ENGINE_POINT_RUN, &seen, o, &cc);
 
 	pthread_t t;
 	SECURITY_STATUS sd = SEC_E_INTERNAL_ERROR;
@@ -254,16 +264,11 @@ END_TEST
  * STATUS_INVALID_HANDLE). */
 START_TEST(test_shutdown_worker_callbacks_read_their_status)
 {
-	start_pool(2);
-	CredHandle cc = acquire(SECPKG_CRED_OUTBOUND);
+	CredHandle cc;
 	struct first_leg o;
 	struct seen seen = {0};
-	SspiAsyncContext *a = SspiCreateAsyncContext();
-	ck_assert_ptr_nonnull(a);
-	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, seen_cb, &seen), SEC_E_OK);
-	hold_at(a, SA_ENGINE_POINT_RUN);
-	ck_assert_int_eq(submit_first(a, &cc, &o), SEC_E_OK);
-	ck_assert(wait_flag(&g_hold.reached));
+	SspiAsyncContext *a = held_first_leg(SA_ENGINE_POINT_RUN, &seen, &o, &cc);
+	(void)a;
 
 	pthread_t t;
 	SECURITY_STATUS sd = SEC_E_INTERNAL_ERROR;
@@ -426,16 +431,10 @@ END_TEST
  * (was: it survived, nobody's to delete). */
 START_TEST(test_async_free_after_publish_deletes_first_leg_context)
 {
-	start_pool(2);
-	CredHandle cc = acquire(SECPKG_CRED_OUTBOUND);
+	CredHandle cc;
 	struct first_leg o;
 	struct seen seen = {0};
-	SspiAsyncContext *a = SspiCreateAsyncContext();
-	ck_assert_ptr_nonnull(a);
-	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, seen_cb, &seen), SEC_E_OK);
-	hold_at(a, SA_ENGINE_POINT_RAN);
-	ck_assert_int_eq(submit_first(a, &cc, &o), SEC_E_OK);
-	ck_assert(wait_flag(&g_hold.reached));
+	SspiAsyncContext *a = held_first_leg(SA_ENGINE_POINT_RAN, &seen, &o, &cc);
 	ck_assert_int_eq(SspiGetAsyncCallStatus(a), SEC_I_ASYNC_CALL_PENDING);
 	ck_assert(!handle_is_pat(&o.newh)); /* published: the handle was written */
 	SspiFreeAsyncContext(a);

@@ -474,6 +474,14 @@ static void job_execute(struct sa_job *job, int abandoned, int32_t cancel_status
 		job->ops->run(job);
 }
 
+/* A call is no longer queued or running (E3).  Context: e->lock held. */
+static void call_ended_locked(struct sa_engine *e, int exempt)
+{
+	e->calls--;
+	if (!exempt)
+		e->pending--;
+}
+
 /* After a job ran, in this order: free its queue for the next job; release
  * the job (E5: its references go, an embedded job is free for reuse); then
  * make the call DONE and queue its callback, or drop the job's reference on
@@ -503,11 +511,12 @@ static void job_finish(struct sa_engine *e, struct sa_job *job)
 
 	int keep_ref = 0;
 	pthread_mutex_lock(&e->lock);
-	e->running--;
-	e->calls--;
-	if (!exempt)
-		e->pending--;
 	int abandoned = a->abandoned; /* A7: decided here, for good */
+	/* An undo is the end of its call: counted pending until it is done. */
+	int undoing = abandoned && undo != NULL && made.lower != 0;
+	e->running--;
+	if (!undoing)
+		call_ended_locked(e, exempt);
 	if (a->published && !abandoned) {
 		/* Clearing the callback while PENDING suppressed it. */
 		a->published = 0;
@@ -534,8 +543,12 @@ static void job_finish(struct sa_engine *e, struct sa_job *job)
 	if (e->changed_waiters != 0)
 		pthread_cond_broadcast(&e->changed); /* a drain or shutdown waits for this job */
 	pthread_mutex_unlock(&e->lock);
-	if (abandoned && undo != NULL && made.lower != 0)
+	if (undoing) {
 		undo(owner, made); /* A7: what nobody can learn of goes (no lock held) */
+		pthread_mutex_lock(&e->lock);
+		call_ended_locked(e, exempt);
+		pthread_mutex_unlock(&e->lock);
+	}
 	if (!keep_ref)
 		sa_htable_release(e->acalls, ah);
 }
