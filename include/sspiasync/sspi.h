@@ -1019,10 +1019,17 @@ typedef QUERY_SECURITY_PACKAGE_INFO_FN_A QUERY_SECURITY_PACKAGE_INFO_FN;
  *   on a worker or on the shutting-down thread, reads its own call's status
  *   and may reinit and free its context.
  *   [test_shutdown_free_from_other_thread_abandons_running_leg,
- *    test_shutdown_worker_callbacks_read_their_status]
+ *    test_shutdown_worker_callbacks_read_their_status,
+ *    test_async_shutdown_cancels_queued_legs_then_reinit,
+ *    test_async_shutdown_runs_queued_deletes, fuzz/api_fuzz.c]
  * - No user callback ever runs inside one of these calls.
+ *   [test_async_sync_call_runs_queued_calls_first_callback_deferred,
+ *    fuzz/api_fuzz.c]
  * - Context: any thread; calls on different handles run in parallel, calls
  *   on one security context are serialised in call order.
+ *   [test_pool_engine_second_job_of_a_queue_waits_while_a_worker_is_free,
+ *    test_pool_engine_runs_each_queue_in_order_with_two_workers,
+ *    test_async_completions_on_one_context_in_submission_order]
  * Deviations from Windows are listed in README ("Porting notes").
  */
 
@@ -1125,7 +1132,8 @@ SECURITY_STATUS SEC_ENTRY CompleteAuthToken(
  * DeleteSecurityContext() - Delete a context, complete, partial or rejected,
  * at once: like SspiDeleteSecurityContextAsync() run to its end, async legs
  * queued on the context that have not started complete SEC_E_INVALID_HANDLE
- * without the package.  Afterwards every copy of the handle is invalid.
+ * without the package [test_async_sync_delete_fails_queued_leg_like_async_delete].
+ * Afterwards every copy of the handle is invalid.
  * Returns SEC_E_OK; SEC_E_INVALID_HANDLE for a bad handle, including an
  * already deleted one (Windows documents SEC_E_OK there: a deviation).
  * Never allocates, so it cannot fail for lack of memory.
@@ -1168,7 +1176,8 @@ SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesA(
  * no-op.  Returns SEC_E_OK; SEC_E_INVALID_HANDLE, touching nothing, for any
  * other pointer: one already freed, one from before sspiasync_shutdown()
  * (which freed it), or memory this library did not return (Windows leaves
- * that undefined).
+ * that undefined).  [test_ctxbuf_shutdown_frees_outstanding_buffers,
+ * test_ctxbuf_buffers_from_before_shutdown_are_invalid_after_reinit]
  */
 SECURITY_STATUS SEC_ENTRY FreeContextBuffer(
 	_Inout_opt_ PVOID pvContextBuffer);
@@ -1245,7 +1254,8 @@ SECURITY_STATUS SEC_ENTRY DecryptMessage(
 
 /*
  * An async-call context tracks one call at a time: IDLE -> PENDING ->
- * DONE(status), back to IDLE with SspiReinitAsyncContext().  The pointer is
+ * DONE(status), back to IDLE with SspiReinitAsyncContext()
+ * [test_async_submission_refused_when_pending_or_done].  The pointer is
  * an encoded handle, not the address of an object: never dereference it.  A
  * freed or forged one is detected, never followed.
  */
@@ -1253,9 +1263,14 @@ typedef struct _SspiAsyncContext SspiAsyncContext;
 
 /*
  * Completion callback: runs once per completed call, on a worker thread (or
- * from sspiasync_run() / the completion-queue reap), never inside the API call
- * that queued it, holding no library lock.  It may call any function here,
- * including SspiFreeAsyncContext(@Handle).
+ * from sspiasync_run() / the completion-queue reap / sspiasync_shutdown()),
+ * never inside the API call that queued it, holding no library lock.  It may
+ * call any function here, including SspiFreeAsyncContext(@Handle).
+ * [test_async_two_runner_threads_complete_each_call_once,
+ *  test_async_pool_handshake_completes_without_run,
+ *  test_async_callback_calls_sync_functions_on_its_context,
+ *  test_async_callback_frees_its_own_context,
+ *  test_cq_callback_frees_its_context_inside_reap]
  */
 typedef void (*SspiAsyncNotifyCallback)(
 	_In_ SspiAsyncContext *Handle,
@@ -1282,13 +1297,17 @@ SspiAsyncContext *SspiCreateAsyncContext(void);
  * yet delivered; what the call made is yours to delete.
  * [test_async_free_after_publish_deletes_first_leg_context,
  *  test_async_free_after_publish_frees_acquired_credential,
- *  test_async_free_pending_first_leg_creates_nothing]
+ *  test_async_free_pending_first_leg_creates_nothing,
+ *  test_async_free_pending_later_leg_skips_package,
+ *  test_async_free_pending_delete_still_deletes,
+ *  test_async_free_suppresses_callback_deferred_by_sync_call,
+ *  test_shutdown_free_from_other_thread_abandons_running_leg]
  * A freed, forged or NULL context is a no-op (a freed or forged one counts
  * in sspiasync_stats' rejected_stale).  From another thread, a free cannot
  * stop a callback that is already being delivered (it does not wait for
  * it, since a free may come from inside a callback): release the callback's
  * data from inside the callback, or after it ran, never right after a free
- * from elsewhere.
+ * from elsewhere.  [verify/ P4: such a free is safe]
  */
 void SspiFreeAsyncContext(
 	_In_opt_ SspiAsyncContext *Handle);
@@ -1301,7 +1320,9 @@ void SspiFreeAsyncContext(
  * sspiasync_run(); the callback itself may reinit and resubmit, other threads
  * wait for it to return - and so does an earlier callback of the same
  * context still running once the next call's callback has started
- * [test_async_reinit_refused_while_next_callback_runs]);
+ * [test_async_reinit_refused_while_next_callback_runs,
+ *  test_async_reinit_refused_when_pending,
+ *  test_async_sync_call_runs_queued_calls_first_callback_deferred]);
  * STATUS_INVALID_HANDLE for a freed or forged context.  The only function
  * of the family that returns an NTSTATUS.
  */
@@ -1317,7 +1338,10 @@ NTSTATUS SspiReinitAsyncContext(
  * Returns SEC_E_OK; SEC_E_INVALID_HANDLE for a freed or forged context;
  * SEC_E_INVALID_PARAMETER when a call is PENDING, except clearing the
  * callback, which is allowed and suppresses the pending call's callback
- * (also one that completed but whose callback has not run yet).
+ * (also one that completed but whose callback has not run yet; as with a
+ * free, not one that another thread is already delivering).
+ * [test_async_set_callback_refused_when_pending_except_clear,
+ *  test_async_clear_callback_suppresses_deferred_callback]
  */
 SECURITY_STATUS SspiSetAsyncNotifyCallback(
 	_In_ SspiAsyncContext *Context,
@@ -1356,11 +1380,15 @@ SECURITY_STATUS SspiGetAsyncCallStatus(
  *     reached (never for delete and free, nor for a call with a bad handle,
  *     which completes SEC_E_INVALID_HANDLE and takes no memory);
  *   SEC_E_SHUTDOWN_IN_PROGRESS - sspiasync_shutdown() is running.
+ *   [busy: test_async_submission_refused_when_pending_or_done; shutdown:
+ *    test_async_shutdown_cancels_queued_legs_then_reinit, fuzz/api_fuzz.c]
  * A bad security-context or credential handle is not a queueing error: the
  * call returns SEC_E_OK, the package is never called, and the call completes
  * with SEC_E_INVALID_HANDLE.  Inputs (tokens, names, identities) are copied
  * when queued; output memory (handles, buffers, *pfContextAttr, *ptsExpiry)
- * must stay valid until completion unless the async context is freed first.
+ * must stay valid until completion unless the async context is freed first
+ * [test_async_free_pending_first_leg_creates_nothing,
+ *  test_shutdown_free_from_other_thread_abandons_running_leg].
  * The result is then read with SspiGetAsyncCallStatus() or in the callback.
  */
 
@@ -1383,6 +1411,7 @@ SECURITY_STATUS SspiAcquireCredentialsHandleAsyncA(
  * SEC_E_OK, or SEC_E_INVALID_HANDLE for a bad handle.  As with the delete
  * below, SEC_E_OK means queued (the handle is invalid from now on) and any
  * other return means nothing was done.
+ * [test_async_submission_refused_when_pending_or_done]
  */
 SECURITY_STATUS SspiFreeCredentialsHandleAsync(
 	_In_ SspiAsyncContext *AsyncContext,
@@ -1392,6 +1421,8 @@ SECURITY_STATUS SspiFreeCredentialsHandleAsync(
  * SspiInitializeSecurityContextAsyncA() - Async InitializeSecurityContextA();
  * completes with the statuses listed there.  Legs on one security context
  * run one at a time, in submission order.
+ * [test_async_completions_on_one_context_in_submission_order,
+ *  test_pool_engine_runs_each_queue_in_order_with_two_workers]
  */
 SECURITY_STATUS SspiInitializeSecurityContextAsyncA(
 	_In_ SspiAsyncContext *AsyncContext,
@@ -1430,9 +1461,12 @@ SECURITY_STATUS SspiAcceptSecurityContextAsync(
  * moment it is queued the handle admits no new call (each completes
  * SEC_E_INVALID_HANDLE); legs queued earlier but not started complete
  * SEC_E_INVALID_HANDLE, a running leg finishes, then the context is torn
- * down.  Completes SEC_E_OK, or SEC_E_INVALID_HANDLE for a bad or already
- * deleted handle.  Fire-and-forget is supported: no callback, then
- * SspiFreeAsyncContext() right away; the delete still happens.
+ * down [test_async_calls_queued_after_delete_complete_invalid_handle,
+ * test_async_delete_fails_legs_queued_before_it,
+ * test_async_pool_stress_two_submitters_deletes_racing_legs].  Completes
+ * SEC_E_OK, or SEC_E_INVALID_HANDLE for a bad or already deleted handle.
+ * Fire-and-forget is supported: no callback, then SspiFreeAsyncContext()
+ * right away; the delete still happens [test_async_fire_and_forget_delete].
  * What each return says about the context (the async context is claimed
  * before the security context is touched, so the two never part):
  *   SEC_E_OK - queued: the context is deleted (it admits no call from now

@@ -6,7 +6,8 @@
  * The first SSPI call initialises the library with defaults, so a ported
  * program needs none of this; a program that wants other limits calls
  * sspiasync_init() first, and one that wants Valgrind to see 0 bytes in use
- * at exit calls sspiasync_shutdown() last.
+ * at exit calls sspiasync_shutdown() last
+ * [test_sspi_shutdown_invalidates_everything_then_reinit].
  */
 #ifndef SSPIASYNC_SSPIASYNC_H
 #define SSPIASYNC_SSPIASYNC_H
@@ -40,7 +41,10 @@ struct sspiasync_config {
 				   * get the default pool.  Without a config (NULL, or an
 				   * implicit initialisation by the first SSPI call) the
 				   * pool has SSPIASYNC_THREADS workers from the
-				   * environment (0 included), else SSPIASYNC_DEFAULT_THREADS */
+				   * environment (0 included), else SSPIASYNC_DEFAULT_THREADS
+				   * [test_pool_config_threads_taken_as_given,
+				   *  test_pool_environment_variable_chooses_workers,
+				   *  test_pool_default_is_two_workers] */
 };
 
 /* Every limit at its default and the default pool of worker threads. */
@@ -49,7 +53,8 @@ struct sspiasync_config {
 /*
  * sspiasync_init() - Initialise the library with @cfg (NULL: defaults).
  * Returns SEC_E_OK; SEC_E_SHUTDOWN_IN_PROGRESS while sspiasync_shutdown()
- * runs; SEC_E_INVALID_PARAMETER when the library is already
+ * runs [test_shutdown_free_from_other_thread_abandons_running_leg,
+ * fuzz/api_fuzz.c]; SEC_E_INVALID_PARAMETER when the library is already
  * initialised (explicitly or by an earlier SSPI call: shut it down first) or
  * a limit is out of range (above 2^32 - 1 is impossible; 0 means default);
  * SEC_E_INSUFFICIENT_MEMORY.  Init/shutdown cycling uses nothing up: a
@@ -66,15 +71,21 @@ SECURITY_STATUS sspiasync_init(const struct sspiasync_config *cfg);
  * FreeContextBuffer(), and free the library's memory.  Afterwards every
  * handle issued before is invalid for good (SEC_E_INVALID_HANDLE), and the
  * next SSPI call or sspiasync_init() starts afresh.
+ * [test_sspi_shutdown_invalidates_everything_then_reinit,
+ *  test_ctxbuf_shutdown_frees_outstanding_buffers,
+ *  test_async_shutdown_cancels_queued_legs_then_reinit]
  * Returns SEC_E_OK, also when the library was not initialised.  A second
  * shutdown that finds one running waits until it has finished: when any
  * sspiasync_shutdown() returns, the runtime is gone and sspiasync_init()
  * works.  [test_shutdown_second_caller_waits_for_teardown]
- * Refused with SEC_E_INVALID_PARAMETER inside a callback or on a worker.
+ * Refused with SEC_E_INVALID_PARAMETER inside a callback or on a worker
+ * [test_async_callback_cannot_shut_down_or_init,
+ * test_async_pool_handshake_completes_without_run].
  * Context: any thread.  Calls already inside the library finish first;
  * calls (and sspiasync_init) that start meanwhile return
  * SEC_E_SHUTDOWN_IN_PROGRESS, but for the async-context functions, which
  * still reach the calls being shut down (sspi.h, "Conventions").
+ * [test_shutdown_worker_callbacks_read_their_status, fuzz/api_fuzz.c]
  */
 SECURITY_STATUS sspiasync_shutdown(void);
 
@@ -85,10 +96,16 @@ SECURITY_STATUS sspiasync_shutdown(void);
  * completed calls, also of calls that a synchronous call ran on its way.
  * Returns how many calls it ran or cancelled (a call freed while queued
  * ends here too, without running).  Callbacks run only here (and, for
- * contexts bound to a completion queue, in sspiasync_cq_reap()), never
- * inside another API call.  In pool mode the workers do all this: it
- * returns 0 and does nothing.
+ * contexts bound to a completion queue, in sspiasync_cq_reap(); at
+ * shutdown, in sspiasync_shutdown()), never inside another API call.  In
+ * pool mode the workers do all this: it returns 0 and does nothing.
+ * [test_async_run_runs_at_most_max_calls,
+ *  test_regress_run_runs_work_queued_by_deferred_callbacks,
+ *  test_pool_counters_count_abandoned_calls_once,
+ *  test_async_pool_handshake_completes_without_run]
  * Context: any thread but a callback of this library (there it returns 0).
+ * [test_async_two_runner_threads_complete_each_call_once,
+ *  test_async_handshake_driven_from_callbacks]
  */
 unsigned sspiasync_run(unsigned max);
 
@@ -99,7 +116,8 @@ struct sspiasync_statistics {
 	uint64_t pending_calls;   /* queued or running async calls */
 	uint64_t completed_calls; /* context and credential calls completed since init, each
 				   * once: async ones too when freed while pending or
-				   * cancelled by shutdown */
+				   * cancelled by shutdown
+				   * [test_pool_counters_count_abandoned_calls_once] */
 	uint64_t rejected_stale;  /* stale, forged or wrong-kind handles answered
 				   * SEC_E_INVALID_HANDLE: by context and credential
 				   * calls (among completed_calls), and by the
@@ -111,7 +129,8 @@ struct sspiasync_statistics {
 /*
  * sspiasync_stats() - Fill *@out.  Returns SEC_E_OK, or SEC_E_INVALID_PARAMETER
  * for NULL.  When the library is not initialised every count is 0.
- * Context: any thread; a snapshot.
+ * Context: any thread; a snapshot
+ * [test_async_pool_stress_two_submitters_deletes_racing_legs].
  */
 SECURITY_STATUS sspiasync_stats(struct sspiasync_statistics *out);
 
@@ -127,6 +146,9 @@ SECURITY_STATUS sspiasync_stats(struct sspiasync_statistics *out);
  * the reaping thread, and until it has been reaped the context is busy
  * (reinit refused).  Freeing a context drops its waiting completion: reap
  * never returns a freed context.
+ * [test_cq_pool_callback_runs_in_reap_on_this_thread,
+ *  test_cq_no_thread_level_and_record, test_cq_free_before_reap_drops_the_record,
+ *  test_cq_callback_frees_the_next_record_inside_reap]
  *
  * The fd (an eventfd, EFD_NONBLOCK | EFD_CLOEXEC) is readable exactly while
  * the queue holds completions, and in no-thread mode also while work is
@@ -135,6 +157,8 @@ SECURITY_STATUS sspiasync_stats(struct sspiasync_statistics *out);
  * after each wake-up reap until it returns fewer than you asked for (and in
  * no-thread mode run until sspiasync_run() returns 0), since another edge
  * comes only once the fd was drained.  Never read the fd yourself.
+ * [test_cq_epoll_10000_handshakes_two_workers_edge_triggered,
+ *  test_cq_epoll_10000_handshakes_no_thread_edge_triggered]
  *
  * Cost: a queue's own completions move only its fd.  In no-thread mode the
  * "work queued" signal goes to every queue's fd, so each change of it (work
@@ -156,15 +180,16 @@ struct sspiasync_completion {
 
 /* sspiasync_cq_create() - A new queue in *@out.  Returns SEC_E_OK;
  * SEC_E_INVALID_PARAMETER for NULL; SEC_E_INSUFFICIENT_MEMORY (also when no
- * file descriptor is left); SEC_E_SHUTDOWN_IN_PROGRESS.  Initialises the
- * library with defaults if needed.  Context: any thread. */
+ * file descriptor is left); SEC_E_SHUTDOWN_IN_PROGRESS [fuzz/api_fuzz.c].
+ * Initialises the library with defaults if needed.  Context: any thread. */
 SECURITY_STATUS sspiasync_cq_create(struct sspiasync_cq **out);
 
 /* sspiasync_cq_destroy() - Destroy @cq and close its fd (take it out of your
  * epoll set first).  Returns SEC_E_OK; SEC_E_INVALID_HANDLE for a destroyed
  * or forged queue; SEC_E_INVALID_PARAMETER while async contexts are bound
  * to it (unbind or free them first: nothing is destroyed).
- * sspiasync_shutdown() destroys every queue.  Context: any thread. */
+ * sspiasync_shutdown() destroys every queue.  Context: any thread.
+ * [test_cq_handles_and_fd, test_cq_shutdown_delivers_unreaped_completions] */
 SECURITY_STATUS sspiasync_cq_destroy(struct sspiasync_cq *cq);
 
 /* sspiasync_cq_fd() - The queue's fd, or -1 for a destroyed or forged queue.
@@ -174,7 +199,8 @@ int sspiasync_cq_fd(struct sspiasync_cq *cq);
 /* sspiasync_cq_bind() - Bind @context to @cq (NULL: unbind; its callbacks
  * go back to the workers or sspiasync_run()).  Returns SEC_E_OK;
  * SEC_E_INVALID_HANDLE for a bad context or queue; SEC_E_INVALID_PARAMETER
- * while the context has a call pending or a completion not yet delivered.
+ * while the context has a call pending or a completion not yet delivered
+ * [test_cq_no_thread_level_and_record, fuzz/api_fuzz.c].
  * The binding outlives reinit; it ends with the context or the next bind. */
 SECURITY_STATUS sspiasync_cq_bind(SspiAsyncContext *context, struct sspiasync_cq *cq);
 
@@ -182,7 +208,8 @@ SECURITY_STATUS sspiasync_cq_bind(SspiAsyncContext *context, struct sspiasync_cq
  * running each one's callback here before returning.  Returns how many (0
  * when none waits), or a negative status: SEC_E_INVALID_HANDLE for a bad
  * queue, SEC_E_INVALID_PARAMETER for @out NULL with @n > 0 or when called
- * inside a callback of this library (refused: reap from your loop).  Brings
+ * inside a callback of this library (refused: reap from your loop;
+ * fuzz/api_fuzz.c).  Brings
  * the fd down when the queue empties.  Context: any thread but a callback;
  * typically the event loop's. */
 int sspiasync_cq_reap(struct sspiasync_cq *cq, struct sspiasync_completion *out, unsigned n);
