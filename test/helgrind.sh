@@ -43,7 +43,7 @@ esac
 run_tcases() {
 	case $1 in
 	check_async) echo pool threads ;;
-	check_core_races) echo shutdown callbacks abandon delete_race ;;
+	check_core_races) echo shutdown callbacks abandon delete_race fork ;;
 	check_cq) echo api pool epoll ;;
 	check_ctxbuf) echo threads ;;
 	check_handles) echo concurrency fork ;;
