@@ -480,6 +480,84 @@ START_TEST(test_async_free_after_publish_frees_acquired_credential)
 }
 END_TEST
 
+/* A first leg run to DONE in no-thread mode on a new async context (with
+ * @cb, or none); returns the context, its outputs in @o. */
+static SspiAsyncContext *done_first_leg(CredHandle *cc, struct first_leg *o,
+					SspiAsyncNotifyCallback cb, void *data)
+{
+	SspiAsyncContext *a = SspiCreateAsyncContext();
+	ck_assert_ptr_nonnull(a);
+	if (cb != NULL)
+		ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, cb, data), SEC_E_OK);
+	ck_assert_int_eq(submit_first(a, cc, o), SEC_E_OK);
+	return a;
+}
+
+/* Issue 19 #7, the rest of it: DONE, but nobody was told (no callback, no
+ * status read, no reinit): the free abandons the call and the context it
+ * made goes (was: it survived, although the caller's last word from the
+ * library was PENDING). */
+START_TEST(test_async_free_after_done_before_told_deletes_context)
+{
+	start_pool(0);
+	CredHandle cc = acquire(SECPKG_CRED_OUTBOUND);
+	struct first_leg o;
+	SspiAsyncContext *a = done_first_leg(&cc, &o, NULL, NULL);
+	ck_assert_int_eq(SspiGetAsyncCallStatus(a), SEC_I_ASYNC_CALL_PENDING);
+	ck_assert_uint_eq(sspiasync_run(0), 1); /* DONE now; nobody looked */
+	ck_assert(!handle_is_pat(&o.newh));
+	ck_assert_uint_eq(stats().contexts, 1);
+	SspiFreeAsyncContext(a);
+	ck_assert_uint_eq(stats().contexts, 0);
+	ck_assert_int_eq(DeleteSecurityContext(&o.newh), SEC_E_INVALID_HANDLE);
+	ck_assert_int_eq(FreeCredentialsHandle(&cc), SEC_E_OK);
+	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
+	ck_assert_uint_eq(tl_live_blocks(), 0);
+}
+END_TEST
+
+static void count_cb(SspiAsyncContext *a, PVOID data)
+{
+	(void)a;
+	++*(int *)data;
+}
+
+/* Told, in each of the four ways (its status read, its callback run, the
+ * context reinit, its record reaped): the context is the caller's, and a
+ * free leaves it alone. */
+START_TEST(test_async_free_after_told_leaves_context_to_caller)
+{
+	start_pool(0);
+	struct sspiasync_cq *q = NULL;
+	ck_assert_int_eq(sspiasync_cq_create(&q), SEC_E_OK);
+	CredHandle cc = acquire(SECPKG_CRED_OUTBOUND);
+	struct first_leg o[4];
+	int calls = 0;
+	SspiAsyncContext *a[4];
+	a[0] = done_first_leg(&cc, &o[0], NULL, NULL);
+	a[1] = done_first_leg(&cc, &o[1], count_cb, &calls);
+	a[2] = done_first_leg(&cc, &o[2], NULL, NULL);
+	a[3] = SspiCreateAsyncContext();
+	ck_assert_int_eq(sspiasync_cq_bind(a[3], q), SEC_E_OK);
+	ck_assert_int_eq(submit_first(a[3], &cc, &o[3]), SEC_E_OK);
+	ck_assert_uint_eq(sspiasync_run(0), 4); /* and a[1]'s callback */
+	ck_assert_int_eq(calls, 1);
+	ck_assert_int_eq(SspiGetAsyncCallStatus(a[0]), SEC_I_CONTINUE_NEEDED);
+	ck_assert_int_eq(SspiReinitAsyncContext(a[2]), STATUS_SUCCESS);
+	struct sspiasync_completion rec;
+	ck_assert_int_eq(sspiasync_cq_reap(q, &rec, 1), 1);
+	for (int i = 0; i < 4; i++)
+		SspiFreeAsyncContext(a[i]);
+	ck_assert_uint_eq(stats().contexts, 4);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(DeleteSecurityContext(&o[i].newh), SEC_E_OK);
+	ck_assert_int_eq(sspiasync_cq_destroy(q), SEC_E_OK);
+	ck_assert_int_eq(FreeCredentialsHandle(&cc), SEC_E_OK);
+	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
+	ck_assert_uint_eq(tl_live_blocks(), 0);
+}
+END_TEST
+
 /* --- completion records, stale counts -------------------------------------- */
 
 static void never_cb(SspiAsyncContext *a, PVOID data)
@@ -855,6 +933,8 @@ static Suite *races_suite(void)
 	tcase_add_test(tc, test_async_free_while_leg_runs_abandons_it);
 	tc = tcase_races(s, "records", 30);
 	tcase_add_test(tc, test_cq_record_data_null_after_callback_cleared);
+	tcase_add_test(tc, test_async_free_after_done_before_told_deletes_context);
+	tcase_add_test(tc, test_async_free_after_told_leaves_context_to_caller);
 	tcase_add_test(tc, test_stats_count_stale_free_and_requires_notify);
 	tc = tcase_races(s, "delete_race", 120);
 	tcase_add_test(tc, test_async_delete_racing_free_says_whether_context_exists);

@@ -312,6 +312,8 @@ START_TEST(test_pool_counters_count_abandoned_calls_once)
 	ck_assert_int_eq(SspiInitializeSecurityContextAsyncA(late, &cc, NULL, target, 0, 0, 0, NULL,
 							     0, &c[0], &od[0], &attrs[0], NULL),
 			 SEC_E_OK);
+	/* Read: the context a[1]'s call made is ours now (A7). */
+	ck_assert_int_eq(SspiGetAsyncCallStatus(a[1]), SEC_I_CONTINUE_NEEDED);
 	SspiFreeAsyncContext(a[1]);
 	SspiFreeAsyncContext(late);
 	ck_assert_int_eq(DeleteSecurityContext(&c[1]), SEC_E_OK);
@@ -670,6 +672,7 @@ START_TEST(test_regress_leg_on_deleting_context_exempt_from_bound)
 	ck_assert_uint_eq(sspiasync_run(0), 3);
 	ck_assert_int_eq(SspiGetAsyncCallStatus(leg), SEC_E_INVALID_HANDLE);
 	ck_assert_int_eq(SspiGetAsyncCallStatus(del), SEC_E_OK);
+	ck_assert_int_eq(SspiGetAsyncCallStatus(busy), SEC_I_CONTINUE_NEEDED); /* ours (A7) */
 	SspiFreeAsyncContext(del);
 	SspiFreeAsyncContext(busy);
 	SspiFreeAsyncContext(leg);

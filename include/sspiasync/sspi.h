@@ -1287,16 +1287,19 @@ SspiAsyncContext *SspiCreateAsyncContext(void);
  * SspiFreeAsyncContext() - Free an async context.  Safe while its call is
  * PENDING (Windows forbids it): the call is abandoned, its callback does not
  * run and nothing more is written to the caller's output memory; a queued
- * delete still tears its context down.  The call turns DONE at one instant
- * (SspiGetAsyncCallStatus stops saying SEC_I_ASYNC_CALL_PENDING): a free
- * before it abandons the call, and what the call made - the security
+ * delete still tears its context down.  What a call made - the security
  * context of a first InitializeSecurityContext/AcceptSecurityContext leg,
- * the credential of SspiAcquireCredentialsHandleAsync - is deleted by the
- * library, even when its handle was already written to your memory (that
- * handle is then stale).  A free after it only suppresses a callback not
- * yet delivered; what the call made is yours to delete.
+ * the credential of SspiAcquireCredentialsHandleAsync - is yours once you
+ * were told the call completed: its callback started, its completion-queue
+ * record was reaped, SspiGetAsyncCallStatus returned its status, or you
+ * reinit the context.  A free before that abandons the call, also one that
+ * already completed, and the library deletes what it made, even when its
+ * handle was already written to your memory (that handle is then stale).
+ * A free after it only suppresses a callback not yet delivered.
  * [test_async_free_after_publish_deletes_first_leg_context,
  *  test_async_free_after_publish_frees_acquired_credential,
+ *  test_async_free_after_done_before_told_deletes_context,
+ *  test_async_free_after_told_leaves_context_to_caller,
  *  test_async_free_pending_first_leg_creates_nothing,
  *  test_async_free_pending_later_leg_skips_package,
  *  test_async_free_pending_delete_still_deletes,

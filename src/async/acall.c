@@ -43,6 +43,17 @@ int sa_acall_free(struct sa_engine *e, uintptr_t w)
 	pthread_mutex_lock(&e->lock);
 	struct sa_acall *a = acall_get_locked(e, w);
 	int rc = a != NULL ? SA_OK : SA_EBADHANDLE;
+	struct sa_handle made = {0, 0};
+	void (*undo)(void *owner, struct sa_handle made) = NULL;
+	void *owner = NULL;
+	if (a != NULL && a->state == SA_ACALL_DONE && !a->told && a->made.lower != 0) {
+		/* A7: DONE, but the caller never learnt of it: what the call
+		 * made goes, after the lock is dropped. */
+		made = a->made;
+		undo = a->undo;
+		owner = a->undo_owner;
+		a->made = (struct sa_handle){0, 0};
+	}
 	if (a != NULL) {
 		/* A pending or undelivered call is abandoned (A3); the job's
 		 * reference keeps the memory until the call ends (A2). */
@@ -62,6 +73,8 @@ int sa_acall_free(struct sa_engine *e, uintptr_t w)
 		acall_put_locked(e, a);
 	}
 	pthread_mutex_unlock(&e->lock);
+	if (undo != NULL)
+		undo(owner, made);
 	return rc;
 }
 
@@ -74,6 +87,7 @@ int sa_acall_reinit(struct sa_engine *e, uintptr_t w)
 		if (sa__acall_busy_locked(a)) {
 			rc = SA_EBUSY;
 		} else {
+			sa__acall_told_locked(a); /* A7: moving on is knowing */
 			a->state = SA_ACALL_IDLE;
 			rc = SA_OK;
 		}
@@ -128,10 +142,14 @@ int sa_acall_status(struct sa_engine *e, uintptr_t w, int32_t *status)
 	struct sa_acall *a = acall_get_locked(e, w);
 	if (a != NULL) {
 		rc = SA_OK;
-		if (a->state == SA_ACALL_IDLE)
+		if (a->state == SA_ACALL_IDLE) {
 			rc = SA_EINVAL;
-		else
-			*status = a->state == SA_ACALL_PENDING ? e->cfg.pending_status : a->status;
+		} else if (a->state == SA_ACALL_PENDING) {
+			*status = e->cfg.pending_status;
+		} else {
+			*status = a->status;
+			sa__acall_told_locked(a); /* A7: the status tells */
+		}
 		acall_put_locked(e, a);
 	}
 	pthread_mutex_unlock(&e->lock);

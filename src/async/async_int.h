@@ -45,15 +45,19 @@ enum sa_acall_state { SA_ACALL_IDLE = 1, SA_ACALL_PENDING, SA_ACALL_DONE };
  *    on that queue (callback or not) instead of a notify entry; its
  *    callback runs only in reap.  A free unlinks a waiting record at once,
  *    so reap never returns a freed context.  [test_cq_free_*]
- * A7 A call's linearization point is its DONE step in job_finish (under
- *    the lock, after its job was released): SspiGetAsyncCallStatus says
- *    PENDING until then.  A free before it abandons the call: no callback,
- *    and what the call made (job->made: a first leg's security context, a
- *    credential) is deleted by the engine right after (undo), even when
- *    the outputs naming it were already written.  A free after it only
- *    suppresses an undelivered callback: what the call made is the
- *    caller's.  [test_async_free_after_publish_deletes_first_leg_context,
- *    test_async_free_after_publish_frees_acquired_credential]
+ * A7 What a call made (job->made: a first leg's security context, a
+ *    credential) becomes the caller's only once the caller was told of the
+ *    completion: its callback popped for delivery, its record reaped, its
+ *    final status read (sa_acall_status), or the context reinit (told).  A
+ *    free before that abandons the call and deletes what it made, even
+ *    when the outputs naming it were already written: before the DONE step
+ *    job_finish runs the job's undo, after it the free does (a->made, kept
+ *    from DONE until told), in both cases with no lock held.  A free after
+ *    the caller was told only suppresses an undelivered callback.
+ *    [test_async_free_after_publish_deletes_first_leg_context,
+ *     test_async_free_after_publish_frees_acquired_credential,
+ *     test_async_free_after_done_before_told_deletes_context,
+ *     test_async_free_after_told_leaves_context_to_caller]
  * Key: [i] immutable after create, [E] engine lock.
  */
 struct sa_acall {
@@ -73,6 +77,10 @@ struct sa_acall {
 	struct sa_acall *notify_next; /* [E] on the engine's notify list or its queue's records */
 	struct sa_acall *notify_prev; /* [E] on its queue's records (unlinked by a free) */
 	struct sa_cq *cq;             /* [E] the completion queue it is bound to, or NULL */
+	uint8_t told;              /* [E] the caller learnt of the DONE call (A7) */
+	struct sa_handle made;     /* [E] what the DONE call made, until the caller is told (A7) */
+	void (*undo)(void *owner, struct sa_handle made); /* [E] how to delete it */
+	void *undo_owner;          /* [E] */
 	struct sa_job status_job;  /* [E] the job of sa_engine_submit_status */
 	int32_t status_job_status; /* [E] */
 	void (*status_job_release)(void *owner); /* [E] */
@@ -146,6 +154,9 @@ void sa__cq_flush_all(struct sa_engine *e);
 /* The engine's table of queues: made with the engine, emptied with it. */
 int sa__cq_table_create(struct sa_engine *e);
 void sa__cq_table_destroy(struct sa_engine *e);
+/* The caller learnt of @a's DONE call: what it made is the caller's (A7).
+ * Context: engine lock held. */
+void sa__acall_told_locked(struct sa_acall *a);
 /* Number a delivery of @a's callback and mark it running (A5); returns the
  * number for sa__engine_notify.  Context: engine lock held. */
 uint32_t sa__acall_notifying_locked(struct sa_acall *a);

@@ -223,6 +223,7 @@ static struct sa_acall *cq_take_locked(struct sa_cq *q, void (**cb)(void), void 
 	*cb = a->done_cb;
 	*data = a->done_data;
 	*seq = *cb != NULL ? sa__acall_notifying_locked(a) : 0;
+	sa__acall_told_locked(a); /* A7: the record tells */
 	return a;
 }
 

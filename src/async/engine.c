@@ -73,6 +73,12 @@ int sa__acall_busy_locked(const struct sa_acall *a)
 	       (a->notifying != 0 && !(tl_notifying == a && tl_notifying_seq == a->notifying));
 }
 
+void sa__acall_told_locked(struct sa_acall *a)
+{
+	a->told = 1;
+	a->made = (struct sa_handle){0, 0};
+}
+
 uint32_t sa__acall_notifying_locked(struct sa_acall *a)
 {
 	if (++a->notify_seq == 0)
@@ -523,6 +529,10 @@ static void job_finish(struct sa_engine *e, struct sa_job *job)
 		a->state = SA_ACALL_DONE;
 		a->done_cb = a->cb;
 		a->done_data = a->cb_data;
+		a->told = 0; /* A7: what it made is the caller's once told */
+		a->made = undo != NULL ? made : (struct sa_handle){0, 0};
+		a->undo = undo;
+		a->undo_owner = owner;
 	}
 	if (a->state == SA_ACALL_DONE && !abandoned && a->cq != NULL) {
 		sa__cq_push_locked(a->cq, a); /* A6: the job's reference goes with the record */
@@ -580,6 +590,8 @@ static void notify_deliver(struct sa_engine *e)
 		int call = !abandoned && cb != NULL;
 		/* A5: other threads wait for the callback. */
 		uint32_t seq = call ? sa__acall_notifying_locked(a) : 0;
+		if (call)
+			sa__acall_told_locked(a); /* A7: the callback tells */
 		sa__cq_levels_locked(e);
 		pthread_mutex_unlock(&e->lock);
 		if (call)
