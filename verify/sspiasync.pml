@@ -8,12 +8,17 @@
  * freer that may free either async context at any point, callbacks that may
  * free their own or the other async context, and an event loop that reaps
  * the completion queue (CQ).  Optionally a synchronous leg on the same
- * context (-DSYNC_LEG).  What it is not: a model of the data (tokens,
- * buffers, statuses are a few symbols) or of shutdown, reinit, credentials
- * and first legs.  Mapped to the C code as of commit e2765cb (the CQ in
- * src/async/cq.c), with one proposed fix (REAP_RECHECK below).  The
- * properties and the abstractions are listed below; verify/README.md says
- * the same for readers, with the findings.
+ * context (-DSYNC_LEG), or sspiasync_shutdown at any point (-DSHUTDOWN).
+ * Two scenarios of their own (issue 19): callbacks that reinit and resubmit
+ * their context (-DREINIT), and a first leg, which makes a security
+ * context, abandoned at any point (-DFIRST_LEG).  What it is not: a model
+ * of the data (tokens, buffers, statuses are a few symbols) or of
+ * credentials.  Mapped to the C code as of commit e2765cb (the CQ in
+ * src/async/cq.c), with one proposed fix (REAP_RECHECK below), and to the
+ * protocol of issue 19 (the shutdown door R5, the callback sequence numbers,
+ * the first leg's DONE linearization point).  The properties and the
+ * abstractions are listed below; verify/README.md says the same for
+ * readers, with the findings.
  *
  * ---------------------------------------------------------------------------
  * PROCESSES -> C
@@ -46,6 +51,23 @@
  *              sa__leg_perform, sa__leg_release; the one caller of a package
  *              leg that is not ordered by the serial queue, so the one that
  *              exercises ctx->busy / ctx->idle in sa__ctx_teardown.
+ *   Shutdown() (-DSHUTDOWN) sspiasync_shutdown -> runtime_destroy
+ *              (src/sspi/runtime.c): g_dying and g_shutting_down set (the
+ *              door open, submissions refused), wait for g_active == 0,
+ *              sa_engine_stop (stopping, broadcast, join), then on this
+ *              thread sa_engine_cancel_all (non-exempt jobs cancelled with
+ *              SHUTDOWN_IN_PROGRESS, exempt ones run, callbacks here) and
+ *              sa__cq_flush_all, dying_close (door closed, wait for
+ *              g_dying_users == 0), sa__ctx_delete_all, sa_engine_destroy.
+ *              The clients, the freer and the loop's reap enter the runtime
+ *              (sa__rt_enter / sa__rt_enter_acall) and leave it.
+ *   ClientR()  (-DREINIT) an application thread that reinits and resubmits
+ *              the context once, from outside any callback.  The callbacks
+ *              (on the workers) may reinit and resubmit it too.
+ *   ClientFirst(), CallerDelete()  (-DFIRST_LEG) the first leg's submission
+ *              (its job on its own queue: leg_create, package, publish
+ *              writes *phNewContext), and the caller's DeleteSecurityContext
+ *              on that handle, at any time after it was written, or never.
  *   Monitor()  not code: fires on `timeout` (nothing else can move, i.e. the
  *              system is quiescent) and checks the end-state properties.
  *
@@ -56,7 +78,11 @@
  *     abandoned[a]     [E] a->abandoned
  *     notify_queued[a] [E] a->notify_queued (on the engine notify list or on
  *                          the CQ's record list)
- *     notifying[a]     [E] a->notifying
+ *     cbseq[a]         [E] the sequence number of the latest callback
+ *                          started, 0 when none runs (the old a->notifying)
+ *     seqctr[a]        [E] the last sequence number given to a delivered
+ *                          completion (its pop); a thread's tl_seq is the
+ *                          local ms (ms0, ms1 in the loop)
  *     published[a]     [E] a->published
  *     status[a]        [E] a->status (ST_* symbols)
  *     has_cb[a]        [E] a->cb != NULL (set while IDLE, before submission)
@@ -131,6 +157,22 @@
  *     torn             ctx->pkg->ctx_delete ran (sa__ctx_teardown)
  *     d_begun          the delete's async_begin passed (the freer may free D
  *                      from then on: fire-and-forget)
+ *   SHUTDOWN (src/sspi/runtime.c):
+ *     rt_state         [G] RT_RUN (g_rt), RT_SHUT (g_shutting_down, g_dying:
+ *                          the door open), RT_CLOSED (g_dying = NULL),
+ *                          RT_DEAD (engine destroyed)
+ *     rt_in, door_in   [A] g_active, g_dying_users
+ *     stopping, wexit  [E] e->stopping; worker w left worker_main (joined)
+ *   REINIT: ncall, callno[a] [g] calls so far, the context's current call
+ *                          (call k publishes status 10 + k); cbview[t] [g]
+ *                          thread t runs a callback whose call is still the
+ *                          context's (set at the pop, cleared at its end or
+ *                          when that thread reinits)
+ *   FIRST_LEG: made, jmade[a] (the job's record of the handle it made),
+ *     out_h (*phNewContext written), caller_del (the caller's
+ *     DeleteSecurityContext) [g, i]; told[a], amade[a] [E] (the caller was
+ *     told of the DONE call; the handle it made, kept until told),
+ *     freed_untold [g] (freed before the caller was told)
  *
  * ---------------------------------------------------------------------------
  * WHAT IT PROVES (every interleaving of the processes above, exhaustively)
@@ -164,6 +206,24 @@
  *   P10 No deadlock: every terminal state is a valid end state (workers
  *      asleep on e->work, the loop in poll(), everybody else returned), and
  *      (verify.sh, -l run) no cycle: every execution reaches such a state.
+ *   P11 (SHUTDOWN, issue 19 items 1, 3) A free that returns during a
+ *      shutdown, from any thread, abandons the call like any other (P4 and
+ *      P6 hold throughout); every callback, on any thread, reads with
+ *      SspiGetAsyncCallStatus the status its own call published (unless its
+ *      context was freed meanwhile); nothing is published and no callback
+ *      runs once the door is closed; no async-context function touches the
+ *      engine after it was destroyed; shutdown always completes, with every
+ *      call completed and delivered and no reference left (P2, P3, P7, P9).
+ *   P12 (REINIT, item 2) While a callback runs, its call stays the
+ *      context's: no other thread's reinit or submission is accepted before
+ *      it returns (only the thread running the latest callback may), so it
+ *      reads its own status at its end.
+ *   P13 (FIRST_LEG, item 7) At the end the context a first leg made is alive
+ *      iff the caller was told of the completion (callback popped, final
+ *      status read) before any free, and did not delete it itself; else it
+ *      was torn down exactly once (the engine's delete, job_finish's undo or
+ *      the free's, and the caller's may race).  So "PENDING, then free"
+ *      always deletes it unless a callback was delivered in between.
  *   LTL delete_reaches_invalid: <>[] (cstate == INVALID)  (P9)
  *   LTL no_leg_after_teardown: [] (torn -> [] (pkg_running == 0))  (P1)
  *
@@ -179,10 +239,17 @@
  *   - The fsm is reduced to LIVE / DELETING / INVALID: the package result of
  *     a leg never changes LIVE-ness, OUT_OF_SEQUENCE refusals are not
  *     modelled (allowing more package legs only adds behaviours).
- *   - One call per async context: no reinit, no resubmission; callbacks are
+ *   - One call per async context except in REINIT; callbacks are
  *     registered before submission; no SetAsyncNotifyCallback(NULL) while
- *     PENDING; no shutdown (sa_engine_cancel_all), no first leg (and so no
- *     abandoned-first-leg delete), no credentials, no second delete.
+ *     PENDING; no credentials, no second delete, no second shutdown (R6).
+ *   - SHUTDOWN: one worker (two, 15 M states: too long for the suite); the
+ *     mixed binding (the leg's completion on the CQ: the loop's reap or the
+ *     flush; the delete's on the notify list: the worker or the shutdown
+ *     thread); a callback's status read is one step (enter, read, leave);
+ *     sa__ctx_delete_all's drain is elided (asserted empty).  REINIT: one
+ *     async context, unbound, calls with nothing to run (status jobs on
+ *     their own queue), at most MAXCALL = 3 calls, no free.  FIRST_LEG: the
+ *     leg always makes its context; the credential is elided.
  *   - Pool mode only (2 workers); the no-thread mode (sspiasync_run) runs
  *     the same job_execute/job_finish on one thread, a subset of these
  *     interleavings.  The CQ eventfd is a flag kept equal to "records
@@ -200,7 +267,9 @@
  *   -DMIXED: the leg bound, the delete not.  None of these: all three, the
  *   choice being the first step of the search.  -DSYNC_LEG: CQ plus the
  *   synchronous leg (and, to keep the run small, callbacks free nothing
- *   there: the other scenarios cover that).
+ *   there: the other scenarios cover that).  -DSHUTDOWN (with one of the
+ *   above, -DONE_WORKER): sspiasync_shutdown at any point.  -DREINIT,
+ *   -DFIRST_LEG: scenarios of their own (init below).
  * REAP (see below): default sa_cq_reap as it is (one record per lock hold);
  *   -DREAP_BATCH_RECHECK the batch with a re-check (passes);
  *   -DREAP_NO_RECHECK the batch as it was in e2765cb (FAILS: P4/P5).
@@ -216,6 +285,19 @@
  *   BUG_QUEUE_NOT_SERIAL         job_take ignores q->running (sync)
  *   BUG_HINT_CLEARED_EARLY       notify_deliver clears notify_any at every
  *                                pop: a worker spins (no-cycle check)
+ *   The code before issue 19:
+ *   BUG_FREE_IGNORED_IN_SHUTDOWN a free while shutdown runs does nothing
+ *                                (but on the shutdown thread): P6 (item 1)
+ *   BUG_SHUTDOWN_CB_BLIND        a status read during shutdown, but on the
+ *                                shutdown thread, gets SHUTDOWN_IN_PROGRESS:
+ *                                P11 (item 3)
+ *   BUG_NOTIFYING_FLAG           one notifying flag, cleared by any
+ *                                callback's end: P12 (item 2)
+ *   BUG_ABANDON_AT_PUBLISH_ONLY  only a free before the publish deletes
+ *                                what a first leg made: P13 (item 7)
+ *   BUG_ABANDON_BEFORE_DONE_ONLY the intermediate protocol: only a free
+ *                                before DONE deletes it; one after DONE but
+ *                                before the caller was told keeps it: P13
  */
 
 /* The reap: by default sa_cq_reap as it is now (since the model found the
@@ -241,9 +323,12 @@
 #define NOTIFY    8     /* worker: no job, but callbacks wait */
 #define WAIT      7     /* drain: waiting on e->changed */
 
-#define T_FREER   1     /* threads, for freer_of[] */
+#define T_FREER   1     /* threads, for freer_of[] and cbview[] */
 #define T_WORKER  2     /* T_WORKER + w */
 #define T_LOOP    4
+#define T_SHUT    5     /* the thread in sspiasync_shutdown (SHUTDOWN) */
+#define T_CLIENT  6     /* an application thread (REINIT) */
+#define NT        7
 
 #define QC        0     /* ctx->serial */
 #define QOWN      1     /* QOWN + a: job->own of call a */
@@ -260,16 +345,35 @@
 #define JLEG      1     /* job->ops */
 #define JDEL      2
 #define JSTATUS   3
+#define JCALL     4     /* REINIT: a call with nothing to run (a status job on its own queue) */
+#define JFIRST    5     /* FIRST_LEG: a first leg, which makes a security context */
 
 #define ST_PKG    1     /* the package's status */
 #define ST_OK     2     /* SEC_E_OK of a delete */
 #define ST_INVH   3     /* SEC_E_INVALID_HANDLE */
+#define ST_SHUT   4     /* SEC_E_SHUTDOWN_IN_PROGRESS: published by shutdown's
+			 * cancellation, and what a refused runtime entry returns */
+#define ST_PEND   5     /* SEC_I_ASYNC_CALL_PENDING (status of a PENDING call) */
+#define ST_IDLE   6     /* SEC_E_INVALID_PARAMETER (status of an IDLE context) */
+/* REINIT: call k of the context publishes status 10 + k (each call its own) */
+
+#define CNEW      4     /* ctx->state NEW: made by a first leg that still runs (FIRST_LEG) */
+
+#define RT_RUN    0     /* the runtime (SHUTDOWN): g_rt published */
+#define RT_SHUT   1     /* g_shutting_down: submissions refused; the door (g_dying) open */
+#define RT_CLOSED 2     /* the door closed: async-context functions refused */
+#define RT_DEAD   3     /* engine destroyed (every handle stale) */
+#define STOP      6     /* worker: e->stopping seen, exit */
+
+#define MAXCALL   3     /* REINIT: calls on the context in all */
 
 /* ---- struct sa_acall ---------------------------------------------------- */
 byte astate[NA];
 bit  abandoned[NA];
 bit  notify_queued[NA];
-bit  notifying[NA];
+byte cbseq[NA];        /* [E] the sequence of the latest callback started, 0 when
+			* none runs (replaces the old flag a->notifying, A5) */
+byte seqctr[NA];       /* [E] the sequence numbers given to delivered completions */
 bit  published[NA];
 byte status[NA];
 bit  has_cb[NA];
@@ -281,9 +385,20 @@ byte jkind[NA];
 byte jq[NA];
 
 #define ALIVE(a)      (a_in_table[a] || a_rc[a] > 0)
-/* sa__acall_busy_locked() (engine.c) with tl_notifying never this acall:
- * no submission is made from inside a callback in this model. */
-#define CAN_SUBMIT(a) (a_in_table[a] && astate[a] == IDLE && !notify_queued[a] && !notifying[a])
+/* sa__acall_busy_locked() (engine.c), on a thread whose tl_notifying is
+ * @tn with tl_seq @ts: PENDING, or its completion waits, or a callback runs
+ * and this thread is not the one running the latest callback. */
+#ifndef BUG_NOTIFYING_FLAG
+#define BUSY(a, tn, ts) (astate[a] == PENDING || notify_queued[a] || \
+			 (cbseq[a] != 0 && !((tn) == (a) && (ts) == cbseq[a])))
+#else
+/* the old flag: any callback of the context running on this thread */
+#define BUSY(a, tn, ts) (astate[a] == PENDING || notify_queued[a] || \
+			 (cbseq[a] != 0 && (tn) != (a)))
+#endif
+#define CAN_SUBMIT_T(a, tn, ts) (a_in_table[a] && astate[a] == IDLE && !BUSY(a, tn, ts))
+/* from outside any callback */
+#define CAN_SUBMIT(a) CAN_SUBMIT_T(a, NONE, 0)
 
 /* ---- struct sa_engine --------------------------------------------------- */
 chan readyq  = [NQ] of { byte };
@@ -322,13 +437,58 @@ byte npub[NA];
 byte nfin[NA];
 byte ndeliv[NA];
 bit  freed[NA];
-byte freer_of[NA];     /* which thread freed it: T_FREER, T_WORKER + w, T_LOOP */
+byte freer_of[NA];     /* which thread freed it: T_FREER, T_WORKER + w, T_LOOP, T_SHUT */
 bit  freed_undeliv[NA];
-bit  cb_running[NA];
+byte cb_running[NA];
 bit  jrun[NA];
 byte pkg_running;
 bit  torn;
 bit  d_begun;
+
+#ifdef SHUTDOWN
+/* ---- the runtime (src/sspi/runtime.c) and the workers' stop ------------- */
+byte rt_state;         /* [G] RT_RUN .. RT_DEAD (g_rt, g_shutting_down, g_dying) */
+byte rt_in;            /* [a] g_active: calls inside the runtime */
+byte door_in;          /* [a] g_dying_users: async-context calls inside the dying runtime */
+bit  stopping;         /* [E] e->stopping */
+bit  wexit[2];         /* worker w returned from worker_main (joined) */
+/* An async-context function may enter from thread @t: the running runtime,
+ * or (R5) the dying one while its door is open.  The old code let in only
+ * the shutdown thread (tl_dying, its callbacks). */
+#define ACALL_ENTERS(t) (rt_state == RT_RUN || rt_state == RT_SHUT)
+#define ACALL_ENTERS_OLD(t) (rt_state == RT_RUN || (rt_state == RT_SHUT && (t) == T_SHUT))
+#endif
+
+#ifdef SHUTDOWN
+#define RT_OPEN (rt_state == RT_RUN)
+#else
+#define RT_OPEN 1
+#endif
+
+#ifdef REINIT
+byte ncall;            /* [g] calls submitted on the context so far */
+byte callno[NA];       /* [g] the call the context holds now (its status is 10 + callno) */
+bit  cbview[NT];       /* [g] thread t runs a callback of L whose call is still the
+			* context's: nobody else may reinit or submit until it returns */
+#endif
+
+#ifdef FIRST_LEG
+bit  made;             /* [g] the first leg made the security context (l->made) */
+bit  jmade[NA];        /* [i] the job's record of the handle it made (kept past release) */
+bit  out_h;            /* [g] the new handle was written to the caller's phNewContext */
+bit  caller_del;       /* [g] the caller called DeleteSecurityContext on the new handle */
+/* Item 7's rule (ABANDON_UNTIL_TOLD): what the call made is the caller's
+ * once the caller was told of the completion (its callback popped for
+ * delivery, its record reaped, a status read that returned the final
+ * status, or a reinit); a free before that deletes it: before DONE through
+ * job_finish's undo, after DONE on the free's thread after the unlock. */
+bit  told[NA];         /* [E] the caller was told of the DONE call */
+bit  amade[NA];        /* [E] the handle the DONE call made, kept until told */
+bit  freed_untold;     /* [g] freed before the caller was told */
+#if defined(BUG_ABANDON_BEFORE_DONE_ONLY) || defined(BUG_ABANDON_AT_PUBLISH_ONLY)
+#define KEEP_AFTER_DONE /* the mutants: a free after DONE deletes nothing */
+#endif
+#endif
 
 /* =========================================================================
  * Engine helpers.  Context: inside an atomic step (engine lock held).
@@ -407,6 +567,12 @@ inline job_take(j) {
  * sa_htable_acquire's reference passing to the job (A2).  Context: the
  * caller checked CAN_SUBMIT(a) in the same step. */
 inline submit(a, kind, q) {
+#ifdef REINIT
+	assert(!submitted[a] || nfin[a] == 1);   /* the call before completed (P2) */
+	npub[a] = 0;                             /* the ghosts count per call */
+	nfin[a] = 0;
+	ndeliv[a] = 0;
+#endif
 	a_rc[a]++;
 	astate[a] = PENDING;
 	published[a] = 0;
@@ -431,8 +597,7 @@ inline submit(a, kind, q) {
  * remove the table entry (the handle is stale at once).  One hold of the
  * engine lock; the acquire/release pair around it is elided.  On the
  * engine's notify list a record is not unlinked: notify_deliver skips it. */
-inline acall_free(fa, fwho) {
-	atomic {
+inline free_op(fa, fwho) {
 		if
 		:: a_in_table[fa] ->
 			abandoned[fa] = 1;
@@ -443,6 +608,14 @@ inline acall_free(fa, fwho) {
 			:: ndeliv[fa] == 0 -> freed_undeliv[fa] = 1
 			:: else -> skip
 			fi;
+#ifdef FIRST_LEG
+			if
+			:: !told[fa] -> freed_untold = 1   /* before the caller was told */
+			:: else -> skip                    /* the caller's: kept */
+			fi;
+			fdel = amade[fa];              /* DONE, not told: its context goes too */
+			amade[fa] = 0;
+#endif
 #ifndef BUG_NO_UNLINK_ON_FREE
 			if
 			:: notify_queued[fa] && bound[fa] ->
@@ -458,13 +631,69 @@ inline acall_free(fa, fwho) {
 #endif
 		:: else -> skip /* a freed handle: no-op */
 		fi
-	}
+}
+
+/* SspiFreeAsyncContext: sa__rt_enter_acall, sa_acall_free, leave.  SHUTDOWN:
+ * the entry (R5) is the running runtime (g_active), else the dying one while
+ * its door is open (g_dying_users), else refused (the door closed: nothing
+ * runs any more; or the runtime gone: the handle is stale).  Local: door. */
+#ifdef BUG_FREE_IGNORED_IN_SHUTDOWN
+#define FREE_ENTERS(t) ACALL_ENTERS_OLD(t)
+#else
+#define FREE_ENTERS(t) ACALL_ENTERS(t)
+#endif
+inline acall_free(fa, fwho) {
+#ifdef SHUTDOWN
+	atomic {
+		if
+		:: rt_state == RT_RUN -> rt_in++; door = 1
+		:: rt_state != RT_RUN && FREE_ENTERS(fwho) -> door_in++; door = 2
+		:: else ->
+#ifdef BUG_FREE_IGNORED_IN_SHUTDOWN
+			/* the old free during a shutdown: refused, it does nothing,
+			 * and returns (void) as if it had freed */
+			if
+			:: rt_state == RT_SHUT && a_in_table[fa] && !freed[fa] ->
+				freed[fa] = 1;
+				freer_of[fa] = fwho;
+				if
+				:: ndeliv[fa] == 0 -> freed_undeliv[fa] = 1
+				:: else -> skip
+				fi
+			:: else -> skip
+			fi;
+#endif
+			door = 3
+		fi
+	};
+	if
+	:: door < 3 ->
+		atomic { assert(rt_state < RT_DEAD); free_op(fa, fwho) };
+		atomic {
+			if
+			:: door == 1 -> rt_in--
+			:: else -> door_in--
+			fi;
+			door = 0
+		}
+	:: else -> door = 0
+	fi
+#else
+	atomic { free_op(fa, fwho) }
+#ifdef FIRST_LEG
+	;
+	if
+	:: fdel -> ctx_delete(g); fdel = 0       /* after the unlock, as job_finish's */
+	:: else -> skip
+	fi
+#endif
+#endif
 }
 
 /* =========================================================================
  * Jobs: job_execute -> ops->run / ops->cancel, job_finish.
- * Locals used (declared by every proctype that runs jobs):
- *   byte tq, q, st, na; bit ab, adm, keep, call.
+ * Locals used (declared by every proctype that runs jobs: JOB_LOCALS):
+ *   byte tq, q, st, na, ms, mst, rd, door; bit ab, adm, keep, call, del, g, rok.
  * ========================================================================= */
 
 /* sa_job_publish() (engine.c): unless abandoned, copy_out + status.
@@ -479,6 +708,15 @@ inline publish(j, s) {
 		:: !abandoned[j] ->
 #endif
 			assert(!freed[j]);
+#ifdef SHUTDOWN
+			assert(rt_state < RT_CLOSED);
+#endif
+#ifdef FIRST_LEG
+			if
+			:: jkind[j] == JFIRST -> out_h = 1   /* copy_out: *phNewContext = the new handle */
+			:: else -> skip
+			fi;
+#endif
 			status[j] = s;
 			published[j] = 1;
 			npub[j]++;
@@ -509,6 +747,37 @@ inline teardown() {
 	atomic { assert(CTX_ALIVE); cstate = INVALID; cbusy = 0 }
 }
 
+/* sa__ctx_delete() (context.c) on the security context's handle: acquire
+ * it (a handle already removed is not found), mark DELETING (refused if a
+ * delete was accepted before), tear down, release.  Its drain of the serial
+ * queue is elided where this is used: nothing is queued there (FIRST_LEG),
+ * or only after the workers stopped and every job ran (SHUTDOWN, asserted).
+ * Local: bit g. */
+inline ctx_delete(g) {
+	atomic {
+		if
+		:: c_in_table -> crc++; g = 1
+		:: else -> g = 0
+		fi
+	};
+	if
+	:: g ->
+		atomic {                                  /* sa__ctx_mark_deleting */
+			assert(CTX_ALIVE);
+			if
+			:: cstate == LIVE -> cstate = DELETING
+			:: else -> g = 0                  /* already being deleted */
+			fi
+		};
+		if
+		:: g -> atomic { assert(len(sq) == 0 && !qrun[QC]) }; teardown()
+		:: else -> skip
+		fi;
+		atomic { assert(crc > 0); crc--; g = 0 }   /* sa__ctx_put */
+	:: else -> skip
+	fi
+}
+
 /* sa__leg_perform() (context.c) for a later leg: sa__ctx_begin(ADMIT_LEG)
  * waits until not busy, then admits (LIVE) or refuses (DELETING, INVALID:
  * SEC_E_INVALID_HANDLE, nothing ran); the package runs with no lock held;
@@ -536,12 +805,16 @@ inline leg_perform() {
 }
 
 /* job_execute() (engine.c) and the ops of async_api.c / engine.c; @ab was
- * read under the engine lock when the job was taken. */
-inline job_execute(j) {
+ * read under the engine lock when the job was taken; @cn: shutdown's
+ * sa_engine_cancel_all, which cancels a non-exempt job with
+ * SEC_E_SHUTDOWN_IN_PROGRESS (published) and runs an exempt one. */
+inline job_execute(j, cn) {
 	if
 	:: jkind[j] == JLEG ->
 		if
 		:: ab -> skip                  /* leg_job_cancel(job, 0): publishes nothing */
+		:: !ab && cn ->
+			publish(j, ST_SHUT)    /* leg_job_cancel(job, SHUTDOWN_IN_PROGRESS) */
 		:: else ->
 			leg_perform();         /* leg_job_run */
 			publish(j, st)
@@ -551,6 +824,42 @@ inline job_execute(j) {
 		publish(j, ST_OK)
 	:: jkind[j] == JSTATUS ->              /* status_job_run; its cancel runs it too */
 		publish(j, ST_INVH)
+#ifdef REINIT
+	:: jkind[j] == JCALL ->                /* a call with no work: its own status */
+		publish(j, 10 + callno[j])
+#endif
+#ifdef FIRST_LEG
+	:: jkind[j] == JFIRST ->
+		if
+		:: ab ->
+			skip                   /* cancelled: made nothing */
+		:: else ->                     /* leg_job_run: sa__leg_perform, first leg */
+			atomic {               /* leg_create: in the table (unpublished), NEW, busy */
+				assert(!c_in_table && cstate == 0);
+				c_in_table = 1;
+				cstate = CNEW;
+				cbusy = 1
+			};
+			atomic { assert(!torn); pkg_running++ };    /* the package leg */
+			atomic {               /* fsm step (CONTINUE_NEEDED): made, busy = 0 */
+				pkg_running--;
+				cstate = LIVE;
+				cbusy = 0;
+				made = 1;
+				jmade[j] = 1   /* the job records the handle it made */
+			};
+			publish(j, ST_PKG)     /* copy_out writes *phNewContext (out_h) */
+#ifdef BUG_ABANDON_AT_PUBLISH_ONLY
+			/* the old leg_job_run: only a publish refused (freed before
+			 * it) makes the leg delete the context it made */
+			;
+			if
+			:: !published[j] -> ctx_delete(g)
+			:: else -> skip
+			fi
+#endif
+		fi
+#endif
 	fi
 }
 
@@ -578,7 +887,14 @@ inline job_finish(j) {
 	fi;
 	atomic {
 		e_running--;
+#if defined(FIRST_LEG) && !defined(BUG_ABANDON_AT_PUBLISH_ONLY)
+		if
+		:: !(jmade[j] && abandoned[j]) -> e_calls--
+		:: else -> skip                       /* an undo counts until it is done (72543d5) */
+		fi;
+#else
 		e_calls--;
+#endif
 		assert(ALIVE(j));
 		nfin[j]++;
 		assert(nfin[j] == 1);                 /* P2 */
@@ -591,6 +907,9 @@ inline job_finish(j) {
 #endif
 			published[j] = 0;
 			astate[j] = DONE;
+#if defined(FIRST_LEG) && !defined(KEEP_AFTER_DONE)
+			amade[j] = jmade[j];       /* kept until the caller is told */
+#endif
 			done_cb[j] = has_cb[j]
 		:: else -> skip
 		fi;
@@ -620,7 +939,24 @@ inline job_finish(j) {
 		fi;
 		dwait[0] = 0;                         /* pthread_cond_broadcast(&e->changed) */
 		dwait[1] = 0
+#ifdef FIRST_LEG
+		;
+#ifndef BUG_ABANDON_AT_PUBLISH_ONLY
+		/* the call's linearization point: abandoned here, what it made
+		 * goes (the handle the job recorded, deleted after the unlock) */
+		del = jmade[j] && abandoned[j];
+#endif
+		jmade[j] = 0
+#endif
 	};
+#ifdef FIRST_LEG
+	if
+	:: del ->                            /* ops->undo: sa__ctx_delete (acquire: a context */
+		ctx_delete(g);               /* the caller deleted is not found) */
+		atomic { e_calls--; del = 0 }
+	:: else -> skip
+	fi;
+#endif
 #ifdef BUG_RECORD_NO_REF
 	keep = 0;
 #endif
@@ -635,14 +971,109 @@ inline job_finish(j) {
  * begun).  P4: no callback starts for an async context that its own thread
  * freed before (a free on another thread is a race: the delivery point, the
  * pop, decides; -DSTRICT_CB asserts the stronger form here). */
+#ifdef SHUTDOWN
+/* SspiGetAsyncCallStatus(ca) from the callback running on thread @cme (P11):
+ * it reads its own call's published status, @mst.  Entry, read and leave
+ * in one step (the free, which is three, checks the door's protocol). */
+#ifdef BUG_SHUTDOWN_CB_BLIND
+#define READ_ENTERS(t) ACALL_ENTERS_OLD(t)
+#else
+#define READ_ENTERS(t) ACALL_ENTERS(t)
+#endif
+inline cb_read(ca, cme) {
+	atomic {
+		if
+		:: READ_ENTERS(cme) && a_in_table[ca] ->
+			if
+			:: astate[ca] == DONE -> rd = status[ca]
+			:: astate[ca] == PENDING -> rd = ST_PEND
+			:: else -> rd = ST_IDLE
+			fi
+		:: READ_ENTERS(cme) && !a_in_table[ca] ->
+			rd = mst                 /* freed meanwhile by another thread (a
+						  * free racing a taken callback is allowed,
+						  * P4): SEC_E_INVALID_HANDLE, not checked */
+		:: else -> rd = ST_SHUT          /* refused: SEC_E_SHUTDOWN_IN_PROGRESS */
+		fi;
+		assert(rd == mst);               /* P11 */
+		rd = 0
+	}
+}
+#endif
+
+#ifdef REINIT
+/* SspiReinitAsyncContext(L), then a submission on it, from thread @who
+ * whose tl_notifying is @tn with tl_seq @ts (NONE, 0 outside a callback).
+ * P12: accepted only while no other thread runs a callback whose call is
+ * still the context's (cbview).  Local: bit rok. */
+inline reinit_submit(tn, ts, who) {
+	atomic {                                        /* sa_acall_reinit */
+		rok = ncall < MAXCALL && a_in_table[L] && !BUSY(L, tn, ts);
+		if
+		:: rok ->
+			assert(!cbview[T_WORKER] || who == T_WORKER);        /* P12 */
+			assert(!cbview[T_WORKER + 1] || who == T_WORKER + 1);
+			assert(!cbview[T_CLIENT] || who == T_CLIENT);
+			cbview[who] = 0;                /* its own call is gone now */
+			astate[L] = IDLE
+		:: else -> skip                         /* STATUS_INVALID_DEVICE_STATE */
+		fi
+	};
+	if
+	:: rok ->
+		atomic {                                /* the submission (async_begin, submit) */
+			if
+			:: CAN_SUBMIT_T(L, tn, ts) ->
+				ncall++;
+				callno[L] = ncall;
+				submit(L, JCALL, QOWN + L)
+			:: else -> skip
+			fi;
+			rok = 0
+		}
+	:: else -> skip
+	fi
+}
+#endif
+
 inline callback(ca, cme) {
 	atomic {
 #ifdef STRICT_CB
 		assert(!freed[ca]);
 #endif
 		assert(freer_of[ca] != cme);
-		cb_running[ca] = 1
+#ifdef SHUTDOWN
+		assert(rt_state < RT_CLOSED);            /* R5: nothing runs once the door is closed */
+		mst = status[ca];
+#endif
+		cb_running[ca]++
 	};
+#ifdef SHUTDOWN
+	cb_read(ca, cme);
+#endif
+#ifdef REINIT
+	/* it may reinit and resubmit its own context, twice (from any
+	 * callback: the refusal decides; the second try comes after a newer
+	 * callback may have started), then it reads its call's status unless
+	 * it reinitialized */
+	if
+	:: skip
+	:: ncall < MAXCALL -> reinit_submit(ca, ms, cme)
+	fi;
+	if
+	:: skip
+	:: ncall < MAXCALL -> reinit_submit(ca, ms, cme)
+	fi;
+	atomic {
+		if
+		:: cbview[cme] -> assert(astate[ca] == DONE && status[ca] == mst)   /* P12 */
+		:: else -> skip
+		fi;
+		cbview[cme] = 0;
+		mst = 0;
+		cb_running[ca]--
+	}
+#else
 #if !defined(NO_CB_FREE) && !defined(SYNC_LEG)
 	if
 	:: skip
@@ -650,13 +1081,47 @@ inline callback(ca, cme) {
 	:: ca == D || d_begun -> acall_free(1 - ca, cme)         /* another context's */
 	fi;
 #endif
-	cb_running[ca] = 0
+#ifdef SHUTDOWN
+	mst = 0;
+#endif
+	cb_running[ca]--
+#endif
+}
+
+/* The delivery point's A5 mark (the pop of a completion with a callback to
+ * call): the completion's sequence number becomes the context's latest
+ * callback started, and the thread's tl_seq (@xms).  The old code: one flag,
+ * notifying = (callback != NULL), set and cleared by every delivery. */
+inline cb_take(x, c, xms) {
+#ifndef BUG_NOTIFYING_FLAG
+	if
+	:: c -> seqctr[x]++; cbseq[x] = seqctr[x]; xms = cbseq[x]
+	:: else -> skip
+	fi
+#else
+	cbseq[x] = c;
+	xms = c
+#endif
+}
+
+/* After the callback (sa__engine_notify): clear the mark only if it is
+ * still this callback's (the old code: always). */
+inline cb_end(x, xms) {
+#ifndef BUG_NOTIFYING_FLAG
+	if
+	:: cbseq[x] == xms -> cbseq[x] = 0
+	:: else -> skip
+	fi;
+#else
+	cbseq[x] = 0;
+#endif
+	xms = 0
 }
 
 /* notify_deliver() (engine.c): every queued callback, each with no lock;
  * first an unlocked look at the notify_any hint (ebf7faa), which may send it
  * back with callbacks waiting: the worker loop re-checks under the lock. */
-inline notify_deliver() {
+inline notify_deliver(tid) {
 	if
 	:: !notify_any -> goto nd_done
 	:: else -> skip
@@ -677,10 +1142,18 @@ inline notify_deliver() {
 			assert(ALIVE(na));
 			notify_queued[na] = 0;
 			call = !abandoned[na] && done_cb[na];
-			notifying[na] = call;
+			cb_take(na, call, ms);
 			if
 			:: call ->
 				assert(!freed[na]);   /* P4 */
+#ifdef REINIT
+				cbview[tid] = 1;      /* its call is the context's (P12) */
+				mst = status[na];
+#endif
+#ifdef FIRST_LEG
+				told[na] = 1;          /* popped for delivery: told */
+				amade[na] = 0;
+#endif
 				ndeliv[na]++;
 				assert(ndeliv[na] == 1)  /* P3 */
 			:: else -> skip
@@ -694,8 +1167,8 @@ inline notify_deliver() {
 	   fi;
 	   if
 	   :: call ->
-		callback(na, T_WORKER + me);
-		atomic { assert(ALIVE(na)); notifying[na] = 0 }
+		callback(na, tid);
+		atomic { assert(ALIVE(na)); cb_end(na, ms) }
 	   :: else -> skip
 	   fi;
 	   atomic { assert(a_rc[na] > 0); a_rc[na]-- }
@@ -734,7 +1207,7 @@ inline drain(who, dj) {
 	:: dj == WAIT -> atomic { dwait[who] == 0 -> drain_step(who, dj) }
 	:: dj == NONE -> break
 	:: dj < NA ->
-		job_execute(dj);
+		job_execute(dj, 0);
 		job_finish(dj);
 		atomic { drain_step(who, dj) }
 	od
@@ -744,10 +1217,17 @@ inline drain(who, dj) {
  * Processes
  * ========================================================================= */
 
-/* worker_main() (engine.c), never stopped.  take_or_sleep is one hold of
- * the engine lock: job_take_locked, else callbacks waiting, else sleep. */
+/* worker_main() (engine.c); stopped only by shutdown (SHUTDOWN:
+ * e->stopping, checked at the top of each round, under the lock).
+ * take_or_sleep is one hold of the engine lock: job_take_locked, else
+ * callbacks waiting, else sleep. */
 inline take_or_sleep(me) {
 	q = 0; st = 0; na = 0; ab = 0; adm = 0; keep = 0; call = 0;  /* dead: not state */
+#ifdef SHUTDOWN
+	if
+	:: stopping -> j = STOP; wexit[me] = 1    /* leaves worker_main; joined */
+	:: else ->
+#endif
 	job_take(j);
 	tq = 0;
 	if
@@ -755,33 +1235,49 @@ inline take_or_sleep(me) {
 	:: j == NONE && len(notifyl) > 0 -> j = NOTIFY
 	:: else -> idle++; waiting[me] = 1
 	fi
+#ifdef SHUTDOWN
+	fi
+#endif
 }
 
+/* The locals of every process that runs jobs or callbacks (see "Jobs"). */
+#define JOB_LOCALS byte tq, q, st, na, ms, mst, rd, door; bit ab, adm, keep, call, del, g, rok, fdel
+
 proctype Worker(byte me) {
-	byte j, tq, q, st, na;
-	bit ab, adm, keep, call;
+	byte j;
+	JOB_LOCALS;
 
 take:
 	atomic { take_or_sleep(me) };
 dispatch:
 	if
 	:: j == NONE -> goto end_idle
+	:: j == STOP -> goto stopped
 	:: else ->
 		if
-		:: j < NA -> job_execute(j); job_finish(j)
+		:: j < NA -> job_execute(j, 0); job_finish(j)
 		:: else -> skip                 /* NOTIFY: callbacks only */
 		fi;
-		notify_deliver();
+		notify_deliver(T_WORKER + me);
 		goto take
 	fi;
 end_idle:	/* pthread_cond_wait(&e->work): woken, relock, loop */
 	atomic { woken[me] -> woken[me] = 0; waiting[me] = 0; idle--; take_or_sleep(me) };
-	goto dispatch
+	goto dispatch;
+stopped:
+	skip
 }
 
 /* leg_submit() (async_api.c) for a later leg on the context. */
 inline leg_submit() {
-	atomic { ok = CAN_SUBMIT(L) };                  /* async_begin: sa_acall_check_idle */
+	atomic {                                        /* async_begin: sa_acall_check_idle */
+		ok = CAN_SUBMIT(L) && RT_OPEN          /* sa__rt_enter: refused once shutdown began */
+#ifdef SHUTDOWN
+		;
+		ent = ok;
+		rt_in = rt_in + ok
+#endif
+	};
 	if
 	:: ok ->
 		atomic {                                /* K5: sa__ctx_get */
@@ -839,12 +1335,23 @@ inline leg_submit() {
 	:: else -> skip
 	fi;
 ls_done:
+#ifdef SHUTDOWN
+	atomic { if :: ent -> rt_in--; ent = 0 :: else -> skip fi }   /* sa__rt_exit */
+#else
 	skip
+#endif
 }
 
 /* SspiDeleteSecurityContextAsync() (async_api.c). */
 inline delete_submit() {
-	atomic { ok = CAN_SUBMIT(D); d_begun = ok };    /* async_begin */
+	atomic {                                        /* async_begin */
+		ok = CAN_SUBMIT(D) && RT_OPEN;         /* sa__rt_enter */
+#ifdef SHUTDOWN
+		ent = ok;
+		rt_in = rt_in + ok;
+#endif
+		d_begun = ok
+	};
 	if
 	:: ok ->
 		atomic {                                /* sa__ctx_get: the only delete, the handle is live */
@@ -870,21 +1377,27 @@ inline delete_submit() {
 		fi
 	:: else -> skip
 	fi
+#ifdef SHUTDOWN
+	;
+	atomic { if :: ent -> rt_in--; ent = 0 :: else -> skip fi }   /* sa__rt_exit */
+#endif
 }
 
 /* Two application threads: one submits the leg, the other the delete, so
  * every interleaving of the two submissions is explored (either order
  * included). */
 proctype ClientLeg() {
-	byte dj, tq, q, st, na;
-	bit ok, got, ab, adm, keep, call;
+	byte dj;
+	bit ok, got, ent;
+	JOB_LOCALS;
 	leg_submit();
 	atomic { ok = 0; got = 0 }   /* dead */
 }
 
 proctype ClientDelete() {
-	byte dj, tq, q, st, na;
-	bit ok, got, ab, adm, keep, call;
+	byte dj;
+	bit ok, got, ent;
+	JOB_LOCALS;
 	delete_submit();
 	atomic { ok = 0; got = 0; dj = 0; tq = 0; q = 0; st = 0; na = 0; ab = 0; adm = 0; keep = 0; call = 0 }   /* dead */
 }
@@ -892,9 +1405,20 @@ proctype ClientDelete() {
 /* SspiFreeAsyncContext on either async context, at any point (D only after
  * its delete was begun: fire-and-forget, or a race with the submission). */
 proctype Freer() {
-	bit fl, fd;
+	bit fl, fd, g, fdel;
+	byte door;
 	do
 	:: !fl -> acall_free(L, T_FREER); fl = 1
+#ifdef FIRST_LEG
+	:: !fl ->          /* SspiGetAsyncCallStatus, then the free */
+		atomic {
+			if
+			:: astate[L] == DONE -> told[L] = 1; amade[L] = 0   /* the final status */
+			:: else -> skip                                     /* PENDING */
+			fi
+		};
+		acall_free(L, T_FREER); fl = 1
+#endif
 	:: !fd && d_begun -> acall_free(D, T_FREER); fd = 1
 	:: break
 	od
@@ -908,15 +1432,15 @@ inline delivered(x) {
 }
 
 /* Reap: take record x off the CQ (sa__cq_unlink_locked, which brings the
- * fd down when the queue empties), notifying = (callback != NULL).
+ * fd down when the queue empties), its callback marked (cb_take).
  * Context: engine lock held. */
-inline reap_pop(x, xcb) {
+inline reap_pop(x, xcb, xms) {
 	cql ? x;
 	assert(ALIVE(x));
 	assert(!abandoned[x] && !freed[x]);              /* P5: a freed one was unlinked */
 	notify_queued[x] = 0;
 	xcb = done_cb[x];
-	notifying[x] = xcb;
+	cb_take(x, xcb, xms);
 #ifndef BUG_EFD_CLEAR_LATE
 	efd = (len(cql) > 0)
 #else
@@ -924,17 +1448,17 @@ inline reap_pop(x, xcb) {
 #endif
 }
 
-/* Deliver record x: its callback (if any) with no lock, notifying = 0
- * (sa__engine_notify), then drop the record's reference.  The record goes
- * into reap's out[] unless it was skipped (REAP_RECHECK). */
-inline reap_deliver(x, xcb) {
+/* Deliver record x: its callback (if any) with no lock, its mark cleared
+ * (sa__engine_notify, cb_end), then drop the record's reference.  The
+ * record goes into reap's out[] unless it was skipped (REAP_RECHECK). */
+inline reap_deliver(x, xcb, xms) {
 	atomic {
 #ifdef REAP_RECHECK
 		/* the fix: under the lock, a record whose context was freed since
 		 * the batch was taken is dropped (not returned), its callback not
 		 * run; this is then its delivery point */
 		if
-		:: abandoned[x] -> notifying[x] = 0; xcb = 0; skipped = 1
+		:: abandoned[x] -> cb_end(x, xms); xcb = 0; skipped = 1
 		:: else -> skipped = 0; delivered(x)
 		fi;
 #endif
@@ -945,7 +1469,7 @@ inline reap_deliver(x, xcb) {
 	};
 	if
 	:: xcb -> callback(x, T_LOOP);
-		atomic { assert(ALIVE(x)); notifying[x] = 0 }
+		atomic { assert(ALIVE(x)); cb_end(x, xms) }
 	:: else -> skip
 	fi;
 	atomic { assert(a_rc[x] > 0); a_rc[x]-- }
@@ -957,23 +1481,28 @@ inline reap_deliver(x, xcb) {
  * callbacks one by one (REAP_BATCH; the re-check: REAP_RECHECK).  With
  * -DREAP_ONE, the design's reap: one record per hold. */
 proctype Loop() {
-	byte r0, r1;
+	byte r0, r1, ms0, ms1;
 	bit cb0, cb1, two, skipped;
+	JOB_LOCALS;
 end_poll:
 	do
+#ifdef SHUTDOWN
+	:: atomic { efd && rt_state == RT_RUN -> rt_in++ } ->  /* sspiasync_cq_reap: sa__rt_enter */
+#else
 	:: efd ->
+#endif
 		do
 		:: atomic {
 			if
 			:: len(cql) > 0 ->
-				reap_pop(r0, cb0);
+				reap_pop(r0, cb0, ms0);
 #if defined(REAP_BATCH) && !defined(REAP_RECHECK)
 				delivered(r0);
 #endif
 #ifdef REAP_BATCH
 				if
 				:: len(cql) > 0 ->
-					reap_pop(r1, cb1);
+					reap_pop(r1, cb1, ms1);
 #ifndef REAP_RECHECK
 					delivered(r1);
 #endif
@@ -991,14 +1520,17 @@ end_poll:
 		   :: r0 == NONE -> break
 		   :: else -> skip
 		   fi;
-		   reap_deliver(r0, cb0);
+		   reap_deliver(r0, cb0, ms0);
 		   if
 		   :: two ->
-			reap_deliver(r1, cb1)
+			reap_deliver(r1, cb1, ms1)
 		   :: else -> skip
 		   fi;
 		   atomic { r0 = 0; r1 = 0; cb0 = 0; cb1 = 0; two = 0; skipped = 0 }   /* dead */
 		od
+#ifdef SHUTDOWN
+		; atomic { assert(rt_in > 0); rt_in-- }                  /* sa__rt_exit */
+#endif
 #ifdef BUG_EFD_CLEAR_LATE
 		; efd = 0      /* reads the eventfd after draining: a record appended in between is missed */
 #endif
@@ -1008,8 +1540,9 @@ end_poll:
 #ifdef SYNC_LEG
 /* leg_sync() (context.c) on the same context. */
 proctype SyncLeg() {
-	byte dj, tq, q, st, na;
-	bit got, ab, adm, keep, call;
+	byte dj;
+	bit got;
+	JOB_LOCALS;
 
 	atomic {                                        /* sa__leg_resolve -> sa__ctx_get */
 		if
@@ -1028,6 +1561,104 @@ proctype SyncLeg() {
 }
 #endif
 
+#ifdef SHUTDOWN
+/* sspiasync_shutdown() (runtime.c) and runtime_destroy(), on its own
+ * thread (T_SHUT), at any point of the others' runs. */
+proctype Shutdown() {
+	byte j;
+	JOB_LOCALS;
+	atomic { rt_state = RT_SHUT };             /* g_dying = rt; g_shutting_down = 1 */
+	atomic { rt_in == 0 };                     /* wait for the calls inside (R1) */
+	atomic {                                   /* sa_engine_stop: stopping, broadcast e->work */
+		stopping = 1;
+		woken[0] = waiting[0];
+		woken[1] = waiting[1]
+	};
+	atomic { wexit[0] && wexit[1] };           /* pthread_join: each finished its job, delivered */
+	/* sa_engine_cancel_all(SEC_E_SHUTDOWN_IN_PROGRESS), its callbacks here */
+	do
+	:: atomic {
+		q = 0; st = 0; na = 0; ab = 0; adm = 0; keep = 0; call = 0;
+		job_take(j);
+		tq = 0;
+		assert(j != NONE || e_running == 0)    /* nothing runs elsewhere any more */
+	   };
+	   if
+	   :: j != NONE -> job_execute(j, 1); job_finish(j)
+	   :: else -> skip
+	   fi;
+	   notify_deliver(T_SHUT);
+	   if
+	   :: j == NONE -> break
+	   :: else -> skip
+	   fi
+	od;
+	/* sa__cq_flush_all: the records nobody reaped, their callbacks here */
+	do
+	:: atomic {
+		if
+		:: len(cql) > 0 -> reap_pop(na, call, ms); delivered(na)
+		:: else -> na = NONE
+		fi
+	   };
+	   if
+	   :: na == NONE -> break
+	   :: else -> skip
+	   fi;
+	   if
+	   :: call -> callback(na, T_SHUT); atomic { assert(ALIVE(na)); cb_end(na, ms) }
+	   :: else -> skip
+	   fi;
+	   atomic { assert(a_rc[na] > 0); a_rc[na]--; call = 0 }
+	od;
+	atomic { rt_state = RT_CLOSED; j = 0; na = 0 };   /* dying_close: g_dying = NULL ... */
+	atomic { door_in == 0 };                   /* ... and wait until those inside have left */
+	ctx_delete(g);                             /* sa__ctx_delete_all */
+	atomic {                                   /* sa_engine_destroy */
+		assert(e_calls == 0 && e_running == 0 && len(readyq) == 0 && len(sq) == 0);
+		assert(len(notifyl) == 0 && len(cql) == 0 && !efd);
+		assert(a_rc[L] == 0 && a_rc[D] == 0);  /* no job, record or callback holds an acall */
+		assert(cb_running[L] == 0 && cb_running[D] == 0 && cbseq[L] == 0 && cbseq[D] == 0);
+		a_in_table[L] = 0;                     /* every handle removed: memory freed */
+		a_in_table[D] = 0;
+		rt_state = RT_DEAD
+	}
+}
+#endif
+
+#ifdef REINIT
+/* An application thread that reinits and resubmits the context from
+ * outside any callback, once, at any point. */
+proctype ClientR() {
+	bit rok;
+	reinit_submit(NONE, 0, T_CLIENT)
+}
+#endif
+
+#ifdef FIRST_LEG
+/* SspiInitializeSecurityContextAsyncA with no context: a first leg, on the
+ * job's own queue (the credential's resolution is elided). */
+proctype ClientFirst() {
+	atomic {
+		if
+		:: CAN_SUBMIT(L) -> submit(L, JFIRST, QOWN + L)
+		:: else -> skip                         /* freed before: SEC_E_INVALID_HANDLE */
+		fi
+	}
+}
+
+/* The caller deletes the new context, at any time once its handle was
+ * written to phNewContext (whether the call was freed or not), or never. */
+proctype CallerDelete() {
+	bit g;
+	if
+	:: skip
+	:: atomic { out_h -> caller_del = 1 };
+		ctx_delete(g)                           /* DeleteSecurityContext */
+	fi
+}
+#endif
+
 /* End-state properties, checked when nothing else can move. */
 inline final_call(a) {
 	assert(!submitted[a] || nfin[a] == 1);                       /* P2 */
@@ -1035,16 +1666,32 @@ inline final_call(a) {
 	assert(npub[a] <= 1);
 	assert(!submitted[a] || freed[a] || (astate[a] == DONE && status[a] != 0));
 	assert(!submitted[a] || ndeliv[a] == 1 || freed_undeliv[a]); /* P3 */
-	assert(!notify_queued[a] && !notifying[a]);
+	assert(!notify_queued[a] && cbseq[a] == 0);
 	assert(a_rc[a] == 0)                                         /* P7: no leak */
 }
 
 proctype Monitor() {
 	timeout ->
+#if defined(REINIT)
+	assert(!cbview[T_WORKER] && !cbview[T_WORKER + 1] && !cbview[T_CLIENT]);
+	assert(ncall >= 1 && ncall <= MAXCALL);
+#elif defined(FIRST_LEG)
+	/* P13: the context a first leg made is alive at the end iff the caller
+	 * was told of the completion before any free (and did not delete it
+	 * itself); else it was torn down, once. */
+	assert(c_in_table == (made && !freed_untold && !caller_del));
+	assert(c_in_table || !made || (torn && cstate == INVALID));
+	assert(crc == 0 && !cbusy && pkg_running == 0);
+#else
+#ifdef SHUTDOWN
+	assert(rt_state == RT_DEAD && rt_in == 0 && door_in == 0);   /* shutdown completed */
+#else
 	assert(d_begun);
+#endif
 	assert(cstate == INVALID && torn && !cbusy);                 /* P9 */
 	assert(!c_in_table && crc == 0);
 	assert(pkg_running == 0);
+#endif
 	assert(len(sq) == 0 && len(readyq) == 0 && e_calls == 0 && e_running == 0);
 	assert(len(cql) == 0 && len(notifyl) == 0 && !efd);
 	final_call(L);
@@ -1053,6 +1700,31 @@ proctype Monitor() {
 
 init {
 	atomic {
+#if defined(REINIT)
+		/* one async context, unbound (callbacks on the workers), its first
+		 * call already submitted */
+		astate[L] = IDLE;
+		a_in_table[L] = 1;
+		has_cb[L] = 1;
+		ncall = 1;
+		callno[L] = 1;
+		submit(L, JCALL, QOWN + L);
+		run ClientR();
+		run Worker(0);
+		run Worker(1);
+		run Monitor()
+#elif defined(FIRST_LEG)
+		/* one async context, unbound, for a first leg */
+		astate[L] = IDLE;
+		a_in_table[L] = 1;
+		has_cb[L] = 1;
+		run ClientFirst();
+		run Freer();
+		run CallerDelete();
+		run Worker(0);
+		run Worker(1);
+		run Monitor()
+#else
 		cstate = LIVE;
 		c_in_table = 1;
 		astate[L] = IDLE;
@@ -1082,12 +1754,20 @@ init {
 		run ClientDelete();
 		run Freer();
 		run Worker(0);
+#ifndef ONE_WORKER
 		run Worker(1);
+#else
+		wexit[1] = 1;   /* one worker (SHUTDOWN) */
+#endif
 		run Loop();      /* asleep in poll() for good when nothing is bound */
 #ifdef SYNC_LEG
 		run SyncLeg();
 #endif
+#ifdef SHUTDOWN
+		run Shutdown();
+#endif
 		run Monitor()
+#endif
 	}
 }
 

@@ -11,27 +11,36 @@
 #                                       caught; exit 1 if one survives
 #   -k    keep the work directory (pan sources, outputs, trails) and say where
 #   -j N  run N spin/cc/pan units at once (default 2)
-# Environment: SPIN (spin), CC (cc), PAN_CFLAGS (-O2).
+# Environment: SPIN (spin), CC (cc), PAN_CFLAGS (-O2: the large searches),
+# SMALL_CFLAGS (-O0: the small searches and the mutants, where cc takes
+# longer than the search).
 set -eu
 
 SPIN=${SPIN:-spin}
 CC=${CC:-cc}
 PAN_CFLAGS=${PAN_CFLAGS:--O2}
+SMALL_CFLAGS=${SMALL_CFLAGS:--O0}
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODEL=$HERE/sspiasync.pml
 DEPTH=-m10000 # the deepest run reaches ~360; a cut search is an error below
 
-# The checks: NAME:KIND:SCENARIO:COST.  KIND safety = assertions and invalid
-# end states (pan built with -DSAFETY); np = no cycle at all (-DNP, pan -l:
-# with no progress labels every cycle is a non-progress cycle, so every
-# execution ends in a valid end state); ltl = each ltl claim of the model
-# (pan -a -N).  COST (rough seconds, cc included) balances the lanes.
+# The checks: NAME:KIND:SCENARIO:COST[:small].  KIND safety = assertions and
+# invalid end states (pan built with -DSAFETY); np = no cycle at all (-DNP,
+# pan -l: with no progress labels every cycle is a non-progress cycle, so
+# every execution ends in a valid end state); ltl = each ltl claim of the
+# model (pan -a -N).  COST (rough seconds, cc included) balances the lanes.
+# small: built with SMALL_CFLAGS (the search takes well under a second).
 CHECKS="
-safety-sync:safety:sync:17
-safety-all:safety:all:9
-np-cq:np:cq:10
-np-unbound:np:unbound:8
-ltl-cq:ltl:cq:13
+safety-sync:safety:sync:40
+safety-all:safety:all:30
+np-cq:np:cq:25
+np-unbound:np:unbound:22
+ltl-cq:ltl:cq:36
+safety-shutdown:safety:shutdown:30:small
+safety-reinit:safety:reinit:3:small
+np-reinit:np:reinit:3:small
+safety-first:safety:first:3:small
+np-first:np:first:3:small
 "
 LTL_CLAIMS="delete_reaches_invalid no_leg_after_teardown"
 
@@ -39,7 +48,10 @@ LTL_CLAIMS="delete_reaches_invalid no_leg_after_teardown"
 # the check (safety unless :np, the no-cycle check).
 # REAP_NO_RECHECK is not made up: it is sa_cq_reap as committed (e2765cb),
 # whose batch runs the callback of a context freed by an earlier callback of
-# the same batch (verify/README.md, "Findings").
+# the same batch (verify/README.md, "Findings").  The next four are the code
+# as it was before issue 19 (items 1, 3, 2, 7); the last one item 7's
+# intermediate protocol (a free after DONE, before the caller was told, keeps
+# the made context).
 MUTANTS="
 REAP_NO_RECHECK:cq
 BUG_PUBLISH_AFTER_FREE:cq
@@ -52,6 +64,11 @@ BUG_NO_WORK_SIGNAL:unbound
 BUG_TEARDOWN_BEFORE_LEG_DONE:sync
 BUG_QUEUE_NOT_SERIAL:sync
 BUG_HINT_CLEARED_EARLY:unbound:np
+BUG_FREE_IGNORED_IN_SHUTDOWN:shutdown
+BUG_SHUTDOWN_CB_BLIND:shutdown-unbound
+BUG_NOTIFYING_FLAG:reinit
+BUG_ABANDON_AT_PUBLISH_ONLY:first
+BUG_ABANDON_BEFORE_DONE_ONLY:first
 "
 
 usage() {
@@ -103,6 +120,11 @@ scenario_defs() {
 	unbound) echo "-DUNBOUND" ;; # callbacks through the engine's notify list
 	mixed) echo "-DMIXED" ;;    # the leg bound, the delete not
 	sync) echo "-DSYNC_LEG" ;;  # cq plus a synchronous leg on the context
+	# mixed plus sspiasync_shutdown at any point (one worker)
+	shutdown) echo "-DSHUTDOWN -DMIXED -DONE_WORKER" ;;
+	shutdown-unbound) echo "-DSHUTDOWN -DUNBOUND -DONE_WORKER" ;;
+	reinit) echo "-DREINIT" ;;  # callbacks that reinit and resubmit (issue 19, 2)
+	first) echo "-DFIRST_LEG" ;; # a first leg abandoned at any point (issue 19, 7)
 	*) echo "verify: unknown scenario $1" >&2; exit 2 ;;
 	esac
 }
@@ -135,10 +157,11 @@ pan_run() {
 	return 1
 }
 
-# unit NAME KIND DEFINES LABEL: spin -a, cc and the pan run(s) of one
-# check, in $WORK/NAME; its lines go to NAME.log, 0 or 1 to NAME.rc.
+# unit NAME KIND DEFINES LABEL OPT: spin -a, cc (with OPT) and the pan
+# run(s) of one check, in $WORK/NAME; its lines go to NAME.log, 0 or 1 to
+# NAME.rc.
 unit() {
-	u_name=$1 u_kind=$2 u_defs=$3 u_label=$4
+	u_name=$1 u_kind=$2 u_defs=$3 u_label=$4 u_opt=$5
 	u_dir=$WORK/$u_name
 	mkdir -p "$u_dir"
 	cp "$MODEL" "$u_dir/model.pml"
@@ -155,7 +178,7 @@ unit() {
 			printf 'FAIL  %-40s spin -a failed\n' "$u_label"
 			sed 's/^/      /' "$u_dir/spin.log" | head -n 10
 			u_rc=1
-		elif ! (cd "$u_dir" && $CC $PAN_CFLAGS -w $u_cflags -DCOLLAPSE -o pan pan.c >cc.log 2>&1); then
+		elif ! (cd "$u_dir" && $CC $u_opt -w $u_cflags -DCOLLAPSE -o pan pan.c >cc.log 2>&1); then
 			printf 'FAIL  %-40s cc failed\n' "$u_label"
 			sed 's/^/      /' "$u_dir/cc.log" | head -n 10
 			u_rc=1
@@ -174,8 +197,8 @@ unit() {
 	echo "$u_rc" >"$WORK/$u_name.rc"
 }
 
-# run_units: the units of $UNITS (lines NAME|KIND|DEFINES|LABEL|COST), in
-# $JOBS lanes balanced by cost, each lane sequential.
+# run_units: the units of $UNITS (lines NAME|KIND|DEFINES|LABEL|COST|OPT),
+# in $JOBS lanes balanced by cost, each lane sequential.
 run_units() {
 	lane=0
 	while [ "$lane" -lt "$JOBS" ]; do
@@ -183,7 +206,7 @@ run_units() {
 		eval "load$lane=0"
 		lane=$((lane + 1))
 	done
-	echo "$UNITS" | while IFS='|' read -r name kind defs label cost; do
+	echo "$UNITS" | while IFS='|' read -r name kind defs label cost opt; do
 		[ -n "$name" ] || continue
 		best=0 lane=0
 		eval "min=\$load0"
@@ -193,13 +216,13 @@ run_units() {
 			lane=$((lane + 1))
 		done
 		eval "load$best=\$((load$best + cost))"
-		printf '%s|%s|%s|%s\n' "$name" "$kind" "$defs" "$label" >>"$WORK/lane$best"
+		printf '%s|%s|%s|%s|%s\n' "$name" "$kind" "$defs" "$label" "$opt" >>"$WORK/lane$best"
 	done
 	lane=0
 	while [ "$lane" -lt "$JOBS" ]; do
 		(
-			while IFS='|' read -r name kind defs label; do
-				unit "$name" "$kind" "$defs" "$label"
+			while IFS='|' read -r name kind defs label opt; do
+				unit "$name" "$kind" "$defs" "$label" "$opt"
 			done <"$WORK/lane$lane"
 		) &
 		lane=$((lane + 1))
@@ -215,14 +238,16 @@ if [ "$MUTATE" = 0 ]; then
 	for c in $CHECKS; do
 		name=${c%%:*} rest=${c#*:}
 		kind=${rest%%:*} rest=${rest#*:}
-		scen=${rest%%:*} cost=${rest#*:}
+		scen=${rest%%:*} rest=${rest#*:}
+		cost=${rest%%:*} opt=$PAN_CFLAGS
+		case $rest in *:small) opt=$SMALL_CFLAGS ;; esac
 		case $kind in
 		safety) label="safety $(echo "$scen" | sed 's/^all$/cq+unbound+mixed/')" ;;
 		np) label="no-cycle $scen" ;;
 		ltl) label="ltl $scen" ;;
 		esac
 		UNITS="$UNITS
-$name|$kind|$(scenario_defs "$scen")$EXTRA|$label|$cost"
+$name|$kind|$(scenario_defs "$scen")$EXTRA|$label|$cost|$opt"
 	done
 	echo "verify: spin $($SPIN -V 2>/dev/null | sed 's/Spin Version //; s/ --.*//'), $(echo "$CHECKS" | grep -c :) pans, $JOBS at a time${EXTRA:+, with$EXTRA} ..."
 	run_units
@@ -239,13 +264,15 @@ $name|$kind|$(scenario_defs "$scen")$EXTRA|$label|$cost"
 	exit "$STATUS"
 fi
 
-# Mutation check: each mutant must make the safety check of its scenario fail.
+# Mutation check: each mutant must make the safety check of its scenario
+# fail.  A mutant's counterexample comes early: cc is most of the cost, so
+# the pans are built with SMALL_CFLAGS.
 UNITS=
 for m in $MUTANTS; do
 	name=${m%%:*} scen=${m#*:} kind=safety
 	case $scen in *:np) scen=${scen%:np} kind=np ;; esac
 	UNITS="$UNITS
-$name|$kind|-D$name $(scenario_defs "$scen")$EXTRA|$name ($scen)|$([ "$scen" = sync ] && echo 8 || echo 3)"
+$name|$kind|-D$name $(scenario_defs "$scen")$EXTRA|$name ($scen)|3|$SMALL_CFLAGS"
 done
 echo "verify: mutation check, $(echo "$MUTANTS" | grep -c :) mutants, $JOBS at a time ..."
 run_units
