@@ -132,6 +132,35 @@ static SECURITY_STATUS stale_submit(struct sa_runtime *rt, uintptr_t w)
 	return sa__rt_exit(NULL, SEC_E_OK);
 }
 
+/* The start of a call that claims its async context before it changes
+ * anything (delete, free credentials: issue 19 #14): SEC_E_OK with *rt
+ * entered and *res reserved, after which queueing cannot fail; or the final
+ * status with nothing held and nothing done. */
+static SECURITY_STATUS reserved_begin(SspiAsyncContext *ac, struct sa_runtime **rt,
+				      struct sa_acall **res)
+{
+	if (ac == NULL)
+		return SEC_E_INVALID_HANDLE;
+	SECURITY_STATUS st = sa__rt_enter(rt);
+	if (st != SEC_E_OK)
+		return st;
+	int rc = sa_engine_reserve((*rt)->engine, acall_word(ac), res);
+	if (rc != SA_OK)
+		return sa__rt_exit(*rt, submit_status(rc));
+	return SEC_E_OK;
+}
+
+/* Complete the reserved call @res with @status, on @serial (NULL: on its
+ * own; @release(@owner) when done), counted now. */
+static SECURITY_STATUS reserved_status(struct sa_runtime *rt, struct sa_acall *res,
+				       SECURITY_STATUS status, struct sa_serial *serial,
+				       void (*release)(void *owner), void *owner)
+{
+	sa_engine_submit_status_reserved(rt->engine, res, status, serial, release, owner);
+	sa__rt_count(rt, status);
+	return sa__rt_exit(NULL, SEC_E_OK);
+}
+
 /* --- ISC and ASC ------------------------------------------------------------- */
 
 struct leg_job {
@@ -345,31 +374,21 @@ static const struct sa_job_ops delete_job_ops = {
  */
 SECURITY_STATUS SspiDeleteSecurityContextAsync(SspiAsyncContext *AsyncContext, PCtxtHandle phContext)
 {
-	if (AsyncContext == NULL)
-		return SEC_E_INVALID_HANDLE;
 	struct sa_runtime *rt;
-	SECURITY_STATUS st = sa__rt_enter(&rt);
+	struct sa_acall *res;
+	SECURITY_STATUS st = reserved_begin(AsyncContext, &rt, &res);
 	if (st != SEC_E_OK)
 		return st;
-	struct sa_acall *res;
-	int rc = sa_engine_reserve(rt->engine, acall_word(AsyncContext), &res);
-	if (rc != SA_OK)
-		return sa__rt_exit(rt, submit_status(rc));
 	struct sa_ctx *ctx = NULL;
-	if (sa__ctx_get(rt, phContext, &ctx) != SEC_E_OK) {
-		sa_engine_submit_status_reserved(rt->engine, res, SEC_E_INVALID_HANDLE, NULL, NULL, NULL);
-		sa__rt_count(rt, SEC_E_INVALID_HANDLE);
-		return sa__rt_exit(NULL, SEC_E_OK);
-	}
+	if (sa__ctx_get(rt, phContext, &ctx) != SEC_E_OK)
+		return reserved_status(rt, res, SEC_E_INVALID_HANDLE, NULL, NULL, NULL);
 	/* DELETING from now on: later calls complete SEC_E_INVALID_HANDLE, and
 	 * so do the legs queued before that have not started. */
 	if (sa__ctx_mark_deleting(ctx) != SEC_E_OK) {
 		/* Already being deleted: completes so in its turn on the
 		 * context's queue, which the reference keeps alive. */
-		sa_engine_submit_status_reserved(rt->engine, res, SEC_E_INVALID_HANDLE, &ctx->serial,
-						 ctx_put_owner, ctx);
-		sa__rt_count(rt, SEC_E_INVALID_HANDLE);
-		return sa__rt_exit(NULL, SEC_E_OK);
+		return reserved_status(rt, res, SEC_E_INVALID_HANDLE, &ctx->serial, ctx_put_owner,
+				       ctx);
 	}
 	ctx->delete_job = (struct sa_job){.ops = &delete_job_ops, .serial = &ctx->serial, .owner = rt};
 	sa_engine_submit_reserved(rt->engine, res, &ctx->delete_job);
@@ -383,23 +402,16 @@ SECURITY_STATUS SspiDeleteSecurityContextAsync(SspiAsyncContext *AsyncContext, P
  * was live) and any other status means nothing was done. */
 SECURITY_STATUS SspiFreeCredentialsHandleAsync(SspiAsyncContext *AsyncContext, PCredHandle phCredential)
 {
-	if (AsyncContext == NULL)
-		return SEC_E_INVALID_HANDLE;
 	struct sa_runtime *rt;
-	SECURITY_STATUS st = sa__rt_enter(&rt);
+	struct sa_acall *res;
+	SECURITY_STATUS st = reserved_begin(AsyncContext, &rt, &res);
 	if (st != SEC_E_OK)
 		return st;
-	struct sa_acall *res;
-	int rc = sa_engine_reserve(rt->engine, acall_word(AsyncContext), &res);
-	if (rc != SA_OK)
-		return sa__rt_exit(rt, submit_status(rc));
 	/* Invalid at once, as the synchronous free; the completion reports it. */
-	rc = phCredential != NULL ? sa_htable_remove(rt->creds, sa__handle_from(phCredential))
-				  : SA_EBADHANDLE;
-	SECURITY_STATUS result = rc == SA_OK ? SEC_E_OK : SEC_E_INVALID_HANDLE;
-	sa_engine_submit_status_reserved(rt->engine, res, result, NULL, NULL, NULL);
-	sa__rt_count(rt, result);
-	return sa__rt_exit(NULL, SEC_E_OK);
+	int rc = phCredential != NULL ? sa_htable_remove(rt->creds, sa__handle_from(phCredential))
+				      : SA_EBADHANDLE;
+	return reserved_status(rt, res, rc == SA_OK ? SEC_E_OK : SEC_E_INVALID_HANDLE, NULL, NULL,
+			       NULL);
 }
 
 struct ach_job {
