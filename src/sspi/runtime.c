@@ -85,6 +85,16 @@ static void atfork_register(void)
 	(void)rc; /* ENOMEM: then a child keeps the parent's state (documented) */
 }
 
+/* Take g_lock where a thread may be the process's first to take it: the
+ * fork handler that resets it in a child (R4) is registered first, so a
+ * fork while another thread holds it, in the very first init too, leaves
+ * the child a usable lock.  [test_fork_while_another_thread_inits_and_shuts_down] */
+static void g_lock_take(void)
+{
+	pthread_once(&g_atfork_once, atfork_register);
+	pthread_mutex_lock(&g_lock);
+}
+
 static void cred_dtor(void *obj, void *arg)
 {
 	struct sa_cred *cred = obj;
@@ -131,7 +141,6 @@ static unsigned runtime_threads(const struct sspiasync_config *cfg)
 
 static SECURITY_STATUS runtime_create(const struct sspiasync_config *cfg, struct sa_runtime **out)
 {
-	pthread_once(&g_atfork_once, atfork_register);
 	struct sa_runtime *rt = sa__calloc(1, sizeof *rt);
 	if (rt == NULL)
 		return SEC_E_INSUFFICIENT_MEMORY;
@@ -222,7 +231,7 @@ static void runtime_destroy(struct sa_runtime *rt)
 SECURITY_STATUS sspiasync_init(const struct sspiasync_config *cfg)
 {
 	SECURITY_STATUS st;
-	pthread_mutex_lock(&g_lock);
+	g_lock_take();
 	if (atomic_load(&g_shutting_down)) {
 		st = SEC_E_SHUTDOWN_IN_PROGRESS;
 	} else if (atomic_load(&g_rt) != NULL) {
@@ -243,7 +252,7 @@ SECURITY_STATUS sspiasync_shutdown(void)
 {
 	if (sa_engine_in_callback() || sa_engine_on_worker())
 		return SEC_E_INVALID_PARAMETER; /* it would wait for its own caller */
-	pthread_mutex_lock(&g_lock);
+	g_lock_take();
 	if (atomic_load(&g_shutting_down)) {
 		/* R6: another thread tears down; done when it has finished. */
 		atomic_fetch_add(&g_shutdown_waiters, 1);
@@ -297,7 +306,7 @@ SECURITY_STATUS sa__rt_enter(struct sa_runtime **out)
 
 	/* Slow path: refuse during a shutdown, initialise with defaults if needed. */
 	SECURITY_STATUS st = SEC_E_OK;
-	pthread_mutex_lock(&g_lock);
+	g_lock_take();
 	rt = atomic_load(&g_rt);
 	if (atomic_load(&g_shutting_down)) {
 		st = SEC_E_SHUTDOWN_IN_PROGRESS;
@@ -378,7 +387,7 @@ SECURITY_STATUS sspiasync_stats(struct sspiasync_statistics *out)
 	if (out == NULL)
 		return SEC_E_INVALID_PARAMETER;
 	memset(out, 0, sizeof *out);
-	pthread_mutex_lock(&g_lock);
+	g_lock_take();
 	struct sa_runtime *rt = atomic_load(&g_rt);
 	if (rt != NULL && !atomic_load(&g_shutting_down)) {
 		out->credentials = sa_htable_live_count(rt->creds);
