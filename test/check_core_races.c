@@ -201,6 +201,29 @@ static void *shutdown_thread(void *arg)
 	return NULL;
 }
 
+/* A shutdown on another thread, held in its teardown by a held job. */
+struct bg_shutdown {
+	pthread_t t;
+	SECURITY_STATUS st;
+};
+
+/* Start it and wait until it runs. */
+static void bg_shutdown_start(struct bg_shutdown *s)
+{
+	s->st = SEC_E_INTERNAL_ERROR;
+	ck_assert_int_eq(pthread_create(&s->t, NULL, shutdown_thread, &s->st), 0);
+	ck_assert(wait_until(shutting_down));
+}
+
+/* Release the held job and wait for the shutdown to end, successfully. */
+static void bg_shutdown_finish(struct bg_shutdown *s)
+{
+	hold_release();
+	ck_assert_int_eq(pthread_join(s->t, NULL), 0);
+	hold_off();
+	ck_assert_int_eq(s->st, SEC_E_OK);
+}
+
 /* What a callback saw: it records, the test asserts. */
 struct seen {
 	int calls;
@@ -216,16 +239,17 @@ static void seen_cb(SspiAsyncContext *a, PVOID data)
 	s->reinit = SspiReinitAsyncContext(a);
 }
 
-/* A pool of 2, a credential, and a first ISC leg submitted on a new async
- * context with seen_cb, held at @point on its worker; returns the context. */
-static SspiAsyncContext *held_first_leg(enum sa_engine_point point, struct seen *seen,
-					struct first_leg *o, CredHandle *cc)
+/* A credential, and a first ISC leg submitted on a new async context with
+ * @cb(@data) (NULL: none), held at @point on its worker (the caller
+ * started the pool); returns the context. */
+static SspiAsyncContext *held_first_leg(enum sa_engine_point point, SspiAsyncNotifyCallback cb,
+					void *data, struct first_leg *o, CredHandle *cc)
 {
-	start_pool(2);
 	*cc = acquire(SECPKG_CRED_OUTBOUND);
 	SspiAsyncContext *a = SspiCreateAsyncContext();
 	ck_assert_ptr_nonnull(a);
-	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, seen_cb, seen), SEC_E_OK);
+	if (cb != NULL)
+		ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, cb, data), SEC_E_OK);
 	hold_at(a, point);
 	ck_assert_int_eq(submit_first(a, cc, o), SEC_E_OK);
 	ck_assert(wait_flag(&g_hold.reached));
@@ -244,17 +268,12 @@ START_TEST(test_shutdown_free_from_other_thread_abandons_running_leg)
 	struct first_leg *o = malloc(sizeof *o);
 	ck_assert_ptr_nonnull(o);
 	struct seen seen = {0};
-	SspiAsyncContext *a = held_first_leg(SA_ENGINE_POINT_RUN, &seen, o, &cc);
-
-	pthread_t t;
-	SECURITY_STATUS sd = SEC_E_INTERNAL_ERROR;
-	ck_assert_int_eq(pthread_create(&t, NULL, shutdown_thread, &sd), 0);
-	ck_assert(wait_until(shutting_down));
+	start_pool(2);
+	SspiAsyncContext *a = held_first_leg(SA_ENGINE_POINT_RUN, seen_cb, &seen, o, &cc);
+	struct bg_shutdown sd;
+	bg_shutdown_start(&sd);
 	SspiFreeAsyncContext(a); /* reaches the dying runtime (R5) */
-	hold_release();
-	ck_assert_int_eq(pthread_join(t, NULL), 0);
-	hold_off();
-	ck_assert_int_eq(sd, SEC_E_OK);
+	bg_shutdown_finish(&sd);
 	ck_assert_msg(first_leg_untouched(o), "a freed call wrote the caller's outputs");
 	ck_assert_int_eq(seen.calls, 0);
 	free(o);
@@ -271,17 +290,12 @@ START_TEST(test_shutdown_worker_callbacks_read_their_status)
 	CredHandle cc;
 	struct first_leg o;
 	struct seen seen = {0};
-	SspiAsyncContext *a = held_first_leg(SA_ENGINE_POINT_RUN, &seen, &o, &cc);
+	start_pool(2);
+	SspiAsyncContext *a = held_first_leg(SA_ENGINE_POINT_RUN, seen_cb, &seen, &o, &cc);
 	(void)a;
-
-	pthread_t t;
-	SECURITY_STATUS sd = SEC_E_INTERNAL_ERROR;
-	ck_assert_int_eq(pthread_create(&t, NULL, shutdown_thread, &sd), 0);
-	ck_assert(wait_until(shutting_down));
-	hold_release(); /* the leg runs to completion; the worker delivers */
-	ck_assert_int_eq(pthread_join(t, NULL), 0);
-	hold_off();
-	ck_assert_int_eq(sd, SEC_E_OK);
+	struct bg_shutdown sd;
+	bg_shutdown_start(&sd);
+	bg_shutdown_finish(&sd); /* the leg runs to completion; the worker delivers */
 	ck_assert_int_eq(seen.calls, 1);
 	ck_assert_int_eq(seen.status, SEC_I_CONTINUE_NEEDED);
 	ck_assert_int_eq(seen.reinit, STATUS_SUCCESS);
@@ -322,19 +336,14 @@ static int second_waits_or_returned(void)
 START_TEST(test_shutdown_second_caller_waits_for_teardown)
 {
 	start_pool(1);
-	CredHandle cc = acquire(SECPKG_CRED_OUTBOUND);
+	CredHandle cc;
 	struct first_leg o;
-	SspiAsyncContext *a = SspiCreateAsyncContext();
-	ck_assert_ptr_nonnull(a);
-	hold_at(a, SA_ENGINE_POINT_RUN);
-	ck_assert_int_eq(submit_first(a, &cc, &o), SEC_E_OK);
-	ck_assert(wait_flag(&g_hold.reached));
-
-	pthread_t t1, t2;
-	SECURITY_STATUS sd = SEC_E_INTERNAL_ERROR;
+	SspiAsyncContext *a = held_first_leg(SA_ENGINE_POINT_RUN, NULL, NULL, &o, &cc);
+	(void)a;
+	pthread_t t2;
+	struct bg_shutdown sd;
 	struct second sec = {SEC_E_INTERNAL_ERROR, SEC_E_INTERNAL_ERROR, 0};
-	ck_assert_int_eq(pthread_create(&t1, NULL, shutdown_thread, &sd), 0);
-	ck_assert(wait_until(shutting_down));
+	bg_shutdown_start(&sd);
 	ck_assert_int_eq(pthread_create(&t2, NULL, second_shutdown_thread, &sec), 0);
 	/* Either the second caller waits for the first, or (the bug) returned. */
 	g_second = &sec;
@@ -342,12 +351,9 @@ START_TEST(test_shutdown_second_caller_waits_for_teardown)
 	pthread_mutex_lock(&g_mu);
 	int early = sec.returned;
 	pthread_mutex_unlock(&g_mu);
-	hold_release();
-	ck_assert_int_eq(pthread_join(t1, NULL), 0);
+	bg_shutdown_finish(&sd);
 	ck_assert_int_eq(pthread_join(t2, NULL), 0);
-	hold_off();
 	ck_assert_msg(!early, "the second shutdown returned while the first still tore down");
-	ck_assert_int_eq(sd, SEC_E_OK);
 	ck_assert_int_eq(sec.shutdown, SEC_E_OK);
 	ck_assert_int_eq(sec.init, SEC_E_OK);
 	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
@@ -438,7 +444,8 @@ START_TEST(test_async_free_after_publish_deletes_first_leg_context)
 	CredHandle cc;
 	struct first_leg o;
 	struct seen seen = {0};
-	SspiAsyncContext *a = held_first_leg(SA_ENGINE_POINT_RAN, &seen, &o, &cc);
+	start_pool(2);
+	SspiAsyncContext *a = held_first_leg(SA_ENGINE_POINT_RAN, seen_cb, &seen, &o, &cc);
 	ck_assert_int_eq(SspiGetAsyncCallStatus(a), SEC_I_ASYNC_CALL_PENDING);
 	ck_assert(!handle_is_pat(&o.newh)); /* published: the handle was written */
 	SspiFreeAsyncContext(a);
@@ -764,7 +771,8 @@ START_TEST(test_async_free_while_leg_runs_abandons_it)
 	CredHandle cc;
 	struct first_leg o;
 	struct seen seen = {0};
-	SspiAsyncContext *a = held_first_leg(SA_ENGINE_POINT_RUN, &seen, &o, &cc);
+	start_pool(2);
+	SspiAsyncContext *a = held_first_leg(SA_ENGINE_POINT_RUN, seen_cb, &seen, &o, &cc);
 	SspiFreeAsyncContext(a);
 	hold_release();
 	ck_assert(wait_until(no_pending));
@@ -801,22 +809,14 @@ START_TEST(test_shutdown_worker_callback_frees_its_context_and_uses_queues)
 	struct busy_cb b = {NULL, 0, -1, SEC_E_INTERNAL_ERROR, SEC_E_INTERNAL_ERROR};
 	start_pool(2);
 	ck_assert_int_eq(sspiasync_cq_create(&b.q), SEC_E_OK);
-	CredHandle cc = acquire(SECPKG_CRED_OUTBOUND);
+	CredHandle cc;
 	struct first_leg o;
-	SspiAsyncContext *a = SspiCreateAsyncContext();
-	ck_assert_ptr_nonnull(a);
-	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a, free_self_in_shutdown_cb, &b), SEC_E_OK);
-	hold_at(a, SA_ENGINE_POINT_RUN);
-	ck_assert_int_eq(submit_first(a, &cc, &o), SEC_E_OK);
-	ck_assert(wait_flag(&g_hold.reached));
-	pthread_t t;
-	SECURITY_STATUS sd = SEC_E_INTERNAL_ERROR;
-	ck_assert_int_eq(pthread_create(&t, NULL, shutdown_thread, &sd), 0);
-	ck_assert(wait_until(shutting_down));
-	hold_release();
-	ck_assert_int_eq(pthread_join(t, NULL), 0);
-	hold_off();
-	ck_assert_int_eq(sd, SEC_E_OK);
+	SspiAsyncContext *a = held_first_leg(SA_ENGINE_POINT_RUN, free_self_in_shutdown_cb, &b, &o,
+					     &cc);
+	(void)a;
+	struct bg_shutdown sd;
+	bg_shutdown_start(&sd);
+	bg_shutdown_finish(&sd);
 	ck_assert_int_eq(b.calls, 1);
 	ck_assert_int_eq(b.status, SEC_I_CONTINUE_NEEDED);
 	ck_assert_int_ge(b.fd, 0);
