@@ -25,6 +25,8 @@ ALL_LDFLAGS = $(SAN) -pthread $(LDFLAGS)
 
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+# The library's own dependency: nettle (the NTLM package's MD4, MD5, HMAC-MD5, RC4).
+LIB_LIBS := $(shell pkg-config --libs nettle 2>/dev/null || echo -lnettle)
 
 # Runs of the suites: every run is bounded, so a hang fails fast.
 TEST_TIMEOUT ?= 600
@@ -32,7 +34,7 @@ RUN_BOUNDED = timeout -k 10 $(TEST_TIMEOUT)
 VALGRIND_MEMCHECK = valgrind -q --fair-sched=yes --child-silent-after-fork=yes --error-exitcode=1 --leak-check=full --show-leak-kinds=all \
 	--errors-for-leak-kinds=all
 
-LIB_SRCS := $(wildcard src/*/*.c)
+LIB_SRCS := $(wildcard src/*/*.c src/packages/*/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 LIB := $(B)/libsspiasync.a
 
@@ -81,7 +83,7 @@ $(LIB): $(LIB_OBJS) | $(OBJDIRS)
 	$(AR) rcs $@ $^
 
 $(B)/test/check_%: $(B)/test/check_%.o $(TESTLIB_OBJS) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(CHECK_LIBS)
 
 # --- tests -------------------------------------------------------------------
 
@@ -127,7 +129,7 @@ asan:
 # Allocation-failure injection over every public function (test/oomcheck.c):
 # in-process under ASan/LSan (fast), or under Valgrind.
 $(B)/test/oomcheck: $(B)/test/oomcheck.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
 oomcheck-run: $(B)/test/oomcheck
 	$(RUN_BOUNDED) $(OOM_RUNNER) $(B)/test/oomcheck
@@ -140,7 +142,7 @@ oomcheck-valgrind:
 
 # The soak (test/soak.c): SOAK_OPS operations (default 400,000) on all workers.
 $(B)/test/soak: $(B)/test/soak.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
 soak: $(B)/test/soak
 	$(RUN_BOUNDED) $(B)/test/soak
@@ -194,7 +196,7 @@ clang:
 # --- benchmarks and demo -----------------------------------------------------
 
 $(B)/bench/%: $(B)/bench/%.o $(B)/bench/baseline.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
 bench-libuv:
 	@pkg-config --exists libuv || { \
@@ -206,7 +208,7 @@ $(B)/bench/async.o: bench/async.c | $(OBJDIRS) bench-libuv
 	$(CC) $(ALL_CPPFLAGS) $(UV_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/bench/async: $(B)/bench/async.o $(B)/bench/baseline.o $(LIB) | bench-libuv
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(UV_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(UV_LIBS)
 
 bench-build: $(BENCH_BINS)
 
@@ -219,13 +221,13 @@ bench: bench-build
 	sh bench/async_callgrind.sh $(B)/bench/async
 
 $(B)/tools/%: $(B)/tools/%.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
 fsm-table: $(FSM_TABLE)
 	$(FSM_TABLE)
 
 $(DEMO): $(DEMO_OBJS) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
 demo: $(DEMO)
 	$(DEMO)

@@ -40,12 +40,12 @@ mkdir -p "$OUT/corpus" "$OUT/artifacts"
 BIN=$OUT/api_fuzz
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
 git diff --quiet HEAD -- src include 2>/dev/null || rev="$rev+uncommitted"
-echo "fuzz: building $BIN (library $rev, sources $(cat src/*/*.[ch] include/sspiasync/*.h | sha256sum | cut -c1-12))"
+echo "fuzz: building $BIN (library $rev, sources $(cat src/*/*.[ch] src/packages/*/*.[ch] include/sspiasync/*.h | sha256sum | cut -c1-12))"
 # shellcheck disable=SC2046
 "$CC_FUZZ" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -std=c11 -D_POSIX_C_SOURCE=200809L \
 	-Wall -Wextra -Werror -Iinclude -Isrc -pthread \
-	-o "$BIN" fuzz/api_fuzz.c $(ls src/*/*.c)
+	-o "$BIN" fuzz/api_fuzz.c $(ls src/*/*.c src/packages/*/*.c) -lnettle
 
 # The working corpus starts from the committed seeds (copies).
 cp fuzz/corpus/* "$OUT/corpus/"

@@ -760,9 +760,17 @@ START_TEST(test_sspi_query_context_attributes_on_complete_context)
 		ck_assert_str_eq(pi.PackageInfo->Name, "SspiAsyncTest");
 		ck_assert_int_eq(f->FreeContextBuffer(pi.PackageInfo), SEC_E_OK);
 
+		/* FLAGS: every package, the ISC_RET_/ASC_RET_ of the last leg (no
+		 * ALLOCATED_MEMORY: that one belongs to the call, not the context). */
+		SecPkgContext_Flags fl;
+		memset(&fl, 0xff, sizeof fl);
+		ck_assert_int_eq(f->QueryContextAttributesA(sides[i], SECPKG_ATTR_FLAGS, &fl), SEC_E_OK);
+		ck_assert_uint_ne(fl.Flags, (unsigned long)-1);
+		ck_assert_uint_eq(fl.Flags & ISC_RET_ALLOCATED_MEMORY, 0);
+
 		static const unsigned long unsupported[] = {
 			SECPKG_ATTR_DCE_INFO,   SECPKG_ATTR_STREAM_SIZES, SECPKG_ATTR_KEY_INFO,
-			SECPKG_ATTR_AUTHORITY,  SECPKG_ATTR_SESSION_KEY,  SECPKG_ATTR_FLAGS,
+			SECPKG_ATTR_AUTHORITY,  SECPKG_ATTR_SESSION_KEY,  SECPKG_ATTR_NATIVE_NAMES,
 			SECPKG_ATTR_TARGET,     SECPKG_ATTR_IS_LOOPBACK,  1000,
 			(unsigned long)-1};
 		for (size_t k = 0; k < sizeof unsupported / sizeof unsupported[0]; k++) {

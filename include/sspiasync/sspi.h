@@ -808,6 +808,30 @@ typedef struct _SecPkgContext_Lifespan {
 	TimeStamp tsExpiry;
 } SecPkgContext_Lifespan, *PSecPkgContext_Lifespan;
 
+/* SECPKG_ATTR_SESSION_KEY; SessionKey is freed with FreeContextBuffer(). */
+typedef struct _SecPkgContext_SessionKey {
+	unsigned long SessionKeyLength;
+	unsigned char *SessionKey;
+} SecPkgContext_SessionKey, *PSecPkgContext_SessionKey;
+
+/* SECPKG_ATTR_FLAGS: the ISC_RET_* / ASC_RET_* of the last leg. */
+typedef struct _SecPkgContext_Flags {
+	unsigned long Flags;
+} SecPkgContext_Flags, *PSecPkgContext_Flags;
+
+/* The contents of a SECBUFFER_CHANNEL_BINDINGS buffer: this header, then
+ * the three blobs at their offsets from the start of the header. */
+typedef struct _SEC_CHANNEL_BINDINGS {
+	unsigned long dwInitiatorAddrType;
+	unsigned long cbInitiatorLength;
+	unsigned long dwInitiatorOffset;
+	unsigned long dwAcceptorAddrType;
+	unsigned long cbAcceptorLength;
+	unsigned long dwAcceptorOffset;
+	unsigned long cbApplicationDataLength;
+	unsigned long dwApplicationDataOffset;
+} SEC_CHANNEL_BINDINGS, *PSEC_CHANNEL_BINDINGS;
+
 /* SECPKG_ATTR_PACKAGE_INFO; PackageInfo is freed with FreeContextBuffer(). */
 typedef struct _SecPkgContext_PackageInfoA {
 	PSecPkgInfoA PackageInfo;

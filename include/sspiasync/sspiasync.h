@@ -214,6 +214,31 @@ SECURITY_STATUS sspiasync_cq_bind(SspiAsyncContext *context, struct sspiasync_cq
  * typically the event loop's. */
 int sspiasync_cq_reap(struct sspiasync_cq *cq, struct sspiasync_completion *out, unsigned n);
 
+/*
+ * The NTLM package's server-side user store.
+ *
+ * sspiasync_ntlm_lookup_fn - Fill @nt_hash with the NT hash of @user's
+ * password (MD4 of its UTF-16LE form, 16 bytes) and return SEC_E_OK, or
+ * return any other status: the logon is then denied (the client's last
+ * AcceptSecurityContext leg answers SEC_E_LOGON_DENIED).  @domain is what
+ * the client sent (may be ""), @user likewise; both UTF-8.  Runs on the
+ * thread running the leg (a pool worker for the async calls), possibly on
+ * several threads at once; it must not call into this library.
+ */
+typedef SECURITY_STATUS (*sspiasync_ntlm_lookup_fn)(void *arg, const char *domain,
+						    const char *user, unsigned char nt_hash[16]);
+
+/*
+ * sspiasync_ntlm_set_lookup() - Make @cred (an inbound "NTLM" credential)
+ * verify users through @fn (NULL: back to the user file it was acquired
+ * with, NTLM_USER_FILE).  Legs that start after this call use it.  Returns
+ * SEC_E_OK; SEC_E_INVALID_HANDLE for a NULL, stale or forged handle;
+ * SEC_E_UNSUPPORTED_FUNCTION when @cred is not an inbound NTLM credential.
+ * Context: any thread [test_ntlm_lookup_callback].
+ */
+SECURITY_STATUS sspiasync_ntlm_set_lookup(PCredHandle cred, sspiasync_ntlm_lookup_fn fn,
+					  void *arg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,11 @@
 
 #include <sspiasync/sspi.h>
 
+/* A server's own user store (sspiasync.h, sspiasync_ntlm_set_lookup):
+ * SEC_E_OK and the user's NT hash, or any error (the logon is denied). */
+typedef SECURITY_STATUS (*sa_pkg_lookup_fn)(void *arg, const char *domain, const char *user,
+					    unsigned char nt_hash[16]);
+
 /* Explicit credentials, copied by the library: NUL-terminated UTF-8. */
 struct sa_pkg_identity {
 	const char *user;     /* never NULL (may be "") */
@@ -39,6 +44,10 @@ struct sa_pkg_leg {
 	const unsigned char *in; /* the peer's token; NULL when in_len == 0 */
 	size_t in_len;
 	const char *target;      /* initiator: the target name, or NULL; acceptor: NULL */
+	/* The caller's SECBUFFER_CHANNEL_BINDINGS buffer (a SEC_CHANNEL_BINDINGS
+	 * header and its blobs, unchecked), or NULL. */
+	const unsigned char *bindings;
+	size_t bindings_len;
 	unsigned long req;       /* ISC_REQ_* or ASC_REQ_* */
 	unsigned char *out;      /* room for this leg's token */
 	size_t out_cap;          /* bytes of room (0: the caller gave none) */
@@ -99,6 +108,12 @@ struct sa_package {
 	int32_t (*ctx_names)(void *ctx, char **user);
 	/* SECPKG_ATTR_LIFESPAN, FILETIME values. */
 	int32_t (*ctx_lifespan)(void *ctx, int64_t *start, int64_t *expiry);
+	/* SECPKG_ATTR_SESSION_KEY: up to 32 bytes at key, *len set; NULL:
+	 * SEC_E_UNSUPPORTED_FUNCTION.  Only on a complete context. */
+	int32_t (*ctx_session_key)(void *ctx, unsigned char key[32], size_t *len);
+	/* Set the inbound credential's user-store callback (NULL: none); NULL
+	 * member: SEC_E_UNSUPPORTED_FUNCTION.  May run while legs run on cred. */
+	int32_t (*cred_set_lookup)(void *cred, sa_pkg_lookup_fn fn, void *arg);
 
 	/* Per-message protection on a complete context; NULL: SEC_E_UNSUPPORTED_FUNCTION.
 	 * The library has checked msg's version and that pBuffers is readable for
@@ -114,6 +129,8 @@ struct sa_package {
 
 /* The built-in test package (src/packages/testpkg.c). */
 extern const struct sa_package sa__testpkg;
+/* NTLM (src/packages/ntlm/ntlm.c). */
+extern const struct sa_package sa__ntlm;
 
 /* The registry (src/packages/registry.c): every package, "SspiAsyncTest" first. */
 unsigned sa__pkg_count(void);

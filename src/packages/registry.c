@@ -8,6 +8,7 @@
 
 static const struct sa_package *const packages[] = {
 	&sa__testpkg,
+	&sa__ntlm,
 };
 
 unsigned sa__pkg_count(void)

@@ -270,12 +270,15 @@ static SECURITY_STATUS leg_submit(SspiAsyncContext *ac, enum sa_side side, PCred
 	size_t in_len = in_tok != NULL && in_tok->pvBuffer != NULL ? in_tok->cbBuffer : 0;
 	struct sa_leg leg;
 	sa__leg_init(&leg, side, NULL, in_len, NULL, req, out_tok, new_h, attrs, expiry);
+	sa__leg_bindings(&leg, in);
+	const unsigned char *bind = leg.bindings;
+	size_t bind_len = leg.bindings_len;
 	if (sa__leg_resolve(rt, &leg, cred_h, ctx_h) != SEC_E_OK)
 		return stale_submit(rt, acall_word(ac));
 	if (!leg.first && sa__ctx_deleting(leg.ctx))
 		return deleting_submit(rt, acall_word(ac), leg.ctx); /* the reference goes with it */
 	size_t target_len = target != NULL ? strlen(target) + 1 : 0;
-	struct leg_job *j = sa__malloc(sizeof *j + in_len + target_len);
+	struct leg_job *j = sa__malloc(sizeof *j + in_len + target_len + bind_len);
 	if (j == NULL) {
 		sa__leg_release(rt, &leg);
 		return sa__rt_exit(rt, SEC_E_INSUFFICIENT_MEMORY);
@@ -285,6 +288,7 @@ static SECURITY_STATUS leg_submit(SspiAsyncContext *ac, enum sa_side side, PCred
 		memcpy(copy, in_tok->pvBuffer, in_len);
 	leg.in = copy;
 	leg.target = target != NULL ? memcpy(copy + in_len, target, target_len) : NULL;
+	leg.bindings = bind_len != 0 ? memcpy(copy + in_len + target_len, bind, bind_len) : NULL;
 	j->job = (struct sa_job){.ops = &leg_job_ops, .owner = rt};
 	j->rt = rt;
 	j->leg = leg;

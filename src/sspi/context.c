@@ -177,6 +177,15 @@ void sa__leg_init(struct sa_leg *l, enum sa_side side, const unsigned char *in, 
 	};
 }
 
+void sa__leg_bindings(struct sa_leg *l, const SecBufferDesc *in)
+{
+	const SecBuffer *b = in != NULL ? sa__desc_find(in, SECBUFFER_CHANNEL_BINDINGS) : NULL;
+	if (b != NULL && b->pvBuffer != NULL && b->cbBuffer != 0) {
+		l->bindings = b->pvBuffer;
+		l->bindings_len = b->cbBuffer;
+	}
+}
+
 SECURITY_STATUS sa__leg_check(enum sa_side side, const CredHandle *cred_h, const CtxtHandle *ctx_h,
 			      unsigned long req, const SecBufferDesc *in, const CtxtHandle *new_h,
 			      const SecBufferDesc *out, const unsigned long *attrs, SecBuffer **out_tok)
@@ -283,6 +292,8 @@ void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l)
 		.in = l->in_len != 0 ? l->in : NULL,
 		.in_len = l->in_len,
 		.target = l->side == SA_SIDE_INITIATOR ? l->target : NULL,
+		.bindings = l->bindings,
+		.bindings_len = l->bindings_len,
 		.req = l->req,
 		.out = l->room,
 		.out_cap = cap,
@@ -299,8 +310,10 @@ void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l)
 	l->status = ctx_step_locked(ctx, ev, pst);
 	/* A leg that ran while a delete was queued reports its own status. */
 	l->made = made && ctx->state != SA_FSM_NEW;
-	if (l->made)
+	if (l->made) {
 		ctx->expiry = l->pkg_leg.expiry;
+		ctx->flags = l->pkg_leg.attrs;
+	}
 	ctx->busy = 0;
 	pthread_cond_broadcast(&ctx->idle);
 	ctx_unlock(ctx);
@@ -371,6 +384,7 @@ static SECURITY_STATUS leg_sync(enum sa_side side, PCredHandle cred_h, PCtxtHand
 	sa__leg_init(&l, side, in_tok != NULL ? in_tok->pvBuffer : NULL,
 		     in_tok != NULL && in_tok->pvBuffer != NULL ? in_tok->cbBuffer : 0, target, req,
 		     out_tok, new_h, attrs, expiry);
+	sa__leg_bindings(&l, in);
 	struct sa_runtime *rt;
 	if ((st = sa__rt_enter(&rt)) != SEC_E_OK)
 		return st;
@@ -563,6 +577,31 @@ static SECURITY_STATUS ctx_query(struct sa_runtime *rt, struct sa_ctx *ctx, unsi
 			((SecPkgContext_Lifespan *)buf)->tsStart.QuadPart = start;
 			((SecPkgContext_Lifespan *)buf)->tsExpiry.QuadPart = expiry;
 		}
+		return st;
+	}
+	case SECPKG_ATTR_FLAGS: {
+		pthread_mutex_lock(&ctx->lock);
+		((SecPkgContext_Flags *)buf)->Flags = ctx->flags;
+		pthread_mutex_unlock(&ctx->lock);
+		return SEC_E_OK;
+	}
+	case SECPKG_ATTR_SESSION_KEY: {
+		unsigned char key[32];
+		size_t n = 0;
+		if (pkg->ctx_session_key == NULL)
+			return SEC_E_UNSUPPORTED_FUNCTION;
+		st = pkg->ctx_session_key(ctx->pkg_ctx, key, &n);
+		if (st == SEC_E_OK) {
+			unsigned char *out = sa__ctxbuf_alloc(rt, n);
+			if (out == NULL) {
+				st = SEC_E_INSUFFICIENT_MEMORY;
+			} else {
+				memcpy(out, key, n);
+				((SecPkgContext_SessionKey *)buf)->SessionKey = out;
+				((SecPkgContext_SessionKey *)buf)->SessionKeyLength = (unsigned long)n;
+			}
+		}
+		sa__wipe(key, sizeof key);
 		return st;
 	}
 	case SECPKG_ATTR_PACKAGE_INFO: {

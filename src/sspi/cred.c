@@ -186,3 +186,23 @@ SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesA(PCredHandle phCredential,
 	sa_htable_release(rt->creds, h);
 	return sa__rt_exit(rt, st);
 }
+
+SECURITY_STATUS sspiasync_ntlm_set_lookup(PCredHandle cred, sspiasync_ntlm_lookup_fn fn, void *arg)
+{
+	if (cred == NULL)
+		return SEC_E_INVALID_HANDLE;
+	struct sa_runtime *rt;
+	SECURITY_STATUS st = sa__rt_enter(&rt);
+	if (st != SEC_E_OK)
+		return st;
+	struct sa_handle h = sa__handle_from(cred);
+	void *obj;
+	int rc = sa_htable_acquire(rt->creds, h, &obj);
+	if (rc != SA_OK)
+		return sa__rt_exit(rt, sa__status_from_sa(rc));
+	struct sa_cred *c = obj;
+	st = c->pkg->cred_set_lookup != NULL ? c->pkg->cred_set_lookup(c->pkg_cred, fn, arg)
+					     : SEC_E_UNSUPPORTED_FUNCTION;
+	sa_htable_release(rt->creds, h);
+	return sa__rt_exit(rt, st);
+}

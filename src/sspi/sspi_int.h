@@ -74,6 +74,7 @@ struct sa_ctx {
 	struct sa_runtime *rt;        /* [i] */
 	void *pkg_ctx;                /* [L] while not busy; the running call's while busy */
 	int64_t expiry;               /* [L] */
+	unsigned long flags;          /* [L] ISC_RET_/ASC_RET_ of the last leg that made a step */
 	struct sa_serial serial;      /* the engine's: async calls queued on this context */
 	struct sa_job delete_job;     /* reserved at creation: a delete never allocates */
 };
@@ -257,6 +258,8 @@ struct sa_leg {
 	const unsigned char *in;
 	size_t in_len;
 	const char *target;
+	const unsigned char *bindings; /* SECBUFFER_CHANNEL_BINDINGS contents, or NULL */
+	size_t bindings_len;
 	unsigned long req;
 	SecBuffer *out_tok;        /* the caller's token buffer, or NULL */
 	size_t out_cap;            /* its room when the call was made */
@@ -277,6 +280,8 @@ struct sa_leg {
 void sa__leg_init(struct sa_leg *l, enum sa_side side, const unsigned char *in, size_t in_len,
 		  const char *target, unsigned long req, SecBuffer *out_tok, PCtxtHandle new_h,
 		  unsigned long *attrs, PTimeStamp expiry);
+/* Point @l at @in's SECBUFFER_CHANNEL_BINDINGS buffer, if it has one. */
+void sa__leg_bindings(struct sa_leg *l, const SecBufferDesc *in);
 /* Structural checks of one call's arguments; sets *out_tok. */
 SECURITY_STATUS sa__leg_check(enum sa_side side, const CredHandle *cred_h, const CtxtHandle *ctx_h,
 			      unsigned long req, const SecBufferDesc *in, const CtxtHandle *new_h,

@@ -6,7 +6,10 @@
  * live byte count exact.  The fault injector is a countdown: 0 is off, k > 0
  * means "the k-th allocation from now fails".
  */
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #include "util/alloc.h"
+
+#include <string.h>
 
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -123,4 +126,10 @@ void sa__alloc_sites(struct sa_alloc_site **begin, struct sa_alloc_site **end)
 {
 	*begin = __start_sa_alloc_sites;
 	*end = __stop_sa_alloc_sites;
+}
+
+void sa__wipe(void *p, size_t n)
+{
+	if (n != 0)
+		explicit_bzero(p, n);
 }

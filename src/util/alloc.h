@@ -52,6 +52,9 @@ void sa__alloc_sites(struct sa_alloc_site **begin, struct sa_alloc_site **end);
 /* sa__free() - Free a block from sa__malloc/sa__calloc; NULL is a no-op. */
 void sa__free(void *p);
 
+/* Overwrite @n bytes at @p with zeros (a secret going away); never optimised out. */
+void sa__wipe(void *p, size_t n);
+
 /*
  * sa__alloc_fail_at() - Make the k-th allocation from now fail (k >= 1), once;
  * k == 0 turns the injector off.  Failures counted by sa__alloc_stats().
