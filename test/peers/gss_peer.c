@@ -1,0 +1,450 @@
+/*
+ * test/peers/gss_peer.c - an NTLM interop peer that drives gss-ntlmssp
+ * through the system GSSAPI (MIT mechglue), the mechanism asked for by its
+ * OID 1.3.6.1.4.1.311.2.2.10.  The test driver runs it as a child and talks
+ * frames (peer_proto.h) over its stdin/stdout; see README.md.
+ *
+ *   gss_peer client --user DOM\user --password PW [--target SVC/host] [--no-sign]
+ *   gss_peer server --user-file PATH [--no-sign]
+ *
+ * The client takes its password from the command line
+ * (gss_acquire_cred_with_password); the server points NTLM_USER_FILE at the
+ * user file (lines DOMAIN:user:password), which gss-ntlmssp reads itself.
+ *
+ * gss-ntlmssp 1.2.0 leaks (an OpenSSL MD4 fetch per handshake), so this
+ * process is not meant to run under Valgrind or LeakSanitizer.
+ */
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "peer_proto.h"
+
+static gss_OID_desc ntlm_mech = { 10, (void *)"\x2b\x06\x01\x04\x01\x82\x37\x02\x02\x0a" };
+static gss_OID_set_desc ntlm_mechs = { 1, &ntlm_mech };
+
+struct opts {
+	int server;
+	int no_sign;
+	const char *user;
+	const char *password;
+	const char *target;
+	const char *user_file;
+	const char *says;    /* our messages are "<says> signs this" ... */
+	const char *expects; /* the other side's: "<expects> signs this" ... */
+};
+
+static int out_fd = 1; /* frames go here: the original stdout */
+static unsigned char rbuf[PEER_MAX_PAYLOAD];
+static unsigned char wbuf[PEER_MAX_PAYLOAD];
+
+/* Reports a protocol or local failure: stderr, an E frame, exit 1. */
+static _Noreturn void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static _Noreturn void fail(const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "gss_peer: %s\n", text);
+	(void)peer_write_text(out_fd, PEER_TAG_ERROR, text);
+	exit(1);
+}
+
+/* "what: major 0x... (text); minor N (text)" */
+static void gss_text(char *dst, size_t cap, const char *what, OM_uint32 maj, OM_uint32 min)
+{
+	size_t used;
+	int pass;
+
+	snprintf(dst, cap, "%s: major 0x%08lx, minor %lu", what, (unsigned long)maj,
+		 (unsigned long)min);
+	for (pass = 0; pass < 2; pass++) {
+		OM_uint32 code = pass == 0 ? maj : min;
+		int type = pass == 0 ? GSS_C_GSS_CODE : GSS_C_MECH_CODE;
+		OM_uint32 msg_ctx = 0, m2;
+
+		if (pass == 1 && min == 0)
+			break;
+		do {
+			gss_buffer_desc s = GSS_C_EMPTY_BUFFER;
+			if (GSS_ERROR(gss_display_status(&m2, code, type, &ntlm_mech, &msg_ctx, &s)))
+				break;
+			used = strlen(dst);
+			if (used < cap)
+				snprintf(dst + used, cap - used, "; %.*s", (int)s.length,
+					 (const char *)s.value);
+			gss_release_buffer(&m2, &s);
+		} while (msg_ctx != 0);
+	}
+}
+
+static _Noreturn void gss_fail(const char *what, OM_uint32 maj, OM_uint32 min)
+{
+	char text[1024];
+
+	gss_text(text, sizeof text, what, maj, min);
+	fail("%s", text);
+}
+
+/* Receives a frame into rbuf; the other side's E ends this process. */
+static unsigned char recv_frame(size_t *len)
+{
+	unsigned char tag;
+
+	if (peer_read_frame(0, &tag, rbuf, sizeof rbuf, len) != 0)
+		fail("reading a frame: %s", strerror(errno));
+	if (tag == PEER_TAG_ERROR) {
+		fprintf(stderr, "gss_peer: the other side failed: %.*s\n", (int)*len,
+			(const char *)rbuf);
+		exit(1);
+	}
+	return tag;
+}
+
+static void send_frame(unsigned char tag, const void *p, size_t len)
+{
+	if (peer_write_frame(out_fd, tag, p, len) != 0)
+		fail("writing a frame: %s", strerror(errno));
+}
+
+static void send_pair(unsigned char tag, const gss_buffer_desc *a, const char *b)
+{
+	size_t lb = strlen(b);
+
+	if (a->length + lb > sizeof wbuf)
+		fail("message too long");
+	memcpy(wbuf, a->value, a->length);
+	memcpy(wbuf + a->length, b, lb);
+	send_frame(tag, wbuf, a->length + lb);
+}
+
+static void note(char *err, size_t cap, const char *text)
+{
+	if (err[0] == '\0')
+		snprintf(err, cap, "%s", text);
+}
+
+/* Both roles: sign, seal, check the other side's signed and sealed
+ * messages, then K("ok") or K(what went wrong). */
+static void message_phase(gss_ctx_id_t ctx, const struct opts *o)
+{
+	char mine_sign[128], mine_seal[128], want_sign[128], want_seal[128];
+	char err[1024] = "", text[1024];
+	OM_uint32 maj, min;
+	gss_buffer_desc msg, tok;
+	unsigned char tag;
+	size_t len;
+	int conf = 0;
+
+	snprintf(mine_sign, sizeof mine_sign, "%s signs this", o->says);
+	snprintf(mine_seal, sizeof mine_seal, "%s seals this", o->says);
+	snprintf(want_sign, sizeof want_sign, "%s signs this", o->expects);
+	snprintf(want_seal, sizeof want_seal, "%s seals this", o->expects);
+
+	if (!o->no_sign) {
+		msg.value = mine_sign;
+		msg.length = strlen(mine_sign);
+		maj = gss_get_mic(&min, ctx, GSS_C_QOP_DEFAULT, &msg, &tok);
+		if (GSS_ERROR(maj))
+			gss_fail("gss_get_mic", maj, min);
+		if (tok.length != PEER_SIG_LEN)
+			fail("gss_get_mic gave %zu bytes, not 16", tok.length);
+		send_pair(PEER_TAG_SIGNED, &tok, mine_sign);
+		gss_release_buffer(&min, &tok);
+	}
+
+	msg.value = mine_seal;
+	msg.length = strlen(mine_seal);
+	maj = gss_wrap(&min, ctx, 1, GSS_C_QOP_DEFAULT, &msg, &conf, &tok);
+	if (GSS_ERROR(maj))
+		gss_fail("gss_wrap", maj, min);
+	if (!conf)
+		fail("gss_wrap did not seal");
+	send_frame(PEER_TAG_SEALED, tok.value, tok.length);
+	gss_release_buffer(&min, &tok);
+
+	if (!o->no_sign) {
+		tag = recv_frame(&len);
+		if (tag != PEER_TAG_SIGNED)
+			fail("expected an M frame, got '%c'", tag);
+		if (len < PEER_SIG_LEN) {
+			note(err, sizeof err, "M frame shorter than a signature");
+		} else {
+			tok.value = rbuf;
+			tok.length = PEER_SIG_LEN;
+			msg.value = rbuf + PEER_SIG_LEN;
+			msg.length = len - PEER_SIG_LEN;
+			maj = gss_verify_mic(&min, ctx, &msg, &tok, NULL);
+			if (GSS_ERROR(maj)) {
+				gss_text(text, sizeof text, "gss_verify_mic", maj, min);
+				note(err, sizeof err, text);
+			} else if (msg.length != strlen(want_sign) ||
+				   memcmp(msg.value, want_sign, msg.length) != 0) {
+				note(err, sizeof err, "signed text differs");
+			}
+		}
+	}
+
+	tag = recv_frame(&len);
+	if (tag != PEER_TAG_SEALED)
+		fail("expected a W frame, got '%c'", tag);
+	msg.value = rbuf;
+	msg.length = len;
+	conf = 0;
+	maj = gss_unwrap(&min, ctx, &msg, &tok, &conf, NULL);
+	if (GSS_ERROR(maj)) {
+		gss_text(text, sizeof text, "gss_unwrap", maj, min);
+		note(err, sizeof err, text);
+	} else {
+		if (!conf)
+			note(err, sizeof err, "W message was not sealed");
+		else if (tok.length != strlen(want_seal) ||
+			 memcmp(tok.value, want_seal, tok.length) != 0)
+			note(err, sizeof err, "sealed text differs");
+		gss_release_buffer(&min, &tok);
+	}
+
+	if (err[0] != '\0')
+		fprintf(stderr, "gss_peer: %s\n", err);
+	if (peer_write_text(out_fd, PEER_TAG_ACK, err[0] != '\0' ? err : "ok") != 0)
+		fail("writing K: %s", strerror(errno));
+}
+
+/* An R in place of the next token: the acceptor has decided. */
+static void client_result(size_t len)
+{
+	uint32_t status;
+
+	if (len < 4)
+		fail("R frame shorter than 4 bytes");
+	status = peer_get_be32(rbuf);
+	if (status != 0) {
+		fprintf(stderr, "gss_peer: the acceptor rejected us: status 0x%08lx\n",
+			(unsigned long)status);
+		exit(0);
+	}
+	fprintf(stderr, "gss_peer: the acceptor authenticated \"%.*s\"\n", (int)(len - 4),
+		(const char *)rbuf + 4);
+}
+
+static void run_client(const struct opts *o)
+{
+	OM_uint32 maj, min;
+	gss_name_t user = GSS_C_NO_NAME, target = GSS_C_NO_NAME;
+	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+	gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
+	gss_buffer_desc b, in = GSS_C_EMPTY_BUFFER, out;
+	char spn[512];
+	char *slash;
+	unsigned char tag;
+	size_t len;
+	int first = 1;
+
+	b.value = (void *)o->user;
+	b.length = strlen(o->user);
+	maj = gss_import_name(&min, &b, GSS_C_NT_USER_NAME, &user);
+	if (GSS_ERROR(maj))
+		gss_fail("gss_import_name(user)", maj, min);
+	b.value = (void *)o->password;
+	b.length = strlen(o->password);
+	maj = gss_acquire_cred_with_password(&min, user, &b, GSS_C_INDEFINITE, &ntlm_mechs,
+					     GSS_C_INITIATE, &cred, NULL, NULL);
+	if (GSS_ERROR(maj))
+		gss_fail("gss_acquire_cred_with_password", maj, min);
+
+	/* SSPI's "SVC/host" is GSSAPI's host-based "SVC@host". */
+	snprintf(spn, sizeof spn, "%s", o->target != NULL ? o->target : "HTTP/localhost");
+	slash = strchr(spn, '/');
+	if (slash != NULL)
+		*slash = '@';
+	b.value = spn;
+	b.length = strlen(spn);
+	maj = gss_import_name(&min, &b, GSS_C_NT_HOSTBASED_SERVICE, &target);
+	if (GSS_ERROR(maj))
+		gss_fail("gss_import_name(target)", maj, min);
+
+	for (;;) {
+		out.length = 0;
+		out.value = NULL;
+		maj = gss_init_sec_context(&min, cred, &ctx, target, &ntlm_mech,
+					   GSS_C_INTEG_FLAG | GSS_C_CONF_FLAG, 0,
+					   GSS_C_NO_CHANNEL_BINDINGS, first ? GSS_C_NO_BUFFER : &in,
+					   NULL, &out, NULL, NULL);
+		first = 0;
+		if (GSS_ERROR(maj))
+			gss_fail("gss_init_sec_context", maj, min);
+		if (out.length > 0)
+			send_frame(PEER_TAG_TOKEN, out.value, out.length);
+		gss_release_buffer(&min, &out);
+		if (!(maj & GSS_S_CONTINUE_NEEDED))
+			break;
+		tag = recv_frame(&len);
+		if (tag == PEER_TAG_RESULT) {
+			client_result(len);
+			fail("R with status 0 before the handshake completed");
+		}
+		if (tag != PEER_TAG_TOKEN)
+			fail("expected a T frame, got '%c'", tag);
+		in.value = rbuf;
+		in.length = len;
+	}
+
+	tag = recv_frame(&len);
+	if (tag != PEER_TAG_RESULT)
+		fail("expected an R frame, got '%c'", tag);
+	client_result(len);
+	message_phase(ctx, o);
+
+	gss_delete_sec_context(&min, &ctx, GSS_C_NO_BUFFER);
+	gss_release_cred(&min, &cred);
+	gss_release_name(&min, &target);
+	gss_release_name(&min, &user);
+}
+
+static void run_server(const struct opts *o)
+{
+	OM_uint32 maj, min;
+	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+	gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
+	gss_name_t src = GSS_C_NO_NAME;
+	gss_buffer_desc in, out, shown;
+	char name[1024], text[1024];
+	unsigned char tag;
+	size_t len;
+
+	/* gss-ntlmssp's acceptor looks users up in this file, re-read on
+	 * every handshake. */
+	if (setenv("NTLM_USER_FILE", o->user_file, 1) != 0)
+		fail("setenv: %s", strerror(errno));
+	maj = gss_acquire_cred(&min, GSS_C_NO_NAME, GSS_C_INDEFINITE, &ntlm_mechs, GSS_C_ACCEPT,
+			       &cred, NULL, NULL);
+	if (GSS_ERROR(maj))
+		gss_fail("gss_acquire_cred(accept)", maj, min);
+
+	for (;;) {
+		tag = recv_frame(&len);
+		if (tag != PEER_TAG_TOKEN)
+			fail("expected a T frame, got '%c'", tag);
+		in.value = rbuf;
+		in.length = len;
+		out.length = 0;
+		out.value = NULL;
+		maj = gss_accept_sec_context(&min, &ctx, cred, &in, GSS_C_NO_CHANNEL_BINDINGS, &src,
+					     NULL, &out, NULL, NULL, NULL);
+		if (GSS_ERROR(maj)) {
+			gss_text(text, sizeof text, "gss_accept_sec_context", maj, min);
+			fprintf(stderr, "gss_peer: rejecting: %s\n", text);
+			gss_release_buffer(&min, &out);
+			if (peer_write_result(out_fd, maj, NULL) != 0)
+				fail("writing R: %s", strerror(errno));
+			if (ctx != GSS_C_NO_CONTEXT)
+				gss_delete_sec_context(&min, &ctx, GSS_C_NO_BUFFER);
+			gss_release_cred(&min, &cred);
+			exit(0);
+		}
+		if (maj & GSS_S_CONTINUE_NEEDED) {
+			send_frame(PEER_TAG_TOKEN, out.value, out.length);
+			gss_release_buffer(&min, &out);
+			continue;
+		}
+		if (out.length > 0)
+			fail("the acceptor produced a final token; the protocol has no room for it");
+		gss_release_buffer(&min, &out);
+		break;
+	}
+
+	maj = gss_display_name(&min, src, &shown, NULL);
+	if (GSS_ERROR(maj))
+		gss_fail("gss_display_name", maj, min);
+	snprintf(name, sizeof name, "%.*s", (int)shown.length, (const char *)shown.value);
+	gss_release_buffer(&min, &shown);
+	if (peer_write_result(out_fd, 0, name) != 0)
+		fail("writing R: %s", strerror(errno));
+
+	message_phase(ctx, o);
+
+	gss_delete_sec_context(&min, &ctx, GSS_C_NO_BUFFER);
+	gss_release_name(&min, &src);
+	gss_release_cred(&min, &cred);
+}
+
+static _Noreturn void usage(const char *why)
+{
+	fail("%s; usage: gss_peer client --user DOM\\\\user --password PW [--target SVC/host] "
+	     "[--no-sign] | gss_peer server --user-file PATH [--no-sign] "
+	     "(also --says WORD --expects WORD, default peer/us)",
+	     why);
+}
+
+static void parse(int argc, char **argv, struct opts *o)
+{
+	int i;
+
+	memset(o, 0, sizeof *o);
+	o->says = "peer";
+	o->expects = "us";
+	if (argc < 2)
+		usage("no role");
+	if (strcmp(argv[1], "client") == 0)
+		o->server = 0;
+	else if (strcmp(argv[1], "server") == 0)
+		o->server = 1;
+	else
+		usage("unknown role");
+	for (i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		const char **dst = NULL;
+
+		if (strcmp(a, "--no-sign") == 0) {
+			o->no_sign = 1;
+			continue;
+		}
+		if (strcmp(a, "--user") == 0)
+			dst = &o->user;
+		else if (strcmp(a, "--password") == 0)
+			dst = &o->password;
+		else if (strcmp(a, "--target") == 0)
+			dst = &o->target;
+		else if (strcmp(a, "--user-file") == 0)
+			dst = &o->user_file;
+		else if (strcmp(a, "--says") == 0)
+			dst = &o->says;
+		else if (strcmp(a, "--expects") == 0)
+			dst = &o->expects;
+		else
+			usage("unknown option");
+		if (i + 1 >= argc)
+			usage("option without a value");
+		*dst = argv[++i];
+	}
+	if (o->server ? o->user_file == NULL : (o->user == NULL || o->password == NULL))
+		usage("missing option");
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+
+	/* Frames own the real stdout; anything a library prints there goes
+	 * to stderr instead. */
+	out_fd = dup(1);
+	if (out_fd < 0 || dup2(2, 1) < 0) {
+		fprintf(stderr, "gss_peer: dup: %s\n", strerror(errno));
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	parse(argc, argv, &o);
+	if (o.server)
+		run_server(&o);
+	else
+		run_client(&o);
+	return 0;
+}
