@@ -219,13 +219,16 @@ END_TEST
 START_TEST(test_ntlm_user_file_rules)
 {
 	/* Case-insensitive user and domain; "bob"'s password holds colons;
-	 * carol's empty domain matches any domain the client names. */
+	 * carol's empty domain matches any domain the client names; a client
+	 * naming none matches the first entry of its user. */
 	static const struct {
 		const char *user, *domain, *pw, *name;
 	} ok[] = {
 		{"ALICE", "dom", "Secret1!", "dom\\ALICE"},
 		{"bob", "OTHER", "pw:with:colons", "OTHER\\bob"},
 		{"carol", "WHATEVER", "anydomain", "WHATEVER\\carol"},
+		/* A client naming no domain (curl -u alice:pw): the entry's domain. */
+		{"alice", "", "Secret1!", "DOM\\alice"},
 	};
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
 		struct pair p;

@@ -17,6 +17,7 @@
 #include <sspiasync/sspi.h>
 #include <sspiasync/sspiasync.h>
 
+#include "packages/ntlm/ntlm_int.h"
 #include "util/alloc.h"
 
 #include <poll.h>
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define OOM SEC_E_INSUFFICIENT_MEMORY
 #define TOK 512
@@ -249,6 +251,66 @@ static int async_calls(void)
 	return 0;
 }
 
+/* The NTLM package: credentials from an identity, the user file and a
+ * principal; a 4-leg handshake; names, session key, messages; the package's
+ * own helpers that no handshake of ours reaches (OEM names: our client
+ * always speaks Unicode). */
+static int ntlm_calls(void)
+{
+	struct io io;
+	SecBuffer ib;
+	SecBufferDesc id;
+	unsigned long a;
+	static char ntlm[] = "NTLM", target[] = "HTTP/oom.test", who[] = "LAB\\alice";
+	/* No domain: the server matches any entry for alice (and makes an empty name). */
+	unsigned char user[] = "alice", dom[] = "", pw[] = "secret";
+	SEC_WINNT_AUTH_IDENTITY_A ident = {user, 5, dom, 0, pw, 6, SEC_WINNT_AUTH_IDENTITY_ANSI};
+	CredHandle from_file;
+	STEP(AcquireCredentialsHandleA(who, ntlm, SECPKG_CRED_OUTBOUND, NULL, NULL, NULL, NULL,
+				       &from_file, NULL), SEC_E_OK);
+	NOALLOC(FreeCredentialsHandle(&from_file), SEC_E_OK);
+	STEP(AcquireCredentialsHandleA(NULL, ntlm, SECPKG_CRED_OUTBOUND, NULL, &ident, NULL, NULL,
+				       &io.cc, NULL), SEC_E_OK);
+	STEP(AcquireCredentialsHandleA(NULL, ntlm, SECPKG_CRED_INBOUND, NULL, NULL, NULL, NULL,
+				       &io.sc, NULL), SEC_E_OK);
+	STEP(InitializeSecurityContextA(&io.cc, NULL, target, 0, 0, 0, NULL, 0, &io.c,
+					out_buf(&io, 0), &a, NULL), SEC_I_CONTINUE_NEEDED);
+	STEP(AcceptSecurityContext(&io.sc, NULL, in_buf(&io, 0, &ib, &id), 0, 0, &io.s,
+				   out_buf(&io, 1), &a, NULL), SEC_I_CONTINUE_NEEDED);
+	STEP(InitializeSecurityContextA(&io.cc, &io.c, target, 0, 0, 0, in_buf(&io, 1, &ib, &id), 0,
+					&io.c, out_buf(&io, 2), &a, NULL), SEC_E_OK);
+	STEP(AcceptSecurityContext(&io.sc, &io.s, in_buf(&io, 2, &ib, &id), 0, 0, &io.s,
+				   out_buf(&io, 3), &a, NULL), SEC_E_OK);
+	SecPkgContext_NamesA names;
+	STEP(QueryContextAttributesA(&io.s, SECPKG_ATTR_NAMES, &names), SEC_E_OK);
+	STEP(FreeContextBuffer(names.sUserName), SEC_E_OK);
+	SecPkgContext_SessionKey key;
+	STEP(QueryContextAttributesA(&io.c, SECPKG_ATTR_SESSION_KEY, &key), SEC_E_OK);
+	STEP(FreeContextBuffer(key.SessionKey), SEC_E_OK);
+	SecPkgCredentials_NamesA cn;
+	STEP(QueryCredentialsAttributesA(&io.cc, SECPKG_CRED_ATTR_NAMES, &cn), SEC_E_OK);
+	STEP(FreeContextBuffer(cn.sUserName), SEC_E_OK);
+	unsigned char msg[16] = "attack at dawn", sig[16];
+	SecBuffer mb[2] = {{sizeof sig, SECBUFFER_TOKEN, sig}, {sizeof msg, SECBUFFER_DATA, msg}};
+	SecBufferDesc md = {SECBUFFER_VERSION, 2, mb};
+	unsigned long qop;
+	NOALLOC(MakeSignature(&io.c, 0, &md, 0), SEC_E_OK);
+	NOALLOC(VerifySignature(&io.s, &md, 0, &qop), SEC_E_OK);
+	NOALLOC(EncryptMessage(&io.s, 0, &md, 0), SEC_E_OK);
+	NOALLOC(DecryptMessage(&io.c, &md, 0, &qop), SEC_E_OK);
+	NOALLOC(DeleteSecurityContext(&io.c), SEC_E_OK);
+	NOALLOC(DeleteSecurityContext(&io.s), SEC_E_OK);
+	NOALLOC(FreeCredentialsHandle(&io.cc), SEC_E_OK);
+	NOALLOC(FreeCredentialsHandle(&io.sc), SEC_E_OK);
+	/* OEM names (curl's and older clients' AUTHENTICATE) through the helper. */
+	static const uint8_t oem[] = "ALICE";
+	char *s = sa_ntlm_oem(oem, 5);
+	if (s == NULL)
+		return 1;
+	sa__free(s);
+	return 0;
+}
+
 static unsigned scenario_threads;
 
 static int scenario_init(void)
@@ -269,6 +331,12 @@ static int scenario_async(void)
 {
 	int r = scenario_init();
 	return r != 0 ? r : async_calls();
+}
+
+static int scenario_ntlm(void)
+{
+	int r = scenario_init();
+	return r != 0 ? r : ntlm_calls();
 }
 
 /* With the injector off, in whatever runtime is there (or a new one). */
@@ -334,11 +402,25 @@ static void oom_loop(const char *name, int (*fn)(void), unsigned threads)
 int main(void)
 {
 	setenv("SSPIASYNC_THREADS", "0", 1); /* an implicit init is deterministic too */
+	char users[] = "/tmp/sa_oom_usersXXXXXX";
+	int fd = mkstemp(users);
+	static const char text[] = "# oomcheck\nLAB:alice:secret\nLAB:bob:other\n";
+	if (fd < 0 || write(fd, text, sizeof text - 1) != (ssize_t)(sizeof text - 1)) {
+		perror("oomcheck: user file");
+		return 1;
+	}
+	/* Longer than the reader's first buffer, so it grows. */
+	for (int i = 0; i < 100; i++)
+		if (write(fd, "# padding padding padding padding padding padding padding padding\n", 67) != 67)
+			return 1;
+	close(fd);
+	setenv("NTLM_USER_FILE", users, 1);
 	oom_loop("sync, no-thread", scenario_sync, 0);
 	oom_loop("async, no-thread", scenario_async, 0);
 	oom_loop("sync, pool of 2", scenario_sync, 2);
 	oom_loop("async, pool of 2", scenario_async, 2);
 	oom_loop("async, pool of 1", scenario_async, 1);
+	oom_loop("ntlm, no-thread", scenario_ntlm, 0);
 
 	struct sa_alloc_site *b, *e;
 	sa__alloc_sites(&b, &e);
@@ -358,5 +440,6 @@ int main(void)
 		problems++;
 	if (problems != 0)
 		printf("oomcheck: %d problem(s)\n", problems);
+	unlink(users);
 	return problems != 0;
 }

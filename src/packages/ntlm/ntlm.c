@@ -156,6 +156,7 @@ static int split_principal(const char *p, char **user, char **domain)
 	if (*user == NULL || *domain == NULL) {
 		sa__free(*user);
 		sa__free(*domain);
+		*user = *domain = NULL; /* the caller frees both whatever happens */
 		return -1;
 	}
 	memcpy(*user, u, ulen);
@@ -407,6 +408,14 @@ static char *get_name(const struct sa_ntlm_field *f, int unicode)
 		return e;
 	}
 	return unicode ? sa_ntlm_utf8(f->p, f->len) : sa_ntlm_oem(f->p, f->len);
+}
+
+/* 1 when get_name can take f (a NULL from it then meant no memory). */
+static int name_ok(const struct sa_ntlm_field *f, int unicode)
+{
+	if (unicode)
+		return sa_ntlm_utf16_ok(f->p, f->len);
+	return f->len == 0 || memchr(f->p, 0, f->len) == NULL;
 }
 
 /* ---- client legs ---------------------------------------------------------- */
@@ -701,7 +710,9 @@ static int user_hash(struct ntlm_cred *c, const char *domain, const char *user, 
 	*file_domain = NULL;
 	if (fn != NULL)
 		return fn(arg, domain, user, out) == SEC_E_OK ? 0 : -1;
-	const struct sa_ntlm_user *e = sa_ntlm_users_find(&c->users, domain, user);
+	/* A client that names no domain (curl -u user:pw) matches any entry. */
+	const struct sa_ntlm_user *e =
+		sa_ntlm_users_find(&c->users, domain[0] != '\0' ? domain : NULL, user);
 	if (e == NULL)
 		return -1;
 	memcpy(out, e->nt_hash, 16);
@@ -734,7 +745,9 @@ static int32_t server_verify(struct ntlm_ctx *x, const struct sa_pkg_leg *leg,
 	int32_t st = SEC_E_OK;
 	const char *file_domain = NULL;
 	if (user == NULL || domain == NULL)
-		st = SEC_E_INVALID_TOKEN;
+		st = name_ok(&a->user, unicode) && name_ok(&a->domain, unicode)
+			     ? SEC_E_INSUFFICIENT_MEMORY
+			     : SEC_E_INVALID_TOKEN;
 	else if (user_hash(c, domain, user, k->hash, &file_domain) != 0)
 		st = SEC_E_LOGON_DENIED; /* unknown user */
 	else if (sa_ntlm_ntowfv2(k->hash, user, domain, k->key) != 0)

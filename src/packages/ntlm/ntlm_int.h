@@ -166,6 +166,8 @@ long sa_ntlm_utf16(const char *s, int upper, uint8_t *out, size_t cap);
 /* UTF-16LE (len bytes) to a new NUL-terminated UTF-8 string (sa__malloc), or
  * NULL (odd length, lone surrogate, a NUL, no memory). */
 char *sa_ntlm_utf8(const uint8_t *p, size_t len);
+/* 1 when sa_ntlm_utf8 would take p (so its NULL meant no memory), else 0. */
+int sa_ntlm_utf16_ok(const uint8_t *p, size_t len);
 /* OEM (taken as Latin-1 / ASCII) bytes to a new UTF-8 string, or NULL. */
 char *sa_ntlm_oem(const uint8_t *p, size_t len);
 

@@ -171,6 +171,17 @@ char *sa_ntlm_utf8(const uint8_t *p, size_t len)
 	return r;
 }
 
+int sa_ntlm_utf16_ok(const uint8_t *p, size_t len)
+{
+	size_t nu = len / 2;
+	if (len % 2 != 0 || (p == NULL && len != 0))
+		return 0;
+	for (size_t i = 0; i < nu;)
+		if (utf16_next(p, nu, &i) < 0)
+			return 0;
+	return 1;
+}
+
 char *sa_ntlm_oem(const uint8_t *p, size_t len)
 {
 	size_t need = 1;
