@@ -935,8 +935,10 @@ static int32_t msg_ready(const struct ntlm_ctx *x)
 	return x->step == DONE ? SEC_E_OK : SEC_E_OUT_OF_SEQUENCE;
 }
 
-/* Sign (and seal) outgoing data: the signature over the plaintext, then the
- * data through RC4, then the checksum through the same stream. */
+/* Sign (and seal) outgoing data ([MS-NLMP] 3.4.3): the HMAC over the
+ * plaintext, then the data through the direction's RC4 stream, then the
+ * checksum through the same stream (so sa_ntlm_sign, which runs the stream
+ * over the checksum at once, serves only the unsealed case). */
 static int32_t protect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 {
 	struct msg_parts p;
@@ -949,37 +951,36 @@ static int32_t protect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 		return SEC_E_BUFFER_TOO_SMALL;
 	struct sa_ntlm_iov v[MAX_PIECES];
 	msg_iov(&p, v);
-	uint8_t mac[16];
 	uint32_t seq = x->send.seq;
-	/* The HMAC covers the plaintext; with sealing the RC4 stream runs over
-	 * the data before it runs over the checksum. */
-	uint8_t hm[16];
-	uint8_t s[4];
-	sa_ntlm_put32(s, seq);
-	struct sa_ntlm_iov all[MAX_PIECES + 1];
-	all[0] = (struct sa_ntlm_iov){s, 4};
-	for (size_t i = 0; i < p.ndata; i++)
-		all[i + 1] = v[i];
-	sa_ntlm_hmac_md5(x->send.sign_key, 16, all, p.ndata + 1, hm);
-	if (seal)
+	int kx = (x->flags & SA_NTLM_F_KEY_EXCH) != 0;
+	uint8_t sig[16];
+	if (!seal) {
+		sa_ntlm_sign(&x->send, kx, seq, v, p.ndata, sig);
+	} else {
+		uint8_t s[4], hm[16];
+		sa_ntlm_put32(s, seq);
+		sa_ntlm_hmac_md5_pre(x->send.sign_key, 16, s, 4, v, p.ndata, hm);
 		for (size_t i = 0; i < p.ndata; i++)
 			sa_ntlm_rc4(&x->send.seal, p.data[i]->pvBuffer, p.data[i]->pvBuffer,
 				    p.data[i]->cbBuffer);
-	sa_ntlm_put32(mac, 1);
-	if (x->flags & SA_NTLM_F_KEY_EXCH)
-		sa_ntlm_rc4(&x->send.seal, mac + 4, hm, 8);
-	else
-		memcpy(mac + 4, hm, 8);
-	sa_ntlm_put32(mac + 12, seq);
-	memcpy(p.token->pvBuffer, mac, 16);
+		sa_ntlm_put32(sig, 1);
+		if (kx)
+			sa_ntlm_rc4(&x->send.seal, sig + 4, hm, 8);
+		else
+			memcpy(sig + 4, hm, 8);
+		memcpy(sig + 12, s, 4);
+		sa_ntlm_wipe(hm, sizeof hm);
+	}
+	memcpy(p.token->pvBuffer, sig, 16);
 	p.token->cbBuffer = 16;
 	x->send.seq++;
-	sa_ntlm_wipe(hm, sizeof hm);
 	return SEC_E_OK;
 }
 
-/* Check (and unseal) incoming data.  A failure leaves the receive state as
- * it was, so one tampered message does not break the ones after it. */
+/* Check (and unseal) incoming data: the stream runs over the data, then
+ * over the checksum, in sa_ntlm_sign.  A failure leaves the receive state
+ * as it was, and a sealed message as it came, so one tampered message does
+ * not break the ones after it. */
 static int32_t unprotect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 {
 	struct msg_parts p;
@@ -996,18 +997,10 @@ static int32_t unprotect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 		for (size_t i = 0; i < p.ndata; i++)
 			sa_ntlm_rc4(&x->recv.seal, p.data[i]->pvBuffer, p.data[i]->pvBuffer,
 				    p.data[i]->cbBuffer);
-	struct sa_ntlm_iov v[MAX_PIECES + 1];
-	uint8_t s[4], hm[16], want[16];
-	sa_ntlm_put32(s, x->recv.seq);
-	v[0] = (struct sa_ntlm_iov){s, 4};
-	msg_iov(&p, v + 1);
-	sa_ntlm_hmac_md5(x->recv.sign_key, 16, v, p.ndata + 1, hm);
-	sa_ntlm_put32(want, 1);
-	if (x->flags & SA_NTLM_F_KEY_EXCH)
-		sa_ntlm_rc4(&x->recv.seal, want + 4, hm, 8);
-	else
-		memcpy(want + 4, hm, 8);
-	sa_ntlm_put32(want + 12, x->recv.seq);
+	struct sa_ntlm_iov v[MAX_PIECES];
+	uint8_t want[16];
+	msg_iov(&p, v);
+	sa_ntlm_sign(&x->recv, (x->flags & SA_NTLM_F_KEY_EXCH) != 0, x->recv.seq, v, p.ndata, want);
 	if (sa_ntlm_ct_equal(want, got, 16)) {
 		x->recv.seq++;
 		sa_ntlm_wipe(&saved, sizeof saved);
