@@ -15,6 +15,7 @@
 #include <sspiasync/sspi.h>
 #include <sspiasync/sspiasync.h>
 
+#include "packages/ntlm/ntlm_int.h"
 #include "sspi_testlib.h"
 #include "testlib.h"
 
@@ -473,6 +474,87 @@ START_TEST(test_ntlm_garbage_tokens)
 }
 END_TEST
 
+
+/* A NEGOTIATE with the given flags and no Version (32 bytes, as curl's). */
+static unsigned long negotiate_v0(unsigned char *m, uint32_t flags)
+{
+	struct sa_ntlm_wr w;
+	sa_ntlm_wr_init(&w, m, 32, SA_NTLM_NEGOTIATE, 32);
+	sa_ntlm_wr_u32(&w, 12, flags);
+	ck_assert(!w.err);
+	return 32;
+}
+
+/* What is refused (README's table) and what old clients send. */
+START_TEST(test_ntlm_refusals_and_old_clients)
+{
+	struct pair p;
+	unsigned char m[TOK], out[TOK];
+	unsigned long n, ol;
+	pair_creds(&p, "alice", "DOM", "Secret1!");
+	/* An NTLMv1-only client (no extended session security): refused, no context. */
+	n = negotiate_v0(m, SA_NTLM_F_UNICODE | SA_NTLM_F_NTLM | SA_NTLM_F_REQUEST_TARGET);
+	ck_assert_int_eq(step(&p, 0, m, n, out, &ol, NULL, NULL), SEC_E_UNSUPPORTED_FUNCTION);
+	ck_assert(!p.have_s);
+	/* curl's NEGOTIATE (0x00088206: OEM only, no Version): a CHALLENGE in OEM. */
+	n = negotiate_v0(m, 0x00088206);
+	ck_assert_int_eq(step(&p, 0, m, n, out, &ol, NULL, NULL), SEC_I_CONTINUE_NEEDED);
+	struct sa_ntlm_challenge ch;
+	ck_assert_int_eq(sa_ntlm_parse_challenge(out, ol, &ch), 0);
+	ck_assert_uint_eq(ch.flags & (SA_NTLM_F_UNICODE | SA_NTLM_F_OEM), SA_NTLM_F_OEM);
+	ck_assert_uint_eq(ch.flags & (SA_NTLM_F_SEAL | SA_NTLM_F_SIGN | SA_NTLM_F_KEY_EXCH), 0);
+	ck_assert_uint_ne(ch.flags & SA_NTLM_F_TARGET_INFO, 0);
+	ck_assert_int_eq(sa_ntlm_av_check(ch.target_info.p, ch.target_info.len), 0);
+	/* An NTLMv1 AUTHENTICATE (24-byte NT response): denied, context rejected. */
+	struct sa_ntlm_wr w;
+	unsigned char v1[24], usr[2] = {'x', 0};
+	memset(v1, 0x11, sizeof v1);
+	sa_ntlm_wr_init(&w, m, sizeof m, SA_NTLM_AUTHENTICATE, 64);
+	sa_ntlm_wr_field(&w, 12, v1, 24);
+	sa_ntlm_wr_field(&w, 20, v1, 24);
+	sa_ntlm_wr_field(&w, 36, usr, 1);
+	sa_ntlm_wr_u32(&w, 60, 0x00088206);
+	ck_assert(!w.err);
+	ck_assert_int_eq(step(&p, 0, m, (unsigned long)w.len, out, &ol, NULL, NULL),
+			 SEC_E_LOGON_DENIED);
+	ck_assert_uint_eq(stats().contexts, 1);
+	/* An NTLMv1-only server (a CHALLENGE without ESS): the client refuses. */
+	ck_assert_int_eq(step(&p, 1, NULL, 0, out, &ol, NULL, NULL), SEC_I_CONTINUE_NEEDED);
+	unsigned char info[4] = {0, 0, 0, 0};
+	sa_ntlm_wr_init(&w, m, sizeof m, SA_NTLM_CHALLENGE, 56);
+	sa_ntlm_wr_u32(&w, 20, SA_NTLM_F_UNICODE | SA_NTLM_F_NTLM | SA_NTLM_F_TARGET_INFO);
+	sa_ntlm_wr_field(&w, 40, info, 4);
+	ck_assert(!w.err);
+	ck_assert_int_eq(step(&p, 1, m, (unsigned long)w.len, out, &ol, NULL, NULL),
+			 SEC_E_UNSUPPORTED_FUNCTION);
+	pair_free(&p);
+}
+END_TEST
+
+
+/* The MIC covers all three messages: a changed MIC, or a CHALLENGE changed
+ * on its way to the client (in bytes nothing else reads), is denied. */
+START_TEST(test_ntlm_mic_covers_all_three_messages)
+{
+	for (int what = 0; what < 3; what++) {
+		struct pair p;
+		unsigned char a[TOK], b[TOK];
+		unsigned long al, bl;
+		pair_creds(&p, "alice", "DOM", "Secret1!");
+		ck_assert_int_eq(step(&p, 1, NULL, 0, a, &al, NULL, NULL), SEC_I_CONTINUE_NEEDED);
+		ck_assert_int_eq(step(&p, 0, a, al, b, &bl, NULL, NULL), SEC_I_CONTINUE_NEEDED);
+		if (what == 1)
+			b[35] ^= 1; /* the CHALLENGE's Reserved field */
+		ck_assert_int_eq(step(&p, 1, b, bl, a, &al, NULL, NULL), SEC_E_OK);
+		if (what == 2)
+			a[SA_NTLM_AUTH_MIC_OFF + 7] ^= 0x40;
+		ck_assert_int_eq(step(&p, 0, a, al, b, &bl, NULL, NULL),
+				 what == 0 ? SEC_E_OK : SEC_E_LOGON_DENIED);
+		pair_free(&p);
+	}
+}
+END_TEST
+
 static Suite *ntlm_suite(void)
 {
 	Suite *s = suite_create("ntlm");
@@ -485,6 +567,8 @@ static Suite *ntlm_suite(void)
 	tcase_add_test(tc, test_ntlm_message_tamper_replay_reorder);
 	tcase_add_test(tc, test_ntlm_channel_bindings);
 	tcase_add_test(tc, test_ntlm_garbage_tokens);
+	tcase_add_test(tc, test_ntlm_refusals_and_old_clients);
+	tcase_add_test(tc, test_ntlm_mic_covers_all_three_messages);
 	return s;
 }
 
