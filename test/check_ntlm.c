@@ -1,9 +1,10 @@
 /*
- * test/check_ntlm.c - the "NTLM" package through the SSPI API: handshakes
- * (sync, async on the pool and in no-thread mode), credentials from an
- * identity, the user file and the store callback, every failure the README
- * promises, attributes, and message protection both ways with tampering,
- * replay and reordering.
+ * test/check_ntlm.c - the "NTLM" package through the synchronous SSPI API:
+ * handshakes, credentials from an identity, the user file and the store
+ * callback, every failure the README promises, attributes, and message
+ * protection both ways with tampering, replay and reordering.  The async
+ * paths are in check_ntlm_async.c, the peers in check_ntlm_interop.c, the
+ * bad-handle tests with NTLM in check_sspi_sync.c ("stale_ntlm").
  */
 #define _DEFAULT_SOURCE /* mkstemp, setenv */
 #include <check.h>

@@ -3,8 +3,9 @@
  * through the built-in package "SspiAsyncTest": handshakes of 2..8 legs and
  * message round trips (direct calls and InitSecurityInterfaceA's table),
  * every function against stale, zeroed, invalidated, forged, bit-flipped and
- * wrong-kind handles, lifecycle (double delete, leg after completion, free
- * while contexts live, injected failures, tampered tokens), allocation
+ * wrong-kind handles (with the "NTLM" package too: TCase "stale_ntlm"),
+ * lifecycle (double delete, leg after completion, free while contexts live,
+ * injected failures, tampered tokens), allocation
  * failure at every allocation of every leg, output rooms bounded by
  * cbMaxToken whatever cbBuffer claims (sync and async), and shutdown/re-init.
  * Expected statuses come from the contracts in include/sspiasync/sspi.h; the
@@ -132,14 +133,16 @@ static void finish(void)
 	ck_assert_uint_eq(s.contexts, 0);
 }
 
-static SECURITY_STATUS acquire_id(const SecurityFunctionTableA *f, unsigned long use,
-				  SEC_WINNT_AUTH_IDENTITY_A *id, CredHandle *out)
+/* A credential of package @pkg; outputs untouched on failure. */
+static SECURITY_STATUS acquire_pkg_id(const SecurityFunctionTableA *f, char *pkg,
+				      unsigned long use, SEC_WINNT_AUTH_IDENTITY_A *id,
+				      CredHandle *out)
 {
 	TimeStamp ts;
 	ts.QuadPart = PAT_TIME;
 	handle_pat(out);
 	SECURITY_STATUS st =
-		f->AcquireCredentialsHandleA(NULL, pkg_name, use, NULL, id, NULL, NULL, out, &ts);
+		f->AcquireCredentialsHandleA(NULL, pkg, use, NULL, id, NULL, NULL, out, &ts);
 	if (st == SEC_E_OK) {
 		ck_assert(!handle_is_pat(out));
 		ck_assert(SecIsValidHandle(out));
@@ -152,11 +155,22 @@ static SECURITY_STATUS acquire_id(const SecurityFunctionTableA *f, unsigned long
 	return st;
 }
 
-static CredHandle acquire(const SecurityFunctionTableA *f, unsigned long use)
+static SECURITY_STATUS acquire_id(const SecurityFunctionTableA *f, unsigned long use,
+				  SEC_WINNT_AUTH_IDENTITY_A *id, CredHandle *out)
+{
+	return acquire_pkg_id(f, pkg_name, use, id, out);
+}
+
+static CredHandle acquire_pkg(const SecurityFunctionTableA *f, char *pkg, unsigned long use)
 {
 	CredHandle c;
-	ck_assert_int_eq(acquire_id(f, use, NULL, &c), SEC_E_OK);
+	ck_assert_int_eq(acquire_pkg_id(f, pkg, use, NULL, &c), SEC_E_OK);
 	return c;
+}
+
+static CredHandle acquire(const SecurityFunctionTableA *f, unsigned long use)
+{
+	return acquire_pkg(f, pkg_name, use);
 }
 
 static void identity(SEC_WINNT_AUTH_IDENTITY_A *id, const char *user, const char *domain,
@@ -197,12 +211,20 @@ static void hs_setup(struct hs *h, const SecurityFunctionTableA *f, const char *
 	handle_pat(&h->s);
 }
 
-static void hs_init(struct hs *h, const SecurityFunctionTableA *f, const char *target, int alloc)
+/* hs_setup() plus a client and a server credential of @pkg (NULL identity:
+ * "NTLM" takes both from NTLM_USER_FILE). */
+static void hs_init_pkg(struct hs *h, const SecurityFunctionTableA *f, char *pkg,
+			const char *target, int alloc)
 {
 	hs_setup(h, f, target, alloc);
-	h->cc = acquire(f, SECPKG_CRED_OUTBOUND);
-	h->sc = acquire(f, SECPKG_CRED_INBOUND);
+	h->cc = acquire_pkg(f, pkg, SECPKG_CRED_OUTBOUND);
+	h->sc = acquire_pkg(f, pkg, SECPKG_CRED_INBOUND);
 	h->own_creds = 1;
+}
+
+static void hs_init(struct hs *h, const SecurityFunctionTableA *f, const char *target, int alloc)
+{
+	hs_init_pkg(h, f, pkg_name, target, alloc);
 }
 
 /* Status a leg of an @n-leg handshake returns. */
@@ -574,20 +596,31 @@ static unsigned probe_bad_cred(const SecurityFunctionTableA *f, CredHandle bad,
 	return 4;
 }
 
+/* A first-leg token from a fresh client context for @target, whose first
+ * leg answers @expect (the test package's "host/probe", legs=2: SEC_E_OK +
+ * token; NTLM: SEC_I_CONTINUE_NEEDED + NEGOTIATE). */
+static void first_token_to(const SecurityFunctionTableA *f, CredHandle *cc, const char *target,
+			   SECURITY_STATUS expect, CtxtHandle *c, unsigned char *tok,
+			   unsigned long *tok_len)
+{
+	unsigned long attrs;
+	TimeStamp ts;
+	char t[64];
+	snprintf(t, sizeof t, "%s", target);
+	SecBuffer ob = {MAX_TOKEN, SECBUFFER_TOKEN, tok};
+	SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
+	ck_assert_int_eq(f->InitializeSecurityContextA(cc, NULL, t, 0, 0, SECURITY_NATIVE_DREP,
+						       NULL, 0, c, &od, &attrs, &ts),
+			 expect);
+	ck_assert_uint_gt(ob.cbBuffer, 0);
+	*tok_len = ob.cbBuffer;
+}
+
 /* A first-leg token from a fresh client context (legs=2: SEC_E_OK + token). */
 static void first_token(const SecurityFunctionTableA *f, CredHandle *cc, CtxtHandle *c,
 			unsigned char *tok, unsigned long *tok_len)
 {
-	unsigned long attrs;
-	TimeStamp ts;
-	char target[] = "host/probe";
-	SecBuffer ob = {MAX_TOKEN, SECBUFFER_TOKEN, tok};
-	SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
-	ck_assert_int_eq(f->InitializeSecurityContextA(cc, NULL, target, 0, 0, SECURITY_NATIVE_DREP,
-						       NULL, 0, c, &od, &attrs, &ts),
-			 SEC_E_OK);
-	ck_assert_uint_gt(ob.cbBuffer, 0);
-	*tok_len = ob.cbBuffer;
+	first_token_to(f, cc, "host/probe", SEC_E_OK, c, tok, tok_len);
 }
 
 /* --- handshakes ------------------------------------------------------------ */
@@ -1173,21 +1206,61 @@ END_TEST
 
 /* --- bad handles ------------------------------------------------------------- */
 
+/*
+ * The packages the bad-handle tests run with.  _i % 2 picks the API (direct
+ * calls or InitSecurityInterfaceA()'s table), _i / 2 the package: 0 the test
+ * package (TCase "stale"), 1 "NTLM" (TCase "stale_ntlm", whose fixture makes
+ * the user file both sides' credentials come from).  Each names its targets
+ * and how many legs a handshake to them takes: the test package's come from
+ * the legs= option, NTLM's are always 4 (NEGOTIATE, CHALLENGE, AUTHENTICATE,
+ * the server's last), so NTLM's "partial" pair (after leg 2) has both sides
+ * PARTIAL and its probe token is a NEGOTIATE.  NTLM's tokens fit MAX_TOKEN:
+ * an AUTHENTICATE to these targets is 294 + 10 * (host name length) bytes,
+ * at most 444 (a NetBIOS name has 15 characters).
+ */
+static char ntlm_name[] = "NTLM";
+
+struct pkg_case {
+	char *name;
+	const char *neighbour; /* the complete pair's target (legs_short) */
+	const char *short_t;   /* a legs_short handshake's */
+	const char *long_t;    /* a legs_long handshake's */
+	const char *probe;     /* the probe token's (legs_short) */
+	int legs_short, legs_long;
+};
+
+static const struct pkg_case pkg_cases[2] = {
+	{pkg_name, "host/neighbour", "host/test;legs=2", "host/test;legs=3", "host/probe", 2, 3},
+	{ntlm_name, "HTTP/neighbour.test", "HTTP/short.test", "HTTP/long.test", "HTTP/probe.test",
+	 4, 4},
+};
+
+static const struct pkg_case *pkg_case(int i)
+{
+	return &pkg_cases[i / 2];
+}
+
 struct world {
+	const struct pkg_case *pc;
 	struct hs live;      /* complete pair: the neighbour */
-	struct hs partial;   /* legs=3 pair after leg 2 */
+	struct hs partial;   /* legs_long pair after leg 2 */
 	CtxtHandle probe_c;  /* client context that made probe_tok */
+	SECURITY_STATUS probe_st; /* its first leg's status */
 	unsigned char probe_tok[MAX_TOKEN];
 	unsigned long probe_len;
 	struct sspiasync_statistics before;
 };
 
-static void world_make(struct world *w, const SecurityFunctionTableA *f)
+static void world_make(struct world *w, const SecurityFunctionTableA *f, const struct pkg_case *pc)
 {
-	hs_complete(&w->live, f);
-	hs_init(&w->partial, f, "host/test;legs=3", 0);
-	hs_run_to(&w->partial, 3, 2);
-	first_token(f, &w->live.cc, &w->probe_c, w->probe_tok, &w->probe_len);
+	w->pc = pc;
+	hs_init_pkg(&w->live, f, pc->name, pc->neighbour, 0);
+	hs_run(&w->live, pc->legs_short);
+	hs_init_pkg(&w->partial, f, pc->name, pc->long_t, 0);
+	hs_run_to(&w->partial, pc->legs_long, 2);
+	w->probe_st = leg_expected(pc->legs_short, 1);
+	first_token_to(f, &w->live.cc, pc->probe, w->probe_st, &w->probe_c, w->probe_tok,
+		       &w->probe_len);
 	w->before = stats();
 	ck_assert_uint_eq(w->before.credentials, 4);
 	ck_assert_uint_eq(w->before.contexts, 5);
@@ -1197,33 +1270,36 @@ static void world_make(struct world *w, const SecurityFunctionTableA *f)
 static void world_check_and_free(struct world *w, const SecurityFunctionTableA *f,
 				 unsigned rejected)
 {
+	const struct pkg_case *pc = w->pc;
 	struct sspiasync_statistics s = stats();
 	ck_assert_uint_eq(s.credentials, w->before.credentials);
 	ck_assert_uint_eq(s.contexts, w->before.contexts);
 	if (EXP_SYNC_REJECTS_COUNTED)
 		ck_assert_uint_ge(s.rejected_stale, w->before.rejected_stale + rejected);
 	msg_both_ways(f, &w->live, 11);
-	hs_run(&w->partial, 3);
+	hs_run(&w->partial, pc->legs_long);
 	msg_both_ways(f, &w->partial, 21);
-	/* The probe token is still acceptable with a good credential. */
+	/* The probe token is still acceptable with a good credential: the
+	 * probe's handshake runs to its end. */
 	struct hs p;
-	hs_setup(&p, f, "host/probe", 0);
+	hs_setup(&p, f, pc->probe, 0);
 	p.cc = w->live.cc;
 	p.sc = w->live.sc;
 	p.c = w->probe_c;
-	p.have_c = p.done_c = 1;
+	p.have_c = 1;
+	p.done_c = w->probe_st == SEC_E_OK;
 	p.leg = 1;
 	memcpy(p.tok, w->probe_tok, w->probe_len);
 	p.tok_len = w->probe_len;
-	ck_assert_int_eq(hs_step(&p), SEC_E_OK);
+	hs_run(&p, pc->legs_short);
 	msg_both_ways(f, &p, 31);
 	hs_free(&p);
 	/* The credentials still make new handshakes. */
 	struct hs n;
-	hs_setup(&n, f, "host/test;legs=3", 0);
+	hs_setup(&n, f, pc->long_t, 0);
 	n.cc = w->partial.cc;
 	n.sc = w->live.sc;
-	hs_run(&n, 3);
+	hs_run(&n, pc->legs_long);
 	msg_both_ways(f, &n, 41);
 	hs_free(&n);
 	hs_free(&w->live);
@@ -1234,14 +1310,15 @@ static void world_check_and_free(struct world *w, const SecurityFunctionTableA *
 
 START_TEST(test_sspi_stale_handles_are_invalid)
 {
-	const SecurityFunctionTableA *f = api(_i);
+	const SecurityFunctionTableA *f = api(_i % 2);
+	const struct pkg_case *pc = pkg_case(_i);
 	struct world w;
-	world_make(&w, f);
+	world_make(&w, f, pc);
 	unsigned n = 0;
 	/* A deleted context (client and server side), a freed credential. */
 	struct hs d;
-	hs_init(&d, f, "host/test;legs=3", 0);
-	hs_run(&d, 3);
+	hs_init_pkg(&d, f, pc->name, pc->long_t, 0);
+	hs_run(&d, pc->legs_long);
 	CtxtHandle dc = d.c, ds = d.s;
 	CredHandle fc = d.cc, fs = d.sc;
 	hs_free(&d);
@@ -1251,8 +1328,8 @@ START_TEST(test_sspi_stale_handles_are_invalid)
 	n += probe_bad_cred(f, fs, w.probe_tok, w.probe_len);
 	/* Stale handles stay stale after their slots are reused. */
 	struct hs r;
-	hs_init(&r, f, "host/test;legs=2", 0);
-	hs_run(&r, 2);
+	hs_init_pkg(&r, f, pc->name, pc->short_t, 0);
+	hs_run(&r, pc->legs_short);
 	ck_assert(!handle_eq(&r.c, &dc) && !handle_eq(&r.c, &ds));
 	ck_assert(!handle_eq(&r.s, &dc) && !handle_eq(&r.s, &ds));
 	ck_assert(!handle_eq(&r.cc, &fc) && !handle_eq(&r.sc, &fs));
@@ -1268,9 +1345,9 @@ END_TEST
 
 START_TEST(test_sspi_zeroed_invalidated_forged_handles_are_invalid)
 {
-	const SecurityFunctionTableA *f = api(_i);
+	const SecurityFunctionTableA *f = api(_i % 2);
 	struct world w;
-	world_make(&w, f);
+	world_make(&w, f, pkg_case(_i));
 	unsigned n = 0;
 	SecHandle bad[16 + 64];
 	size_t nb = 0;
@@ -1302,9 +1379,9 @@ END_TEST
 
 START_TEST(test_sspi_every_bit_flip_is_invalid)
 {
-	const SecurityFunctionTableA *f = api(_i);
+	const SecurityFunctionTableA *f = api(_i % 2);
 	struct world w;
-	world_make(&w, f);
+	world_make(&w, f, pkg_case(_i));
 	unsigned n = 0;
 	SecHandle live[5] = {w.live.c, w.live.s, w.partial.c, w.live.cc, w.partial.sc};
 	for (int which = 0; which < 5; which++) {
@@ -1328,9 +1405,9 @@ END_TEST
 
 START_TEST(test_sspi_wrong_kind_handles_are_invalid)
 {
-	const SecurityFunctionTableA *f = api(_i);
+	const SecurityFunctionTableA *f = api(_i % 2);
 	struct world w;
-	world_make(&w, f);
+	world_make(&w, f, pkg_case(_i));
 	unsigned n = 0;
 	/* Credentials as contexts. */
 	n += probe_bad_ctx(f, w.live.cc, &w.live.cc);
@@ -1345,6 +1422,29 @@ START_TEST(test_sspi_wrong_kind_handles_are_invalid)
 	finish();
 }
 END_TEST
+
+/* The user file of TCase "stale_ntlm" (NTLM_USER_FILE names it): its first
+ * entry is every NULL-identity client's, all of it the servers'. */
+static char g_user_file[64];
+
+static void ntlm_users_setup(void)
+{
+	strcpy(g_user_file, "/tmp/sa_sync_usersXXXXXX");
+	int fd = mkstemp(g_user_file);
+	ck_assert_int_ge(fd, 0);
+	static const char text[] = "DOM:alice:Secret1!\nOTHER:bob:pw:with:colons\n";
+	ck_assert_int_eq(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+	close(fd);
+	ck_assert_int_eq(setenv("NTLM_USER_FILE", g_user_file, 1), 0);
+}
+
+static void ntlm_users_teardown(void)
+{
+	unsetenv("NTLM_USER_FILE");
+	if (g_user_file[0] != '\0')
+		unlink(g_user_file);
+	g_user_file[0] = '\0';
+}
 
 /* --- lifecycle --------------------------------------------------------------- */
 
@@ -2320,11 +2420,19 @@ static Suite *sspi_sync_suite(void)
 	tcase_add_loop_test(tc, test_sspi_message_calls_reject_malformed_buffers, 0, 2);
 	tcase_add_test(tc, test_sspi_arguments_checked_before_handles);
 
+	/* _i 0, 1: the test package; 2, 3: "NTLM" (pkg_cases). */
 	tc = tcase(s, "stale", 300);
 	tcase_add_loop_test(tc, test_sspi_stale_handles_are_invalid, 0, 2);
 	tcase_add_loop_test(tc, test_sspi_zeroed_invalidated_forged_handles_are_invalid, 0, 2);
 	tcase_add_loop_test(tc, test_sspi_every_bit_flip_is_invalid, 0, 2);
 	tcase_add_loop_test(tc, test_sspi_wrong_kind_handles_are_invalid, 0, 2);
+
+	tc = tcase(s, "stale_ntlm", 300);
+	tcase_add_checked_fixture(tc, ntlm_users_setup, ntlm_users_teardown);
+	tcase_add_loop_test(tc, test_sspi_stale_handles_are_invalid, 2, 4);
+	tcase_add_loop_test(tc, test_sspi_zeroed_invalidated_forged_handles_are_invalid, 2, 4);
+	tcase_add_loop_test(tc, test_sspi_every_bit_flip_is_invalid, 2, 4);
+	tcase_add_loop_test(tc, test_sspi_wrong_kind_handles_are_invalid, 2, 4);
 
 	tc = tcase(s, "lifecycle", 60);
 	tcase_add_loop_test(tc, test_sspi_double_delete_is_invalid_handle, 0, 2);

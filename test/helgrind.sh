@@ -49,9 +49,13 @@ run_tcases() {
 	check_handles) echo concurrency fork ;;
 	check_pool) echo config scratch order fork ;;
 	# The default pool's two workers start (idle) in every TCase of it.
-	check_sspi_sync) echo handshake attributes arguments stale lifecycle oom trace shutdown ;;
+	check_sspi_sync) echo handshake attributes arguments stale stale_ntlm lifecycle oom trace shutdown ;;
 	check_testpkg) echo tamper ;;
-	check_alloc | check_fsm | check_htable_edges | check_sspi_header) echo - ;;
+	# The default pool starts with the first SSPI call.
+	check_ntlm) echo sync ;;
+	# "nothread" starts none (no-thread mode from its first call).
+	check_ntlm_async) echo pool cq delete failures ;;
+	check_alloc | check_fsm | check_htable_edges | check_ntlm_kat | check_sspi_header) echo - ;;
 	*) return 1 ;;
 	esac
 }
