@@ -55,6 +55,8 @@ run_tcases() {
 	check_ntlm) echo sync ;;
 	# "nothread" starts none (no-thread mode from its first call).
 	check_ntlm_async) echo pool cq delete failures ;;
+	# The HTTP server thread (curl) and the default pool; "base64" starts none.
+	check_ntlm_interop) echo curl samba_ntlm_auth gss_ntlmssp winpr ;;
 	check_alloc | check_fsm | check_htable_edges | check_ntlm_kat | check_sspi_header) echo - ;;
 	*) return 1 ;;
 	esac
