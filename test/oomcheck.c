@@ -294,8 +294,10 @@ static int ntlm_calls(void)
 	SecBuffer mb[2] = {{sizeof sig, SECBUFFER_TOKEN, sig}, {sizeof msg, SECBUFFER_DATA, msg}};
 	SecBufferDesc md = {SECBUFFER_VERSION, 2, mb};
 	unsigned long qop;
-	NOALLOC(MakeSignature(&io.c, 0, &md, 0), SEC_E_OK);
-	NOALLOC(VerifySignature(&io.s, &md, 0, &qop), SEC_E_OK);
+	/* The first message call of each side makes its message keys; later
+	 * ones allocate nothing. */
+	STEP(MakeSignature(&io.c, 0, &md, 0), SEC_E_OK);
+	STEP(VerifySignature(&io.s, &md, 0, &qop), SEC_E_OK);
 	NOALLOC(EncryptMessage(&io.s, 0, &md, 0), SEC_E_OK);
 	NOALLOC(DecryptMessage(&io.c, &md, 0, &qop), SEC_E_OK);
 	NOALLOC(DeleteSecurityContext(&io.c), SEC_E_OK);

@@ -81,7 +81,12 @@ struct ntlm_ctx {
 	size_t neg_len, chal_len;
 	uint8_t server_challenge[8];
 	uint8_t exported[16]; /* ExportedSessionKey, DONE only */
-	struct sa_ntlm_dir send, recv;
+	/* The message keys: made from exported by the first message call, so
+	 * a context that never signs or seals (HTTP authentication) holds no
+	 * RC4 states (2 x 258 bytes) and its handshake derives none. */
+	struct ntlm_keys {
+		struct sa_ntlm_dir send, recv;
+	} *keys;
 	char *name;           /* DOMAIN\user: the peer's (server) or our own (client) */
 	int64_t start;
 };
@@ -301,6 +306,10 @@ static void ctx_delete(void *xv)
 		sa_ntlm_wipe(x->msgs, x->neg_len + x->chal_len);
 		sa__free(x->msgs);
 	}
+	if (x->keys != NULL) {
+		sa_ntlm_wipe(x->keys, sizeof *x->keys);
+		sa__free(x->keys);
+	}
 	sa__free(x->name);
 	sa_ntlm_wipe(x, sizeof *x);
 	sa__free(x);
@@ -364,11 +373,14 @@ static int bindings_hash(const unsigned char *b, size_t n, uint8_t out[16])
 	memcpy(&h, b, sizeof h);
 	const unsigned long len[3] = {h.cbInitiatorLength, h.cbAcceptorLength,
 				      h.cbApplicationDataLength};
-	const unsigned long off[3] = {h.dwInitiatorOffset, h.dwAcceptorOffset,
-				      h.dwApplicationDataOffset};
-	for (int i = 0; i < 3; i++)
-		if (len[i] != 0 && (off[i] > n || len[i] > n - off[i]))
+	unsigned long off[3] = {h.dwInitiatorOffset, h.dwAcceptorOffset,
+				h.dwApplicationDataOffset};
+	for (int i = 0; i < 3; i++) {
+		if (len[i] == 0)
+			off[i] = 0; /* an empty blob's offset is anything: b + off must stay inside */
+		else if (off[i] > n || len[i] > n - off[i])
 			return -1;
+	}
 	uint8_t w[5][4];
 	sa_ntlm_put32(w[0], (uint32_t)h.dwInitiatorAddrType);
 	sa_ntlm_put32(w[1], (uint32_t)len[0]);
@@ -594,7 +606,6 @@ static int32_t client_authenticate(struct ntlm_ctx *x, struct sa_pkg_leg *leg)
 	x->name = name;
 	x->flags = flags;
 	memcpy(x->exported, b->exported, 16);
-	sa_ntlm_derive(x->exported, 1, &x->send, &x->recv);
 	drop_msgs(x);
 	x->step = DONE;
 	x->start = filetime_now();
@@ -831,7 +842,6 @@ static int32_t server_authenticate(struct ntlm_ctx *x, struct sa_pkg_leg *leg)
 	if (st == SEC_E_OK) {
 		x->name = name;
 		memcpy(x->exported, k->exported, 16);
-		sa_ntlm_derive(x->exported, 0, &x->send, &x->recv);
 		drop_msgs(x);
 		x->step = DONE;
 		x->start = filetime_now();
@@ -930,9 +940,18 @@ static void msg_iov(const struct msg_parts *p, struct sa_ntlm_iov *v)
 		v[i] = (struct sa_ntlm_iov){p->data[i]->pvBuffer, p->data[i]->cbBuffer};
 }
 
-static int32_t msg_ready(const struct ntlm_ctx *x)
+/* A complete context with its message keys (made on first use). */
+static int32_t msg_ready(struct ntlm_ctx *x)
 {
-	return x->step == DONE ? SEC_E_OK : SEC_E_OUT_OF_SEQUENCE;
+	if (x->step != DONE)
+		return SEC_E_OUT_OF_SEQUENCE;
+	if (x->keys == NULL) {
+		x->keys = sa__malloc(sizeof *x->keys);
+		if (x->keys == NULL)
+			return SEC_E_INSUFFICIENT_MEMORY;
+		sa_ntlm_derive(x->exported, x->client, &x->keys->send, &x->keys->recv);
+	}
+	return SEC_E_OK;
 }
 
 /* Sign (and seal) outgoing data ([MS-NLMP] 3.4.3): the HMAC over the
@@ -951,21 +970,21 @@ static int32_t protect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 		return SEC_E_BUFFER_TOO_SMALL;
 	struct sa_ntlm_iov v[MAX_PIECES];
 	msg_iov(&p, v);
-	uint32_t seq = x->send.seq;
+	uint32_t seq = x->keys->send.seq;
 	int kx = (x->flags & SA_NTLM_F_KEY_EXCH) != 0;
 	uint8_t sig[16];
 	if (!seal) {
-		sa_ntlm_sign(&x->send, kx, seq, v, p.ndata, sig);
+		sa_ntlm_sign(&x->keys->send, kx, seq, v, p.ndata, sig);
 	} else {
 		uint8_t s[4], hm[16];
 		sa_ntlm_put32(s, seq);
-		sa_ntlm_hmac_md5_pre(x->send.sign_key, 16, s, 4, v, p.ndata, hm);
+		sa_ntlm_hmac_md5_pre(x->keys->send.sign_key, 16, s, 4, v, p.ndata, hm);
 		for (size_t i = 0; i < p.ndata; i++)
-			sa_ntlm_rc4(&x->send.seal, p.data[i]->pvBuffer, p.data[i]->pvBuffer,
+			sa_ntlm_rc4(&x->keys->send.seal, p.data[i]->pvBuffer, p.data[i]->pvBuffer,
 				    p.data[i]->cbBuffer);
 		sa_ntlm_put32(sig, 1);
 		if (kx)
-			sa_ntlm_rc4(&x->send.seal, sig + 4, hm, 8);
+			sa_ntlm_rc4(&x->keys->send.seal, sig + 4, hm, 8);
 		else
 			memcpy(sig + 4, hm, 8);
 		memcpy(sig + 12, s, 4);
@@ -973,7 +992,7 @@ static int32_t protect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 	}
 	memcpy(p.token->pvBuffer, sig, 16);
 	p.token->cbBuffer = 16;
-	x->send.seq++;
+	x->keys->send.seq++;
 	return SEC_E_OK;
 }
 
@@ -992,21 +1011,21 @@ static int32_t unprotect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 	if (p.token->cbBuffer < SA_NTLM_MAC_LEN || p.token->pvBuffer == NULL)
 		return SEC_E_INVALID_TOKEN;
 	const uint8_t *got = p.token->pvBuffer;
-	struct sa_ntlm_dir saved = x->recv;
+	struct sa_ntlm_dir saved = x->keys->recv;
 	if (seal)
 		for (size_t i = 0; i < p.ndata; i++)
-			sa_ntlm_rc4(&x->recv.seal, p.data[i]->pvBuffer, p.data[i]->pvBuffer,
+			sa_ntlm_rc4(&x->keys->recv.seal, p.data[i]->pvBuffer, p.data[i]->pvBuffer,
 				    p.data[i]->cbBuffer);
 	struct sa_ntlm_iov v[MAX_PIECES];
 	uint8_t want[16];
 	msg_iov(&p, v);
-	sa_ntlm_sign(&x->recv, (x->flags & SA_NTLM_F_KEY_EXCH) != 0, x->recv.seq, v, p.ndata, want);
+	sa_ntlm_sign(&x->keys->recv, (x->flags & SA_NTLM_F_KEY_EXCH) != 0, x->keys->recv.seq, v, p.ndata, want);
 	if (sa_ntlm_ct_equal(want, got, 16)) {
-		x->recv.seq++;
+		x->keys->recv.seq++;
 		sa_ntlm_wipe(&saved, sizeof saved);
 		return SEC_E_OK;
 	}
-	st = sa_ntlm_le32(got + 12) != x->recv.seq ? SEC_E_OUT_OF_SEQUENCE : SEC_E_MESSAGE_ALTERED;
+	st = sa_ntlm_le32(got + 12) != x->keys->recv.seq ? SEC_E_OUT_OF_SEQUENCE : SEC_E_MESSAGE_ALTERED;
 	if (seal) { /* give the caller back what it gave us */
 		struct sa_ntlm_rc4 again = saved.seal;
 		for (size_t i = 0; i < p.ndata; i++)
@@ -1014,7 +1033,7 @@ static int32_t unprotect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 				    p.data[i]->cbBuffer);
 		sa_ntlm_wipe(&again, sizeof again);
 	}
-	x->recv = saved;
+	x->keys->recv = saved;
 	sa_ntlm_wipe(&saved, sizeof saved);
 	return st;
 }
