@@ -43,13 +43,23 @@ TESTS := $(TEST_SRCS:test/%.c=$(B)/test/%)
 TESTLIB_SRCS := $(filter-out $(TEST_SRCS) test/oomcheck.c test/soak.c,$(wildcard test/*.c))
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(B)/%.o)
 
-BENCH_NAMES := handles async
-BENCH_OBJS := $(B)/bench/handles.o $(B)/bench/async.o $(B)/bench/baseline.o
+BENCH_NAMES := handles async ntlm
+BENCH_OBJS := $(B)/bench/handles.o $(B)/bench/async.o $(B)/bench/ntlm.o $(B)/bench/baseline.o
 BENCH_BINS := $(BENCH_NAMES:%=$(B)/bench/%)
 # libuv: a bench-only dependency (bench/async measures against it), asked
 # for only when a benchmark is built: make, make check never need it.
 UV_CFLAGS = $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIBS = $(shell pkg-config --libs libuv 2>/dev/null)
+# The NTLM baselines (bench/ntlm.sh): WinPR 2's NTLM (libwinpr2-dev) and
+# gss-ntlmssp through MIT GSSAPI (libkrb5-dev, gss-ntlmssp), each its own
+# program: WinPR's SSPI names are ours too, so neither sees the library or
+# its headers (no -Iinclude -Isrc).  Bench-only dependencies, like libuv.
+NTLM_PEER_BINS := $(B)/bench/ntlm_winpr $(B)/bench/ntlm_gss
+WINPR_CFLAGS = $(shell pkg-config --cflags winpr2 2>/dev/null)
+WINPR_LIBS = $(shell pkg-config --libs winpr2 2>/dev/null)
+GSS_CFLAGS = $(shell pkg-config --cflags krb5-gssapi 2>/dev/null)
+GSS_LIBS = $(shell pkg-config --libs krb5-gssapi 2>/dev/null)
+PEER_BENCH_FLAGS = -D_POSIX_C_SOURCE=200809L $(CPPFLAGS) $(WARN) $(OPT) -pthread $(CFLAGS)
 
 DEMO := $(B)/demo
 DEMO_OBJS := $(B)/examples/demo.o
@@ -62,7 +72,7 @@ DEPS := $(ALL_OBJS:.o=.d)
 
 .PHONY: all check memcheck asan tsan clang bench demo install uninstall clean \
 	check-build check-run check-symbols check-headers check-readme check-examples fsm-table \
-	bench-build bench-libuv fuzz helgrind drd verify verify-mutants matrix oomcheck oomcheck-valgrind oomcheck-run coverage soak demo-check
+	bench-build bench-libuv bench-ntlm bench-ntlm-deps bench-crypto-choice fuzz helgrind drd verify verify-mutants matrix oomcheck oomcheck-valgrind oomcheck-run coverage soak demo-check demo-ntlm
 
 # Keep intermediate objects (tests, tools, bench), so re-runs relink nothing.
 .SECONDARY:
@@ -84,6 +94,14 @@ $(LIB): $(LIB_OBJS) | $(OBJDIRS)
 
 $(B)/test/check_%: $(B)/test/check_%.o $(TESTLIB_OBJS) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(CHECK_LIBS)
+
+# The NTLM interop peers (gss-ntlmssp, WinPR), run by check_ntlm_interop from
+# $(B)/test/peers/; order-only, so they stay off its link line.  check-build
+# names them too: under .SECONDARY a missing order-only prerequisite of an
+# up-to-date target is not rebuilt.
+include test/peers/peers.mk
+$(B)/test/check_ntlm_interop: | $(PEERS)
+check-build: $(PEERS)
 
 # --- tests -------------------------------------------------------------------
 
@@ -176,9 +194,29 @@ verify:
 verify-mutants:
 	sh verify/verify.sh -m
 
-# API-sequence fuzzing with libFuzzer (fuzz/README.md); FUZZ_SECONDS, default 60.
+# libFuzzer (fuzz/README.md): the API-sequence fuzzer for FUZZ_SECONDS (default
+# 60), then the NTLM fuzzer for NTLM_FUZZ_SECONDS (default 40).
 fuzz:
 	sh fuzz/run.sh
+
+# The NTLM fuzzer's corpus (seeds and findings) replayed without libFuzzer
+# (fuzz/ntlm_replay.c includes the harness), in check-run and memcheck, so
+# every build variant and Valgrind see it.  Not a test/check_* suite (it has
+# no Check TCases for test/helgrind.sh).
+FUZZ_REPLAY := $(B)/fuzz/ntlm_replay
+.PHONY: fuzz-replay fuzz-replay-memcheck
+$(B)/fuzz/ntlm_replay.o: fuzz/ntlm_replay.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+$(FUZZ_REPLAY): $(B)/fuzz/ntlm_replay.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
+fuzz-replay: $(FUZZ_REPLAY)
+	$(RUN_BOUNDED) $(FUZZ_REPLAY)
+fuzz-replay-memcheck: $(FUZZ_REPLAY)
+	$(RUN_BOUNDED) $(VALGRIND_MEMCHECK) $(FUZZ_REPLAY)
+check-run: fuzz-replay
+memcheck: fuzz-replay-memcheck
+-include $(B)/fuzz/ntlm_replay.d
 
 # Line and branch coverage per module (gcov + lcov), goals in test/coverage.sh.
 coverage:
@@ -210,7 +248,30 @@ $(B)/bench/async.o: bench/async.c | $(OBJDIRS) bench-libuv
 $(B)/bench/async: $(B)/bench/async.o $(B)/bench/baseline.o $(LIB) | bench-libuv
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(UV_LIBS)
 
-bench-build: $(BENCH_BINS)
+bench-ntlm-deps:
+	@pkg-config --exists winpr2 && pkg-config --exists krb5-gssapi || { \
+		echo "make bench: winpr2 or krb5-gssapi not found (bench/ntlm.sh compares NTLM against WinPR and gss-ntlmssp)." >&2; \
+		echo "Install them: apt-get install -y libwinpr2-dev libkrb5-dev gss-ntlmssp (bench-only dependencies)" >&2; \
+		exit 1; }
+
+$(B)/bench/ntlm_winpr: bench/ntlm_winpr.c | $(OBJDIRS) bench-ntlm-deps
+	$(CC) $(PEER_BENCH_FLAGS) $(WINPR_CFLAGS) -o $@ $< $(LDFLAGS) $(WINPR_LIBS)
+
+$(B)/bench/ntlm_gss: bench/ntlm_gss.c | $(OBJDIRS) bench-ntlm-deps
+	$(CC) $(PEER_BENCH_FLAGS) $(GSS_CFLAGS) -o $@ $< $(LDFLAGS) $(GSS_LIBS)
+
+bench-build: $(BENCH_BINS) $(NTLM_PEER_BINS)
+
+# Why the NTLM package uses nettle: its primitives against OpenSSL 3's (with
+# the legacy provider in a private library context), in one run.  Needs
+# libssl-dev, which nothing else needs: not in bench-build, not in CI.
+bench-crypto-choice: | $(OBJDIRS)
+	$(CC) $(PEER_BENCH_FLAGS) -o $(B)/bench/crypto_choice bench/crypto_choice.c -lnettle -lcrypto
+	$(B)/bench/crypto_choice
+
+# NTLM handshakes against WinPR and gss-ntlmssp (bench/ntlm.sh).
+bench-ntlm: $(B)/bench/ntlm $(NTLM_PEER_BINS)
+	sh bench/ntlm.sh $(B)/bench/ntlm $(B)/bench/ntlm_winpr $(B)/bench/ntlm_gss
 
 # BENCH_QUICK=1: fewer rounds and calls (CI); the figures in README come from
 # a full run.
@@ -219,6 +280,7 @@ bench: bench-build
 	sh bench/callgrind.sh $(B)/bench/handles
 	$(B)/bench/async
 	sh bench/async_callgrind.sh $(B)/bench/async
+	sh bench/ntlm.sh $(B)/bench/ntlm $(B)/bench/ntlm_winpr $(B)/bench/ntlm_gss
 
 $(B)/tools/%: $(B)/tools/%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
@@ -232,7 +294,12 @@ $(DEMO): $(DEMO_OBJS) $(LIB)
 demo: $(DEMO)
 	$(DEMO)
 
-# The demo's summary checked (CI): bad options, 200 handshakes, every count.
+# The same job with real NTLMv2 handshakes (a user file the demo writes).
+demo-ntlm: $(DEMO)
+	$(DEMO) --package NTLM
+
+# The demo's summary checked (CI): bad options, 200 handshakes with the test
+# package and 200 with NTLM, every count.
 demo-check: $(DEMO)
 	sh examples/demo_check.sh $(DEMO)
 

@@ -21,6 +21,17 @@
  * cycles over every leg 1..legs and the status over four errors, and that
  * handshake must end at leg K with exactly that status.
  *
+ * --package NTLM runs the same job with the "NTLM" package: 4 legs (NEGOTIATE,
+ * CHALLENGE, AUTHENTICATE, the server's verdict).  The demo writes its own
+ * user file (mkstemp; NTLM_USER_FILE names it; removed at exit); the client
+ * credential is the file's first user, the server's checks the file.  NTLM
+ * takes no options in its target, so the failures are real ones, K cycling
+ * over the 4 legs as before: leg 1, a client using the server's inbound-only
+ * credential (SEC_E_NO_CREDENTIALS); legs 2 and 3, the other side's token
+ * arriving with its signature damaged (SEC_E_INVALID_TOKEN); leg 4, in turn
+ * a client with the wrong password, a user the file does not know, and an
+ * AUTHENTICATE whose MIC was damaged in transit (SEC_E_LOGON_DENIED).
+ *
  * Misuse.  After every MISUSE_EVERY-th handshake has ended (contexts
  * deleted, async contexts freed), its dead handles, forged and zeroed ones,
  * a credential passed as a context and more are used again, synchronously
@@ -52,6 +63,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,7 +77,7 @@ enum {
 	INFLIGHT_MAX = 10000,   /* handshakes in flight at once, at most */
 	FAIL_EVERY = 10,        /* 1 handshake in 10 has a failure injected */
 	MISUSE_EVERY = 50,      /* a misuse round after every 50th handshake */
-	TOKEN_MAX = 512,        /* the test package's largest token */
+	TOKEN_MAX = 512,        /* misuse calls' output room (nothing is written to it) */
 	REAP_BATCH = 256,
 	STALL_MS = 30000,       /* no completion for this long: the run failed */
 	SHOW_UNEXPECTED = 10,   /* unexpected results described on stderr, at most */
@@ -81,8 +93,23 @@ static const SECURITY_STATUS injected_status[] = {
 };
 #define N_INJECTED (sizeof injected_status / sizeof injected_status[0])
 
-static char pkg_name[] = "SspiAsyncTest";
+static char test_pkg_name[] = "SspiAsyncTest";
+static char ntlm_pkg_name[] = "NTLM";
 static char misuse_target[] = "host/misuse;legs=2";
+
+/* The demo's NTLM users (--package NTLM): the first is the client's. */
+#define NTLM_DOMAIN "DEMO"
+#define NTLM_USER "alice"
+#define NTLM_PASSWORD "Demo-Pass1"
+#define NTLM_LEGS 4
+#define NTLM_SIG_DAMAGE 0x20    /* XORed into a token's first byte ('N' of "NTLMSSP") */
+#define NTLM_MIC_OFFSET 72      /* the MIC in our AUTHENTICATE ([MS-NLMP] 2.2.1.3) */
+
+/* How an NTLM handshake fails at leg 4, in turn. */
+enum ntlm_leg4 { N4_WRONG_PASSWORD, N4_UNKNOWN_USER, N4_DAMAGED_MIC, N4_COUNT };
+static const char *const ntlm_leg4_name[N4_COUNT] = {
+	"wrong password", "unknown user", "AUTHENTICATE with a damaged MIC",
+};
 
 /* Every misuse of a round; each must be answered SEC_E_INVALID_HANDLE. */
 enum misuse {
@@ -146,6 +173,8 @@ struct hs {
 	unsigned id;                /* handshake number, 0-based */
 	int legs, fail_at;          /* fail_at: the injected leg, 0 for none */
 	SECURITY_STATUS inject;     /* the injected status */
+	int variant;                /* NTLM, fail_at 4: enum ntlm_leg4 */
+	CredHandle *client_cred;    /* the credential of the client's legs */
 	int leg;                    /* the leg in flight (1-based); 0 once deleting */
 	enum outcome outcome;       /* how it ended, counted when it finishes */
 	int outstanding;            /* calls submitted, not completed */
@@ -157,7 +186,7 @@ struct hs {
 	unsigned long attrs[2];
 	uint64_t t_start;
 	char target[80];
-	unsigned char tok[2][TOKEN_MAX];
+	unsigned char *tok[2];      /* the package's cbMaxToken each (demo.tokens) */
 };
 
 /* One async misuse in flight: its output memory, which must stay valid
@@ -176,6 +205,12 @@ struct demo {
 	/* options */
 	unsigned n, threads, legs;
 	int trace;
+	int legs_given;             /* --legs was on the command line */
+	int ntlm;                   /* --package NTLM */
+	char *pkg;                  /* the package's name */
+	unsigned long max_token;    /* its cbMaxToken: every slot's token room */
+	unsigned char *tokens;      /* 2 * max_token per slot */
+	CredHandle bad_cred[2];     /* NTLM: wrong password, unknown user (outbound) */
 	/* the run */
 	CredHandle cred[2];         /* 0: outbound (client), 1: inbound (server) */
 	struct sspiasync_cq *cq;
@@ -205,6 +240,63 @@ struct demo {
 	uint64_t t0, last_progress;
 	unsigned last_tenth;
 };
+
+static char g_user_file[64]; /* --package NTLM: our user file, removed at exit */
+
+static void remove_user_file(void)
+{
+	if (g_user_file[0] != '\0')
+		unlink(g_user_file);
+	g_user_file[0] = '\0';
+}
+
+/* Write the NTLM user file (DOMAIN:user:password lines, gss-ntlmssp's
+ * format) and name it in NTLM_USER_FILE.  0, or -1 with a message. */
+static int ntlm_user_file(void)
+{
+	static const char text[] = "# sspiasync demo users (removed at exit)\n" NTLM_DOMAIN
+				   ":" NTLM_USER ":" NTLM_PASSWORD "\n" NTLM_DOMAIN
+				   ":bob:another-Pass2\n";
+	const char *tmp = getenv("TMPDIR");
+	int n = snprintf(g_user_file, sizeof g_user_file, "%s/sspiasync-demo-users.XXXXXX",
+			 tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	if (n < 0 || (size_t)n >= sizeof g_user_file) /* a TMPDIR too long: /tmp */
+		(void)snprintf(g_user_file, sizeof g_user_file, "/tmp/sspiasync-demo-users.XXXXXX");
+	int fd = mkstemp(g_user_file);
+	if (fd < 0) {
+		fprintf(stderr, "demo: cannot create the NTLM user file %s: %s\n", g_user_file,
+			strerror(errno));
+		g_user_file[0] = '\0';
+		return -1;
+	}
+	atexit(remove_user_file);
+	ssize_t w = write(fd, text, sizeof text - 1);
+	if (close(fd) != 0 || w != (ssize_t)(sizeof text - 1)) {
+		fprintf(stderr, "demo: cannot write the NTLM user file %s\n", g_user_file);
+		return -1;
+	}
+	if (setenv("NTLM_USER_FILE", g_user_file, 1) != 0) {
+		perror("demo: setenv NTLM_USER_FILE");
+		return -1;
+	}
+	return 0;
+}
+
+/* An outbound NTLM credential for @user with @password (the failures of leg 4). */
+static SECURITY_STATUS ntlm_cred(const char *user, const char *password, CredHandle *out)
+{
+	SEC_WINNT_AUTH_IDENTITY_A id = {
+		.User = (unsigned char *)user,
+		.UserLength = (unsigned long)strlen(user),
+		.Domain = (unsigned char *)NTLM_DOMAIN,
+		.DomainLength = sizeof NTLM_DOMAIN - 1,
+		.Password = (unsigned char *)password,
+		.PasswordLength = (unsigned long)strlen(password),
+		.Flags = SEC_WINNT_AUTH_IDENTITY_ANSI,
+	};
+	return AcquireCredentialsHandleA(NULL, ntlm_pkg_name, SECPKG_CRED_OUTBOUND, NULL, &id, NULL,
+					 NULL, out, NULL);
+}
 
 static uint64_t now_ns(void)
 {
@@ -239,6 +331,10 @@ static const char *status_str(SECURITY_STATUS st, char *buf, size_t len)
 	case SEC_E_WRONG_PRINCIPAL: return "SEC_E_WRONG_PRINCIPAL";
 	case SEC_E_INSUFFICIENT_MEMORY: return "SEC_E_INSUFFICIENT_MEMORY";
 	case SEC_E_SHUTDOWN_IN_PROGRESS: return "SEC_E_SHUTDOWN_IN_PROGRESS";
+	case SEC_E_NO_CREDENTIALS: return "SEC_E_NO_CREDENTIALS";
+	case SEC_E_UNSUPPORTED_FUNCTION: return "SEC_E_UNSUPPORTED_FUNCTION";
+	case SEC_E_BUFFER_TOO_SMALL: return "SEC_E_BUFFER_TOO_SMALL";
+	case SEC_E_SECPKG_NOT_FOUND: return "SEC_E_SECPKG_NOT_FOUND";
 	}
 	snprintf(buf, len, "0x%08" PRIx32, (uint32_t)st);
 	return buf;
@@ -287,15 +383,26 @@ static void callback_seen(struct demo *d)
 
 /* --- handshakes ------------------------------------------------------------ */
 
-/* The design of handshake @id: which leg fails (0: none), with what. */
-static void plan(const struct demo *d, unsigned id, int *fail_at, SECURITY_STATUS *inject)
+/* The design of handshake @id: which leg fails (0: none), with what
+ * (NTLM: the status the leg's real failure must give, and for leg 4 how). */
+static void plan(const struct demo *d, unsigned id, int *fail_at, SECURITY_STATUS *inject,
+		 int *variant)
 {
 	*fail_at = 0;
 	*inject = SEC_E_OK;
+	*variant = 0;
 	if (id % FAIL_EVERY == FAIL_EVERY / 2) {
 		unsigned k = id / FAIL_EVERY;
 		*fail_at = 1 + (int)(k % d->legs);
 		*inject = injected_status[(k / d->legs) % N_INJECTED];
+		if (d->ntlm) {
+			static const SECURITY_STATUS ntlm_status[NTLM_LEGS + 1] = {
+				SEC_E_OK, SEC_E_NO_CREDENTIALS, SEC_E_INVALID_TOKEN,
+				SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED,
+			};
+			*inject = ntlm_status[*fail_at];
+			*variant = (int)((k / d->legs) % N4_COUNT);
+		}
 	}
 }
 
@@ -333,10 +440,17 @@ static void hs_submit_leg(struct hs *h)
 	SecBufferDesc id = {SECBUFFER_VERSION, 1, &ib}; /* copied at submission */
 	SECURITY_STATUS st;
 
-	h->ob[side] = (SecBuffer){TOKEN_MAX, SECBUFFER_TOKEN, h->tok[side]};
+	/* NTLM's failures in transit: the token this leg reads is damaged. */
+	if (d->ntlm && h->leg == h->fail_at) {
+		if ((h->leg == 2 || h->leg == 3) && ib.cbBuffer > 0)
+			h->tok[!side][0] ^= NTLM_SIG_DAMAGE;
+		else if (h->leg == 4 && h->variant == N4_DAMAGED_MIC && ib.cbBuffer > NTLM_MIC_OFFSET)
+			h->tok[!side][NTLM_MIC_OFFSET] ^= 1;
+	}
+	h->ob[side] = (SecBuffer){(unsigned long)d->max_token, SECBUFFER_TOKEN, h->tok[side]};
 	h->od[side] = (SecBufferDesc){SECBUFFER_VERSION, 1, &h->ob[side]};
 	if (side == 0)
-		st = SspiInitializeSecurityContextAsyncA(h->side[0], &d->cred[0],
+		st = SspiInitializeSecurityContextAsyncA(h->side[0], h->client_cred,
 							 h->have[0] ? &h->ctx[0] : NULL, h->target,
 							 0, 0, SECURITY_NATIVE_DREP,
 							 h->leg == 1 ? NULL : &id, 0, &h->ctx[0],
@@ -361,16 +475,33 @@ static void hs_submit_leg(struct hs *h)
  * to the queue, and its first leg. */
 static void hs_start(struct demo *d, struct hs *h, unsigned id)
 {
+	size_t slot = (size_t)(h - d->slots);
 	memset(h, 0, sizeof *h);
 	h->d = d;
 	h->id = id;
 	h->legs = (int)d->legs;
-	plan(d, id, &h->fail_at, &h->inject);
-	if (h->fail_at != 0)
+	h->tok[0] = d->tokens + 2 * slot * d->max_token;
+	h->tok[1] = h->tok[0] + d->max_token;
+	h->client_cred = &d->cred[0];
+	plan(d, id, &h->fail_at, &h->inject, &h->variant);
+	if (d->ntlm) {
+		/* NTLM takes no options: the target is only the service's name. */
+		snprintf(h->target, sizeof h->target, "HTTP/hs%u.demo.test", id);
+		if (h->fail_at == 1)
+			h->client_cred = &d->cred[1]; /* the server's, inbound only */
+		else if (h->fail_at == 4 && h->variant != N4_DAMAGED_MIC)
+			h->client_cred = &d->bad_cred[h->variant];
+		if (h->fail_at != 0)
+			trace(d, "handshake %u: fails at leg %d (%s)", id, h->fail_at,
+			      h->fail_at == 1   ? "client with the server's inbound credential"
+			      : h->fail_at == 4 ? ntlm_leg4_name[h->variant]
+						: "token damaged in transit");
+	} else if (h->fail_at != 0) {
 		snprintf(h->target, sizeof h->target, "host/hs%u;legs=%d;fail=%d;status=0x%08" PRIX32,
 			 id, h->legs, h->fail_at, (uint32_t)h->inject);
-	else
+	} else {
 		snprintf(h->target, sizeof h->target, "host/hs%u;legs=%d", id, h->legs);
+	}
 	h->t_start = now_ns();
 	for (int s = 0; s < 2; s++) {
 		h->side[s] = SspiCreateAsyncContext();
@@ -616,7 +747,7 @@ static void misuse_round(struct demo *d, struct hs *h)
 	r.forged.dwUpper = (ULONG_PTR)rnd64(d);
 
 	/* A credential acquired and freed: its handle is stale. */
-	if (AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_OUTBOUND, NULL, NULL, NULL, NULL,
+	if (AcquireCredentialsHandleA(NULL, d->pkg, SECPKG_CRED_OUTBOUND, NULL, NULL, NULL, NULL,
 				      &r.freed_cred, NULL) != SEC_E_OK ||
 	    FreeCredentialsHandle(&r.freed_cred) != SEC_E_OK)
 		unexpected(d, "misuse round: cannot acquire and free a credential");
@@ -634,10 +765,12 @@ static void misuse_round(struct demo *d, struct hs *h)
 	misuse_sync(d, MU_DELETE_CRED, DeleteSecurityContext(&r.cred_as_ctx));
 	misuse_sync(d, MU_FREE_CRED_TWICE, FreeCredentialsHandle(&r.freed_cred));
 
-	/* A live context, misused, must come through unharmed. */
+	/* A live context, misused, must come through unharmed (its first leg
+	 * completes the test package's 2-leg handshake, or is NTLM's NEGOTIATE). */
 	ob.cbBuffer = sizeof tok;
-	if (InitializeSecurityContextA(&d->cred[0], NULL, misuse_target, 0, 0, 0, NULL, 0, &live,
-				       &od, &attrs, NULL) != SEC_E_OK) {
+	SECURITY_STATUS first = InitializeSecurityContextA(&d->cred[0], NULL, misuse_target, 0, 0, 0,
+							   NULL, 0, &live, &od, &attrs, NULL);
+	if (first != SEC_E_OK && first != SEC_I_CONTINUE_NEEDED) {
 		unexpected(d, "misuse round: cannot make a live context");
 		live = r.zeroed;
 	}
@@ -749,15 +882,20 @@ static int run_loop(struct demo *d, int ep)
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"usage: %s [--handshakes N] [--threads N] [--legs N] [--trace] [--help]\n"
-		"Runs N concurrent client/server handshakes of the test package through the\n"
-		"async SSPI API, one completion queue and an epoll loop, with failures\n"
-		"injected at every leg and misuse of stale, forged and freed handles; prints\n"
-		"progress, then a summary.\n"
+		"usage: %s [--handshakes N] [--threads N] [--legs N] [--package NAME] [--trace]\n"
+		"          [--help]\n"
+		"Runs N concurrent client/server handshakes of the test package (or NTLM)\n"
+		"through the async SSPI API, one completion queue and an epoll loop, with\n"
+		"failures injected at every leg and misuse of stale, forged and freed handles;\n"
+		"prints progress, then a summary.\n"
 		"  --handshakes N  handshakes to run, 1..%d (default %d; at most %d in flight)\n"
 		"  --threads N     worker threads, 0..%d (default %d; 0: no threads, the loop\n"
 		"                  runs the calls with sspiasync_run())\n"
-		"  --legs N        legs per handshake, %d..%d (default %d)\n"
+		"  --legs N        legs per handshake, %d..%d (default %d; NTLM: 4 only)\n"
+		"  --package NAME  SspiAsyncTest (default) or NTLM: real NTLMv2 handshakes\n"
+		"                  against a user file the demo writes (NTLM_USER_FILE), with\n"
+		"                  real failures at every leg (wrong credential, damaged\n"
+		"                  tokens, wrong password, unknown user)\n"
 		"  --trace         print the lifecycle of every context to stderr\n"
 		"                  (SSPIASYNC_TRACE=1, and the demo's own steps)\n"
 		"  --help          print this and exit\n"
@@ -814,6 +952,21 @@ static int parse_args(struct demo *d, int argc, char **argv)
 			d->trace = 1;
 			continue;
 		}
+		if (strncmp(a, "--package", 9) == 0 && (a[9] == '\0' || a[9] == '=')) {
+			const char *val = a[9] == '=' ? a + 10 : i + 1 < argc ? argv[++i] : NULL;
+			if (val != NULL && strcasecmp(val, test_pkg_name) == 0) {
+				d->pkg = test_pkg_name;
+				d->ntlm = 0;
+			} else if (val != NULL && strcasecmp(val, ntlm_pkg_name) == 0) {
+				d->pkg = ntlm_pkg_name;
+				d->ntlm = 1;
+			} else {
+				fprintf(stderr, "demo: --package must be %s or %s%s%s\n", test_pkg_name,
+					ntlm_pkg_name, val != NULL ? ", not " : "", val != NULL ? val : "");
+				return -1;
+			}
+			continue;
+		}
 		size_t j;
 		for (j = 0; j < nopts; j++) {
 			size_t len = strlen(num_opts[j].name);
@@ -824,6 +977,7 @@ static int parse_args(struct demo *d, int argc, char **argv)
 			if (parse_num(num_opts[j].name, val, num_opts[j].lo, num_opts[j].hi,
 				      num_opts[j].dst) != 0)
 				return -1;
+			d->legs_given |= num_opts[j].dst == &d->legs;
 			break;
 		}
 		if (j == nopts) {
@@ -833,6 +987,14 @@ static int parse_args(struct demo *d, int argc, char **argv)
 				fprintf(stderr, "demo: unexpected argument \"%s\"\n", a);
 			return -1;
 		}
+	}
+	if (d->ntlm) {
+		if (d->legs_given && d->legs != NTLM_LEGS) {
+			fprintf(stderr, "demo: an NTLM handshake has %d legs, not %u\n", NTLM_LEGS,
+				d->legs);
+			return -1;
+		}
+		d->legs = NTLM_LEGS;
 	}
 	return 0;
 }
@@ -857,6 +1019,7 @@ int main(int argc, char **argv)
 	d->n = DEFAULT_HANDSHAKES;
 	d->threads = SSPIASYNC_DEFAULT_THREADS;
 	d->legs = DEFAULT_LEGS;
+	d->pkg = test_pkg_name;
 	int pa = parse_args(d, argc, argv);
 	if (pa != 0) {
 		if (pa < 0)
@@ -889,10 +1052,33 @@ int main(int argc, char **argv)
 		ok = 0;
 		goto out;
 	}
-	if ((st = AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_OUTBOUND, NULL, NULL, NULL,
+	if (d->ntlm && ntlm_user_file() != 0) {
+		ok = 0;
+		goto out;
+	}
+	/* Token room: the package's largest token, for every slot. */
+	PSecPkgInfoA info = NULL;
+	if ((st = QuerySecurityPackageInfoA(d->pkg, &info)) != SEC_E_OK) {
+		fprintf(stderr, "demo: QuerySecurityPackageInfo(%s): %s\n", d->pkg,
+			status_str(st, b, sizeof b));
+		ok = 0;
+		goto out;
+	}
+	d->max_token = info->cbMaxToken;
+	FreeContextBuffer(info);
+	d->tokens = calloc((size_t)d->nslots * 2, d->max_token);
+	if (d->tokens == NULL) {
+		fprintf(stderr, "demo: out of memory for %u handshakes' tokens\n", d->nslots);
+		ok = 0;
+		goto out;
+	}
+	/* NTLM: the client is the user file's first user (no identity given). */
+	if ((st = AcquireCredentialsHandleA(NULL, d->pkg, SECPKG_CRED_OUTBOUND, NULL, NULL, NULL,
 					    NULL, &d->cred[0], NULL)) != SEC_E_OK ||
-	    (st = AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_INBOUND, NULL, NULL, NULL,
+	    (st = AcquireCredentialsHandleA(NULL, d->pkg, SECPKG_CRED_INBOUND, NULL, NULL, NULL,
 					    NULL, &d->cred[1], NULL)) != SEC_E_OK ||
+	    (d->ntlm && (st = ntlm_cred(NTLM_USER, "not-" NTLM_PASSWORD, &d->bad_cred[0])) != SEC_E_OK) ||
+	    (d->ntlm && (st = ntlm_cred("mallory", NTLM_PASSWORD, &d->bad_cred[1])) != SEC_E_OK) ||
 	    (st = sspiasync_cq_create(&d->cq)) != SEC_E_OK) {
 		fprintf(stderr, "demo: cannot set up credentials and queue: %s\n",
 			status_str(st, b, sizeof b));
@@ -909,9 +1095,9 @@ int main(int argc, char **argv)
 
 	/* What must happen, decided before anything runs. */
 	for (unsigned i = 0; i < d->n; i++) {
-		int fail_at;
+		int fail_at, variant;
 		SECURITY_STATUS inj;
-		plan(d, i, &fail_at, &inj);
+		plan(d, i, &fail_at, &inj, &variant);
 		d->expect_completed += fail_at == 0;
 		d->expect_rejected += fail_at != 0;
 		d->inj_expect[fail_at] += fail_at != 0;
@@ -919,8 +1105,12 @@ int main(int argc, char **argv)
 	unsigned mu_expected = (d->n + MISUSE_EVERY - 1) / MISUSE_EVERY * MU_COUNT;
 
 	printf("sspiasync demo: %u handshakes of %u legs (package %s), %u worker thread%s%s, "
-	       "up to %u in flight\n", d->n, d->legs, pkg_name, d->threads,
+	       "up to %u in flight\n", d->n, d->legs, d->pkg, d->threads,
 	       d->threads == 1 ? "" : "s", d->threads == 0 ? " (no-thread mode)" : "", d->nslots);
+	if (d->ntlm)
+		printf("  NTLM users from %s (NTLM_USER_FILE, written by the demo); failures are real:\n"
+		       "  server credential as client, damaged tokens, wrong password, unknown user, "
+		       "damaged MIC\n", g_user_file);
 	printf("  async calls with callbacks, one completion queue in epoll; callbacks run in "
 	       "sspiasync_cq_reap()\n");
 	printf("  injected: 1 handshake in %d fails at leg 1..%u (%u in all); misuse: %d stale, "
@@ -946,7 +1136,9 @@ int main(int argc, char **argv)
 	ep = -1;
 	if ((st = sspiasync_cq_destroy(d->cq)) != SEC_E_OK ||
 	    (st = FreeCredentialsHandle(&d->cred[0])) != SEC_E_OK ||
-	    (st = FreeCredentialsHandle(&d->cred[1])) != SEC_E_OK) {
+	    (st = FreeCredentialsHandle(&d->cred[1])) != SEC_E_OK ||
+	    (d->ntlm && (st = FreeCredentialsHandle(&d->bad_cred[0])) != SEC_E_OK) ||
+	    (d->ntlm && (st = FreeCredentialsHandle(&d->bad_cred[1])) != SEC_E_OK)) {
 		if (loop_rc == 0)
 			fprintf(stderr, "demo: teardown: %s\n", status_str(st, b, sizeof b));
 		ok = 0;
@@ -980,6 +1172,7 @@ int main(int argc, char **argv)
 
 	/* The summary: stable keys, checked by examples/demo_check.sh. */
 	printf("--- summary ---\n");
+	printf("package: %s\n", d->pkg);
 	printf("handshakes: %u\n", d->n);
 	printf("legs: %u\n", d->legs);
 	printf("worker threads: %u\n", d->threads);
@@ -1003,6 +1196,7 @@ int main(int argc, char **argv)
 	printf("result: %s\n", ok ? "PASS" : "FAIL");
 	free(d->slots);
 	free(d->latency_ns);
+	free(d->tokens);
 	return ok ? 0 : 1;
 
 out:
@@ -1011,5 +1205,6 @@ out:
 	sspiasync_shutdown();
 	free(d->slots);
 	free(d->latency_ns);
+	free(d->tokens);
 	return 1;
 }

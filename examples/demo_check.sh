@@ -1,12 +1,15 @@
 #!/bin/sh
 # examples/demo_check.sh [DEMO [OPTION...]] - CI's check of the demo: run
 # DEMO (default build/demo) with --handshakes 200 (and any further OPTIONs)
-# and check the "key: value" block after "--- summary ---": exit status 0,
-# every handshake completed or rejected as injected, an injected failure at
-# every leg, every misuse rejected, every callback in reap on the loop
-# thread, nothing live at exit, "result: PASS".  Also checks that --help
-# exits 0 and that bad options exit 2.  Fails with a message naming what
-# did not hold.
+# twice, with the test package and with --package NTLM (real NTLMv2
+# handshakes against a user file the demo writes; an OPTION --legs N is not
+# passed to this run: NTLM has 4 legs), and check each run's "key: value"
+# block after "--- summary ---": exit status 0, the package, every handshake
+# completed or rejected as injected, an injected failure at every leg,
+# every misuse rejected, every callback in reap on the loop thread, nothing
+# live at exit, "result: PASS"; and that the NTLM run left no user file
+# behind.  Also checks that --help exits 0 and that bad options exit 2.
+# Fails with a message naming what did not hold.
 set -u
 
 demo=${1:-build/demo}
@@ -31,24 +34,14 @@ fail() {
 # The command line: --help exits 0, bad options exit 2 with a message.
 "$demo" --help >"$tmp/out" 2>"$tmp/err" || fail "--help exited $?, not 0"
 grep -q '^usage:' "$tmp/out" || fail "--help printed no usage line"
-for bad in "--bogus" "--handshakes 0" "--handshakes x" "--legs 1" "--legs 9" "--threads 65" "--handshakes"; do
+for bad in "--bogus" "--handshakes 0" "--handshakes x" "--legs 1" "--legs 9" "--threads 65" "--handshakes" \
+	"--package" "--package bogus" "--package NTLM --legs 3"; do
 	# shellcheck disable=SC2086 # split on purpose
 	"$demo" $bad >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	[ "$rc" -eq 2 ] || fail "\"$bad\" exited $rc, not 2"
 	[ -s "$tmp/err" ] || fail "\"$bad\" printed no message"
 done
-
-# The run.
-"$demo" --handshakes 200 "$@" >"$tmp/out" 2>"$tmp/err"
-rc=$?
-[ "$rc" -eq 0 ] || fail "the demo exited $rc, not 0"
-
-# The summary, as "key<TAB>value" lines.
-awk '/^--- summary ---$/ { on = 1; next }
-     on { i = index($0, ": "); if (i > 1) print substr($0, 1, i - 1) "\t" substr($0, i + 2) }' \
-	"$tmp/out" >"$tmp/summary"
-[ -s "$tmp/summary" ] || fail "no summary block"
 
 # get KEY: set v to the value of KEY (fails when KEY is missing or repeated).
 get() {
@@ -77,30 +70,71 @@ number() {
 		fail "\"$1: $v\" is not a number"
 }
 
-is handshakes 200
-all_of "handshakes completed"
-all_of "handshakes rejected as injected"
-get legs
-legs=$v
-leg=1
-while [ "$leg" -le "$legs" ]; do
-	all_of "injected at leg $leg"
-	leg=$((leg + 1))
-done
-all_of "misuse rejected"
-misuse=$v
-is "unexpected results" 0
-all_of "callbacks in reap on the loop thread"
-is "contexts live at exit" 0
-is "credentials live at exit" 0
-is "async contexts live at exit" 0
-is "pending calls at exit" 0
-for k in elapsed throughput "latency p50" "latency p99"; do
-	number "$k"
-done
-is result PASS
+# check_run PACKAGE OPTION...: one run of the demo and its summary.
+check_run() {
+	pkg=$1
+	shift
+	"$demo" --handshakes 200 "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -eq 0 ] || fail "the demo ($pkg) exited $rc, not 0"
 
-get "handshakes completed"
-completed=$v
-get "handshakes rejected as injected"
-echo "demo_check.sh: ok: $completed handshakes completed, $v rejected as injected (every one of $legs legs), $misuse misuses rejected, nothing live at exit"
+	# The summary, as "key<TAB>value" lines.
+	awk '/^--- summary ---$/ { on = 1; next }
+	     on { i = index($0, ": "); if (i > 1) print substr($0, 1, i - 1) "\t" substr($0, i + 2) }' \
+		"$tmp/out" >"$tmp/summary"
+	[ -s "$tmp/summary" ] || fail "no summary block ($pkg)"
+
+	is package "$pkg"
+	is handshakes 200
+	all_of "handshakes completed"
+	all_of "handshakes rejected as injected"
+	get legs
+	legs=$v
+	leg=1
+	while [ "$leg" -le "$legs" ]; do
+		all_of "injected at leg $leg"
+		leg=$((leg + 1))
+	done
+	all_of "misuse rejected"
+	misuse=$v
+	is "unexpected results" 0
+	all_of "callbacks in reap on the loop thread"
+	is "contexts live at exit" 0
+	is "credentials live at exit" 0
+	is "async contexts live at exit" 0
+	is "pending calls at exit" 0
+	for k in elapsed throughput "latency p50" "latency p99"; do
+		number "$k"
+	done
+	is result PASS
+
+	get "handshakes completed"
+	completed=$v
+	get "handshakes rejected as injected"
+	echo "demo_check.sh: ok ($pkg): $completed handshakes completed, $v rejected as injected (every one of $legs legs), $misuse misuses rejected, nothing live at exit"
+}
+
+# The runs: the test package, then NTLM (in a private TMPDIR, to see that
+# the demo removes the user file it wrote).
+check_run SspiAsyncTest "$@"
+
+ntlm_opts=
+skip=0
+for o in "$@"; do
+	if [ $skip = 1 ]; then
+		skip=0
+		continue
+	fi
+	case $o in
+	--legs) skip=1 ;;
+	--legs=*) ;;
+	*) ntlm_opts="$ntlm_opts $o" ;;
+	esac
+done
+mkdir "$tmp/t" || fail "cannot make $tmp/t"
+TMPDIR=$tmp/t
+export TMPDIR
+# shellcheck disable=SC2086 # split on purpose
+check_run NTLM --package NTLM $ntlm_opts
+grep -q '^  NTLM users from '"$tmp/t"'/' "$tmp/out" || fail "the NTLM run did not name its user file in \$TMPDIR"
+[ -z "$(ls -A "$tmp/t")" ] || fail "the NTLM run left files behind: $(ls -A "$tmp/t")"

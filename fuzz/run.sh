@@ -1,15 +1,20 @@
 #!/bin/sh
-# fuzz/run.sh - build and run the API-sequence fuzzer (make fuzz).
+# fuzz/run.sh - build and run the fuzzers (make fuzz).
 #
-# Builds fuzz/api_fuzz.c with the library sources (clang, libFuzzer, ASan,
-# UBSan, LSan; asserts on), copies the committed seed corpus into a working
-# corpus (the seeds are never modified), fuzzes for FUZZ_SECONDS (default
-# 60), prints executions and coverage, and exits non-zero on any crash,
-# leak, sanitizer report or violated property (the crashing input is left in
-# $FUZZ_OUT, default build/fuzz/).
+# Two libFuzzer harnesses, one after the other, each built with the library
+# sources (clang, libFuzzer, ASan, UBSan, LSan; asserts on):
+#   api_fuzz   fuzz/api_fuzz.c, the API-sequence fuzzer, FUZZ_SECONDS
+#   ntlm_fuzz  fuzz/ntlm_fuzz.c, the NTLM package's messages, legs and
+#              message protection, NTLM_FUZZ_SECONDS
+# Each copies its committed seed corpus into a working corpus (the seeds are
+# never modified), fuzzes for its time, prints executions and coverage, and
+# the run exits non-zero on any crash, leak, sanitizer report or violated
+# property (the crashing input is left in $FUZZ_OUT, default build/fuzz/).
 #
 # Environment:
-#   FUZZ_SECONDS  total fuzzing time (default 60)
+#   FUZZ_SECONDS  api_fuzz's fuzzing time (default 60)
+#   NTLM_FUZZ_SECONDS  ntlm_fuzz's fuzzing time (default 40)
+#   FUZZ_TARGETS  which harnesses (default "api ntlm")
 #   FUZZ_OUT      build and work directory (default build/fuzz)
 #   FUZZ_STRICT=1 the known library issues abort instead of being counted
 #   FUZZ_ROUND    seconds per fuzzer process (default 240): long runs
@@ -36,60 +41,83 @@ if [ ! -f "$RT_DIR/libclang_rt.fuzzer-x86_64.a" ] && \
 	exit 1
 fi
 
-mkdir -p "$OUT/corpus" "$OUT/artifacts"
-BIN=$OUT/api_fuzz
-rev=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
-git diff --quiet HEAD -- src include 2>/dev/null || rev="$rev+uncommitted"
-echo "fuzz: building $BIN (library $rev, sources $(cat src/*/*.[ch] src/packages/*/*.[ch] include/sspiasync/*.h | sha256sum | cut -c1-12))"
-# shellcheck disable=SC2046
-"$CC_FUZZ" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer -std=c11 -D_POSIX_C_SOURCE=200809L \
-	-Wall -Wextra -Werror -Iinclude -Isrc -pthread \
-	-o "$BIN" fuzz/api_fuzz.c $(ls src/*/*.c src/packages/*/*.c) -lnettle
-
-# The working corpus starts from the committed seeds (copies).
-cp fuzz/corpus/* "$OUT/corpus/"
-
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-LOG=$OUT/fuzz.log
-: >"$LOG"
-left=$SECONDS_TOTAL
-round=0
-total_runs=0
-status=0
-while [ "$left" -gt 0 ]; do
-	t=$left
-	[ "$t" -gt "$ROUND" ] && t=$ROUND
-	round=$((round + 1))
-	echo "fuzz: round $round, $t s"
-	rlog=$OUT/round$round.log
-	set +e
-	"$BIN" -max_total_time="$t" -timeout=10 -rss_limit_mb=2048 -runs=900000 \
-		-print_final_stats=1 -artifact_prefix="$OUT/artifacts/" \
-		"$OUT/corpus" >"$rlog" 2>&1
-	rc=$?
-	set -e
-	cat "$rlog" >>"$LOG"
-	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$rlog" | tail -n 1)
-	total_runs=$((total_runs + ${runs:-0}))
-	if [ "$rc" -ne 0 ]; then
-		status=$rc
-		echo "fuzz: FAILED (exit $rc) in round $round; the end of the log:" >&2
-		grep -v '^#\|^INFO\|^[[:space:]]*"' "$rlog" | tail -n 60 >&2
-		ls -l "$OUT/artifacts/" >&2
-		break
-	fi
-	left=$((left - t))
-done
+rev=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
+git diff --quiet HEAD -- src include 2>/dev/null || rev="$rev+uncommitted"
+srcsum=$(cat src/*/*.[ch] src/packages/*/*.[ch] include/sspiasync/*.h | sha256sum | cut -c1-12)
 
-# Coverage of the whole working corpus, in one process.
-cov_line=$("$BIN" -runs=0 -artifact_prefix="$OUT/artifacts/" "$OUT/corpus" 2>&1 |
-	grep -E 'INITED|DONE' | tail -n 1 || true)
-last=$(grep -E '^#[0-9]+' "$LOG" | tail -n 1 || true)
-echo "fuzz: executions: $total_runs in ${SECONDS_TOTAL}s ($round round(s))"
-echo "fuzz: last status: $last"
-echo "fuzz: corpus coverage: $(echo "$cov_line" | sed 's/^#[0-9]*[[:space:]]*//')"
-grep '^api_fuzz:' "$LOG" | sort | uniq -c | sort -rn | head -n 12 || true
+# fuzz_target NAME SEEDS SECONDS CORPUS ARTIFACTS LOG: build fuzz/NAME.c,
+# fuzz from SEEDS for SECONDS; sets status on failure.
+status=0
+fuzz_target() {
+	name=$1 seeds=$2 secs=$3 corpus=$4 art=$5 LOG=$6
+	BIN=$OUT/$name
+	mkdir -p "$corpus" "$art"
+	echo "fuzz: building $BIN (library $rev, sources $srcsum)"
+	# shellcheck disable=SC2046
+	"$CC_FUZZ" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer -std=c11 -D_POSIX_C_SOURCE=200809L \
+		-Wall -Wextra -Werror -Iinclude -Isrc -pthread \
+		-o "$BIN" "fuzz/$name.c" $(ls src/*/*.c src/packages/*/*.c) -lnettle
+
+	# The working corpus starts from the committed seeds (copies).
+	cp "$seeds"/* "$corpus/"
+
+	: >"$LOG"
+	left=$secs
+	round=0
+	total_runs=0
+	while [ "$left" -gt 0 ]; do
+		t=$left
+		[ "$t" -gt "$ROUND" ] && t=$ROUND
+		round=$((round + 1))
+		echo "fuzz: $name round $round, $t s"
+		rlog=$OUT/$name.round$round.log
+		set +e
+		"$BIN" -max_total_time="$t" -timeout=10 -rss_limit_mb=2048 -runs=900000 \
+			-print_final_stats=1 -artifact_prefix="$art/" \
+			"$corpus" >"$rlog" 2>&1
+		rc=$?
+		set -e
+		cat "$rlog" >>"$LOG"
+		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$rlog" | tail -n 1)
+		total_runs=$((total_runs + ${runs:-0}))
+		if [ "$rc" -ne 0 ]; then
+			[ "$status" -eq 0 ] && status=$rc
+			echo "fuzz: $name FAILED (exit $rc) in round $round; the end of the log:" >&2
+			grep -v '^#\|^INFO\|^[[:space:]]*"' "$rlog" | tail -n 60 >&2
+			ls -l "$art/" >&2
+			break
+		fi
+		left=$((left - t))
+	done
+
+	# Coverage of the whole working corpus, in one process.
+	cov_line=$("$BIN" -runs=0 -artifact_prefix="$art/" "$corpus" 2>&1 |
+		grep -E 'INITED|DONE' | tail -n 1 || true)
+	last=$(grep -E '^#[0-9]+' "$LOG" | tail -n 1 || true)
+	echo "fuzz: $name executions: $total_runs in ${secs}s ($round round(s))"
+	echo "fuzz: $name last status: $last"
+	echo "fuzz: $name corpus coverage: $(echo "$cov_line" | sed 's/^#[0-9]*[[:space:]]*//')"
+}
+
+for target in ${FUZZ_TARGETS:-api ntlm}; do
+	case $target in
+	api)
+		fuzz_target api_fuzz fuzz/corpus "$SECONDS_TOTAL" "$OUT/corpus" "$OUT/artifacts" \
+			"$OUT/fuzz.log"
+		grep '^api_fuzz:' "$OUT/fuzz.log" | sort | uniq -c | sort -rn | head -n 12 || true
+		;;
+	ntlm)
+		fuzz_target ntlm_fuzz fuzz/ntlm_corpus "${NTLM_FUZZ_SECONDS:-40}" \
+			"$OUT/ntlm_corpus" "$OUT/ntlm_artifacts" "$OUT/ntlm_fuzz.log"
+		;;
+	*)
+		echo "fuzz: unknown target $target (api, ntlm)" >&2
+		exit 1
+		;;
+	esac
+done
 exit "$status"

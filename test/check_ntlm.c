@@ -417,6 +417,19 @@ START_TEST(test_ntlm_message_tamper_replay_reorder)
 	ck_assert_int_eq(VerifySignature(&p.c, &ed, 0, &q), SEC_E_INVALID_TOKEN);
 	eb[0].cbBuffer = 16;
 	ck_assert_int_eq(MakeSignature(&p.c, 5, &ed, 0), SEC_E_QOP_NOT_SUPPORTED);
+	/* A read-only DATA buffer (a header sent in clear) is signed, not sealed. */
+	unsigned char hdr[4] = "HDR", body[5] = "body";
+	SecBuffer rb[3] = {{16, SECBUFFER_TOKEN, s2},
+			   {4, SECBUFFER_DATA | SECBUFFER_READONLY_WITH_CHECKSUM, hdr},
+			   {5, SECBUFFER_DATA, body}};
+	SecBufferDesc rd = {SECBUFFER_VERSION, 3, rb};
+	ck_assert_int_eq(EncryptMessage(&p.c, 0, &rd, 0), SEC_E_OK);
+	ck_assert(memcmp(hdr, "HDR", 4) == 0 && memcmp(body, "body", 5) != 0);
+	hdr[0] = 'h'; /* the header is covered by the signature */
+	ck_assert_int_eq(DecryptMessage(&p.s, &rd, 0, &q), SEC_E_MESSAGE_ALTERED);
+	hdr[0] = 'H';
+	ck_assert_int_eq(DecryptMessage(&p.s, &rd, 0, &q), SEC_E_OK);
+	ck_assert(memcmp(body, "body", 5) == 0);
 	/* SECQOP_WRAP_NO_ENCRYPT: signed, left in clear. */
 	memcpy(c2, "clear!!", 8);
 	ck_assert_int_eq(EncryptMessage(&p.c, SECQOP_WRAP_NO_ENCRYPT, &ed, 0), SEC_E_OK);

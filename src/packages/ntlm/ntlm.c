@@ -934,6 +934,18 @@ static int32_t msg_split(SecBufferDesc *msg, struct msg_parts *p)
 	return SEC_E_OK;
 }
 
+/* Run the stream r over the data to seal or unseal: every DATA buffer but
+ * those marked SECBUFFER_READONLY(_WITH_CHECKSUM), which are signed and
+ * left as they are (headers a protocol signs but sends in clear). */
+static void seal_run(struct sa_ntlm_rc4 *r, const struct msg_parts *p)
+{
+	for (size_t i = 0; i < p->ndata; i++) {
+		SecBuffer *b = p->data[i];
+		if (!(b->BufferType & (SECBUFFER_READONLY | SECBUFFER_READONLY_WITH_CHECKSUM)))
+			sa_ntlm_rc4(r, b->pvBuffer, b->pvBuffer, b->cbBuffer);
+	}
+}
+
 static void msg_iov(const struct msg_parts *p, struct sa_ntlm_iov *v)
 {
 	for (size_t i = 0; i < p->ndata; i++)
@@ -979,9 +991,7 @@ static int32_t protect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 		uint8_t s[4], hm[16];
 		sa_ntlm_put32(s, seq);
 		sa_ntlm_hmac_md5_pre(x->keys->send.sign_key, 16, s, 4, v, p.ndata, hm);
-		for (size_t i = 0; i < p.ndata; i++)
-			sa_ntlm_rc4(&x->keys->send.seal, p.data[i]->pvBuffer, p.data[i]->pvBuffer,
-				    p.data[i]->cbBuffer);
+		seal_run(&x->keys->send.seal, &p);
 		sa_ntlm_put32(sig, 1);
 		if (kx)
 			sa_ntlm_rc4(&x->keys->send.seal, sig + 4, hm, 8);
@@ -1013,9 +1023,7 @@ static int32_t unprotect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 	const uint8_t *got = p.token->pvBuffer;
 	struct sa_ntlm_dir saved = x->keys->recv;
 	if (seal)
-		for (size_t i = 0; i < p.ndata; i++)
-			sa_ntlm_rc4(&x->keys->recv.seal, p.data[i]->pvBuffer, p.data[i]->pvBuffer,
-				    p.data[i]->cbBuffer);
+		seal_run(&x->keys->recv.seal, &p);
 	struct sa_ntlm_iov v[MAX_PIECES];
 	uint8_t want[16];
 	msg_iov(&p, v);
@@ -1028,9 +1036,7 @@ static int32_t unprotect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 	st = sa_ntlm_le32(got + 12) != x->keys->recv.seq ? SEC_E_OUT_OF_SEQUENCE : SEC_E_MESSAGE_ALTERED;
 	if (seal) { /* give the caller back what it gave us */
 		struct sa_ntlm_rc4 again = saved.seal;
-		for (size_t i = 0; i < p.ndata; i++)
-			sa_ntlm_rc4(&again, p.data[i]->pvBuffer, p.data[i]->pvBuffer,
-				    p.data[i]->cbBuffer);
+		seal_run(&again, &p);
 		sa_ntlm_wipe(&again, sizeof again);
 	}
 	x->keys->recv = saved;
