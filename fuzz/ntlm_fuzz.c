@@ -835,6 +835,7 @@ struct msg {
 	int null_data;   /* a DATA buffer NULL with a size: the facade's INVALID_PARAMETER */
 	size_t tok_cb;
 	size_t total;    /* data bytes */
+	int ro;          /* every DATA buffer read-only: signed, never sealed */
 	uint8_t plain[MAXDATA * 64];
 };
 
@@ -846,6 +847,7 @@ static void msg_build(struct msg *m, int raw)
 	m->ti = -1;
 	m->nd = (l & 7) == 7 ? MAXDATA : (int)(l & 7);
 	int tokfirst = !(l & 8), extra = (l >> 4) & 3, ro = (l & 0x40) != 0;
+	m->ro = ro;
 	int has_tok = t != 255;
 	m->tok_cb = t < 192 ? 16 : t - 192u;
 	unsigned long nb = 0;
@@ -1056,9 +1058,10 @@ static void msg_op(void)
 	}
 	int sealed = encrypt && qop == 0;
 	/* The wrong call (Verify for a sealed message, Decrypt for a signed one)
-	 * differs only when there was data to run RC4 over. */
+	 * differs only when there was data to run RC4 over: not when there is
+	 * none, nor when it is all read-only (signed, never sealed). */
 	int decrypt = sealed != wrong;
-	int tampered = wrong && m.total != 0;
+	int tampered = wrong && m.total != 0 && !m.ro;
 	if (mutate) {
 		size_t k = u16() % (16 + m.total);
 		uint8_t x = (uint8_t)(u8() | 1);
