@@ -35,6 +35,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -380,17 +381,24 @@ static int child_wait(struct child *c, int ms)
 	c->from = -1;
 	int64_t deadline = now_ms() + ms;
 	int status = 0;
+	/* A pidfd becomes readable when the child ends: wait on it, bounded. */
+	int pfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
+	ck_assert_msg(pfd >= 0, "pidfd_open: %s", strerror(errno));
 	for (;;) {
 		pid_t r = waitpid(c->pid, &status, WNOHANG);
-		if (r == c->pid)
+		if (r == c->pid) {
+			close(pfd);
 			return status;
+		}
 		if (r < 0 && errno != EINTR)
-			return -1;
-		if (now_ms() >= deadline)
 			break;
-		struct timespec ts = {0, 5 * 1000 * 1000};
-		nanosleep(&ts, NULL);
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			break;
+		struct pollfd p = {pfd, POLLIN, 0};
+		(void)poll(&p, 1, (int)left);
 	}
+	close(pfd);
 	kill(c->pid, SIGKILL);
 	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
 		;

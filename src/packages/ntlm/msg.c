@@ -19,7 +19,8 @@ static int header_ok(const uint8_t *m, size_t n, size_t min, uint32_t type)
 {
 	if (m == NULL || n < min)
 		return -1;
-	if (memcmp(m, signature, SA_NTLM_SIG_LEN) != 0 || sa_ntlm_le32(m + 8) != type)
+	/* Not a secret; compared as every comparison in this package is. */
+	if (!sa_ntlm_ct_equal(m, signature, SA_NTLM_SIG_LEN) || sa_ntlm_le32(m + 8) != type)
 		return -1;
 	return 0;
 }
