@@ -35,7 +35,6 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -371,6 +370,29 @@ static void child_close_to(struct child *c)
 	c->to = -1;
 }
 
+/* A thread that reaps one child, so the test can wait for it with a bound
+ * (pthread_cond_timedwait) instead of polling. */
+struct reaper {
+	pid_t pid;
+	int status, done;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+static void *reap(void *arg)
+{
+	struct reaper *r = arg;
+	int status = 0;
+	while (waitpid(r->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	pthread_mutex_lock(&r->lock);
+	r->status = status;
+	r->done = 1;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
 /* Waits up to ms for the child to end (its pipes closed first); past that
  * kills it.  Returns the wait status, or -1 when it had to be killed. */
 static int child_wait(struct child *c, int ms)
@@ -379,30 +401,30 @@ static int child_wait(struct child *c, int ms)
 	if (c->from >= 0)
 		close(c->from);
 	c->from = -1;
-	int64_t deadline = now_ms() + ms;
-	int status = 0;
-	/* A pidfd becomes readable when the child ends: wait on it, bounded. */
-	int pfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
-	ck_assert_msg(pfd >= 0, "pidfd_open: %s", strerror(errno));
-	for (;;) {
-		pid_t r = waitpid(c->pid, &status, WNOHANG);
-		if (r == c->pid) {
-			close(pfd);
-			return status;
-		}
-		if (r < 0 && errno != EINTR)
-			break;
-		int64_t left = deadline - now_ms();
-		if (left <= 0)
-			break;
-		struct pollfd p = {pfd, POLLIN, 0};
-		(void)poll(&p, 1, (int)left);
+	struct reaper r = {.pid = c->pid};
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.cond, NULL);
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, reap, &r), 0);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
 	}
-	close(pfd);
-	kill(c->pid, SIGKILL);
-	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+	pthread_mutex_lock(&r.lock);
+	while (!r.done && pthread_cond_timedwait(&r.cond, &r.lock, &until) == 0)
 		;
-	return -1;
+	int killed = !r.done;
+	pthread_mutex_unlock(&r.lock);
+	if (killed)
+		kill(c->pid, SIGKILL); /* the reaper then returns */
+	pthread_join(t, NULL);
+	pthread_cond_destroy(&r.cond);
+	pthread_mutex_destroy(&r.lock);
+	return killed ? -1 : r.status;
 }
 
 /* Ends the child and asserts it exited 0. */
