@@ -966,6 +966,20 @@ static int32_t msg_ready(struct ntlm_ctx *x)
 	return SEC_E_OK;
 }
 
+/* A message call's common start: a complete context with its keys, the
+ * description split, a token of 16 bytes or more (else short_st: no room
+ * to write a signature, or one too short to check). */
+static int32_t msg_begin(struct ntlm_ctx *x, SecBufferDesc *msg, struct msg_parts *p,
+			 int32_t short_st)
+{
+	int32_t st = msg_ready(x);
+	if (st == SEC_E_OK)
+		st = msg_split(msg, p);
+	if (st == SEC_E_OK && (p->token->cbBuffer < SA_NTLM_MAC_LEN || p->token->pvBuffer == NULL))
+		st = short_st;
+	return st;
+}
+
 /* Sign (and seal) outgoing data ([MS-NLMP] 3.4.3): the HMAC over the
  * plaintext, then the data through the direction's RC4 stream, then the
  * checksum through the same stream (so sa_ntlm_sign, which runs the stream
@@ -973,13 +987,9 @@ static int32_t msg_ready(struct ntlm_ctx *x)
 static int32_t protect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 {
 	struct msg_parts p;
-	int32_t st = msg_ready(x);
-	if (st == SEC_E_OK)
-		st = msg_split(msg, &p);
+	int32_t st = msg_begin(x, msg, &p, SEC_E_BUFFER_TOO_SMALL);
 	if (st != SEC_E_OK)
 		return st;
-	if (p.token->cbBuffer < SA_NTLM_MAC_LEN || p.token->pvBuffer == NULL)
-		return SEC_E_BUFFER_TOO_SMALL;
 	struct sa_ntlm_iov v[MAX_PIECES];
 	msg_iov(&p, v);
 	uint32_t seq = x->keys->send.seq;
@@ -1013,13 +1023,9 @@ static int32_t protect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 static int32_t unprotect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 {
 	struct msg_parts p;
-	int32_t st = msg_ready(x);
-	if (st == SEC_E_OK)
-		st = msg_split(msg, &p);
+	int32_t st = msg_begin(x, msg, &p, SEC_E_INVALID_TOKEN);
 	if (st != SEC_E_OK)
 		return st;
-	if (p.token->cbBuffer < SA_NTLM_MAC_LEN || p.token->pvBuffer == NULL)
-		return SEC_E_INVALID_TOKEN;
 	const uint8_t *got = p.token->pvBuffer;
 	struct sa_ntlm_dir saved = x->keys->recv;
 	if (seal)
