@@ -178,6 +178,18 @@ START_TEST(test_ntlm_handshake_sync_names_keys_messages)
 	ck_assert_str_eq(nm.sUserName, "DOM\\alice");
 	ck_assert_int_eq(FreeContextBuffer(nm.sUserName), SEC_E_OK);
 
+	SecPkgContext_NativeNamesA nn;
+	ck_assert_int_eq(QueryContextAttributesA(&p.s, SECPKG_ATTR_NATIVE_NAMES, &nn), SEC_E_OK);
+	ck_assert_str_eq(nn.sClientName, "DOM\\alice");
+	ck_assert_uint_gt(strlen(nn.sServerName), 0); /* our host name */
+	FreeContextBuffer(nn.sClientName);
+	FreeContextBuffer(nn.sServerName);
+	ck_assert_int_eq(QueryContextAttributesA(&p.c, SECPKG_ATTR_NATIVE_NAMES, &nn), SEC_E_OK);
+	ck_assert_str_eq(nn.sClientName, "DOM\\alice");
+	ck_assert_str_eq(nn.sServerName, "HTTP/server.test");
+	FreeContextBuffer(nn.sClientName);
+	FreeContextBuffer(nn.sServerName);
+
 	SecPkgContext_SessionKey kc, ks;
 	ck_assert_int_eq(QueryContextAttributesA(&p.c, SECPKG_ATTR_SESSION_KEY, &kc), SEC_E_OK);
 	ck_assert_int_eq(QueryContextAttributesA(&p.s, SECPKG_ATTR_SESSION_KEY, &ks), SEC_E_OK);

@@ -284,6 +284,10 @@ static int ntlm_calls(void)
 	SecPkgContext_NamesA names;
 	STEP(QueryContextAttributesA(&io.s, SECPKG_ATTR_NAMES, &names), SEC_E_OK);
 	STEP(FreeContextBuffer(names.sUserName), SEC_E_OK);
+	SecPkgContext_NativeNamesA nn;
+	STEP(QueryContextAttributesA(&io.c, SECPKG_ATTR_NATIVE_NAMES, &nn), SEC_E_OK);
+	STEP(FreeContextBuffer(nn.sClientName), SEC_E_OK);
+	STEP(FreeContextBuffer(nn.sServerName), SEC_E_OK);
 	SecPkgContext_SessionKey key;
 	STEP(QueryContextAttributesA(&io.c, SECPKG_ATTR_SESSION_KEY, &key), SEC_E_OK);
 	STEP(FreeContextBuffer(key.SessionKey), SEC_E_OK);

@@ -814,6 +814,12 @@ typedef struct _SecPkgContext_SessionKey {
 	unsigned char *SessionKey;
 } SecPkgContext_SessionKey, *PSecPkgContext_SessionKey;
 
+/* SECPKG_ATTR_NATIVE_NAMES; both strings are freed with FreeContextBuffer(). */
+typedef struct _SecPkgContext_NativeNamesA {
+	SEC_CHAR *sClientName;
+	SEC_CHAR *sServerName;
+} SecPkgContext_NativeNamesA, *PSecPkgContext_NativeNamesA;
+
 /* SECPKG_ATTR_FLAGS: the ISC_RET_* / ASC_RET_* of the last leg. */
 typedef struct _SecPkgContext_Flags {
 	unsigned long Flags;

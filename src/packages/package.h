@@ -108,6 +108,9 @@ struct sa_package {
 	int32_t (*ctx_names)(void *ctx, char **user);
 	/* SECPKG_ATTR_LIFESPAN, FILETIME values. */
 	int32_t (*ctx_lifespan)(void *ctx, int64_t *start, int64_t *expiry);
+	/* SECPKG_ATTR_NATIVE_NAMES: *client and *server allocated with
+	 * sa__malloc; NULL member: SEC_E_UNSUPPORTED_FUNCTION. */
+	int32_t (*ctx_native_names)(void *ctx, char **client, char **server);
 	/* SECPKG_ATTR_SESSION_KEY: up to 32 bytes at key, *len set; NULL:
 	 * SEC_E_UNSUPPORTED_FUNCTION.  Only on a complete context. */
 	int32_t (*ctx_session_key)(void *ctx, unsigned char key[32], size_t *len);

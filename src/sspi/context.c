@@ -579,6 +579,27 @@ static SECURITY_STATUS ctx_query(struct sa_runtime *rt, struct sa_ctx *ctx, unsi
 		}
 		return st;
 	}
+	case SECPKG_ATTR_NATIVE_NAMES: {
+		char *cl = NULL, *sv = NULL, *co = NULL, *so = NULL;
+		if (pkg->ctx_native_names == NULL)
+			return SEC_E_UNSUPPORTED_FUNCTION;
+		st = pkg->ctx_native_names(ctx->pkg_ctx, &cl, &sv);
+		if (st == SEC_E_OK) {
+			co = sa__ctxbuf_strdup(rt, cl);
+			so = co != NULL ? sa__ctxbuf_strdup(rt, sv) : NULL;
+			if (so == NULL) {
+				if (co != NULL)
+					(void)FreeContextBuffer(co);
+				st = SEC_E_INSUFFICIENT_MEMORY;
+			} else {
+				((SecPkgContext_NativeNamesA *)buf)->sClientName = co;
+				((SecPkgContext_NativeNamesA *)buf)->sServerName = so;
+			}
+		}
+		sa__free(cl);
+		sa__free(sv);
+		return st;
+	}
 	case SECPKG_ATTR_FLAGS: {
 		pthread_mutex_lock(&ctx->lock);
 		((SecPkgContext_Flags *)buf)->Flags = ctx->flags;

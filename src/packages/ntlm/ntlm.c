@@ -88,6 +88,7 @@ struct ntlm_ctx {
 		struct sa_ntlm_dir send, recv;
 	} *keys;
 	char *name;           /* DOMAIN\user: the peer's (server) or our own (client) */
+	char *server;         /* the target given (client) or our host name (server), DONE only */
 	int64_t start;
 };
 
@@ -311,6 +312,7 @@ static void ctx_delete(void *xv)
 		sa__free(x->keys);
 	}
 	sa__free(x->name);
+	sa__free(x->server);
 	sa_ntlm_wipe(x, sizeof *x);
 	sa__free(x);
 }
@@ -597,13 +599,15 @@ static int32_t client_authenticate(struct ntlm_ctx *x, struct sa_pkg_leg *leg)
 	sa_ntlm_mic(b->exported, x->msgs, x->neg_len, leg->in, leg->in_len, leg->out, w.len, mic);
 	memcpy(leg->out + SA_NTLM_AUTH_MIC_OFF, mic, 16);
 
-	char *name = NULL;
-	if (cred_name(c, &name) != SEC_E_OK) {
+	char *name = NULL, *server = dup_str(leg->target != NULL ? leg->target : "");
+	if (server == NULL || cred_name(c, &name) != SEC_E_OK) {
+		sa__free(server);
 		st = SEC_E_INSUFFICIENT_MEMORY;
 		goto out;
 	}
 	/* Nothing can fail from here: commit. */
 	x->name = name;
+	x->server = server;
 	x->flags = flags;
 	memcpy(x->exported, b->exported, 16);
 	drop_msgs(x);
@@ -839,8 +843,14 @@ static int32_t server_authenticate(struct ntlm_ctx *x, struct sa_pkg_leg *leg)
 	}
 	char *name = NULL;
 	int32_t st = server_verify(x, leg, &a, k, &name);
+	char *server = st == SEC_E_OK ? dup_str(x->cred->host) : NULL;
+	if (st == SEC_E_OK && server == NULL) {
+		sa__free(name);
+		st = SEC_E_INSUFFICIENT_MEMORY;
+	}
 	if (st == SEC_E_OK) {
 		x->name = name;
+		x->server = server;
 		memcpy(x->exported, k->exported, 16);
 		drop_msgs(x);
 		x->step = DONE;
@@ -881,6 +891,22 @@ static int32_t ctx_names(void *xv, char **user)
 		return SEC_E_OUT_OF_SEQUENCE; /* no name before the handshake is done */
 	*user = dup_str(x->name);
 	return *user != NULL ? SEC_E_OK : SEC_E_INSUFFICIENT_MEMORY;
+}
+
+static int32_t ctx_native_names(void *xv, char **client, char **server)
+{
+	struct ntlm_ctx *x = xv;
+	if (x->step != DONE)
+		return SEC_E_OUT_OF_SEQUENCE;
+	*client = dup_str(x->name);
+	*server = dup_str(x->server);
+	if (*client == NULL || *server == NULL) {
+		sa__free(*client);
+		sa__free(*server);
+		*client = *server = NULL;
+		return SEC_E_INSUFFICIENT_MEMORY;
+	}
+	return SEC_E_OK;
 }
 
 static int32_t ctx_lifespan(void *xv, int64_t *start, int64_t *expiry)
@@ -1107,6 +1133,7 @@ const struct sa_package sa__ntlm = {
 	.ctx_delete = ctx_delete,
 	.ctx_names = ctx_names,
 	.ctx_lifespan = ctx_lifespan,
+	.ctx_native_names = ctx_native_names,
 	.ctx_session_key = ctx_session_key,
 	.cred_set_lookup = cred_set_lookup,
 	.make_signature = make_signature,
