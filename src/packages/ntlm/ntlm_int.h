@@ -11,10 +11,11 @@
  *              offset/length pair, bounds-checked) and write
  *   users.c    the user file (NTLM_USER_FILE, gss-ntlmssp's format) and
  *              UTF-8 <-> UTF-16LE
- *   ntlm.c     the package: credentials, legs, message protection
+ * and the package itself, which meets package.h (ntlm_pkg.h: ntlm.c,
+ * cred.c, client.c, server.c, protect.c).
  *
- * Nothing here knows the library's handles or state machine; ntlm.c sees
- * package.h only.  Secrets (passwords, hashes, keys, RC4 states) are wiped
+ * Nothing here knows the library's handles or state machine, nor SSPI's
+ * types.  Secrets (passwords, hashes, keys, RC4 states) are wiped
  * with sa_ntlm_wipe before their memory is freed and never traced.
  */
 #ifndef SSPIASYNC_PACKAGES_NTLM_INT_H

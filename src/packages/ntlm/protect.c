@@ -1,0 +1,197 @@
+/*
+ * src/packages/ntlm/protect.c - message protection on a complete NTLM
+ * context ([MS-NLMP] 3.4): MakeSignature, VerifySignature, EncryptMessage,
+ * DecryptMessage over a SECBUFFER_TOKEN (16 bytes) and SECBUFFER_DATA
+ * buffers.  Each direction has its own keys, one sequence counter and one
+ * RC4 stream shared by signing and sealing (keys.c); they are made by the
+ * first message call (msg_ready).
+ */
+#include "packages/ntlm/ntlm_pkg.h"
+#include "util/alloc.h"
+
+#include <string.h>
+
+
+#define MAX_PIECES 16
+
+/* The signature token and the data pieces of a message description. */
+struct msg_parts {
+	SecBuffer *token;
+	SecBuffer *data[MAX_PIECES];
+	size_t ndata;
+};
+
+static int32_t msg_split(SecBufferDesc *msg, struct msg_parts *p)
+{
+	p->token = NULL;
+	p->ndata = 0;
+	for (unsigned long i = 0; i < msg->cBuffers; i++) {
+		SecBuffer *b = &msg->pBuffers[i];
+		unsigned long t = b->BufferType & ~(unsigned long)SECBUFFER_ATTRMASK;
+		if (t == SECBUFFER_TOKEN && p->token == NULL) {
+			p->token = b;
+		} else if (t == SECBUFFER_DATA) {
+			if (p->ndata == MAX_PIECES)
+				return SEC_E_INVALID_TOKEN;
+			if (b->cbBuffer != 0 && b->pvBuffer == NULL)
+				return SEC_E_INVALID_TOKEN;
+			p->data[p->ndata++] = b;
+		}
+	}
+	if (p->token == NULL || p->ndata == 0)
+		return SEC_E_INVALID_TOKEN;
+	return SEC_E_OK;
+}
+
+/* Run the stream r over the data to seal or unseal: every DATA buffer but
+ * those marked SECBUFFER_READONLY(_WITH_CHECKSUM), which are signed and
+ * left as they are (headers a protocol signs but sends in clear). */
+static void seal_run(struct sa_ntlm_rc4 *r, const struct msg_parts *p)
+{
+	for (size_t i = 0; i < p->ndata; i++) {
+		SecBuffer *b = p->data[i];
+		if (!(b->BufferType & (SECBUFFER_READONLY | SECBUFFER_READONLY_WITH_CHECKSUM)))
+			sa_ntlm_rc4(r, b->pvBuffer, b->pvBuffer, b->cbBuffer);
+	}
+}
+
+static void msg_iov(const struct msg_parts *p, struct sa_ntlm_iov *v)
+{
+	for (size_t i = 0; i < p->ndata; i++)
+		v[i] = (struct sa_ntlm_iov){p->data[i]->pvBuffer, p->data[i]->cbBuffer};
+}
+
+/* A complete context with its message keys (made on first use). */
+static int32_t msg_ready(struct ntlm_ctx *x)
+{
+	if (x->step != DONE)
+		return SEC_E_OUT_OF_SEQUENCE;
+	if (x->keys == NULL) {
+		x->keys = sa__malloc(sizeof *x->keys);
+		if (x->keys == NULL)
+			return SEC_E_INSUFFICIENT_MEMORY;
+		sa_ntlm_derive(x->exported, x->client, &x->keys->send, &x->keys->recv);
+	}
+	return SEC_E_OK;
+}
+
+/* A message call's common start: a complete context with its keys, the
+ * description split, a token of 16 bytes or more (else short_st: no room
+ * to write a signature, or one too short to check). */
+static int32_t msg_begin(struct ntlm_ctx *x, SecBufferDesc *msg, struct msg_parts *p,
+			 int32_t short_st)
+{
+	int32_t st = msg_ready(x);
+	if (st == SEC_E_OK)
+		st = msg_split(msg, p);
+	if (st == SEC_E_OK && (p->token->cbBuffer < SA_NTLM_MAC_LEN || p->token->pvBuffer == NULL))
+		st = short_st;
+	return st;
+}
+
+/* Sign (and seal) outgoing data ([MS-NLMP] 3.4.3): the HMAC over the
+ * plaintext, then the data through the direction's RC4 stream, then the
+ * checksum through the same stream (so sa_ntlm_sign, which runs the stream
+ * over the checksum at once, serves only the unsealed case). */
+static int32_t protect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
+{
+	struct msg_parts p;
+	int32_t st = msg_begin(x, msg, &p, SEC_E_BUFFER_TOO_SMALL);
+	if (st != SEC_E_OK)
+		return st;
+	struct sa_ntlm_iov v[MAX_PIECES];
+	msg_iov(&p, v);
+	uint32_t seq = x->keys->send.seq;
+	int kx = (x->flags & SA_NTLM_F_KEY_EXCH) != 0;
+	uint8_t sig[16];
+	if (!seal) {
+		sa_ntlm_sign(&x->keys->send, kx, seq, v, p.ndata, sig);
+	} else {
+		uint8_t s[4], hm[16];
+		sa_ntlm_put32(s, seq);
+		sa_ntlm_hmac_md5_pre(x->keys->send.sign_key, 16, s, 4, v, p.ndata, hm);
+		seal_run(&x->keys->send.seal, &p);
+		sa_ntlm_put32(sig, 1);
+		if (kx)
+			sa_ntlm_rc4(&x->keys->send.seal, sig + 4, hm, 8);
+		else
+			memcpy(sig + 4, hm, 8);
+		memcpy(sig + 12, s, 4);
+		sa_ntlm_wipe(hm, sizeof hm);
+	}
+	memcpy(p.token->pvBuffer, sig, 16);
+	p.token->cbBuffer = 16;
+	x->keys->send.seq++;
+	return SEC_E_OK;
+}
+
+/* Check (and unseal) incoming data: the stream runs over the data, then
+ * over the checksum, in sa_ntlm_sign.  A failure leaves the receive state
+ * as it was, and a sealed message as it came, so one tampered message does
+ * not break the ones after it. */
+static int32_t unprotect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
+{
+	struct msg_parts p;
+	int32_t st = msg_begin(x, msg, &p, SEC_E_INVALID_TOKEN);
+	if (st != SEC_E_OK)
+		return st;
+	const uint8_t *got = p.token->pvBuffer;
+	struct sa_ntlm_dir saved = x->keys->recv;
+	if (seal)
+		seal_run(&x->keys->recv.seal, &p);
+	struct sa_ntlm_iov v[MAX_PIECES];
+	uint8_t want[16];
+	msg_iov(&p, v);
+	sa_ntlm_sign(&x->keys->recv, (x->flags & SA_NTLM_F_KEY_EXCH) != 0, x->keys->recv.seq, v, p.ndata, want);
+	if (sa_ntlm_ct_equal(want, got, 16)) {
+		x->keys->recv.seq++;
+		sa_ntlm_wipe(&saved, sizeof saved);
+		return SEC_E_OK;
+	}
+	st = sa_ntlm_le32(got + 12) != x->keys->recv.seq ? SEC_E_OUT_OF_SEQUENCE : SEC_E_MESSAGE_ALTERED;
+	if (seal) { /* give the caller back what it gave us */
+		struct sa_ntlm_rc4 again = saved.seal;
+		seal_run(&again, &p);
+		sa_ntlm_wipe(&again, sizeof again);
+	}
+	x->keys->recv = saved;
+	sa_ntlm_wipe(&saved, sizeof saved);
+	return st;
+}
+
+int32_t sa_ntlm_make_signature(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno)
+{
+	(void)seqno; /* connection-oriented: the context keeps the sequence */
+	if (qop != 0)
+		return SEC_E_QOP_NOT_SUPPORTED;
+	return protect(xv, msg, 0);
+}
+
+int32_t sa_ntlm_verify_signature(void *xv, SecBufferDesc *msg, unsigned long seqno,
+				unsigned long *qop)
+{
+	(void)seqno;
+	*qop = 0;
+	return unprotect(xv, msg, 0);
+}
+
+int32_t sa_ntlm_encrypt(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno)
+{
+	struct ntlm_ctx *x = xv;
+	(void)seqno;
+	if (qop != 0 && qop != SECQOP_WRAP_NO_ENCRYPT)
+		return SEC_E_QOP_NOT_SUPPORTED;
+	if (x->step == DONE && !(x->flags & SA_NTLM_F_SEAL) && qop == 0)
+		return SEC_E_UNSUPPORTED_FUNCTION; /* confidentiality was not negotiated */
+	return protect(x, msg, qop == 0);
+}
+
+int32_t sa_ntlm_decrypt(void *xv, SecBufferDesc *msg, unsigned long seqno, unsigned long *qop)
+{
+	struct ntlm_ctx *x = xv;
+	(void)seqno;
+	*qop = 0;
+	if (x->step == DONE && !(x->flags & SA_NTLM_F_SEAL))
+		return SEC_E_UNSUPPORTED_FUNCTION;
+	return unprotect(x, msg, 1);
+}
