@@ -15,7 +15,6 @@
 	 SA_NTLM_F_ALWAYS_SIGN | SA_NTLM_F_ESS | SA_NTLM_F_VERSION | SA_NTLM_F_128 |        \
 	 SA_NTLM_F_KEY_EXCH | SA_NTLM_F_56 | SA_NTLM_F_SIGN | SA_NTLM_F_SEAL)
 
-
 static int32_t client_negotiate(struct ntlm_cred *c, void **ctx, struct sa_pkg_leg *leg)
 {
 	if (leg->out_cap < 40)

@@ -11,7 +11,6 @@
 
 #include <string.h>
 
-
 #define MAX_PIECES 16
 
 /* The signature token and the data pieces of a message description. */

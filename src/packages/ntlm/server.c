@@ -15,7 +15,6 @@
 	(SA_NTLM_F_ALWAYS_SIGN | SA_NTLM_F_128 | SA_NTLM_F_56 | SA_NTLM_F_KEY_EXCH |        \
 	 SA_NTLM_F_SIGN)
 
-
 static int32_t server_challenge(struct ntlm_cred *c, void **ctx, struct sa_pkg_leg *leg)
 {
 	struct sa_ntlm_negotiate neg;
