@@ -206,52 +206,6 @@ static void msg_both_ways(CtxtHandle *c, CtxtHandle *s, unsigned long seq)
 	msg_roundtrip(s, c, seq + 100);
 }
 
-/* --- one leg's output memory ------------------------------------------------ */
-
-/* Everything a leg may write, pre-filled with patterns; lives until the
- * leg completes (the async contract). */
-struct leg_out {
-	CtxtHandle newh;
-	unsigned char out[MAX_TOKEN];
-	SecBuffer ob;
-	SecBufferDesc od;
-	unsigned long attrs;
-	TimeStamp ts;
-};
-
-static void leg_out_reset(struct leg_out *o)
-{
-	handle_pat(&o->newh);
-	memset(o->out, PAT, sizeof o->out);
-	o->ob = (SecBuffer){sizeof o->out, SECBUFFER_TOKEN, o->out};
-	o->od = (SecBufferDesc){SECBUFFER_VERSION, 1, &o->ob};
-	o->attrs = PAT_ATTR;
-	o->ts.QuadPart = PAT_TIME;
-}
-
-/* NULL when nothing was written, else what was. */
-static const char *leg_out_changed(const struct leg_out *o)
-{
-	if (!handle_is_pat(&o->newh))
-		return "phNewContext written";
-	if (!bytes_are(o->out, sizeof o->out, PAT))
-		return "output token bytes written";
-	if (o->ob.cbBuffer != sizeof o->out || o->ob.pvBuffer != o->out ||
-	    o->ob.BufferType != SECBUFFER_TOKEN)
-		return "output SecBuffer changed";
-	if (o->attrs != PAT_ATTR)
-		return "*pfContextAttr written";
-	if (o->ts.QuadPart != PAT_TIME)
-		return "*ptsExpiry written";
-	return NULL;
-}
-
-static void assert_untouched(const struct leg_out *o)
-{
-	const char *what = leg_out_changed(o);
-	ck_assert_msg(what == NULL, "outputs of a call that must not run: %s", what);
-}
-
 /* Queue a first ISC leg (legs=2 unless @target says otherwise) into @o. */
 static SECURITY_STATUS submit_isc_first(SspiAsyncContext *a, CredHandle *cc, const char *target,
 					struct leg_out *o)

@@ -31,37 +31,22 @@ static char user_file[64];
 /* A user file for the whole suite; NTLM_USER_FILE names it. */
 static void users_setup(void)
 {
-	strcpy(user_file, "/tmp/sa_ntlm_usersXXXXXX");
-	int fd = mkstemp(user_file);
-	ck_assert_int_ge(fd, 0);
-	const char text[] = "# test users\n"
-			    "DOM:alice:Secret1!\n"
-			    "OTHER:bob:pw:with:colons\n"
-			    ":carol:anydomain\n";
-	ck_assert_int_eq(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
-	close(fd);
-	ck_assert_int_eq(setenv("NTLM_USER_FILE", user_file, 1), 0);
+	tl_user_file_set(user_file, "# test users\n"
+				    "DOM:alice:Secret1!\n"
+				    "OTHER:bob:pw:with:colons\n"
+				    ":carol:anydomain\n");
 }
 
 static void users_teardown(void)
 {
 	teardown();
-	unlink(user_file);
-	unsetenv("NTLM_USER_FILE");
+	tl_user_file_unset(user_file);
 }
 
 static SECURITY_STATUS acquire(unsigned long use, const char *user, const char *domain,
 			       const char *password, CredHandle *out)
 {
-	SEC_WINNT_AUTH_IDENTITY_A id = {
-		.User = (unsigned char *)user,
-		.UserLength = user ? (unsigned long)strlen(user) : 0,
-		.Domain = (unsigned char *)domain,
-		.DomainLength = domain ? (unsigned long)strlen(domain) : 0,
-		.Password = (unsigned char *)password,
-		.PasswordLength = password ? (unsigned long)strlen(password) : 0,
-		.Flags = SEC_WINNT_AUTH_IDENTITY_ANSI,
-	};
+	SEC_WINNT_AUTH_IDENTITY_A id = tl_identity(user, domain, password);
 	TimeStamp ts;
 	return AcquireCredentialsHandleA(NULL, "NTLM", use, NULL, user ? &id : NULL, NULL, NULL,
 					 out, &ts);

@@ -26,6 +26,8 @@
 
 #include "async/async.h"   /* sa__engine_test_hook: hold a job before it runs */
 #include "sspi/sspi_int.h" /* sa__ctx_deleting: has a synchronous delete begun? */
+#define TOK 2888          /* NTLM's cbMaxToken */
+#define LEG_OUT_ROOM TOK /* a leg's output room in sspi_testlib.h */
 #include "sspi_testlib.h"
 #include "testlib.h"
 
@@ -41,7 +43,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TOK 2888 /* NTLM's cbMaxToken */
 #define LEGS 4   /* NEGOTIATE, CHALLENGE, AUTHENTICATE, the server's last */
 #define WAIT_MS 30000 /* a bound, never reached when the code is right */
 #define REQ_C (ISC_REQ_INTEGRITY | ISC_REQ_CONFIDENTIALITY | ISC_REQ_REPLAY_DETECT | \
@@ -177,14 +178,8 @@ static int g_pool; /* the runtime has workers (set before any thread starts) */
  * client's; a server takes every entry. */
 static void users_setup(void)
 {
-	strcpy(g_user_file, "/tmp/sa_ntlm_async_XXXXXX");
-	int fd = mkstemp(g_user_file);
-	ck_assert_int_ge(fd, 0);
-	static const char text[] = "DOM:alice:Secret1!\n"
-				   "OTHER:bob:pw:with:colons\n";
-	ck_assert_int_eq(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
-	close(fd);
-	ck_assert_int_eq(setenv("NTLM_USER_FILE", g_user_file, 1), 0);
+	tl_user_file_set(g_user_file, "DOM:alice:Secret1!\n"
+				      "OTHER:bob:pw:with:colons\n");
 }
 
 /* Also after a failed assertion: let every held job go, then shut down. */
@@ -194,10 +189,7 @@ static void users_teardown(void)
 	set_flag(&g_store.released, 1);
 	hold_off();
 	teardown();
-	unsetenv("NTLM_USER_FILE");
-	if (g_user_file[0] != '\0')
-		unlink(g_user_file);
-	g_user_file[0] = '\0';
+	tl_user_file_unset(g_user_file);
 }
 
 static TCase *tcase_ntlm(Suite *s, const char *name, int timeout)
@@ -251,15 +243,7 @@ static void finish(void)
 static SECURITY_STATUS acquire_id(unsigned long use, const char *user, const char *domain,
 				  const char *password, CredHandle *out)
 {
-	SEC_WINNT_AUTH_IDENTITY_A id = {
-		.User = (unsigned char *)user,
-		.UserLength = user ? (unsigned long)strlen(user) : 0,
-		.Domain = (unsigned char *)domain,
-		.DomainLength = domain ? (unsigned long)strlen(domain) : 0,
-		.Password = (unsigned char *)password,
-		.PasswordLength = password ? (unsigned long)strlen(password) : 0,
-		.Flags = SEC_WINNT_AUTH_IDENTITY_ANSI,
-	};
+	SEC_WINNT_AUTH_IDENTITY_A id = tl_identity(user, domain, password);
 	TimeStamp ts;
 	return AcquireCredentialsHandleA(NULL, ntlm, use, NULL, user ? &id : NULL, NULL, NULL, out,
 					 &ts);
@@ -354,50 +338,6 @@ static void check_done(SspiAsyncContext *a, const struct rec *r, int calls, SECU
 	ck_assert_ptr_eq(v.handle, a);
 	ck_assert_msg(v.status == expect, "callback saw 0x%08x, expected 0x%08x", (unsigned)v.status,
 		      (unsigned)expect);
-}
-
-/* --- one leg's output memory (patterned, so a write shows) ------------------- */
-
-struct leg_out {
-	CtxtHandle newh;
-	unsigned char out[TOK];
-	SecBuffer ob;
-	SecBufferDesc od;
-	unsigned long attrs;
-	TimeStamp ts;
-};
-
-static void leg_out_reset(struct leg_out *o)
-{
-	handle_pat(&o->newh);
-	memset(o->out, PAT, sizeof o->out);
-	o->ob = (SecBuffer){sizeof o->out, SECBUFFER_TOKEN, o->out};
-	o->od = (SecBufferDesc){SECBUFFER_VERSION, 1, &o->ob};
-	o->attrs = PAT_ATTR;
-	o->ts.QuadPart = PAT_TIME;
-}
-
-/* NULL when nothing was written, else what was. */
-static const char *leg_out_changed(const struct leg_out *o)
-{
-	if (!handle_is_pat(&o->newh))
-		return "phNewContext written";
-	if (!bytes_are(o->out, sizeof o->out, PAT))
-		return "output token bytes written";
-	if (o->ob.cbBuffer != sizeof o->out || o->ob.pvBuffer != o->out ||
-	    o->ob.BufferType != SECBUFFER_TOKEN)
-		return "output SecBuffer changed";
-	if (o->attrs != PAT_ATTR)
-		return "*pfContextAttr written";
-	if (o->ts.QuadPart != PAT_TIME)
-		return "*ptsExpiry written";
-	return NULL;
-}
-
-static void assert_untouched(const struct leg_out *o)
-{
-	const char *what = leg_out_changed(o);
-	ck_assert_msg(what == NULL, "outputs of a call that must not run: %s", what);
 }
 
 /* --- an NTLM handshake over async calls ---------------------------------------- */

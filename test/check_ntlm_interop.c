@@ -498,15 +498,7 @@ static long read_all_by(int fd, char *buf, size_t cap, int64_t deadline)
 static SECURITY_STATUS acquire(unsigned long use, const char *user, const char *domain,
 			       const char *password, CredHandle *out)
 {
-	SEC_WINNT_AUTH_IDENTITY_A id = {
-		.User = (unsigned char *)user,
-		.UserLength = user ? (unsigned long)strlen(user) : 0,
-		.Domain = (unsigned char *)domain,
-		.DomainLength = domain ? (unsigned long)strlen(domain) : 0,
-		.Password = (unsigned char *)password,
-		.PasswordLength = password ? (unsigned long)strlen(password) : 0,
-		.Flags = SEC_WINNT_AUTH_IDENTITY_ANSI,
-	};
+	SEC_WINNT_AUTH_IDENTITY_A id = tl_identity(user, domain, password);
 	TimeStamp ts;
 	return AcquireCredentialsHandleA(NULL, "NTLM", use, NULL, user ? &id : NULL, NULL, NULL,
 					 out, &ts);

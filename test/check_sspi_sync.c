@@ -176,13 +176,7 @@ static CredHandle acquire(const SecurityFunctionTableA *f, unsigned long use)
 static void identity(SEC_WINNT_AUTH_IDENTITY_A *id, const char *user, const char *domain,
 		     const char *password)
 {
-	id->User = (unsigned char *)user;
-	id->UserLength = (unsigned long)strlen(user);
-	id->Domain = (unsigned char *)domain;
-	id->DomainLength = (unsigned long)strlen(domain);
-	id->Password = (unsigned char *)password;
-	id->PasswordLength = (unsigned long)strlen(password);
-	id->Flags = SEC_WINNT_AUTH_IDENTITY_ANSI;
+	*id = tl_identity(user, domain, password);
 }
 
 /* --- the handshake driver ------------------------------------------------ */
@@ -1429,21 +1423,12 @@ static char g_user_file[64];
 
 static void ntlm_users_setup(void)
 {
-	strcpy(g_user_file, "/tmp/sa_sync_usersXXXXXX");
-	int fd = mkstemp(g_user_file);
-	ck_assert_int_ge(fd, 0);
-	static const char text[] = "DOM:alice:Secret1!\nOTHER:bob:pw:with:colons\n";
-	ck_assert_int_eq(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
-	close(fd);
-	ck_assert_int_eq(setenv("NTLM_USER_FILE", g_user_file, 1), 0);
+	tl_user_file_set(g_user_file, "DOM:alice:Secret1!\nOTHER:bob:pw:with:colons\n");
 }
 
 static void ntlm_users_teardown(void)
 {
-	unsetenv("NTLM_USER_FILE");
-	if (g_user_file[0] != '\0')
-		unlink(g_user_file);
-	g_user_file[0] = '\0';
+	tl_user_file_unset(g_user_file);
 }
 
 /* --- lifecycle --------------------------------------------------------------- */
