@@ -152,6 +152,30 @@ SECURITY_STATUS SEC_ENTRY FreeCredentialsHandle(PCredHandle phCredential)
 	return sa__rt_exit(rt, sa__status_from_sa(rc));
 }
 
+/* A call on a credential, like sa__ctx_call_begin/end for contexts: enter
+ * the runtime and reference the credential @ph names.  SEC_E_OK (finish
+ * with cred_call_end), or the status to return (nothing held). */
+static SECURITY_STATUS cred_call_begin(const CredHandle *ph, struct sa_runtime **rt,
+				       struct sa_handle *h, struct sa_cred **cred)
+{
+	SECURITY_STATUS st = sa__rt_enter(rt);
+	if (st != SEC_E_OK)
+		return st;
+	*h = sa__handle_from(ph);
+	void *obj;
+	int rc = sa_htable_acquire((*rt)->creds, *h, &obj);
+	if (rc != SA_OK)
+		return sa__rt_exit(*rt, sa__status_from_sa(rc));
+	*cred = obj;
+	return SEC_E_OK;
+}
+
+static SECURITY_STATUS cred_call_end(struct sa_runtime *rt, struct sa_handle h, SECURITY_STATUS st)
+{
+	sa_htable_release(rt->creds, h);
+	return sa__rt_exit(rt, st);
+}
+
 SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesA(PCredHandle phCredential,
 						      unsigned long ulAttribute, void *pBuffer)
 {
@@ -160,15 +184,11 @@ SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesA(PCredHandle phCredential,
 	if (phCredential == NULL)
 		return SEC_E_INVALID_HANDLE;
 	struct sa_runtime *rt;
-	SECURITY_STATUS st = sa__rt_enter(&rt);
+	struct sa_handle h;
+	struct sa_cred *cred = NULL;
+	SECURITY_STATUS st = cred_call_begin(phCredential, &rt, &h, &cred);
 	if (st != SEC_E_OK)
 		return st;
-	struct sa_handle h = sa__handle_from(phCredential);
-	void *obj;
-	int rc = sa_htable_acquire(rt->creds, h, &obj);
-	if (rc != SA_OK)
-		return sa__rt_exit(rt, sa__status_from_sa(rc));
-	struct sa_cred *cred = obj;
 	if (ulAttribute != SECPKG_CRED_ATTR_NAMES) {
 		st = SEC_E_UNSUPPORTED_FUNCTION;
 	} else {
@@ -183,8 +203,7 @@ SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesA(PCredHandle phCredential,
 		}
 		sa__free(name);
 	}
-	sa_htable_release(rt->creds, h);
-	return sa__rt_exit(rt, st);
+	return cred_call_end(rt, h, st);
 }
 
 SECURITY_STATUS sspiasync_ntlm_set_lookup(PCredHandle cred, sspiasync_ntlm_lookup_fn fn, void *arg)
@@ -192,17 +211,12 @@ SECURITY_STATUS sspiasync_ntlm_set_lookup(PCredHandle cred, sspiasync_ntlm_looku
 	if (cred == NULL)
 		return SEC_E_INVALID_HANDLE;
 	struct sa_runtime *rt;
-	SECURITY_STATUS st = sa__rt_enter(&rt);
+	struct sa_handle h;
+	struct sa_cred *c = NULL;
+	SECURITY_STATUS st = cred_call_begin(cred, &rt, &h, &c);
 	if (st != SEC_E_OK)
 		return st;
-	struct sa_handle h = sa__handle_from(cred);
-	void *obj;
-	int rc = sa_htable_acquire(rt->creds, h, &obj);
-	if (rc != SA_OK)
-		return sa__rt_exit(rt, sa__status_from_sa(rc));
-	struct sa_cred *c = obj;
 	st = c->pkg->cred_set_lookup != NULL ? c->pkg->cred_set_lookup(c->pkg_cred, fn, arg)
 					     : SEC_E_UNSUPPORTED_FUNCTION;
-	sa_htable_release(rt->creds, h);
-	return sa__rt_exit(rt, st);
+	return cred_call_end(rt, h, st);
 }
