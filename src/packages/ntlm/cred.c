@@ -152,8 +152,18 @@ int32_t sa_ntlm_cred_acquire(const struct sa_pkg_cred_args *a, void **out, int64
 	}
 	c->use = a->use;
 	host_name(c->host);
-	int32_t st = SEC_E_OK;
-	if (a->use & SECPKG_CRED_OUTBOUND)
+	char lower[16];
+	for (size_t i = 0; i < sizeof lower; i++)
+		lower[i] = (c->host[i] >= 'A' && c->host[i] <= 'Z') ? (char)(c->host[i] + 32)
+								    : c->host[i];
+	long h16 = sa_ntlm_utf16(c->host, 0, c->host16, sizeof c->host16);
+	long l16 = sa_ntlm_utf16(lower, 0, c->dns16, sizeof c->dns16);
+	c->host16_len = h16 > 0 ? (size_t)h16 : 0;
+	c->dns16_len = l16 > 0 ? (size_t)l16 : 0;
+	/* Only a server sends them (a host name that is not UTF-8 cannot). */
+	int32_t st = (h16 > 0 && l16 > 0) || !(a->use & SECPKG_CRED_INBOUND) ? SEC_E_OK
+										: SEC_E_INTERNAL_ERROR;
+	if (st == SEC_E_OK && (a->use & SECPKG_CRED_OUTBOUND))
 		st = cred_outbound(c, a);
 	if (st == SEC_E_OK && (a->use & SECPKG_CRED_INBOUND)) {
 		const char *path = getenv("NTLM_USER_FILE");

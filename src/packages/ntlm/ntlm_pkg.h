@@ -31,7 +31,9 @@ extern const uint8_t sa_ntlm_version[8];
  *  - inbound: users is read once at acquire (NTLM_USER_FILE) and read-only
  *    after; lookup/lookup_arg change under lock (sspiasync_ntlm_set_lookup),
  *    and a leg copies them under lock and calls the callback without it.
- *  - host: our NetBIOS name (upper case, <= 15 bytes), fixed at acquire.
+ *  - host: our NetBIOS name (upper case, <= 15 bytes), fixed at acquire;
+ *    host16/dns16 its UTF-16LE forms (upper, and lower case for the DNS
+ *    AV pairs), made once there for every CHALLENGE the credential sends.
  */
 struct ntlm_cred {
 	unsigned long use;
@@ -43,6 +45,8 @@ struct ntlm_cred {
 	sa_pkg_lookup_fn lookup;
 	void *lookup_arg;
 	char host[16];
+	uint8_t host16[32], dns16[32];
+	size_t host16_len, dns16_len;
 };
 
 enum ntlm_step { SENT_NEGOTIATE, SENT_CHALLENGE, DONE, FAILED };

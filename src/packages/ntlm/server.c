@@ -31,17 +31,6 @@ static int32_t server_challenge(struct ntlm_cred *c, void **ctx, struct sa_pkg_l
 		f |= SA_NTLM_F_SEAL;
 	int unicode = (f & SA_NTLM_F_UNICODE) != 0;
 
-	uint8_t host16[32], lower16[32];
-	char lower[16];
-	size_t hn = strlen(c->host);
-	for (size_t i = 0; i <= hn; i++)
-		lower[i] = (c->host[i] >= 'A' && c->host[i] <= 'Z') ? (char)(c->host[i] + 32)
-								    : c->host[i];
-	long h16 = sa_ntlm_utf16(c->host, 0, host16, sizeof host16);
-	long l16 = sa_ntlm_utf16(lower, 0, lower16, sizeof lower16);
-	if (h16 < 0 || l16 < 0)
-		return SEC_E_INTERNAL_ERROR;
-
 	struct ntlm_ctx *x = sa_ntlm_ctx_new(c, 0);
 	if (x == NULL)
 		return SEC_E_INSUFFICIENT_MEMORY;
@@ -52,9 +41,9 @@ static int32_t server_challenge(struct ntlm_cred *c, void **ctx, struct sa_pkg_l
 	struct sa_ntlm_wr w;
 	sa_ntlm_wr_init(&w, leg->out, leg->out_cap, SA_NTLM_CHALLENGE, SA_NTLM_CHAL_HDR);
 	if (unicode)
-		sa_ntlm_wr_field(&w, 12, host16, (size_t)h16);
+		sa_ntlm_wr_field(&w, 12, c->host16, c->host16_len);
 	else
-		sa_ntlm_wr_field(&w, 12, c->host, hn);
+		sa_ntlm_wr_field(&w, 12, c->host, strlen(c->host));
 	sa_ntlm_wr_u32(&w, 20, f);
 	sa_ntlm_wr_bytes(&w, 24, x->server_challenge, 8);
 	sa_ntlm_wr_bytes(&w, 48, sa_ntlm_version, 8);
@@ -64,10 +53,10 @@ static int32_t server_challenge(struct ntlm_cred *c, void **ctx, struct sa_pkg_l
 	uint8_t t[8];
 	for (int i = 0; i < 8; i++)
 		t[i] = (uint8_t)((uint64_t)now >> (8 * i));
-	sa_ntlm_wr_av(&w, SA_NTLM_AV_NB_DOMAIN, host16, (size_t)h16);
-	sa_ntlm_wr_av(&w, SA_NTLM_AV_NB_COMPUTER, host16, (size_t)h16);
-	sa_ntlm_wr_av(&w, SA_NTLM_AV_DNS_DOMAIN, lower16, (size_t)l16);
-	sa_ntlm_wr_av(&w, SA_NTLM_AV_DNS_COMPUTER, lower16, (size_t)l16);
+	sa_ntlm_wr_av(&w, SA_NTLM_AV_NB_DOMAIN, c->host16, c->host16_len);
+	sa_ntlm_wr_av(&w, SA_NTLM_AV_NB_COMPUTER, c->host16, c->host16_len);
+	sa_ntlm_wr_av(&w, SA_NTLM_AV_DNS_DOMAIN, c->dns16, c->dns16_len);
+	sa_ntlm_wr_av(&w, SA_NTLM_AV_DNS_COMPUTER, c->dns16, c->dns16_len);
 	sa_ntlm_wr_av(&w, SA_NTLM_AV_TIMESTAMP, t, 8);
 	sa_ntlm_wr_av(&w, SA_NTLM_AV_EOL, NULL, 0);
 	sa_ntlm_wr_u16(&w, 40, (uint16_t)(w.len - ti_at));
