@@ -187,16 +187,8 @@ static int32_t client_authenticate(struct ntlm_ctx *x, struct sa_pkg_leg *leg)
 		goto out;
 	}
 	/* Nothing can fail from here: commit. */
-	x->name = name;
-	x->server = server;
 	x->flags = flags;
-	memcpy(x->exported, b->exported, 16);
-	sa_ntlm_drop_msgs(x);
-	x->step = DONE;
-	x->start = sa_ntlm_now();
-	leg->out_len = w.len;
-	leg->attrs = sa_ntlm_ret_flags(x, leg->req);
-	leg->expiry = SA_NTLM_NEVER;
+	sa_ntlm_ctx_done(x, leg, b->exported, name, server, w.len);
 out:
 	sa_ntlm_wipe(b, sizeof *b);
 	sa__free(b);

@@ -123,21 +123,33 @@ void sa_ntlm_derive(const uint8_t exported[16], int client, struct sa_ntlm_dir *
 	dir_init(s2c, exported, s2c_sign, sizeof s2c_sign, s2c_seal, sizeof s2c_seal);
 }
 
-void sa_ntlm_sign(struct sa_ntlm_dir *d, int key_exch, uint32_t seq, const struct sa_ntlm_iov *msg,
-		  size_t nmsg, uint8_t sig[16])
+void sa_ntlm_mac(const struct sa_ntlm_dir *d, uint32_t seq, const struct sa_ntlm_iov *msg,
+		 size_t nmsg, uint8_t mac[16])
 {
-	uint8_t seq_le[4], mac[16];
+	uint8_t seq_le[4];
+	sa_ntlm_put32(seq_le, seq);
+	sa_ntlm_hmac_md5_pre(d->sign_key, 16, seq_le, sizeof seq_le, msg, nmsg, mac);
+}
 
+void sa_ntlm_sig_close(struct sa_ntlm_dir *d, int key_exch, uint32_t seq, uint8_t mac[16],
+		       uint8_t sig[16])
+{
 	/* 3.4.4.2: Version 1, HMAC_MD5(SigningKey, SeqNum || Message)[0..7],
 	 * SeqNum.  With key exchange the checksum goes through the
 	 * direction's sealing stream, right after any sealed data. */
-	sa_ntlm_put32(seq_le, seq);
-	sa_ntlm_hmac_md5_pre(d->sign_key, 16, seq_le, sizeof seq_le, msg, nmsg, mac);
 	sa_ntlm_put32(sig, 1);
 	if (key_exch)
 		sa_ntlm_rc4(&d->seal, sig + 4, mac, 8);
 	else
 		memcpy(sig + 4, mac, 8);
-	memcpy(sig + 12, seq_le, 4);
-	sa_ntlm_wipe(mac, sizeof mac);
+	sa_ntlm_put32(sig + 12, seq);
+	sa_ntlm_wipe(mac, 16);
+}
+
+void sa_ntlm_sign(struct sa_ntlm_dir *d, int key_exch, uint32_t seq, const struct sa_ntlm_iov *msg,
+		  size_t nmsg, uint8_t sig[16])
+{
+	uint8_t mac[16];
+	sa_ntlm_mac(d, seq, msg, nmsg, mac);
+	sa_ntlm_sig_close(d, key_exch, seq, mac, sig);
 }

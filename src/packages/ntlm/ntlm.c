@@ -108,6 +108,20 @@ unsigned long sa_ntlm_ret_flags(const struct ntlm_ctx *x, unsigned long req)
 	return got;
 }
 
+void sa_ntlm_ctx_done(struct ntlm_ctx *x, struct sa_pkg_leg *leg, const uint8_t exported[16],
+		      char *name, char *server, size_t out_len)
+{
+	x->name = name;
+	x->server = server;
+	memcpy(x->exported, exported, 16);
+	sa_ntlm_drop_msgs(x);
+	x->step = DONE;
+	x->start = sa_ntlm_now();
+	leg->out_len = out_len;
+	leg->attrs = sa_ntlm_ret_flags(x, leg->req);
+	leg->expiry = SA_NTLM_NEVER;
+}
+
 /* MD5 of the channel bindings as [MS-NLMP] 3.1.5.1.2 hashes them (the
  * gss_channel_bindings_struct layout); zeros when there are none.  -1 when
  * the buffer is malformed. */

@@ -157,6 +157,13 @@ void sa_ntlm_derive(const uint8_t exported[16], int client, struct sa_ntlm_dir *
  * d->seal when key_exch), seq.  Uses d->seq as given; the caller advances it. */
 void sa_ntlm_sign(struct sa_ntlm_dir *d, int key_exch, uint32_t seq, const struct sa_ntlm_iov *msg,
 		  size_t nmsg, uint8_t sig[16]);
+/* sa_ntlm_sign in two halves, for sealing, whose data runs through the
+ * stream between them: the HMAC over seq || msg (the plaintext), then the
+ * signature from it (mac is wiped). */
+void sa_ntlm_mac(const struct sa_ntlm_dir *d, uint32_t seq, const struct sa_ntlm_iov *msg,
+		 size_t nmsg, uint8_t mac[16]);
+void sa_ntlm_sig_close(struct sa_ntlm_dir *d, int key_exch, uint32_t seq, uint8_t mac[16],
+		       uint8_t sig[16]);
 
 /* ---- users.c --------------------------------------------------------------- */
 

@@ -89,6 +89,11 @@ void sa_ntlm_ctx_delete(void *xv);
 int sa_ntlm_keep_msg(struct ntlm_ctx *x, const uint8_t *m, size_t n, int is_challenge);
 void sa_ntlm_drop_msgs(struct ntlm_ctx *x);
 unsigned long sa_ntlm_ret_flags(const struct ntlm_ctx *x, unsigned long req);
+/* The last leg succeeded (client: AUTHENTICATE written; server: it
+ * checked): take name and server (sa__malloc'd), keep the session key, drop
+ * the kept messages, step DONE, and fill the leg's outputs. */
+void sa_ntlm_ctx_done(struct ntlm_ctx *x, struct sa_pkg_leg *leg, const uint8_t exported[16],
+		      char *name, char *server, size_t out_len);
 /* MD5 of a SEC_CHANNEL_BINDINGS buffer ([MS-NLMP] 3.1.5.1.2); zeros for none; -1 malformed. */
 int sa_ntlm_bindings_hash(const unsigned char *b, size_t n, uint8_t out[16]);
 /* A name as UTF-16LE (unicode) or ASCII OEM: bytes written, or -1. */

@@ -89,9 +89,8 @@ static int32_t msg_begin(struct ntlm_ctx *x, SecBufferDesc *msg, struct msg_part
 }
 
 /* Sign (and seal) outgoing data ([MS-NLMP] 3.4.3): the HMAC over the
- * plaintext, then the data through the direction's RC4 stream, then the
- * checksum through the same stream (so sa_ntlm_sign, which runs the stream
- * over the checksum at once, serves only the unsealed case). */
+ * plaintext, then the data through the direction's RC4 stream (sealing),
+ * then the checksum through the same stream. */
 static int32_t protect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 {
 	struct msg_parts p;
@@ -100,27 +99,15 @@ static int32_t protect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 		return st;
 	struct sa_ntlm_iov v[MAX_PIECES];
 	msg_iov(&p, v);
-	uint32_t seq = x->keys->send.seq;
-	int kx = (x->flags & SA_NTLM_F_KEY_EXCH) != 0;
-	uint8_t sig[16];
-	if (!seal) {
-		sa_ntlm_sign(&x->keys->send, kx, seq, v, p.ndata, sig);
-	} else {
-		uint8_t s[4], hm[16];
-		sa_ntlm_put32(s, seq);
-		sa_ntlm_hmac_md5_pre(x->keys->send.sign_key, 16, s, 4, v, p.ndata, hm);
-		seal_run(&x->keys->send.seal, &p);
-		sa_ntlm_put32(sig, 1);
-		if (kx)
-			sa_ntlm_rc4(&x->keys->send.seal, sig + 4, hm, 8);
-		else
-			memcpy(sig + 4, hm, 8);
-		memcpy(sig + 12, s, 4);
-		sa_ntlm_wipe(hm, sizeof hm);
-	}
+	struct sa_ntlm_dir *d = &x->keys->send;
+	uint8_t mac[16], sig[16];
+	sa_ntlm_mac(d, d->seq, v, p.ndata, mac);
+	if (seal)
+		seal_run(&d->seal, &p);
+	sa_ntlm_sig_close(d, (x->flags & SA_NTLM_F_KEY_EXCH) != 0, d->seq, mac, sig);
 	memcpy(p.token->pvBuffer, sig, 16);
 	p.token->cbBuffer = 16;
-	x->keys->send.seq++;
+	d->seq++;
 	return SEC_E_OK;
 }
 
@@ -135,25 +122,26 @@ static int32_t unprotect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 	if (st != SEC_E_OK)
 		return st;
 	const uint8_t *got = p.token->pvBuffer;
-	struct sa_ntlm_dir saved = x->keys->recv;
+	struct sa_ntlm_dir *d = &x->keys->recv;
+	struct sa_ntlm_dir saved = *d;
 	if (seal)
-		seal_run(&x->keys->recv.seal, &p);
+		seal_run(&d->seal, &p);
 	struct sa_ntlm_iov v[MAX_PIECES];
 	uint8_t want[16];
 	msg_iov(&p, v);
-	sa_ntlm_sign(&x->keys->recv, (x->flags & SA_NTLM_F_KEY_EXCH) != 0, x->keys->recv.seq, v, p.ndata, want);
+	sa_ntlm_sign(d, (x->flags & SA_NTLM_F_KEY_EXCH) != 0, d->seq, v, p.ndata, want);
 	if (sa_ntlm_ct_equal(want, got, 16)) {
-		x->keys->recv.seq++;
+		d->seq++;
 		sa_ntlm_wipe(&saved, sizeof saved);
 		return SEC_E_OK;
 	}
-	st = sa_ntlm_le32(got + 12) != x->keys->recv.seq ? SEC_E_OUT_OF_SEQUENCE : SEC_E_MESSAGE_ALTERED;
+	st = sa_ntlm_le32(got + 12) != d->seq ? SEC_E_OUT_OF_SEQUENCE : SEC_E_MESSAGE_ALTERED;
 	if (seal) { /* give the caller back what it gave us */
 		struct sa_ntlm_rc4 again = saved.seal;
 		seal_run(&again, &p);
 		sa_ntlm_wipe(&again, sizeof again);
 	}
-	x->keys->recv = saved;
+	*d = saved;
 	sa_ntlm_wipe(&saved, sizeof saved);
 	return st;
 }

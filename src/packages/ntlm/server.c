@@ -212,19 +212,10 @@ static int32_t server_authenticate(struct ntlm_ctx *x, struct sa_pkg_leg *leg)
 		sa__free(name);
 		st = SEC_E_INSUFFICIENT_MEMORY;
 	}
-	if (st == SEC_E_OK) {
-		x->name = name;
-		x->server = server;
-		memcpy(x->exported, k->exported, 16);
-		sa_ntlm_drop_msgs(x);
-		x->step = DONE;
-		x->start = sa_ntlm_now();
-		leg->out_len = 0;
-		leg->attrs = sa_ntlm_ret_flags(x, leg->req);
-		leg->expiry = SA_NTLM_NEVER;
-	} else if (st == SEC_E_INSUFFICIENT_MEMORY) {
+	if (st == SEC_E_OK)
+		sa_ntlm_ctx_done(x, leg, k->exported, name, server, 0);
+	else if (st == SEC_E_INSUFFICIENT_MEMORY)
 		x->flags = offered; /* retryable: nothing changed */
-	}
 	sa_ntlm_wipe(k, sizeof *k);
 	sa__free(k);
 	return st;
