@@ -16,46 +16,14 @@
  */
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "peer_proto.h"
+#include "peer_common.h"
 
 static gss_OID_desc ntlm_mech = { 10, (void *)"\x2b\x06\x01\x04\x01\x82\x37\x02\x02\x0a" };
 static gss_OID_set_desc ntlm_mechs = { 1, &ntlm_mech };
-
-struct opts {
-	int server;
-	int no_sign;
-	const char *user;
-	const char *password;
-	const char *target;
-	const char *user_file;
-	const char *says;    /* our messages are "<says> signs this" ... */
-	const char *expects; /* the other side's: "<expects> signs this" ... */
-};
-
-static int out_fd = 1; /* frames go here: the original stdout */
-static unsigned char rbuf[PEER_MAX_PAYLOAD];
-static unsigned char wbuf[PEER_MAX_PAYLOAD];
-
-/* Reports a protocol or local failure: stderr, an E frame, exit 1. */
-static _Noreturn void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static _Noreturn void fail(const char *fmt, ...)
-{
-	char text[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "gss_peer: %s\n", text);
-	(void)peer_write_text(out_fd, PEER_TAG_ERROR, text);
-	exit(1);
-}
 
 /* "what: major 0x... (text); minor N (text)" */
 static void gss_text(char *dst, size_t cap, const char *what, OM_uint32 maj, OM_uint32 min)
@@ -93,27 +61,6 @@ static _Noreturn void gss_fail(const char *what, OM_uint32 maj, OM_uint32 min)
 	fail("%s", text);
 }
 
-/* Receives a frame into rbuf; the other side's E ends this process. */
-static unsigned char recv_frame(size_t *len)
-{
-	unsigned char tag;
-
-	if (peer_read_frame(0, &tag, rbuf, sizeof rbuf, len) != 0)
-		fail("reading a frame: %s", strerror(errno));
-	if (tag == PEER_TAG_ERROR) {
-		fprintf(stderr, "gss_peer: the other side failed: %.*s\n", (int)*len,
-			(const char *)rbuf);
-		exit(1);
-	}
-	return tag;
-}
-
-static void send_frame(unsigned char tag, const void *p, size_t len)
-{
-	if (peer_write_frame(out_fd, tag, p, len) != 0)
-		fail("writing a frame: %s", strerror(errno));
-}
-
 static void send_pair(unsigned char tag, const gss_buffer_desc *a, const char *b)
 {
 	size_t lb = strlen(b);
@@ -123,12 +70,6 @@ static void send_pair(unsigned char tag, const gss_buffer_desc *a, const char *b
 	memcpy(wbuf, a->value, a->length);
 	memcpy(wbuf + a->length, b, lb);
 	send_frame(tag, wbuf, a->length + lb);
-}
-
-static void note(char *err, size_t cap, const char *text)
-{
-	if (err[0] == '\0')
-		snprintf(err, cap, "%s", text);
 }
 
 /* Both roles: sign, seal, check the other side's signed and sealed
@@ -218,22 +159,6 @@ static void message_phase(gss_ctx_id_t ctx, const struct opts *o)
 }
 
 /* An R in place of the next token: the acceptor has decided. */
-static void client_result(size_t len)
-{
-	uint32_t status;
-
-	if (len < 4)
-		fail("R frame shorter than 4 bytes");
-	status = peer_get_be32(rbuf);
-	if (status != 0) {
-		fprintf(stderr, "gss_peer: the acceptor rejected us: status 0x%08lx\n",
-			(unsigned long)status);
-		exit(0);
-	}
-	fprintf(stderr, "gss_peer: the acceptor authenticated \"%.*s\"\n", (int)(len - 4),
-		(const char *)rbuf + 4);
-}
-
 static void run_client(const struct opts *o)
 {
 	OM_uint32 maj, min;
@@ -375,72 +300,12 @@ static void run_server(const struct opts *o)
 	gss_release_cred(&min, &cred);
 }
 
-static _Noreturn void usage(const char *why)
-{
-	fail("%s; usage: gss_peer client --user DOM\\\\user --password PW [--target SVC/host] "
-	     "[--no-sign] | gss_peer server --user-file PATH [--no-sign] "
-	     "(also --says WORD --expects WORD, default peer/us)",
-	     why);
-}
-
-static void parse(int argc, char **argv, struct opts *o)
-{
-	int i;
-
-	memset(o, 0, sizeof *o);
-	o->says = "peer";
-	o->expects = "us";
-	if (argc < 2)
-		usage("no role");
-	if (strcmp(argv[1], "client") == 0)
-		o->server = 0;
-	else if (strcmp(argv[1], "server") == 0)
-		o->server = 1;
-	else
-		usage("unknown role");
-	for (i = 2; i < argc; i++) {
-		const char *a = argv[i];
-		const char **dst = NULL;
-
-		if (strcmp(a, "--no-sign") == 0) {
-			o->no_sign = 1;
-			continue;
-		}
-		if (strcmp(a, "--user") == 0)
-			dst = &o->user;
-		else if (strcmp(a, "--password") == 0)
-			dst = &o->password;
-		else if (strcmp(a, "--target") == 0)
-			dst = &o->target;
-		else if (strcmp(a, "--user-file") == 0)
-			dst = &o->user_file;
-		else if (strcmp(a, "--says") == 0)
-			dst = &o->says;
-		else if (strcmp(a, "--expects") == 0)
-			dst = &o->expects;
-		else
-			usage("unknown option");
-		if (i + 1 >= argc)
-			usage("option without a value");
-		*dst = argv[++i];
-	}
-	if (o->server ? o->user_file == NULL : (o->user == NULL || o->password == NULL))
-		usage("missing option");
-}
-
 int main(int argc, char **argv)
 {
 	struct opts o;
 
-	/* Frames own the real stdout; anything a library prints there goes
-	 * to stderr instead. */
-	out_fd = dup(1);
-	if (out_fd < 0 || dup2(2, 1) < 0) {
-		fprintf(stderr, "gss_peer: dup: %s\n", strerror(errno));
-		return 1;
-	}
-	signal(SIGPIPE, SIG_IGN);
-
+	peer_name = "gss_peer";
+	peer_stdio_init();
 	parse(argc, argv, &o);
 	if (o.server)
 		run_server(&o);

@@ -35,13 +35,16 @@ _peers_prev_goal := $(.DEFAULT_GOAL)
 .PHONY: peers
 peers: $(PEERS)
 
-$(B)/test/peers/gss_peer: test/peers/gss_peer.c test/peers/peer_proto.h
-	@mkdir -p $(@D)
-	$(CC) $(PEERS_CPPFLAGS) $(PEERS_GSS_CFLAGS) $(PEERS_CFLAGS) $(PEERS_LDFLAGS) -o $@ $< $(PEERS_GSS_LIBS)
+# Both link peer_common.c (options, frame I/O, failure reports).
+PEERS_COMMON := test/peers/peer_common.c test/peers/peer_common.h test/peers/peer_proto.h
 
-$(B)/test/peers/winpr_peer: test/peers/winpr_peer.c test/peers/peer_proto.h
+$(B)/test/peers/gss_peer: test/peers/gss_peer.c $(PEERS_COMMON)
 	@mkdir -p $(@D)
-	$(CC) $(PEERS_CPPFLAGS) $(PEERS_WINPR_CFLAGS) $(PEERS_CFLAGS) $(PEERS_LDFLAGS) -o $@ $< $(PEERS_WINPR_LIBS)
+	$(CC) $(PEERS_CPPFLAGS) $(PEERS_GSS_CFLAGS) $(PEERS_CFLAGS) $(PEERS_LDFLAGS) -o $@ $< test/peers/peer_common.c $(PEERS_GSS_LIBS)
+
+$(B)/test/peers/winpr_peer: test/peers/winpr_peer.c $(PEERS_COMMON)
+	@mkdir -p $(@D)
+	$(CC) $(PEERS_CPPFLAGS) $(PEERS_WINPR_CFLAGS) $(PEERS_CFLAGS) $(PEERS_LDFLAGS) -o $@ $< test/peers/peer_common.c $(PEERS_WINPR_LIBS)
 
 ifeq ($(words $(MAKEFILE_LIST)),1)
 .DEFAULT_GOAL := peers
