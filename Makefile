@@ -261,10 +261,10 @@ bench-ntlm-deps:
 		echo "Install them: apt-get install -y libwinpr2-dev libkrb5-dev gss-ntlmssp (bench-only dependencies)" >&2; \
 		exit 1; }
 
-$(B)/bench/ntlm_winpr: bench/ntlm_winpr.c | $(OBJDIRS) bench-ntlm-deps
+$(B)/bench/ntlm_winpr: bench/ntlm_winpr.c bench/ntlm_bench.h | $(OBJDIRS) bench-ntlm-deps
 	$(CC) $(PEER_BENCH_FLAGS) $(WINPR_CFLAGS) -o $@ $< $(LDFLAGS) $(WINPR_LIBS)
 
-$(B)/bench/ntlm_gss: bench/ntlm_gss.c | $(OBJDIRS) bench-ntlm-deps
+$(B)/bench/ntlm_gss: bench/ntlm_gss.c bench/ntlm_bench.h | $(OBJDIRS) bench-ntlm-deps
 	$(CC) $(PEER_BENCH_FLAGS) $(GSS_CFLAGS) -o $@ $< $(LDFLAGS) $(GSS_LIBS)
 
 bench-build: $(BENCH_BINS) $(NTLM_PEER_BINS)

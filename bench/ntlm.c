@@ -72,46 +72,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#define BENCH_NAME "bench/ntlm"
+#include "ntlm_bench.h"
+
 #define TOK 2888                /* NTLM's cbMaxToken */
 #define ASYNC_INFLIGHT 256      /* handshakes in flight, async line */
 #define REAP_N 256              /* records per sspiasync_cq_reap */
-#define BENCH_DOMAIN "BENCH"
-#define BENCH_USER "alice"
-#define BENCH_PASSWORD "Secret1!"
 #define BENCH_TARGET "HTTP/server.test"
 #define REQ_C (ISC_REQ_INTEGRITY | ISC_REQ_CONFIDENTIALITY | ISC_REQ_REPLAY_DETECT | \
 	       ISC_REQ_SEQUENCE_DETECT | ISC_REQ_CONNECTION)
 #define REQ_S (ASC_REQ_INTEGRITY | ASC_REQ_CONFIDENTIALITY | ASC_REQ_REPLAY_DETECT | \
 	       ASC_REQ_SEQUENCE_DETECT | ASC_REQ_CONNECTION)
 
-static char g_user_file[64];
-
-static _Noreturn void die(const char *what)
-{
-	fprintf(stderr, "bench/ntlm: %s\n", what);
-	exit(2);
-}
-
 static _Noreturn void die_status(const char *what, long st)
 {
 	fprintf(stderr, "bench/ntlm: %s: 0x%08lx\n", what, (unsigned long)st & 0xffffffffUL);
 	exit(2);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Process CPU time (every thread), seconds. */
-static double cpu_s(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 /* One timed stretch: handshakes/s and CPU microseconds per handshake. */
@@ -133,35 +109,6 @@ static double timed_end(struct timed t, unsigned long n)
 	uint64_t t1 = now_ns();
 	g_cpu_us = (cpu_s() - t.c0) * 1e6 / (double)n;
 	return (double)n * 1e9 / (double)(t1 - t.t0);
-}
-
-static void remove_user_file(void)
-{
-	if (g_user_file[0] != '\0')
-		unlink(g_user_file);
-}
-
-/* The server's user file: a few other users, then ours (a realistic file,
- * not one line), named by NTLM_USER_FILE. */
-static void user_file_setup(void)
-{
-	const char *tmp = getenv("TMPDIR");
-	snprintf(g_user_file, sizeof g_user_file, "%s/sa_bench_ntlmXXXXXX",
-		 tmp != NULL && tmp[0] != '\0' && strlen(tmp) < 32 ? tmp : "/tmp");
-	int fd = mkstemp(g_user_file);
-	if (fd < 0) {
-		g_user_file[0] = '\0';
-		die("mkstemp (user file)");
-	}
-	atexit(remove_user_file);
-	static const char text[] = "# bench/ntlm users\n"
-				   "OTHER:bob:pw:with:colons\n"
-				   ":carol:anydomain\n" BENCH_DOMAIN ":" BENCH_USER ":" BENCH_PASSWORD "\n";
-	if (write(fd, text, sizeof text - 1) != (ssize_t)(sizeof text - 1))
-		die("write (user file)");
-	close(fd);
-	if (setenv("NTLM_USER_FILE", g_user_file, 1) != 0)
-		die("setenv");
 }
 
 static void sa_init(unsigned threads)

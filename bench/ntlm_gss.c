@@ -38,69 +38,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BENCH_DOMAIN "BENCH"
-#define BENCH_USER "alice"
-#define BENCH_PASSWORD "Secret1!"
+#define BENCH_NAME "bench/ntlm_gss"
+#include "ntlm_bench.h"
+
 #define BENCH_TARGET "HTTP@server.test"
 #define FLAGS (GSS_C_INTEG_FLAG | GSS_C_CONF_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG)
 
 static gss_OID_desc g_mech = {10, (void *)"\x2b\x06\x01\x04\x01\x82\x37\x02\x02\x0a"};
-static char g_user_file[64];
-
-static _Noreturn void die(const char *what)
-{
-	fprintf(stderr, "bench/ntlm_gss: %s\n", what);
-	exit(2);
-}
 
 static _Noreturn void die_gss(const char *what, OM_uint32 maj, OM_uint32 min)
 {
 	fprintf(stderr, "bench/ntlm_gss: %s: major 0x%08lx, minor %lu\n", what, (unsigned long)maj,
 		(unsigned long)min);
 	exit(2);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static double cpu_s(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static void remove_user_file(void)
-{
-	if (g_user_file[0] != '\0')
-		unlink(g_user_file);
-}
-
-/* The same user file as bench/ntlm.c's. */
-static void user_file_setup(void)
-{
-	const char *tmp = getenv("TMPDIR");
-	snprintf(g_user_file, sizeof g_user_file, "%s/sa_bench_gssXXXXXX",
-		 tmp != NULL && tmp[0] != '\0' && strlen(tmp) < 32 ? tmp : "/tmp");
-	int fd = mkstemp(g_user_file);
-	if (fd < 0) {
-		g_user_file[0] = '\0';
-		die("mkstemp (user file)");
-	}
-	atexit(remove_user_file);
-	static const char text[] = "# bench/ntlm users\n"
-				   "OTHER:bob:pw:with:colons\n"
-				   ":carol:anydomain\n" BENCH_DOMAIN ":" BENCH_USER ":" BENCH_PASSWORD "\n";
-	if (write(fd, text, sizeof text - 1) != (ssize_t)(sizeof text - 1))
-		die("write (user file)");
-	close(fd);
-	if (setenv("NTLM_USER_FILE", g_user_file, 1) != 0)
-		die("setenv");
 }
 
 struct gss {

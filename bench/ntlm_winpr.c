@@ -46,10 +46,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#define BENCH_NAME "bench/ntlm_winpr"
+#include "ntlm_bench.h"
+
 #define TOK 2888
-#define BENCH_DOMAIN "BENCH"
-#define BENCH_USER "alice"
-#define BENCH_PASSWORD "Secret1!"
 #define BENCH_TARGET "HTTP/server.test"
 #define REQ_C (ISC_REQ_INTEGRITY | ISC_REQ_CONFIDENTIALITY | ISC_REQ_REPLAY_DETECT | \
 	       ISC_REQ_SEQUENCE_DETECT | ISC_REQ_CONNECTION)
@@ -61,32 +61,11 @@ static int g_sam_mode;
 static char g_sam_path[64];
 static SecPkgContext_AuthNtlmHash g_hash;
 
-static _Noreturn void die(const char *what)
-{
-	fprintf(stderr, "bench/ntlm_winpr: %s\n", what);
-	exit(2);
-}
-
 static _Noreturn void die_status(const char *what, SECURITY_STATUS st)
 {
 	fprintf(stderr, "bench/ntlm_winpr: %s: %s (0x%08lx)\n", what, GetSecurityStatusString(st),
 		(unsigned long)(uint32_t)st);
 	exit(2);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static double cpu_s(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static void remove_sam(void)
