@@ -27,6 +27,26 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 # The library's own dependency: nettle (the NTLM package's MD4, MD5, HMAC-MD5, RC4).
 LIB_LIBS := $(shell pkg-config --libs nettle 2>/dev/null || echo -lnettle)
+# Optional packages, each built when pkg-config finds what it needs (or
+# forced off with HAVE_KRB5= / HAVE_TASN1= on the command line):
+#   "Kerberos"  MIT krb5's GSSAPI (libkrb5-dev: pkg-config krb5-gssapi)
+#   "Negotiate" libtasn1 for SPNEGO's DER (libtasn1-6-dev); Kerberos inside
+#               it only when "Kerberos" is built, NTLM always.
+HAVE_KRB5 ?= $(shell pkg-config --exists krb5-gssapi 2>/dev/null && echo 1)
+HAVE_TASN1 ?= $(shell pkg-config --exists libtasn1 2>/dev/null && echo 1)
+PKG_SRCS_OFF :=
+ifeq ($(HAVE_KRB5),1)
+CPPFLAGS += -DSA_HAVE_KRB5 $(shell pkg-config --cflags krb5-gssapi)
+LIB_LIBS += $(shell pkg-config --libs krb5-gssapi)
+else
+PKG_SRCS_OFF += $(wildcard src/packages/krb5/*.c)
+endif
+ifeq ($(HAVE_TASN1),1)
+CPPFLAGS += -DSA_HAVE_NEGOTIATE $(shell pkg-config --cflags libtasn1)
+LIB_LIBS += $(shell pkg-config --libs libtasn1)
+else
+PKG_SRCS_OFF += $(wildcard src/packages/negotiate/*.c)
+endif
 
 # Runs of the suites: every run is bounded, so a hang fails fast.
 TEST_TIMEOUT ?= 600
@@ -34,7 +54,7 @@ RUN_BOUNDED = timeout -k 10 $(TEST_TIMEOUT)
 VALGRIND_MEMCHECK = valgrind -q --fair-sched=yes --child-silent-after-fork=yes --error-exitcode=1 --leak-check=full --show-leak-kinds=all \
 	--errors-for-leak-kinds=all
 
-LIB_SRCS := $(wildcard src/*/*.c src/packages/*/*.c)
+LIB_SRCS := $(filter-out $(PKG_SRCS_OFF),$(wildcard src/*/*.c src/packages/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 LIB := $(B)/libsspiasync.a
 
@@ -125,10 +145,10 @@ check-readme: $(FSM_TABLE)
 
 # README's code examples must build and run as shown.
 check-examples: $(LIB)
-	sh test/readme_example.sh sync $(LIB)
-	sh test/readme_example.sh async $(LIB)
-	sh test/readme_example.sh cq $(LIB)
-	sh test/readme_example.sh quick $(LIB)
+	SA_LIBS="$(LIB_LIBS)" sh test/readme_example.sh sync $(LIB)
+	SA_LIBS="$(LIB_LIBS)" sh test/readme_example.sh async $(LIB)
+	SA_LIBS="$(LIB_LIBS)" sh test/readme_example.sh cq $(LIB)
+	SA_LIBS="$(LIB_LIBS)" sh test/readme_example.sh quick $(LIB)
 
 check: check-run check-symbols check-headers check-readme check-examples
 
@@ -317,7 +337,8 @@ PC_FILES := $(B)/sspiasync.pc $(B)/sspiasync-compat.pc
 
 $(B)/%.pc: %.pc.in | $(OBJDIRS)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@LIBS@|$(LIB_LIBS)|g' $< > $@
 
 # The .pc files depend on PREFIX: always regenerate them.
 install: $(LIB)

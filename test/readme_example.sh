@@ -15,7 +15,7 @@ awk -v b="<!-- example-$name:begin -->" -v e="<!-- example-$name:end -->" '
 	on && /^```/ { next }
 	on { print }' README.md > "$dir/example.c"
 [ -s "$dir/example.c" ] || { echo "readme_example: no example-$name block in README.md"; exit 1; }
-$CC -std=c11 -Wall -Wextra -Werror -Iinclude -o "$dir/example" "$dir/example.c" "$lib" -lnettle -pthread
+$CC -std=c11 -Wall -Wextra -Werror -Iinclude -o "$dir/example" "$dir/example.c" "$lib" ${SA_LIBS:--lnettle} -pthread
 valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
 	"$dir/example"
 echo "readme_example: example-$name builds with -Werror and runs Valgrind-clean"

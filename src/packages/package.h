@@ -114,6 +114,11 @@ struct sa_package {
 	/* SECPKG_ATTR_SESSION_KEY: up to 32 bytes at key, *len set; NULL:
 	 * SEC_E_UNSUPPORTED_FUNCTION.  Only on a complete context. */
 	int32_t (*ctx_session_key)(void *ctx, unsigned char key[32], size_t *len);
+	/* SECPKG_ATTR_SIZES' last three members when they depend on the
+	 * context (Kerberos: the session key's enctype); NULL member, or a
+	 * status other than SEC_E_OK: the static values above. */
+	int32_t (*ctx_sizes)(void *ctx, unsigned long *max_signature, unsigned long *block_size,
+			     unsigned long *security_trailer);
 	/* Set the inbound credential's user-store callback (NULL: none); NULL
 	 * member: SEC_E_UNSUPPORTED_FUNCTION.  May run while legs run on cred. */
 	int32_t (*cred_set_lookup)(void *cred, sa_pkg_lookup_fn fn, void *arg);
@@ -134,6 +139,11 @@ struct sa_package {
 extern const struct sa_package sa__testpkg;
 /* NTLM (src/packages/ntlm/ntlm.c). */
 extern const struct sa_package sa__ntlm;
+
+#ifdef SA_HAVE_KRB5
+/* Kerberos through MIT GSSAPI (src/packages/krb5/krb5.c). */
+extern const struct sa_package sa__krb5;
+#endif
 
 /* The registry (src/packages/registry.c): every package, "SspiAsyncTest" first. */
 unsigned sa__pkg_count(void);

@@ -9,6 +9,9 @@
 static const struct sa_package *const packages[] = {
 	&sa__testpkg,
 	&sa__ntlm,
+#ifdef SA_HAVE_KRB5
+	&sa__krb5,
+#endif
 };
 
 unsigned sa__pkg_count(void)

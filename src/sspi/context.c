@@ -555,6 +555,13 @@ static SECURITY_STATUS ctx_query(struct sa_runtime *rt, struct sa_ctx *ctx, unsi
 		s->cbMaxSignature = pkg->max_signature;
 		s->cbBlockSize = pkg->block_size;
 		s->cbSecurityTrailer = pkg->security_trailer;
+		unsigned long sig, block, trailer;
+		if (pkg->ctx_sizes != NULL &&
+		    pkg->ctx_sizes(ctx->pkg_ctx, &sig, &block, &trailer) == SEC_E_OK) {
+			s->cbMaxSignature = sig;
+			s->cbBlockSize = block;
+			s->cbSecurityTrailer = trailer;
+		}
 		return SEC_E_OK;
 	}
 	case SECPKG_ATTR_NAMES: {
