@@ -843,6 +843,19 @@ typedef struct _SecPkgContext_PackageInfoA {
 	PSecPkgInfoA PackageInfo;
 } SecPkgContext_PackageInfoA, *PSecPkgContext_PackageInfoA;
 
+/* SECPKG_ATTR_NEGOTIATION_INFO: the package a "Negotiate" context chose
+ * (freed with FreeContextBuffer()) and how far the choice has got. */
+typedef struct _SecPkgContext_NegotiationInfoA {
+	PSecPkgInfoA PackageInfo;
+	unsigned long NegotiationState; /* SECPKG_NEGOTIATION_* */
+} SecPkgContext_NegotiationInfoA, *PSecPkgContext_NegotiationInfoA;
+
+#define SECPKG_NEGOTIATION_COMPLETE           0
+#define SECPKG_NEGOTIATION_OPTIMISTIC         1
+#define SECPKG_NEGOTIATION_IN_PROGRESS        2
+#define SECPKG_NEGOTIATION_DIRECT             3
+#define SECPKG_NEGOTIATION_TRY_MULTICRED      4
+
 /* SECPKG_CRED_ATTR_NAMES; sUserName is freed with FreeContextBuffer(). */
 typedef struct _SecPkgCredentials_NamesA {
 	SEC_CHAR *sUserName;
@@ -869,6 +882,8 @@ typedef PSecPkgInfoA PSecPkgInfo;
 typedef SecPkgContext_NamesA SecPkgContext_Names;
 typedef PSecPkgContext_NamesA PSecPkgContext_Names;
 typedef SecPkgContext_PackageInfoA SecPkgContext_PackageInfo;
+typedef SecPkgContext_NegotiationInfoA SecPkgContext_NegotiationInfo;
+typedef PSecPkgContext_NegotiationInfoA PSecPkgContext_NegotiationInfo;
 typedef PSecPkgContext_PackageInfoA PSecPkgContext_PackageInfo;
 typedef SecPkgCredentials_NamesA SecPkgCredentials_Names;
 typedef PSecPkgCredentials_NamesA PSecPkgCredentials_Names;

@@ -119,6 +119,16 @@ struct sa_package {
 	 * status other than SEC_E_OK: the static values above. */
 	int32_t (*ctx_sizes)(void *ctx, unsigned long *max_signature, unsigned long *block_size,
 			     unsigned long *security_trailer);
+	/* A negotiating package's choice: the package its context runs (NULL:
+	 * none chosen yet) and *state, a SECPKG_NEGOTIATION_* value.  It
+	 * answers SECPKG_ATTR_PACKAGE_INFO and _NEGOTIATION_INFO; NULL member:
+	 * the package itself, NEGOTIATION_INFO unsupported. */
+	const struct sa_package *(*ctx_mech)(void *ctx, unsigned long *state);
+	/* After a SPNEGO mechListMIC was made (sent 1) or checked (sent 0)
+	 * with make_signature/verify_signature, as [MS-SPNG] 3.3.5.1 wants
+	 * (NTLM: that direction's RC4 stream starts again, the sequence
+	 * number goes on); NULL member: nothing to do. */
+	int32_t (*ctx_mic_done)(void *ctx, int sent);
 	/* Set the inbound credential's user-store callback (NULL: none); NULL
 	 * member: SEC_E_UNSUPPORTED_FUNCTION.  May run while legs run on cred. */
 	int32_t (*cred_set_lookup)(void *cred, sa_pkg_lookup_fn fn, void *arg);
@@ -143,6 +153,11 @@ extern const struct sa_package sa__ntlm;
 #ifdef SA_HAVE_KRB5
 /* Kerberos through MIT GSSAPI (src/packages/krb5/krb5.c). */
 extern const struct sa_package sa__krb5;
+#endif
+
+#ifdef SA_HAVE_NEGOTIATE
+/* SPNEGO over Kerberos and NTLM (src/packages/negotiate/negotiate.c). */
+extern const struct sa_package sa__negotiate;
 #endif
 
 /* The registry (src/packages/registry.c): every package, "SspiAsyncTest" first. */

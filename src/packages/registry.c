@@ -12,6 +12,9 @@ static const struct sa_package *const packages[] = {
 #ifdef SA_HAVE_KRB5
 	&sa__krb5,
 #endif
+#ifdef SA_HAVE_NEGOTIATE
+	&sa__negotiate,
+#endif
 };
 
 unsigned sa__pkg_count(void)

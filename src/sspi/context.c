@@ -632,11 +632,23 @@ static SECURITY_STATUS ctx_query(struct sa_runtime *rt, struct sa_ctx *ctx, unsi
 		sa__wipe(key, sizeof key);
 		return st;
 	}
-	case SECPKG_ATTR_PACKAGE_INFO: {
+	case SECPKG_ATTR_PACKAGE_INFO:
+	case SECPKG_ATTR_NEGOTIATION_INFO: {
 		SecPkgInfoA *info;
-		st = sa__pkginfo_alloc(rt, &pkg, 1, &info);
-		if (st == SEC_E_OK)
+		unsigned long state = SECPKG_NEGOTIATION_COMPLETE;
+		const struct sa_package *chosen = pkg->ctx_mech != NULL ? pkg->ctx_mech(ctx->pkg_ctx, &state)
+								       : pkg;
+		if (attr == SECPKG_ATTR_NEGOTIATION_INFO && pkg->ctx_mech == NULL)
+			return SEC_E_UNSUPPORTED_FUNCTION;
+		if (chosen == NULL)
+			chosen = pkg; /* nothing chosen yet: the negotiator itself */
+		st = sa__pkginfo_alloc(rt, &chosen, 1, &info);
+		if (st == SEC_E_OK && attr == SECPKG_ATTR_PACKAGE_INFO) {
 			((SecPkgContext_PackageInfoA *)buf)->PackageInfo = info;
+		} else if (st == SEC_E_OK) {
+			((SecPkgContext_NegotiationInfoA *)buf)->PackageInfo = info;
+			((SecPkgContext_NegotiationInfoA *)buf)->NegotiationState = state;
+		}
 		return st;
 	}
 	default:

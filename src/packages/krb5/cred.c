@@ -66,7 +66,10 @@ static int32_t acquire(const char *principal, gss_cred_usage_t usage, gss_cred_i
 		(void)gss_release_name(&junk, &name);
 	if (GSS_ERROR(maj)) {
 		*out = GSS_C_NO_CREDENTIAL;
-		return sa_krb5_fail("gss_acquire_cred", maj, min, SEC_E_NO_CREDENTIALS);
+		/* Whatever the reason (no ccache, no keytab, no such key in it):
+		 * the caller has no credential, unless memory ran out. */
+		st = sa_krb5_fail("gss_acquire_cred", maj, min, SEC_E_NO_CREDENTIALS);
+		return st == SEC_E_INSUFFICIENT_MEMORY ? st : SEC_E_NO_CREDENTIALS;
 	}
 	return SEC_E_OK;
 }

@@ -265,4 +265,5 @@ const struct sa_package sa__ntlm = {
 	.verify_signature = sa_ntlm_verify_signature,
 	.encrypt = sa_ntlm_encrypt,
 	.decrypt = sa_ntlm_decrypt,
+	.ctx_mic_done = sa_ntlm_mic_done,
 };

@@ -114,5 +114,7 @@ int32_t sa_ntlm_verify_signature(void *xv, SecBufferDesc *msg, unsigned long seq
 				 unsigned long *qop);
 int32_t sa_ntlm_encrypt(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno);
 int32_t sa_ntlm_decrypt(void *xv, SecBufferDesc *msg, unsigned long seqno, unsigned long *qop);
+/* package.h's ctx_mic_done: the RC4 reset after a SPNEGO mechListMIC. */
+int32_t sa_ntlm_mic_done(void *xv, int sent);
 
 #endif /* SSPIASYNC_PACKAGES_NTLM_PKG_H */

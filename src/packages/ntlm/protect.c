@@ -182,3 +182,22 @@ int32_t sa_ntlm_decrypt(void *xv, SecBufferDesc *msg, unsigned long seqno, unsig
 		return SEC_E_UNSUPPORTED_FUNCTION;
 	return unprotect(x, msg, 1);
 }
+
+/* [MS-SPNG] 3.3.5.1: after a mechListMIC, that direction's RC4 stream
+ * starts again from its sealing key; its sequence number goes on. */
+int32_t sa_ntlm_mic_done(void *xv, int sent)
+{
+	struct ntlm_ctx *x = xv;
+	struct sa_ntlm_dir send, recv;
+	int32_t st = msg_ready(x);
+	if (st != SEC_E_OK)
+		return st;
+	sa_ntlm_derive(x->exported, x->client, &send, &recv);
+	if (sent)
+		x->keys->send.seal = send.seal;
+	else
+		x->keys->recv.seal = recv.seal;
+	sa_ntlm_wipe(&send, sizeof send);
+	sa_ntlm_wipe(&recv, sizeof recv);
+	return SEC_E_OK;
+}
