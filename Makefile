@@ -51,8 +51,9 @@ endif
 # Runs of the suites: every run is bounded, so a hang fails fast.
 TEST_TIMEOUT ?= 600
 RUN_BOUNDED = timeout -k 10 $(TEST_TIMEOUT)
+# test/valgrind.supp forgives MIT krb5's own one-time state only (each entry says why).
 VALGRIND_MEMCHECK = valgrind -q --fair-sched=yes --child-silent-after-fork=yes --error-exitcode=1 --leak-check=full --show-leak-kinds=all \
-	--errors-for-leak-kinds=all
+	--errors-for-leak-kinds=all --num-callers=40 --suppressions=test/valgrind.supp
 
 LIB_SRCS := $(filter-out $(PKG_SRCS_OFF),$(wildcard src/*/*.c src/packages/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
@@ -121,6 +122,7 @@ $(B)/test/check_%: $(B)/test/check_%.o $(TESTLIB_OBJS) $(LIB)
 # up-to-date target is not rebuilt.
 include test/peers/peers.mk
 $(B)/test/check_ntlm_interop: | $(PEERS)
+$(B)/test/check_krb5_realm: | $(PEERS)
 check-build: $(PEERS)
 
 # --- tests -------------------------------------------------------------------

@@ -1,5 +1,5 @@
 /*
- * test/peers/peer_proto.h - the framing between the NTLM interop peers
+ * test/peers/peer_proto.h - the framing between the interop peers
  * (gss_peer, winpr_peer) and the test driver that runs them as children.
  *
  * A frame is 1 tag byte, a 4-byte big-endian payload length, then the
@@ -26,12 +26,18 @@
 
 #define PEER_TAG_TOKEN 'T'  /* a handshake token */
 #define PEER_TAG_RESULT 'R' /* acceptor's verdict: be32 status [+ user name] */
-#define PEER_TAG_SIGNED 'M' /* 16-byte signature || plaintext */
-#define PEER_TAG_SEALED 'W' /* 16-byte signature || ciphertext */
+/* M: NTLM: 16-byte signature || plaintext.  Kerberos and SPNEGO
+ * (gss_peer --mech krb5|spnego), whose MICs vary in length: be32 MIC
+ * length || MIC || plaintext. */
+#define PEER_TAG_SIGNED 'M'
+/* W: gss_wrap's whole output token.  NTLM: 16-byte signature ||
+ * ciphertext; Kerberos: an RFC 4121 wrap token. */
+#define PEER_TAG_SEALED 'W'
 #define PEER_TAG_ACK 'K'    /* "ok" or an error text */
 #define PEER_TAG_ERROR 'E'  /* an error text; the peer then exits 1 */
 
 #define PEER_SIG_LEN 16u /* NTLMSSP signature: SSPI's SECBUFFER_TOKEN */
+#define PEER_MIC_LEN_LEN 4u /* Kerberos/SPNEGO M: the be32 MIC length before the MIC */
 
 static inline void peer_put_be32(unsigned char *p, uint32_t v)
 {
