@@ -162,6 +162,8 @@ memcheck: check-build
 	done
 
 SAN_COMMON := -fno-sanitize-recover=all -fno-omit-frame-pointer
+# LeakSanitizer forgives only MIT's leak listed (and explained) in test/lsan.supp.
+export LSAN_OPTIONS ?= suppressions=$(CURDIR)/test/lsan.supp:print_suppressions=0
 
 asan:
 	$(MAKE) B=build/asan OPT="-O1 -g" SAN="-fsanitize=address,undefined $(SAN_COMMON)" check-run

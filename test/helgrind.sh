@@ -57,6 +57,10 @@ run_tcases() {
 	check_ntlm_async) echo pool cq delete failures ;;
 	# The HTTP server thread (curl) and the default pool; "base64" starts none.
 	check_ntlm_interop) echo curl samba_ntlm_auth gss_ntlmssp winpr ;;
+	# The default pool, and MIT's GSSAPI on it; the realm's KDC is a process.
+	check_krb5) echo kerberos negotiate ;;
+	# Processes only (KDC, proxy, peers): no thread.
+	check_krb5_realm | check_spnego) echo - ;;
 	check_alloc | check_fsm | check_htable_edges | check_ntlm_kat | check_sspi_header) echo - ;;
 	*) return 1 ;;
 	esac

@@ -133,6 +133,12 @@ struct sa_package {
 	 * member: SEC_E_UNSUPPORTED_FUNCTION.  May run while legs run on cred. */
 	int32_t (*cred_set_lookup)(void *cred, sa_pkg_lookup_fn fn, void *arg);
 
+	/* Free the package's process-wide state (parsed tables, caches): run
+	 * by sspiasync_shutdown() when no call of any package runs and every
+	 * credential and context is gone; the package makes it again, lazily,
+	 * if the library is used again.  NULL: nothing to free. */
+	void (*unload)(void);
+
 	/* Per-message protection on a complete context; NULL: SEC_E_UNSUPPORTED_FUNCTION.
 	 * The library has checked msg's version and that pBuffers is readable for
 	 * cBuffers entries; finding its buffers is the package's business
@@ -163,6 +169,8 @@ extern const struct sa_package sa__negotiate;
 /* The registry (src/packages/registry.c): every package, "SspiAsyncTest" first. */
 unsigned sa__pkg_count(void);
 const struct sa_package *sa__pkg_at(unsigned i);
+/* Every package's unload (package.h), at shutdown. */
+void sa__pkg_unload_all(void);
 /* Case-insensitive; NULL when there is no such package. */
 const struct sa_package *sa__pkg_find(const char *name);
 

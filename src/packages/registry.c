@@ -34,3 +34,10 @@ const struct sa_package *sa__pkg_find(const char *name)
 			return packages[i];
 	return NULL;
 }
+
+void sa__pkg_unload_all(void)
+{
+	for (unsigned i = 0; i < sa__pkg_count(); i++)
+		if (packages[i]->unload != NULL)
+			packages[i]->unload();
+}

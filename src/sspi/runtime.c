@@ -226,6 +226,7 @@ static void runtime_destroy(struct sa_runtime *rt)
 	(void)d2;
 	pthread_mutex_destroy(&rt->buf_lock);
 	sa__free(rt);
+	sa__pkg_unload_all(); /* no package call runs, none holds state: 0 bytes at exit */
 }
 
 SECURITY_STATUS sspiasync_init(const struct sspiasync_config *cfg)
