@@ -59,6 +59,7 @@ run_tcases() {
 	check_ntlm_interop) echo curl samba_ntlm_auth gss_ntlmssp winpr ;;
 	# The default pool, and MIT's GSSAPI on it; the realm's KDC is a process.
 	check_krb5) echo kerberos negotiate ;;
+	check_krb5_async) echo slow_kdc ;;
 	# Processes only (KDC, proxy, peers): no thread.
 	check_krb5_realm | check_spnego) echo - ;;
 	check_alloc | check_fsm | check_htable_edges | check_ntlm_kat | check_sspi_header) echo - ;;
@@ -131,6 +132,7 @@ run_one() { # binary tcase
 	CK_FORK=no SA_TEST_SLOW=1 SA_TEST_RACE_DETECTOR=1 CK_RUN_CASE=$tc CK_XML_LOG_FILE_NAME=$log.xml \
 		timeout -k 10 "$HG_TIMEOUT" valgrind --tool="$TOOL" --error-exitcode=1 \
 		--fair-sched=yes --child-silent-after-fork=yes --log-file="$log" \
+		--suppressions=test/helgrind.supp \
 		"$bin" >"$log.out" 2>&1
 	rc=$?
 	secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
