@@ -93,7 +93,7 @@ DEPS := $(ALL_OBJS:.o=.d)
 
 .PHONY: all check memcheck asan tsan clang bench demo install uninstall clean \
 	check-build check-run check-symbols check-headers check-readme check-examples fsm-table \
-	bench-build bench-libuv bench-ntlm bench-ntlm-deps bench-crypto-choice fuzz helgrind drd verify verify-mutants matrix oomcheck oomcheck-valgrind oomcheck-run coverage soak demo-check demo-ntlm
+	bench-build bench-libuv bench-krb5 bench-ntlm bench-ntlm-deps bench-crypto-choice fuzz helgrind drd verify verify-mutants matrix oomcheck oomcheck-valgrind oomcheck-run coverage soak demo-check demo-ntlm
 
 # Keep intermediate objects (tests, tools, bench), so re-runs relink nothing.
 .SECONDARY:
@@ -123,6 +123,7 @@ $(B)/test/check_%: $(B)/test/check_%.o $(TESTLIB_OBJS) $(LIB)
 include test/peers/peers.mk
 $(B)/test/check_ntlm_interop: | $(PEERS)
 $(B)/test/check_krb5_realm: | $(PEERS)
+$(B)/test/check_krb5_interop: | $(PEERS)
 check-build: $(PEERS)
 
 # --- tests -------------------------------------------------------------------
@@ -226,7 +227,8 @@ verify-mutants:
 	sh verify/verify.sh -m
 
 # libFuzzer (fuzz/README.md): the API-sequence fuzzer for FUZZ_SECONDS (default
-# 60), then the NTLM fuzzer for NTLM_FUZZ_SECONDS (default 40).
+# 60), then the NTLM fuzzer for NTLM_FUZZ_SECONDS (default 40), then (with
+# libtasn1) the SPNEGO codec's for SPNEGO_FUZZ_SECONDS (default 30).
 fuzz:
 	sh fuzz/run.sh
 
@@ -248,6 +250,25 @@ fuzz-replay-memcheck: $(FUZZ_REPLAY)
 check-run: fuzz-replay
 memcheck: fuzz-replay-memcheck
 -include $(B)/fuzz/ntlm_replay.d
+
+# The SPNEGO fuzzer's corpus the same way (fuzz/spnego_replay.c includes
+# fuzz/spnego_fuzz.c), when the "Negotiate" package is built (libtasn1).
+ifeq ($(HAVE_TASN1),1)
+SPNEGO_REPLAY := $(B)/fuzz/spnego_replay
+.PHONY: fuzz-replay-spnego fuzz-replay-spnego-memcheck
+$(B)/fuzz/spnego_replay.o: fuzz/spnego_replay.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+$(SPNEGO_REPLAY): $(B)/fuzz/spnego_replay.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
+fuzz-replay-spnego: $(SPNEGO_REPLAY)
+	$(RUN_BOUNDED) $(SPNEGO_REPLAY)
+fuzz-replay-spnego-memcheck: $(SPNEGO_REPLAY)
+	$(RUN_BOUNDED) $(VALGRIND_MEMCHECK) $(SPNEGO_REPLAY)
+check-run: fuzz-replay-spnego
+memcheck: fuzz-replay-spnego-memcheck
+-include $(B)/fuzz/spnego_replay.d
+endif
 
 # Line and branch coverage per module (gcov + lcov), goals in test/coverage.sh.
 coverage:
@@ -291,7 +312,7 @@ $(B)/bench/ntlm_winpr: bench/ntlm_winpr.c bench/ntlm_bench.h | $(OBJDIRS) bench-
 $(B)/bench/ntlm_gss: bench/ntlm_gss.c bench/ntlm_bench.h | $(OBJDIRS) bench-ntlm-deps
 	$(CC) $(PEER_BENCH_FLAGS) $(GSS_CFLAGS) -o $@ $< $(LDFLAGS) $(GSS_LIBS)
 
-bench-build: $(BENCH_BINS) $(NTLM_PEER_BINS)
+bench-build: $(BENCH_BINS) $(NTLM_PEER_BINS) $(if $(filter 11,$(HAVE_KRB5)$(HAVE_TASN1)),$(B)/bench/krb5)
 
 # Why the NTLM package uses nettle: its primitives against OpenSSL 3's (with
 # the legacy provider in a private library context), in one run.  Needs
@@ -299,6 +320,13 @@ bench-build: $(BENCH_BINS) $(NTLM_PEER_BINS)
 bench-crypto-choice: | $(OBJDIRS)
 	$(CC) $(PEER_BENCH_FLAGS) -o $(B)/bench/crypto_choice bench/crypto_choice.c -lnettle -lcrypto
 	$(B)/bench/crypto_choice
+
+# Kerberos and Negotiate against MIT's GSSAPI used directly, one run
+# (bench/krb5.c starts its own realm: krb5-kdc, krb5-admin-server, krb5-user).
+$(B)/bench/krb5: $(B)/bench/krb5.o $(B)/test/krb5_realm.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
+bench-krb5: $(B)/bench/krb5
+	$(B)/bench/krb5
 
 # NTLM handshakes against WinPR and gss-ntlmssp (bench/ntlm.sh).
 bench-ntlm: $(B)/bench/ntlm $(NTLM_PEER_BINS)
@@ -312,6 +340,7 @@ bench: bench-build
 	$(B)/bench/async
 	sh bench/async_callgrind.sh $(B)/bench/async
 	sh bench/ntlm.sh $(B)/bench/ntlm $(B)/bench/ntlm_winpr $(B)/bench/ntlm_gss
+	$(if $(filter 11,$(HAVE_KRB5)$(HAVE_TASN1)),$(B)/bench/krb5,@echo "bench: no Kerberos/Negotiate in this build")
 
 $(B)/tools/%: $(B)/tools/%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
