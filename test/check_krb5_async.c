@@ -262,14 +262,17 @@ END_TEST
 static _Atomic uintptr_t g_watch;
 static _Atomic int g_started, g_ran, g_callbacks;
 
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
+
 static void watch_hook(enum sa_engine_point point, uintptr_t acall)
 {
 	if (acall != atomic_load(&g_watch))
 		return;
-	if (point == SA_ENGINE_POINT_RUN)
-		atomic_store(&g_started, 1);
-	else
-		atomic_store(&g_ran, 1);
+	pthread_mutex_lock(&g_mu);
+	atomic_store(point == SA_ENGINE_POINT_RUN ? &g_started : &g_ran, 1);
+	pthread_cond_broadcast(&g_cv);
+	pthread_mutex_unlock(&g_mu);
 }
 
 static void count_cb(SspiAsyncContext *a, PVOID data)
@@ -279,14 +282,18 @@ static void count_cb(SspiAsyncContext *a, PVOID data)
 	atomic_fetch_add(&g_callbacks, 1);
 }
 
+/* Wait, at most WAIT_MS, until the hook set *flag. */
 static int wait_for(_Atomic int *flag)
 {
-	int64_t end = now_ms() + WAIT_MS;
-	while (!atomic_load(flag) && now_ms() < end) {
-		struct timespec ts = {0, 1000000};
-		nanosleep(&ts, NULL); /* the worker's flag: no event to wait on */
-	}
-	return atomic_load(flag);
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += WAIT_MS / 1000;
+	pthread_mutex_lock(&g_mu);
+	while (!atomic_load(flag) && pthread_cond_timedwait(&g_cv, &g_mu, &dl) == 0)
+		;
+	int v = atomic_load(flag);
+	pthread_mutex_unlock(&g_mu);
+	return v;
 }
 
 START_TEST(test_krb5_async_free_while_leg_waits_on_the_kdc)

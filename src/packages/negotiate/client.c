@@ -74,7 +74,7 @@ static int32_t first_leg(struct nego_ctx *x, struct sa_pkg_leg *leg)
 		rc = sa_spnego_encode_init(mechs, n, (struct sa_spnego_buf){tok, tok_len},
 					   (struct sa_spnego_buf){NULL, 0}, leg->out, leg->out_cap,
 					   &len);
-	sa__free(tok);
+	sa_nego_tok_free(tok, tok_len);
 	st = put_out(leg, rc, len);
 	return st == SEC_E_OK ? SEC_I_CONTINUE_NEEDED : st;
 }
@@ -156,7 +156,7 @@ static int32_t later_leg(struct nego_ctx *x, struct sa_pkg_leg *leg)
 		st = SEC_E_OK;
 	}
 out:
-	sa__free(tok);
+	sa_nego_tok_free(tok, tok_len);
 	return st;
 }
 

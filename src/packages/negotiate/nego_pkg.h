@@ -80,6 +80,9 @@ void *sa_nego_mech_cred(const struct nego_cred *c, const struct sa_package *mech
  */
 int32_t sa_nego_mech_leg(struct nego_ctx *x, const struct sa_pkg_leg *leg, const uint8_t *in,
 			 size_t in_len, uint8_t **tok, size_t *tok_len);
+/* Free a token sa_nego_mech_leg made, wiped first (an AUTHENTICATE holds
+ * an encrypted session key; NULL is fine). */
+void sa_nego_tok_free(uint8_t *tok, size_t len);
 /* Drop the mechanism's context (an optimistic one the acceptor did not take). */
 void sa_nego_mech_drop(struct nego_ctx *x);
 /* Keep a copy of the MechTypeList DER: 0, or -1 (no memory). */

@@ -176,10 +176,17 @@ int32_t sa_nego_mech_leg(struct nego_ctx *x, const struct sa_pkg_leg *leg, const
 		x->expiry = l.expiry;
 		x->mech_done = st == SEC_E_OK;
 	} else {
-		sa__free(*tok);
+		sa_nego_tok_free(*tok, 0); /* the mechanism failed: nothing was written */
 		*tok = NULL;
 	}
 	return st;
+}
+
+void sa_nego_tok_free(uint8_t *tok, size_t len)
+{
+	if (tok != NULL)
+		sa__wipe(tok, len);
+	sa__free(tok);
 }
 
 int32_t sa_nego_mic_make(struct nego_ctx *x, uint8_t *mic, size_t cap, size_t *len)

@@ -88,7 +88,7 @@ static int32_t raw_leg(struct nego_ctx *x, struct sa_pkg_leg *leg, const struct 
 	int32_t st = sa_nego_mech_leg(x, leg, leg->in, leg->in_len, &tok, &tok_len);
 	if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED)
 		st = finish_leg(x, leg, st, 0, tok, tok_len, (struct sa_spnego_buf){NULL, 0});
-	sa__free(tok);
+	sa_nego_tok_free(tok, tok_len);
 	return st;
 }
 
@@ -133,7 +133,7 @@ static int32_t first_leg(struct nego_ctx *x, struct sa_pkg_leg *leg)
 	int32_t st = sa_nego_mech_leg(x, leg, in.mech_token.p, in.mech_token.len, &tok, &tok_len);
 	if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED)
 		st = finish_leg(x, leg, st, 1, tok, tok_len, in.mic);
-	sa__free(tok);
+	sa_nego_tok_free(tok, tok_len);
 	return st;
 }
 
@@ -158,7 +158,7 @@ static int32_t later_leg(struct nego_ctx *x, struct sa_pkg_leg *leg)
 	st = sa_nego_mech_leg(x, leg, in, in_len, &tok, &tok_len);
 	if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED)
 		st = finish_leg(x, leg, st, 0, tok, tok_len, r.mic);
-	sa__free(tok);
+	sa_nego_tok_free(tok, tok_len);
 	return st;
 }
 
