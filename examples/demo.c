@@ -32,6 +32,28 @@
  * a client with the wrong password, a user the file does not know, and an
  * AUTHENTICATE whose MIC was damaged in transit (SEC_E_LOGON_DENIED).
  *
+ * --package Kerberos and --package Negotiate run it with real Kerberos: the
+ * demo starts a throw-away realm (test/krb5_realm.h: SSPIASYNC.TEST, a KDC
+ * on 127.0.0.1 in a temporary directory, stopped and removed at exit); the
+ * client is alice with her password, the server takes the keytab, the
+ * target is HTTP/host.test, with mutual authentication: 3 legs (AP-REQ,
+ * AP-REP, the client's check of it).  Kerberos fails, K cycling over the 3
+ * legs: leg 1, in turn a wrong password, an unknown service
+ * (SEC_E_TARGET_UNKNOWN) and an unknown user; legs 2 and 3, the AP-REQ or
+ * the AP-REP damaged in transit inside its encrypted part (SEC_E_LOGON_DENIED
+ * here; SEC_E_INVALID_TOKEN or SEC_E_MESSAGE_ALTERED are taken too).
+ * Negotiate (SPNEGO) chooses Kerberos, except that 1 handshake in
+ * FALLBACK_EVERY names HTTP/absent.host.test, a service the realm lacks, and
+ * falls back to NTLM (5 legs, against a user file as for NTLM); the server
+ * context's package is counted for each.  Its failures, K over 5 legs: leg
+ * 1, the server's inbound credential as a client; legs 2 and 3, as for
+ * Kerberos; leg 4, a fallback to NTLM for bob, whose NTLM password (the
+ * user file's) is not his Kerberos one (a wrong Kerberos password fails
+ * leg 1: Negotiate does not retry it with NTLM); leg 5, after a fallback,
+ * the server's last token damaged.
+ * Where the KDC tools or the package are missing, these exit 2 and say what
+ * to install.
+ *
  * Misuse.  After every MISUSE_EVERY-th handshake has ended (contexts
  * deleted, async contexts freed), its dead handles, forged and zeroed ones,
  * a credential passed as a context and more are used again, synchronously
@@ -50,7 +72,8 @@
  *
  * Exit status: 0 when every handshake ended as designed, every injected
  * failure and every misuse was rejected as expected and nothing is left
- * alive (sspiasync_stats()); 1 otherwise; 2 for a bad command line.
+ * alive (sspiasync_stats()); 1 otherwise; 2 for a bad command line, or a
+ * package that cannot run here.
  */
 #include <sspiasync/sspi.h>
 #include <sspiasync/sspiasync.h>
@@ -68,6 +91,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../test/krb5_realm.h"
+
 enum {
 	DEFAULT_HANDSHAKES = 10000,
 	DEFAULT_LEGS = 4,
@@ -75,7 +100,9 @@ enum {
 	MAX_LEGS = 8,
 	MAX_HANDSHAKES = 10000000,
 	INFLIGHT_MAX = 10000,   /* handshakes in flight at once, at most */
+	KRB5_INFLIGHT_MAX = 500, /* ... with Kerberos, Negotiate (48 KB tokens) */
 	FAIL_EVERY = 10,        /* 1 handshake in 10 has a failure injected */
+	FALLBACK_EVERY = 5,     /* Negotiate: 1 in 5 falls back to NTLM */
 	MISUSE_EVERY = 50,      /* a misuse round after every 50th handshake */
 	TOKEN_MAX = 512,        /* misuse calls' output room (nothing is written to it) */
 	REAP_BATCH = 256,
@@ -95,7 +122,15 @@ static const SECURITY_STATUS injected_status[] = {
 
 static char test_pkg_name[] = "SspiAsyncTest";
 static char ntlm_pkg_name[] = "NTLM";
+static char krb5_pkg_name[] = "Kerberos";
+static char nego_pkg_name[] = "Negotiate";
 static char misuse_target[] = "host/misuse;legs=2";
+
+/* The packages --package takes. */
+enum pkg { PKG_TEST, PKG_NTLM, PKG_KRB5, PKG_NEGO, PKG_COUNT };
+static char *const pkg_names[PKG_COUNT] = {
+	test_pkg_name, ntlm_pkg_name, krb5_pkg_name, nego_pkg_name,
+};
 
 /* The demo's NTLM users (--package NTLM): the first is the client's. */
 #define NTLM_DOMAIN "DEMO"
@@ -104,6 +139,24 @@ static char misuse_target[] = "host/misuse;legs=2";
 #define NTLM_LEGS 4
 #define NTLM_SIG_DAMAGE 0x20    /* XORed into a token's first byte ('N' of "NTLMSSP") */
 #define NTLM_MIC_OFFSET 72      /* the MIC in our AUTHENTICATE ([MS-NLMP] 2.2.1.3) */
+
+/* Kerberos and Negotiate (the realm of test/krb5_realm.h). */
+#define KRB5_TARGET "HTTP/host.test"               /* in the realm's keytab */
+#define KRB5_ABSENT_TARGET "HTTP/absent.host.test" /* the realm's, no such service */
+#define KRB5_LEGS 3             /* AP-REQ, AP-REP, the client's check of it */
+#define NEGO_NTLM_LEGS 5        /* NTLM in SPNEGO: 3 messages, 2 mechListMICs, the check */
+#define KRB5_DAMAGE_FROM_END 20 /* the byte damaged: inside an AP-REQ's or AP-REP's cipher */
+#define KRB5_DAMAGE 0x40
+#define KRB5_ISC_REQ (ISC_REQ_MUTUAL_AUTH | ISC_REQ_INTEGRITY | ISC_REQ_CONFIDENTIALITY)
+#define KRB5_ASC_REQ (ASC_REQ_MUTUAL_AUTH | ASC_REQ_INTEGRITY | ASC_REQ_CONFIDENTIALITY)
+
+/* How a Kerberos handshake fails at leg 1, in turn. */
+enum krb5_leg1 { K1_WRONG_PASSWORD, K1_UNKNOWN_SERVICE, K1_UNKNOWN_USER, K1_COUNT };
+static const char *const krb5_leg1_name[K1_COUNT] = {
+	"wrong password", "unknown service " KRB5_ABSENT_TARGET, "unknown user",
+};
+
+static struct tl_realm g_realm; /* Kerberos, Negotiate: stopped at exit */
 
 /* How an NTLM handshake fails at leg 4, in turn. */
 enum ntlm_leg4 { N4_WRONG_PASSWORD, N4_UNKNOWN_USER, N4_DAMAGED_MIC, N4_COUNT };
@@ -173,7 +226,9 @@ struct hs {
 	unsigned id;                /* handshake number, 0-based */
 	int legs, fail_at;          /* fail_at: the injected leg, 0 for none */
 	SECURITY_STATUS inject;     /* the injected status */
-	int variant;                /* NTLM, fail_at 4: enum ntlm_leg4 */
+	int variant;                /* NTLM, fail_at 4: enum ntlm_leg4; Kerberos, 1: krb5_leg1 */
+	int tamper;                 /* Kerberos, Negotiate: a token damaged in transit */
+	int fallback;               /* Negotiate: the target lacks a Kerberos service */
 	CredHandle *client_cred;    /* the credential of the client's legs */
 	int leg;                    /* the leg in flight (1-based); 0 once deleting */
 	enum outcome outcome;       /* how it ended, counted when it finishes */
@@ -206,11 +261,14 @@ struct demo {
 	unsigned n, threads, legs;
 	int trace;
 	int legs_given;             /* --legs was on the command line */
+	enum pkg kind;              /* --package */
 	int ntlm;                   /* --package NTLM */
+	int krb5;                   /* --package Kerberos or Negotiate: the realm */
 	char *pkg;                  /* the package's name */
+	unsigned long isc_req, asc_req; /* the legs' fContextReq */
 	unsigned long max_token;    /* its cbMaxToken: every slot's token room */
 	unsigned char *tokens;      /* 2 * max_token per slot */
-	CredHandle bad_cred[2];     /* NTLM: wrong password, unknown user (outbound) */
+	CredHandle bad_cred[2];     /* NTLM, Kerberos, Negotiate: wrong password, unknown user */
 	/* the run */
 	CredHandle cred[2];         /* 0: outbound (client), 1: inbound (server) */
 	struct sspiasync_cq *cq;
@@ -229,6 +287,7 @@ struct demo {
 	unsigned unexpected;          /* events not as designed */
 	unsigned expect_completed, expect_rejected;
 	unsigned inj_got[MAX_LEGS + 1], inj_expect[MAX_LEGS + 1];
+	unsigned mech_got[2], mech_expect[2]; /* Negotiate, completed: Kerberos, NTLM */
 	unsigned mu_tried[MU_COUNT], mu_rejected[MU_COUNT];
 	unsigned mu_rounds, mu_outstanding;
 	unsigned long long records, callbacks, callbacks_elsewhere;
@@ -251,12 +310,18 @@ static void remove_user_file(void)
 }
 
 /* Write the NTLM user file (DOMAIN:user:password lines, gss-ntlmssp's
- * format) and name it in NTLM_USER_FILE.  0, or -1 with a message. */
-static int ntlm_user_file(void)
+ * format) and name it in NTLM_USER_FILE.  0, or -1 with a message.
+ * Negotiate's fallback: the realm's alice, with her Kerberos password. */
+static int ntlm_user_file(const struct demo *d)
 {
-	static const char text[] = "# sspiasync demo users (removed at exit)\n" NTLM_DOMAIN
-				   ":" NTLM_USER ":" NTLM_PASSWORD "\n" NTLM_DOMAIN
-				   ":bob:another-Pass2\n";
+	static const char ntlm_text[] = "# sspiasync demo users (removed at exit)\n" NTLM_DOMAIN
+					":" NTLM_USER ":" NTLM_PASSWORD "\n" NTLM_DOMAIN
+					":bob:another-Pass2\n";
+	static const char nego_text[] = "# sspiasync demo users (removed at exit)\n" TL_REALM_NAME
+					":" TL_REALM_ALICE ":" TL_REALM_ALICE_PW "\n" TL_REALM_NAME
+					":" TL_REALM_BOB ":not-" TL_REALM_BOB_PW "\n";
+	const char *text = d->kind == PKG_NEGO ? nego_text : ntlm_text;
+	size_t len = strlen(text);
 	const char *tmp = getenv("TMPDIR");
 	int n = snprintf(g_user_file, sizeof g_user_file, "%s/sspiasync-demo-users.XXXXXX",
 			 tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
@@ -270,8 +335,8 @@ static int ntlm_user_file(void)
 		return -1;
 	}
 	atexit(remove_user_file);
-	ssize_t w = write(fd, text, sizeof text - 1);
-	if (close(fd) != 0 || w != (ssize_t)(sizeof text - 1)) {
+	ssize_t w = write(fd, text, len);
+	if (close(fd) != 0 || w != (ssize_t)len) {
 		fprintf(stderr, "demo: cannot write the NTLM user file %s\n", g_user_file);
 		return -1;
 	}
@@ -282,20 +347,33 @@ static int ntlm_user_file(void)
 	return 0;
 }
 
-/* An outbound NTLM credential for @user with @password (the failures of leg 4). */
-static SECURITY_STATUS ntlm_cred(const char *user, const char *password, CredHandle *out)
+/* An outbound credential of the package for @user with @password, in
+ * NTLM's domain or the realm (the failures of NTLM's leg 4, Kerberos' leg 1). */
+static SECURITY_STATUS user_cred(const struct demo *d, const char *user, const char *password,
+				 CredHandle *out)
 {
+	const char *domain = d->krb5 ? TL_REALM_NAME : NTLM_DOMAIN;
 	SEC_WINNT_AUTH_IDENTITY_A id = {
 		.User = (unsigned char *)user,
 		.UserLength = (unsigned long)strlen(user),
-		.Domain = (unsigned char *)NTLM_DOMAIN,
-		.DomainLength = sizeof NTLM_DOMAIN - 1,
+		.Domain = (unsigned char *)domain,
+		.DomainLength = (unsigned long)strlen(domain),
 		.Password = (unsigned char *)password,
 		.PasswordLength = (unsigned long)strlen(password),
 		.Flags = SEC_WINNT_AUTH_IDENTITY_ANSI,
 	};
-	return AcquireCredentialsHandleA(NULL, ntlm_pkg_name, SECPKG_CRED_OUTBOUND, NULL, &id, NULL,
-					 NULL, out, NULL);
+	return AcquireCredentialsHandleA(NULL, d->pkg, SECPKG_CRED_OUTBOUND, NULL, &id, NULL, NULL,
+					 out, NULL);
+}
+
+/* The client's credential: alice with her password in the realm; else no
+ * identity (the test package's; NTLM's, the user file's first user). */
+static SECURITY_STATUS client_cred(const struct demo *d, CredHandle *out)
+{
+	if (d->krb5)
+		return user_cred(d, TL_REALM_ALICE, TL_REALM_ALICE_PW, out);
+	return AcquireCredentialsHandleA(NULL, d->pkg, SECPKG_CRED_OUTBOUND, NULL, NULL, NULL, NULL,
+					 out, NULL);
 }
 
 static uint64_t now_ns(void)
@@ -335,6 +413,8 @@ static const char *status_str(SECURITY_STATUS st, char *buf, size_t len)
 	case SEC_E_UNSUPPORTED_FUNCTION: return "SEC_E_UNSUPPORTED_FUNCTION";
 	case SEC_E_BUFFER_TOO_SMALL: return "SEC_E_BUFFER_TOO_SMALL";
 	case SEC_E_SECPKG_NOT_FOUND: return "SEC_E_SECPKG_NOT_FOUND";
+	case SEC_E_TARGET_UNKNOWN: return "SEC_E_TARGET_UNKNOWN";
+	case SEC_E_MESSAGE_ALTERED: return "SEC_E_MESSAGE_ALTERED";
 	}
 	snprintf(buf, len, "0x%08" PRIx32, (uint32_t)st);
 	return buf;
@@ -383,26 +463,64 @@ static void callback_seen(struct demo *d)
 
 /* --- handshakes ------------------------------------------------------------ */
 
+/* The design of a handshake, decided before anything runs. */
+struct hs_plan {
+	int legs;               /* its legs */
+	int fail_at;            /* the injected leg, 0 for none */
+	SECURITY_STATUS inject; /* the status that leg must give */
+	int variant;            /* NTLM leg 4: enum ntlm_leg4; Kerberos leg 1: krb5_leg1;
+				 * Negotiate leg 4: 1 when the target lacks Kerberos */
+	int tamper;             /* Kerberos, Negotiate: the token this leg reads is damaged */
+	int fallback;           /* Negotiate: its target lacks a Kerberos service */
+};
+
 /* The design of handshake @id: which leg fails (0: none), with what
- * (NTLM: the status the leg's real failure must give, and for leg 4 how). */
-static void plan(const struct demo *d, unsigned id, int *fail_at, SECURITY_STATUS *inject,
-		 int *variant)
+ * (NTLM, Kerberos, Negotiate: the status the leg's real failure must give,
+ * and how it is made). */
+static void plan(const struct demo *d, unsigned id, struct hs_plan *p)
 {
-	*fail_at = 0;
-	*inject = SEC_E_OK;
-	*variant = 0;
-	if (id % FAIL_EVERY == FAIL_EVERY / 2) {
-		unsigned k = id / FAIL_EVERY;
-		*fail_at = 1 + (int)(k % d->legs);
-		*inject = injected_status[(k / d->legs) % N_INJECTED];
-		if (d->ntlm) {
-			static const SECURITY_STATUS ntlm_status[NTLM_LEGS + 1] = {
-				SEC_E_OK, SEC_E_NO_CREDENTIALS, SEC_E_INVALID_TOKEN,
-				SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED,
-			};
-			*inject = ntlm_status[*fail_at];
-			*variant = (int)((k / d->legs) % N4_COUNT);
-		}
+	static const SECURITY_STATUS ntlm_status[NTLM_LEGS + 1] = {
+		SEC_E_OK, SEC_E_NO_CREDENTIALS, SEC_E_INVALID_TOKEN,
+		SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED,
+	};
+	static const SECURITY_STATUS nego_status[NEGO_NTLM_LEGS + 1] = {
+		SEC_E_OK, SEC_E_NO_CREDENTIALS, SEC_E_LOGON_DENIED,
+		SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_INVALID_TOKEN,
+	};
+	*p = (struct hs_plan){.legs = (int)d->legs, .inject = SEC_E_OK};
+	if (d->kind == PKG_NEGO) {
+		p->legs = KRB5_LEGS;
+		p->fallback = id % FALLBACK_EVERY == FALLBACK_EVERY / 2;
+	}
+	if (id % FAIL_EVERY != FAIL_EVERY / 2) {
+		if (p->fallback)
+			p->legs = NEGO_NTLM_LEGS;
+		return;
+	}
+	unsigned k = id / FAIL_EVERY;
+	p->fail_at = 1 + (int)(k % d->legs);
+	p->inject = injected_status[(k / d->legs) % N_INJECTED];
+	switch (d->kind) {
+	case PKG_NTLM:
+		p->inject = ntlm_status[p->fail_at];
+		p->variant = (int)((k / d->legs) % N4_COUNT);
+		break;
+	case PKG_KRB5:
+		p->variant = (int)((k / d->legs) % K1_COUNT);
+		p->inject = p->fail_at > 1 ? SEC_E_LOGON_DENIED
+			    : p->variant == K1_UNKNOWN_SERVICE ? SEC_E_TARGET_UNKNOWN
+							       : SEC_E_LOGON_DENIED;
+		p->tamper = p->fail_at > 1;
+		break;
+	case PKG_NEGO:
+		p->inject = nego_status[p->fail_at];
+		p->variant = (int)((k / d->legs) % 2);
+		p->fallback = p->fail_at >= 4;
+		p->legs = p->fail_at >= 4 ? NEGO_NTLM_LEGS : KRB5_LEGS;
+		p->tamper = p->fail_at == 2 || p->fail_at == 3 || p->fail_at == 5;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -447,17 +565,20 @@ static void hs_submit_leg(struct hs *h)
 		else if (h->leg == 4 && h->variant == N4_DAMAGED_MIC && ib.cbBuffer > NTLM_MIC_OFFSET)
 			h->tok[!side][NTLM_MIC_OFFSET] ^= 1;
 	}
+	/* Kerberos' and Negotiate's: inside the AP-REQ's or AP-REP's cipher text. */
+	if (h->tamper && h->leg == h->fail_at && ib.cbBuffer > KRB5_DAMAGE_FROM_END)
+		h->tok[!side][ib.cbBuffer - KRB5_DAMAGE_FROM_END] ^= KRB5_DAMAGE;
 	h->ob[side] = (SecBuffer){(unsigned long)d->max_token, SECBUFFER_TOKEN, h->tok[side]};
 	h->od[side] = (SecBufferDesc){SECBUFFER_VERSION, 1, &h->ob[side]};
 	if (side == 0)
 		st = SspiInitializeSecurityContextAsyncA(h->side[0], h->client_cred,
 							 h->have[0] ? &h->ctx[0] : NULL, h->target,
-							 0, 0, SECURITY_NATIVE_DREP,
+							 d->isc_req, 0, SECURITY_NATIVE_DREP,
 							 h->leg == 1 ? NULL : &id, 0, &h->ctx[0],
 							 &h->od[0], &h->attrs[0], NULL);
 	else
 		st = SspiAcceptSecurityContextAsync(h->side[1], &d->cred[1],
-						    h->have[1] ? &h->ctx[1] : NULL, &id, 0,
+						    h->have[1] ? &h->ctx[1] : NULL, &id, d->asc_req,
 						    SECURITY_NATIVE_DREP, &h->ctx[1], &h->od[1],
 						    &h->attrs[1], NULL);
 	if (st != SEC_E_OK) {
@@ -479,12 +600,41 @@ static void hs_start(struct demo *d, struct hs *h, unsigned id)
 	memset(h, 0, sizeof *h);
 	h->d = d;
 	h->id = id;
-	h->legs = (int)d->legs;
 	h->tok[0] = d->tokens + 2 * slot * d->max_token;
 	h->tok[1] = h->tok[0] + d->max_token;
 	h->client_cred = &d->cred[0];
-	plan(d, id, &h->fail_at, &h->inject, &h->variant);
-	if (d->ntlm) {
+	struct hs_plan p;
+	plan(d, id, &p);
+	h->legs = p.legs;
+	h->fail_at = p.fail_at;
+	h->inject = p.inject;
+	h->variant = p.variant;
+	h->tamper = p.tamper;
+	h->fallback = p.fallback;
+	if (d->krb5) {
+		const char *target = h->fallback ? KRB5_ABSENT_TARGET : KRB5_TARGET;
+		const char *how = "AP-REQ damaged in transit";
+		if (d->kind == PKG_KRB5 && h->fail_at == 1) {
+			how = krb5_leg1_name[h->variant];
+			if (h->variant == K1_UNKNOWN_SERVICE)
+				target = KRB5_ABSENT_TARGET;
+			else
+				h->client_cred = &d->bad_cred[h->variant == K1_UNKNOWN_USER];
+		} else if (h->fail_at == 1) { /* Negotiate */
+			how = "client with the server's inbound credential";
+			h->client_cred = &d->cred[1];
+		} else if (h->fail_at == 4) { /* Negotiate: NTLM (a fallback) denies bob */
+			how = "a fallback to NTLM with a password the user file does not hold";
+			h->client_cred = &d->bad_cred[0];
+		} else if (h->fail_at == 3) {
+			how = "AP-REP damaged in transit";
+		} else if (h->fail_at == 5) {
+			how = "the server's last token damaged in transit";
+		}
+		snprintf(h->target, sizeof h->target, "%s", target);
+		if (h->fail_at != 0)
+			trace(d, "handshake %u: fails at leg %d (%s)", id, h->fail_at, how);
+	} else if (d->ntlm) {
 		/* NTLM takes no options: the target is only the service's name. */
 		snprintf(h->target, sizeof h->target, "HTTP/hs%u.demo.test", id);
 		if (h->fail_at == 1)
@@ -552,6 +702,39 @@ static SECURITY_STATUS hs_expected(const struct hs *h)
 	return h->leg >= h->legs - 1 ? SEC_E_OK : SEC_I_CONTINUE_NEEDED;
 }
 
+/* Whether @st is what the leg of @h in flight may complete with: a damaged
+ * Kerberos token may also be refused as malformed or altered. */
+static int hs_status_fits(const struct hs *h, SECURITY_STATUS st)
+{
+	if (st == hs_expected(h))
+		return 1;
+	return h->tamper && h->leg == h->fail_at &&
+	       (st == SEC_E_LOGON_DENIED || st == SEC_E_INVALID_TOKEN || st == SEC_E_MESSAGE_ALTERED);
+}
+
+/* Negotiate, a completed handshake: the mechanism the server context chose
+ * must be Kerberos, or NTLM where the target lacks a Kerberos service. */
+static void hs_count_mechanism(struct hs *h)
+{
+	struct demo *d = h->d;
+	SecPkgContext_PackageInfoA pi = {NULL};
+	const char *want = h->fallback ? ntlm_pkg_name : krb5_pkg_name;
+	char b[16];
+	SECURITY_STATUS st = QueryContextAttributesA(&h->ctx[1], SECPKG_ATTR_PACKAGE_INFO, &pi);
+	if (st != SEC_E_OK) {
+		unexpected(d, "handshake %u: QueryContextAttributes(PACKAGE_INFO): %s", h->id,
+			   status_str(st, b, sizeof b));
+		return;
+	}
+	if (strcmp(pi.PackageInfo->Name, want) == 0)
+		d->mech_got[h->fallback]++;
+	else
+		unexpected(d, "handshake %u to %s: negotiated %s, expected %s", h->id, h->target,
+			   pi.PackageInfo->Name, want);
+	trace(d, "handshake %u: negotiated %s", h->id, pi.PackageInfo->Name);
+	FreeContextBuffer(pi.PackageInfo);
+}
+
 /*
  * The callback of both async contexts of a handshake; runs inside
  * sspiasync_cq_reap() on the loop thread.  The call is DONE: check its
@@ -590,7 +773,7 @@ static void hs_done(SspiAsyncContext *ac, PVOID data)
 	      (uintptr_t)h->ctx[side].dwUpper);
 	if (st >= 0)
 		h->have[side] = 1; /* a leg that succeeded made or kept the context */
-	if (side != (h->leg - 1) % 2 || st != want) {
+	if (side != (h->leg - 1) % 2 || !hs_status_fits(h, st)) {
 		unexpected(d, "handshake %u: leg %d completed %s on the %s side, expected %s", h->id,
 			   h->leg, status_str(st, b, sizeof b), side ? "server" : "client",
 			   status_str(want, w, sizeof w));
@@ -611,6 +794,8 @@ static void hs_done(SspiAsyncContext *ac, PVOID data)
 		return;
 	}
 	if (h->leg == h->legs) {
+		if (d->kind == PKG_NEGO)
+			hs_count_mechanism(h);
 		h->outcome = OUT_COMPLETED;
 		hs_close(h);
 		return;
@@ -734,9 +919,10 @@ static void misuse_round(struct demo *d, struct hs *h)
 	struct remains r = {.dead = {h->ctx[0], h->ctx[1]}, .cred_as_ctx = d->cred[0]};
 	SspiAsyncContext *freed_actx = h->side[0];
 	SspiAsyncContext *forged_actx = (SspiAsyncContext *)(uintptr_t)rnd64(d);
-	unsigned char tok[TOKEN_MAX];
-	SecBuffer ob = {sizeof tok, SECBUFFER_TOKEN, tok};
+	/* Output room: the slot's first token (the handshake has ended). */
+	SecBuffer ob = {(unsigned long)d->max_token, SECBUFFER_TOKEN, h->tok[0]};
 	SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
+	char *live_target = d->krb5 ? (char *)KRB5_TARGET : misuse_target;
 	unsigned long attrs;
 	CtxtHandle live, scratch;
 	SecPkgContext_Sizes sizes;
@@ -747,14 +933,13 @@ static void misuse_round(struct demo *d, struct hs *h)
 	r.forged.dwUpper = (ULONG_PTR)rnd64(d);
 
 	/* A credential acquired and freed: its handle is stale. */
-	if (AcquireCredentialsHandleA(NULL, d->pkg, SECPKG_CRED_OUTBOUND, NULL, NULL, NULL, NULL,
-				      &r.freed_cred, NULL) != SEC_E_OK ||
+	if (client_cred(d, &r.freed_cred) != SEC_E_OK ||
 	    FreeCredentialsHandle(&r.freed_cred) != SEC_E_OK)
 		unexpected(d, "misuse round: cannot acquire and free a credential");
 
 	/* Synchronous uses of dead and forged handles. */
 	misuse_sync(d, MU_DELETE_DELETED, DeleteSecurityContext(&r.dead[0]));
-	ob.cbBuffer = sizeof tok;
+	ob.cbBuffer = (unsigned long)d->max_token;
 	misuse_sync(d, MU_LEG_DELETED,
 		    InitializeSecurityContextA(&d->cred[0], &r.dead[0], misuse_target, 0, 0, 0,
 					       NULL, 0, &scratch, &od, &attrs, NULL));
@@ -766,9 +951,10 @@ static void misuse_round(struct demo *d, struct hs *h)
 	misuse_sync(d, MU_FREE_CRED_TWICE, FreeCredentialsHandle(&r.freed_cred));
 
 	/* A live context, misused, must come through unharmed (its first leg
-	 * completes the test package's 2-leg handshake, or is NTLM's NEGOTIATE). */
-	ob.cbBuffer = sizeof tok;
-	SECURITY_STATUS first = InitializeSecurityContextA(&d->cred[0], NULL, misuse_target, 0, 0, 0,
+	 * completes the test package's 2-leg handshake, is NTLM's NEGOTIATE, or
+	 * an AP-REQ to the realm's service). */
+	ob.cbBuffer = (unsigned long)d->max_token;
+	SECURITY_STATUS first = InitializeSecurityContextA(&d->cred[0], NULL, live_target, 0, 0, 0,
 							   NULL, 0, &live, &od, &attrs, NULL);
 	if (first != SEC_E_OK && first != SEC_I_CONTINUE_NEEDED) {
 		unexpected(d, "misuse round: cannot make a live context");
@@ -884,23 +1070,30 @@ static void usage(FILE *f, const char *prog)
 	fprintf(f,
 		"usage: %s [--handshakes N] [--threads N] [--legs N] [--package NAME] [--trace]\n"
 		"          [--help]\n"
-		"Runs N concurrent client/server handshakes of the test package (or NTLM)\n"
+		"Runs N concurrent client/server handshakes of the test package (or NTLM,\n"
+		"Kerberos, Negotiate)\n"
 		"through the async SSPI API, one completion queue and an epoll loop, with\n"
 		"failures injected at every leg and misuse of stale, forged and freed handles;\n"
 		"prints progress, then a summary.\n"
 		"  --handshakes N  handshakes to run, 1..%d (default %d; at most %d in flight)\n"
 		"  --threads N     worker threads, 0..%d (default %d; 0: no threads, the loop\n"
 		"                  runs the calls with sspiasync_run())\n"
-		"  --legs N        legs per handshake, %d..%d (default %d; NTLM: 4 only)\n"
-		"  --package NAME  SspiAsyncTest (default) or NTLM: real NTLMv2 handshakes\n"
+		"  --legs N        legs per handshake, %d..%d (default %d; NTLM: 4 only;\n"
+		"                  Kerberos: 3 only; not with Negotiate: 3, or 5 with NTLM)\n"
+		"  --package NAME  SspiAsyncTest (default); NTLM: real NTLMv2 handshakes\n"
 		"                  against a user file the demo writes (NTLM_USER_FILE), with\n"
 		"                  real failures at every leg (wrong credential, damaged\n"
-		"                  tokens, wrong password, unknown user)\n"
+		"                  tokens, wrong password, unknown user); Kerberos: real\n"
+		"                  Kerberos in a throw-away realm the demo runs (a KDC on\n"
+		"                  127.0.0.1; wrong password, unknown service, damaged\n"
+		"                  AP-REQ and AP-REP); Negotiate: the same in SPNEGO, some\n"
+		"                  falling back to NTLM (needs krb5-kdc krb5-admin-server\n"
+		"                  krb5-user, and a build with libkrb5-dev, libtasn1-6-dev)\n"
 		"  --trace         print the lifecycle of every context to stderr\n"
 		"                  (SSPIASYNC_TRACE=1, and the demo's own steps)\n"
 		"  --help          print this and exit\n"
 		"Exit status: 0 everything came out as designed, 1 something did not,\n"
-		"2 bad command line.\n",
+		"2 bad command line, or a package that cannot run here.\n",
 		prog, MAX_HANDSHAKES, DEFAULT_HANDSHAKES, INFLIGHT_MAX, SSPIASYNC_MAX_THREADS,
 		SSPIASYNC_DEFAULT_THREADS, MIN_LEGS, MAX_LEGS, DEFAULT_LEGS);
 }
@@ -954,17 +1147,19 @@ static int parse_args(struct demo *d, int argc, char **argv)
 		}
 		if (strncmp(a, "--package", 9) == 0 && (a[9] == '\0' || a[9] == '=')) {
 			const char *val = a[9] == '=' ? a + 10 : i + 1 < argc ? argv[++i] : NULL;
-			if (val != NULL && strcasecmp(val, test_pkg_name) == 0) {
-				d->pkg = test_pkg_name;
-				d->ntlm = 0;
-			} else if (val != NULL && strcasecmp(val, ntlm_pkg_name) == 0) {
-				d->pkg = ntlm_pkg_name;
-				d->ntlm = 1;
-			} else {
-				fprintf(stderr, "demo: --package must be %s or %s%s%s\n", test_pkg_name,
-					ntlm_pkg_name, val != NULL ? ", not " : "", val != NULL ? val : "");
+			int k = 0;
+			while (k < PKG_COUNT && (val == NULL || strcasecmp(val, pkg_names[k]) != 0))
+				k++;
+			if (k == PKG_COUNT) {
+				fprintf(stderr, "demo: --package must be %s, %s, %s or %s%s%s\n",
+					test_pkg_name, ntlm_pkg_name, krb5_pkg_name, nego_pkg_name,
+					val != NULL ? ", not " : "", val != NULL ? val : "");
 				return -1;
 			}
+			d->kind = (enum pkg)k;
+			d->pkg = pkg_names[k];
+			d->ntlm = d->kind == PKG_NTLM;
+			d->krb5 = d->kind == PKG_KRB5 || d->kind == PKG_NEGO;
 			continue;
 		}
 		size_t j;
@@ -996,7 +1191,52 @@ static int parse_args(struct demo *d, int argc, char **argv)
 		}
 		d->legs = NTLM_LEGS;
 	}
+	if (d->kind == PKG_KRB5) {
+		if (d->legs_given && d->legs != KRB5_LEGS) {
+			fprintf(stderr, "demo: a Kerberos handshake has %d legs, not %u\n", KRB5_LEGS,
+				d->legs);
+			return -1;
+		}
+		d->legs = KRB5_LEGS;
+	}
+	if (d->kind == PKG_NEGO) {
+		if (d->legs_given) {
+			fprintf(stderr, "demo: a Negotiate handshake has %d legs (Kerberos) or %d "
+				"(NTLM): --legs does not apply\n", KRB5_LEGS, NEGO_NTLM_LEGS);
+			return -1;
+		}
+		d->legs = NEGO_NTLM_LEGS; /* failures are injected at each of 5 */
+	}
 	return 0;
+}
+
+/*
+ * Kerberos and Negotiate need the package in this build and the MIT KDC
+ * tools for the demo's realm.  Returns 0, or -1 with a message naming what
+ * to install.
+ */
+static int krb5_can_run(const struct demo *d)
+{
+#if defined(SA_HAVE_KRB5) && defined(SA_HAVE_NEGOTIATE)
+	int built = 1;
+#elif defined(SA_HAVE_KRB5)
+	int built = d->kind == PKG_KRB5;
+#else
+	int built = 0;
+#endif
+	if (built && tl_realm_available())
+		return 0;
+	fprintf(stderr, "demo: --package %s is not available here: %s\n", d->pkg,
+		built ? "the MIT KDC tools (krb5kdc, kdb5_util, kadmin.local, kinit) are not "
+			"installed, and the demo runs its own realm with them"
+		      : d->kind == PKG_KRB5 ? "this build has no \"Kerberos\" package (libkrb5-dev "
+					      "was missing when it was built)"
+					    : "this build has no \"Negotiate\" package with Kerberos "
+					      "(libkrb5-dev or libtasn1-6-dev was missing when it was "
+					      "built)");
+	fprintf(stderr, "Install them (Debian): apt-get install -y krb5-kdc krb5-admin-server "
+		"krb5-user libkrb5-dev libtasn1-6-dev, then rebuild (make clean; make demo).\n");
+	return -1;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -1026,6 +1266,18 @@ int main(int argc, char **argv)
 			fprintf(stderr, "Try \"%s --help\" for the options.\n", argv[0]);
 		return pa < 0 ? 2 : 0;
 	}
+	/* The realm first: its tools run, and it sets KRB5_*, before any
+	 * thread starts (it is stopped at exit, even on a signal). */
+	if (d->krb5) {
+		if (krb5_can_run(d) != 0)
+			return 2;
+		if (tl_realm_start(&g_realm) != 0) {
+			fprintf(stderr, "demo: the realm %s did not start\n", TL_REALM_NAME);
+			return 1;
+		}
+		d->isc_req = KRB5_ISC_REQ;
+		d->asc_req = KRB5_ASC_REQ;
+	}
 
 	/* The library reads SSPIASYNC_TRACE when it initialises, just below. */
 	if (d->trace && setenv("SSPIASYNC_TRACE", "1", 1) != 0) {
@@ -1038,13 +1290,15 @@ int main(int argc, char **argv)
 	char b[16];
 	if (st != SEC_E_OK) {
 		fprintf(stderr, "demo: sspiasync_init: %s\n", status_str(st, b, sizeof b));
+		tl_realm_stop(&g_realm);
 		return 1;
 	}
 	int ep = -1, ok = 1;
 	d->loop_thread = pthread_self();
 	d->rng = UINT64_C(0x9E3779B97F4A7C15); /* fixed: every run misuses the same way */
 	d->tty = isatty(STDOUT_FILENO) && !d->trace; /* trace lines would break a rewritten line */
-	d->nslots = d->n < INFLIGHT_MAX ? d->n : INFLIGHT_MAX;
+	unsigned inflight = d->krb5 ? KRB5_INFLIGHT_MAX : INFLIGHT_MAX;
+	d->nslots = d->n < inflight ? d->n : inflight;
 	d->slots = calloc(d->nslots, sizeof *d->slots);
 	d->latency_ns = calloc(d->n, sizeof *d->latency_ns);
 	if (d->slots == NULL || d->latency_ns == NULL) {
@@ -1052,7 +1306,7 @@ int main(int argc, char **argv)
 		ok = 0;
 		goto out;
 	}
-	if (d->ntlm && ntlm_user_file() != 0) {
+	if ((d->ntlm || d->kind == PKG_NEGO) && ntlm_user_file(d) != 0) {
 		ok = 0;
 		goto out;
 	}
@@ -1072,13 +1326,23 @@ int main(int argc, char **argv)
 		ok = 0;
 		goto out;
 	}
-	/* NTLM: the client is the user file's first user (no identity given). */
-	if ((st = AcquireCredentialsHandleA(NULL, d->pkg, SECPKG_CRED_OUTBOUND, NULL, NULL, NULL,
-					    NULL, &d->cred[0], NULL)) != SEC_E_OK ||
+	/* NTLM: the client is the user file's first user (no identity given);
+	 * Kerberos, Negotiate: alice's password; the server: the keytab. */
+	int bad = d->ntlm || d->krb5;
+	/* Negotiate's: bob, whose Kerberos password is right and whose NTLM
+	 * one (the user file's) is not, so only a fallback is refused. */
+	const char *bad_user = d->kind == PKG_NEGO ? TL_REALM_BOB
+			       : d->krb5	   ? TL_REALM_ALICE
+						   : NTLM_USER;
+	const char *bad_pw = d->kind == PKG_NEGO ? TL_REALM_BOB_PW
+			     : d->krb5		 ? "not-" TL_REALM_ALICE_PW
+						 : "not-" NTLM_PASSWORD;
+	const char *good_pw = d->krb5 ? TL_REALM_ALICE_PW : NTLM_PASSWORD;
+	if ((st = client_cred(d, &d->cred[0])) != SEC_E_OK ||
 	    (st = AcquireCredentialsHandleA(NULL, d->pkg, SECPKG_CRED_INBOUND, NULL, NULL, NULL,
 					    NULL, &d->cred[1], NULL)) != SEC_E_OK ||
-	    (d->ntlm && (st = ntlm_cred(NTLM_USER, "not-" NTLM_PASSWORD, &d->bad_cred[0])) != SEC_E_OK) ||
-	    (d->ntlm && (st = ntlm_cred("mallory", NTLM_PASSWORD, &d->bad_cred[1])) != SEC_E_OK) ||
+	    (bad && (st = user_cred(d, bad_user, bad_pw, &d->bad_cred[0])) != SEC_E_OK) ||
+	    (bad && (st = user_cred(d, "mallory", good_pw, &d->bad_cred[1])) != SEC_E_OK) ||
 	    (st = sspiasync_cq_create(&d->cq)) != SEC_E_OK) {
 		fprintf(stderr, "demo: cannot set up credentials and queue: %s\n",
 			status_str(st, b, sizeof b));
@@ -1095,18 +1359,35 @@ int main(int argc, char **argv)
 
 	/* What must happen, decided before anything runs. */
 	for (unsigned i = 0; i < d->n; i++) {
-		int fail_at, variant;
-		SECURITY_STATUS inj;
-		plan(d, i, &fail_at, &inj, &variant);
-		d->expect_completed += fail_at == 0;
-		d->expect_rejected += fail_at != 0;
-		d->inj_expect[fail_at] += fail_at != 0;
+		struct hs_plan p;
+		plan(d, i, &p);
+		d->expect_completed += p.fail_at == 0;
+		d->expect_rejected += p.fail_at != 0;
+		d->inj_expect[p.fail_at] += p.fail_at != 0;
+		d->mech_expect[p.fallback] += p.fail_at == 0;
 	}
 	unsigned mu_expected = (d->n + MISUSE_EVERY - 1) / MISUSE_EVERY * MU_COUNT;
 
-	printf("sspiasync demo: %u handshakes of %u legs (package %s), %u worker thread%s%s, "
-	       "up to %u in flight\n", d->n, d->legs, d->pkg, d->threads,
+	char legs_text[32];
+	snprintf(legs_text, sizeof legs_text, d->kind == PKG_NEGO ? "%d (NTLM: %d)" : "%u",
+		 d->kind == PKG_NEGO ? KRB5_LEGS : (int)d->legs, NEGO_NTLM_LEGS);
+	printf("sspiasync demo: %u handshakes of %s legs (package %s), %u worker thread%s%s, "
+	       "up to %u in flight\n", d->n, legs_text, d->pkg, d->threads,
 	       d->threads == 1 ? "" : "s", d->threads == 0 ? " (no-thread mode)" : "", d->nslots);
+	if (d->krb5)
+		printf("  realm %s: KDC pid %ld on 127.0.0.1:%d, in %s\n"
+		       "  (started in %.0f ms; stopped and removed at exit); alice -> %s, the\n"
+		       "  server's key from the keytab\n",
+		       TL_REALM_NAME, (long)g_realm.kdc_pid, g_realm.port, g_realm.dir,
+		       g_realm.start_ms, KRB5_TARGET);
+	if (d->kind == PKG_KRB5)
+		printf("  failures are real: wrong password, unknown service, unknown user, "
+		       "damaged AP-REQ, damaged AP-REP\n");
+	if (d->kind == PKG_NEGO)
+		printf("  NTLM users from %s (NTLM_USER_FILE, written by the demo); 1 handshake in %d\n"
+		       "  names %s and falls back to NTLM; failures are real: server credential\n"
+		       "  as client, damaged AP-REQ and AP-REP, wrong password, damaged last token\n",
+		       g_user_file, FALLBACK_EVERY, KRB5_ABSENT_TARGET);
 	if (d->ntlm)
 		printf("  NTLM users from %s (NTLM_USER_FILE, written by the demo); failures are real:\n"
 		       "  server credential as client, damaged tokens, wrong password, unknown user, "
@@ -1137,8 +1418,8 @@ int main(int argc, char **argv)
 	if ((st = sspiasync_cq_destroy(d->cq)) != SEC_E_OK ||
 	    (st = FreeCredentialsHandle(&d->cred[0])) != SEC_E_OK ||
 	    (st = FreeCredentialsHandle(&d->cred[1])) != SEC_E_OK ||
-	    (d->ntlm && (st = FreeCredentialsHandle(&d->bad_cred[0])) != SEC_E_OK) ||
-	    (d->ntlm && (st = FreeCredentialsHandle(&d->bad_cred[1])) != SEC_E_OK)) {
+	    (bad && (st = FreeCredentialsHandle(&d->bad_cred[0])) != SEC_E_OK) ||
+	    (bad && (st = FreeCredentialsHandle(&d->bad_cred[1])) != SEC_E_OK)) {
 		if (loop_rc == 0)
 			fprintf(stderr, "demo: teardown: %s\n", status_str(st, b, sizeof b));
 		ok = 0;
@@ -1149,6 +1430,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "demo: sspiasync_shutdown: %s\n", status_str(st, b, sizeof b));
 		ok = 0;
 	}
+	tl_realm_stop(&g_realm); /* no thread is left to use it */
 
 	/* Misuse by kind, for people. */
 	unsigned mu_tried = 0, mu_rejected = 0;
@@ -1168,7 +1450,9 @@ int main(int argc, char **argv)
 	      d->completed == d->expect_completed && d->rejected == d->expect_rejected && legs_ok &&
 	      mu_tried == mu_expected && mu_rejected == mu_expected &&
 	      d->callbacks == d->records && d->callbacks_elsewhere == 0 && stats.contexts == 0 &&
-	      stats.credentials == 0 && stats.async_contexts == 0 && stats.pending_calls == 0;
+	      stats.credentials == 0 && stats.async_contexts == 0 && stats.pending_calls == 0 &&
+	      (d->kind != PKG_NEGO || (d->mech_got[0] == d->mech_expect[0] &&
+				       d->mech_got[1] == d->mech_expect[1]));
 
 	/* The summary: stable keys, checked by examples/demo_check.sh. */
 	printf("--- summary ---\n");
@@ -1181,6 +1465,10 @@ int main(int argc, char **argv)
 	printf("handshakes rejected as injected: %u of %u\n", d->rejected, d->expect_rejected);
 	for (unsigned l = 1; l <= d->legs; l++)
 		printf("injected at leg %u: %u of %u\n", l, d->inj_got[l], d->inj_expect[l]);
+	if (d->kind == PKG_NEGO) {
+		printf("negotiated Kerberos: %u of %u\n", d->mech_got[0], d->mech_expect[0]);
+		printf("negotiated NTLM: %u of %u\n", d->mech_got[1], d->mech_expect[1]);
+	}
 	printf("misuse rejected: %u of %u\n", mu_rejected, mu_expected);
 	printf("unexpected results: %u\n", d->unexpected);
 	printf("callbacks in reap on the loop thread: %llu of %llu\n",
@@ -1203,6 +1491,7 @@ out:
 	if (ep >= 0)
 		close(ep);
 	sspiasync_shutdown();
+	tl_realm_stop(&g_realm);
 	free(d->slots);
 	free(d->latency_ns);
 	free(d->tokens);

@@ -183,11 +183,15 @@ static int32_t leg_end(struct krb5_ctx *x, void **ctxp, struct sa_pkg_leg *leg, 
 	return SEC_E_OK;
 }
 
-/* A failed GSS call in a leg: undo a first leg's context; the status. */
-static int32_t leg_fail(struct krb5_ctx *x, void **ctxp, const char *what, OM_uint32 maj,
-			OM_uint32 min)
+/* A failed GSS call in a leg: undo a first leg's context; the status.  A
+ * peer's token GSS could not take (a decode error, a mechanism OID that
+ * is not krb5's) is SEC_E_INVALID_TOKEN, whatever minor code says so. */
+static int32_t leg_fail(struct krb5_ctx *x, void **ctxp, const struct sa_pkg_leg *leg,
+			const char *what, OM_uint32 maj, OM_uint32 min)
 {
 	int32_t st = sa_krb5_fail(what, maj, min, SEC_E_INTERNAL_ERROR);
+	if (leg->in_len != 0 && (st == SEC_E_INTERNAL_ERROR || st == SEC_E_UNSUPPORTED_FUNCTION))
+		st = SEC_E_INVALID_TOKEN;
 	if (*ctxp == NULL)
 		ctx_delete(x);
 	return st;
@@ -247,7 +251,7 @@ static int32_t init_leg(void *cv, void **ctxp, struct sa_pkg_leg *leg)
 				   NULL, &out, &got, &seconds);
 	if (GSS_ERROR(maj)) {
 		(void)gss_release_buffer(&junk, &out);
-		return leg_fail(x, ctxp, "gss_init_sec_context", maj, min);
+		return leg_fail(x, ctxp, leg, "gss_init_sec_context", maj, min);
 	}
 	return leg_end(x, ctxp, leg, maj, &out, got, seconds);
 }
@@ -272,7 +276,14 @@ static int32_t accept_leg(void *cv, void **ctxp, struct sa_pkg_leg *leg)
 		(void)gss_release_cred(&junk, &deleg);
 	if (GSS_ERROR(maj)) {
 		(void)gss_release_buffer(&junk, &out);
-		return leg_fail(x, ctxp, "gss_accept_sec_context", maj, min);
+		return leg_fail(x, ctxp, leg, "gss_accept_sec_context", maj, min);
+	}
+	if ((maj & GSS_S_CONTINUE_NEEDED) && out.length == 0) {
+		/* A krb5 acceptor is done in one leg; "continue" with nothing to
+		 * send (a damaged token GSS took for another flow) is refused. */
+		(void)gss_release_buffer(&junk, &out);
+		return leg_fail(x, ctxp, leg, "gss_accept_sec_context (continue, no token)",
+				GSS_S_DEFECTIVE_TOKEN, 0);
 	}
 	return leg_end(x, ctxp, leg, maj, &out, got, seconds);
 }

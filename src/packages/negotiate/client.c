@@ -17,11 +17,15 @@
 
 #include <string.h>
 
-/* A status after which Negotiate tries the next mechanism: the first one
- * could not start (no memory and no room are the caller's to retry). */
+/* A status after which Negotiate tries the next mechanism: no Kerberos
+ * ticket can be had (no ccache or keytab, no KDC, no such service).  A
+ * refused logon (a wrong password, an unknown user) is not one: falling
+ * back would turn a Kerberos failure into an NTLM attempt with the same
+ * password. */
 static int fall_back(int32_t st)
 {
-	return st != SEC_E_INSUFFICIENT_MEMORY && st != SEC_E_BUFFER_TOO_SMALL;
+	return st == SEC_E_NO_CREDENTIALS || st == SEC_E_NO_AUTHENTICATING_AUTHORITY ||
+	       st == SEC_E_TARGET_UNKNOWN;
 }
 
 /* Put a token at the leg's output: SEC_E_OK or SEC_E_BUFFER_TOO_SMALL. */
