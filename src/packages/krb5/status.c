@@ -59,6 +59,10 @@ static const struct {
 int32_t sa_krb5_status(OM_uint32 major, OM_uint32 minor, int32_t dflt)
 {
 	if (GSS_ERROR(major)) {
+		/* A message that does not verify is that, whatever krb5 code came
+		 * with it (KRB_AP_ERR_BAD_INTEGRITY, a wrong password elsewhere). */
+		if (GSS_ROUTINE_ERROR(major) == GSS_S_BAD_SIG)
+			return SEC_E_MESSAGE_ALTERED;
 		for (size_t i = 0; minor != 0 && i < sizeof by_minor / sizeof by_minor[0]; i++)
 			if ((int32_t)minor == (int32_t)by_minor[i].minor)
 				return by_minor[i].status;
