@@ -1,11 +1,16 @@
 #!/bin/sh
 # fuzz/run.sh - build and run the fuzzers (make fuzz).
 #
-# Two libFuzzer harnesses, one after the other, each built with the library
-# sources (clang, libFuzzer, ASan, UBSan, LSan; asserts on):
-#   api_fuzz   fuzz/api_fuzz.c, the API-sequence fuzzer, FUZZ_SECONDS
-#   ntlm_fuzz  fuzz/ntlm_fuzz.c, the NTLM package's messages, legs and
-#              message protection, NTLM_FUZZ_SECONDS
+# Three libFuzzer harnesses, one after the other, each built with the library
+# sources (clang, libFuzzer, ASan, UBSan, LSan; asserts on) without the
+# optional packages (Kerberos, Negotiate: the models of api_fuzz and
+# ntlm_fuzz know the test package and NTLM), spnego_fuzz with the SPNEGO
+# codec added (spnego.c and its table, libtasn1):
+#   api_fuzz     fuzz/api_fuzz.c, the API-sequence fuzzer, FUZZ_SECONDS
+#   ntlm_fuzz    fuzz/ntlm_fuzz.c, the NTLM package's messages, legs and
+#                message protection, NTLM_FUZZ_SECONDS
+#   spnego_fuzz  fuzz/spnego_fuzz.c, the SPNEGO token codec, SPNEGO_FUZZ_SECONDS
+#                (only with libtasn1)
 # Each copies its committed seed corpus into a working corpus (the seeds are
 # never modified), fuzzes for its time, prints executions and coverage, and
 # the run exits non-zero on any crash, leak, sanitizer report or violated
@@ -14,7 +19,9 @@
 # Environment:
 #   FUZZ_SECONDS  api_fuzz's fuzzing time (default 60)
 #   NTLM_FUZZ_SECONDS  ntlm_fuzz's fuzzing time (default 40)
-#   FUZZ_TARGETS  which harnesses (default "api ntlm")
+#   SPNEGO_FUZZ_SECONDS  spnego_fuzz's fuzzing time (default 30)
+#   FUZZ_TARGETS  which harnesses (default "api ntlm spnego"; spnego left
+#                 out without libtasn1)
 #   FUZZ_OUT      build and work directory (default build/fuzz)
 #   FUZZ_STRICT=1 the known library issues abort instead of being counted
 #   FUZZ_ROUND    seconds per fuzzer process (default 240): long runs
@@ -48,6 +55,13 @@ rev=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
 git diff --quiet HEAD -- src include 2>/dev/null || rev="$rev+uncommitted"
 srcsum=$(cat src/*/*.[ch] src/packages/*/*.[ch] include/sspiasync/*.h | sha256sum | cut -c1-12)
 
+# The library's sources without the optional packages (the Makefile's
+# HAVE_KRB5= HAVE_TASN1= build); a target adds its own (EXTRA_*).
+LIB_SRCS=$(ls src/*/*.c src/packages/*/*.c | grep -v -e '^src/packages/krb5/' -e '^src/packages/negotiate/')
+HAVE_TASN1=
+pkg-config --exists libtasn1 2>/dev/null && HAVE_TASN1=1
+EXTRA_SRCS= EXTRA_FLAGS= EXTRA_LIBS=
+
 # fuzz_target NAME SEEDS SECONDS CORPUS ARTIFACTS LOG: build fuzz/NAME.c,
 # fuzz from SEEDS for SECONDS; sets status on failure.
 status=0
@@ -56,11 +70,11 @@ fuzz_target() {
 	BIN=$OUT/$name
 	mkdir -p "$corpus" "$art"
 	echo "fuzz: building $BIN (library $rev, sources $srcsum)"
-	# shellcheck disable=SC2046
+	# shellcheck disable=SC2086 # the lists are words
 	"$CC_FUZZ" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer -std=c11 -D_POSIX_C_SOURCE=200809L \
-		-Wall -Wextra -Werror -Iinclude -Isrc -pthread \
-		-o "$BIN" "fuzz/$name.c" $(ls src/*/*.c src/packages/*/*.c) -lnettle
+		-Wall -Wextra -Werror -Iinclude -Isrc -pthread $EXTRA_FLAGS \
+		-o "$BIN" "fuzz/$name.c" $LIB_SRCS $EXTRA_SRCS -lnettle $EXTRA_LIBS
 
 	# The working corpus starts from the committed seeds (copies).
 	cp "$seeds"/* "$corpus/"
@@ -103,7 +117,9 @@ fuzz_target() {
 	echo "fuzz: $name corpus coverage: $(echo "$cov_line" | sed 's/^#[0-9]*[[:space:]]*//')"
 }
 
-for target in ${FUZZ_TARGETS:-api ntlm}; do
+default_targets="api ntlm"
+[ -n "$HAVE_TASN1" ] && default_targets="$default_targets spnego"
+for target in ${FUZZ_TARGETS:-$default_targets}; do
 	case $target in
 	api)
 		fuzz_target api_fuzz fuzz/corpus "$SECONDS_TOTAL" "$OUT/corpus" "$OUT/artifacts" \
@@ -114,8 +130,19 @@ for target in ${FUZZ_TARGETS:-api ntlm}; do
 		fuzz_target ntlm_fuzz fuzz/ntlm_corpus "${NTLM_FUZZ_SECONDS:-40}" \
 			"$OUT/ntlm_corpus" "$OUT/ntlm_artifacts" "$OUT/ntlm_fuzz.log"
 		;;
+	spnego)
+		if [ -z "$HAVE_TASN1" ]; then
+			echo "fuzz: spnego needs libtasn1 (apt-get install libtasn1-6-dev)" >&2
+			exit 1
+		fi
+		EXTRA_SRCS="src/packages/negotiate/spnego.c src/packages/negotiate/spnego_asn1_tab.c"
+		EXTRA_FLAGS=$(pkg-config --cflags libtasn1)
+		EXTRA_LIBS=$(pkg-config --libs libtasn1)
+		fuzz_target spnego_fuzz fuzz/spnego_corpus "${SPNEGO_FUZZ_SECONDS:-30}" \
+			"$OUT/spnego_corpus" "$OUT/spnego_artifacts" "$OUT/spnego_fuzz.log"
+		;;
 	*)
-		echo "fuzz: unknown target $target (api, ntlm)" >&2
+		echo "fuzz: unknown target $target (api, ntlm, spnego)" >&2
 		exit 1
 		;;
 	esac

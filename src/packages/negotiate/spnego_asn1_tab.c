@@ -1,0 +1,88 @@
+/*
+ * src/packages/negotiate/spnego_asn1_tab.c - GENERATED from spnego.asn by
+ * libtasn1's asn1_parser2array(): do not edit.  Everything below this
+ * comment must be the generator's output byte for byte
+ * (test_spnego_tab_matches_the_definition_file); to regenerate, see
+ * spnego.h, "The definitions".
+ */
+#if HAVE_CONFIG_H
+# include "config.h"
+#endif
+
+#include <libtasn1.h>
+
+const asn1_static_node sa__spnego_asn1_tab[] = {
+  { "SPNEGOASNOneSpec", 536872976, NULL },
+  { NULL, 1610612748, NULL },
+  { "iso", 1073741825, "1"},
+  { "identified-organization", 1073741825, "3"},
+  { "dod", 1073741825, "6"},
+  { "internet", 1073741825, "1"},
+  { "security", 1073741825, "5"},
+  { "mechanism", 1073741825, "5"},
+  { "snego", 1073741825, "2"},
+  { "modules", 1073741825, "4"},
+  { "spec2", 1, "2"},
+  { "InitialContextToken", 1610620933, NULL },
+  { NULL, 1073746952, "0"},
+  { "thisMech", 1073741826, "MechType"},
+  { "innerContextToken", 13, NULL },
+  { "MechType", 1073741836, NULL },
+  { "NegotiationToken", 1610612754, NULL },
+  { "negTokenInit", 1610620930, "NegTokenInit"},
+  { NULL, 2056, "0"},
+  { "negTokenResp", 536879106, "NegTokenResp"},
+  { NULL, 2056, "1"},
+  { "MechTypeList", 1610612747, NULL },
+  { NULL, 2, "MechType"},
+  { "NegTokenInit", 1610612741, NULL },
+  { "mechTypes", 1610620930, "MechTypeList"},
+  { NULL, 2056, "0"},
+  { "reqFlags", 1610637314, "ContextFlags"},
+  { NULL, 2056, "1"},
+  { "mechToken", 1610637319, NULL },
+  { NULL, 2056, "2"},
+  { "mechListMIC", 536895495, NULL },
+  { NULL, 2056, "3"},
+  { "NegTokenResp", 1610612741, NULL },
+  { "negState", 1610899477, NULL },
+  { NULL, 1073743880, "0"},
+  { "accept-completed", 1073741825, "0"},
+  { "accept-incomplete", 1073741825, "1"},
+  { "reject", 1073741825, "2"},
+  { "request-mic", 1, "3"},
+  { "supportedMech", 1610637314, "MechType"},
+  { NULL, 2056, "1"},
+  { "responseToken", 1610637319, NULL },
+  { NULL, 2056, "2"},
+  { "mechListMIC", 536895495, NULL },
+  { NULL, 2056, "3"},
+  { "ContextFlags", 1610874886, NULL },
+  { "delegFlag", 1073741825, "0"},
+  { "mutualFlag", 1073741825, "1"},
+  { "replayFlag", 1073741825, "2"},
+  { "sequenceFlag", 1073741825, "3"},
+  { "anonFlag", 1073741825, "4"},
+  { "confFlag", 1073741825, "5"},
+  { "integFlag", 1, "6"},
+  { "NegotiationToken2", 1610612754, NULL },
+  { "negTokenInit2", 536879106, "NegTokenInit2"},
+  { NULL, 2056, "0"},
+  { "NegHints", 1610612741, NULL },
+  { "hintName", 1610637339, NULL },
+  { NULL, 2056, "0"},
+  { "hintAddress", 536895495, NULL },
+  { NULL, 2056, "1"},
+  { "NegTokenInit2", 536870917, NULL },
+  { "mechTypes", 1610637314, "MechTypeList"},
+  { NULL, 2056, "0"},
+  { "reqFlags", 1610637314, "ContextFlags"},
+  { NULL, 2056, "1"},
+  { "mechToken", 1610637319, NULL },
+  { NULL, 2056, "2"},
+  { "negHints", 1610637314, "NegHints"},
+  { NULL, 2056, "3"},
+  { "mechListMIC", 536895495, NULL },
+  { NULL, 2056, "4"},
+  { NULL, 0, NULL }
+};
