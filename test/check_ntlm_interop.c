@@ -42,6 +42,7 @@
 #include <sspiasync/sspi.h>
 #include <sspiasync/sspiasync.h>
 
+#include "krb5_realm.h"
 #include "peers/peer_proto.h"
 #include "sspi_testlib.h"
 #include "testlib.h"
@@ -560,12 +561,14 @@ static SECURITY_STATUS ctx_name(CtxtHandle *c, char *out, size_t cap)
 /* ---- 1. curl against an HTTP server in a thread ------------------------- */
 
 struct http_srv {
+	const char *pkg;    /* "NTLM" (http_start's default) or "Negotiate" */
+	const char *scheme; /* the HTTP authentication scheme: the same names */
 	int lfd, port;
 	int stop[2]; /* written by the test: the thread ends */
 	pthread_t th;
 	int started;
 	/* Results, read by the test after the join. */
-	int requests, challenges, successes, denials, bare_401;
+	int requests, challenges, successes, denials, bare_401, final_token;
 	SECURITY_STATUS final_status; /* of the last AUTHENTICATE */
 	char name[256];
 	char error[256];
@@ -654,8 +657,9 @@ static void http_conn(struct http_srv *h, int fd)
 	size_t have = 0;
 	struct side s = {0};
 	TimeStamp ts;
-	SECURITY_STATUS st = AcquireCredentialsHandleA(NULL, "NTLM", SECPKG_CRED_INBOUND, NULL,
-						       NULL, NULL, NULL, &s.cred, &ts);
+	SECURITY_STATUS st = AcquireCredentialsHandleA(NULL, (SEC_CHAR *)h->pkg, SECPKG_CRED_INBOUND,
+						       NULL, NULL, NULL, NULL, &s.cred, &ts);
+	size_t sl = strlen(h->scheme);
 	if (st != SEC_E_OK) {
 		srv_error(h, "AcquireCredentialsHandle: 0x%08x", (unsigned)st);
 		return;
@@ -706,14 +710,14 @@ static void http_conn(struct http_srv *h, int fd)
 		have -= head_len + body_len;
 		h->requests++;
 
-		if (!has_auth || strncasecmp(auth, "NTLM ", 5) != 0) {
+		if (!has_auth || strncasecmp(auth, h->scheme, sl) != 0 || auth[sl] != ' ') {
 			h->bare_401++;
-			if (http_reply(fd, 401, "NTLM", NULL, 1) != 0)
+			if (http_reply(fd, 401, h->scheme, NULL, 1) != 0)
 				goto out;
 			continue;
 		}
 		static unsigned char tok[TOK], out[TOK];
-		const char *b = auth + 5;
+		const char *b = auth + sl;
 		while (*b == ' ')
 			b++;
 		long tl = b64_decode(b, strlen(b), tok, sizeof tok);
@@ -722,8 +726,10 @@ static void http_conn(struct http_srv *h, int fd)
 			(void)http_reply(fd, 400, NULL, NULL, 0);
 			goto out;
 		}
-		/* A NEGOTIATE starts a new handshake on this connection. */
-		if (tok[8] == 1 && s.have_ctx) {
+		/* A NEGOTIATE (NTLM) or an initial token (SPNEGO, RFC 2743 3.1)
+		 * starts a new handshake on this connection. */
+		if ((h->scheme[0] == 'N' && h->scheme[1] == 'T' ? tok[8] == 1 : tok[0] == 0x60) &&
+		    s.have_ctx) {
 			(void)DeleteSecurityContext(&s.ctx);
 			s.have_ctx = 0;
 		}
@@ -732,8 +738,9 @@ static void http_conn(struct http_srv *h, int fd)
 		if (st == SEC_I_CONTINUE_NEEDED) {
 			h->challenges++;
 			char hdr[2 * TOK + 8];
-			memcpy(hdr, "NTLM ", 5);
-			if (b64_encode(out, ol, hdr + 5, sizeof hdr - 5) < 0) {
+			memcpy(hdr, h->scheme, sl);
+			hdr[sl] = ' ';
+			if (b64_encode(out, ol, hdr + sl + 1, sizeof hdr - sl - 1) < 0) {
 				srv_error(h, "challenge too long");
 				goto out;
 			}
@@ -757,7 +764,20 @@ static void http_conn(struct http_srv *h, int fd)
 			}
 			h->successes++;
 			snprintf(h->name, sizeof h->name, "%s", name);
-			if (http_reply(fd, 200, NULL, name, 1) != 0)
+			/* Negotiate's last token (the AP-REP, for mutual
+			 * authentication) rides on the 200 (RFC 4559 5). */
+			char fin[2 * TOK + 16];
+			int has_fin = ol != 0;
+			if (has_fin) {
+				memcpy(fin, h->scheme, sl);
+				fin[sl] = ' ';
+				if (b64_encode(out, ol, fin + sl + 1, sizeof fin - sl - 1) < 0) {
+					srv_error(h, "last token too long");
+					goto out;
+				}
+				h->final_token = 1;
+			}
+			if (http_reply(fd, 200, has_fin ? fin : NULL, name, 1) != 0)
 				goto out;
 			continue;
 		}
@@ -765,7 +785,7 @@ static void http_conn(struct http_srv *h, int fd)
 			h->denials++;
 		else
 			srv_error(h, "AcceptSecurityContext: 0x%08x", (unsigned)st);
-		(void)http_reply(fd, 401, "NTLM", NULL, 0);
+		(void)http_reply(fd, 401, h->scheme, NULL, 0);
 		goto out;
 	}
 out:
@@ -796,6 +816,7 @@ static void *http_main(void *arg)
 static void http_start(struct http_srv *h)
 {
 	memset(h, 0, sizeof *h);
+	h->pkg = h->scheme = "NTLM";
 	h->lfd = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert_int_ge(h->lfd, 0);
 	set_cloexec(h->lfd);
@@ -840,16 +861,17 @@ static void interop_teardown_children(void)
 /* curl --ntlm (or --anyauth) -u userpass against our server: its stdout
  * (body, then the HTTP code) into out.  -q: no .curlrc; --noproxy: never a
  * proxy from the environment. */
-static void run_curl(struct http_srv *h, const char *how, const char *userpass, char *out,
-		     size_t cap)
+static void run_curl_at(struct http_srv *h, const char *host, const char *how,
+			const char *userpass, char *out, size_t cap)
 {
-	char curl[256], url[64];
+	char curl[256], url[128], resolve[128];
 	need_tool("curl", curl, sizeof curl);
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/", h->port);
+	snprintf(url, sizeof url, "http://%s:%d/", host, h->port);
+	snprintf(resolve, sizeof resolve, "%s:%d:127.0.0.1", host, h->port);
 	char *argv[] = {curl,	      "-q",	  "--noproxy", "*",	      "--max-time",
 			"20",	      (char *)how, "-u",       (char *)userpass, "-s",
-			"-o",	      "-",	  "-w",	       "%{http_code}", url,
-			NULL};
+			"-o",	      "-",	  "-w",	       "%{http_code}", "--resolve",
+			resolve,      url,	  NULL};
 	child_start(&g_child, "curl", argv);
 	child_close_to(&g_child);
 	long n = read_all_by(g_child.from, out, cap, now_ms() + CHILD_MS);
@@ -860,6 +882,12 @@ static void run_curl(struct http_srv *h, const char *how, const char *userpass, 
 		      child_err(&g_child));
 	ck_assert_msg(WEXITSTATUS(st) == 0, "curl exited %d; output \"%s\"; stderr: %s",
 		      WEXITSTATUS(st), out, child_err(&g_child));
+}
+
+static void run_curl(struct http_srv *h, const char *how, const char *userpass, char *out,
+		     size_t cap)
+{
+	run_curl_at(h, "127.0.0.1", how, userpass, out, cap);
 }
 
 /* curl authenticates; bare: how many 401s without a header it got first. */
@@ -927,6 +955,40 @@ END_TEST
 START_TEST(test_curl_ntlm_unknown_user)
 {
 	curl_denied("DOM\\mallory:pw");
+}
+END_TEST
+
+/* curl --negotiate with a kinit-made ticket against our "Negotiate" server
+ * (RFC 4559; interop-facts.md item 16): one SPNEGO token for HTTP@host.test,
+ * Kerberos chosen, and the AP-REP back on the 200 for mutual
+ * authentication.  A realm of its own, stopped at the end (or by the
+ * harness's guard when an assertion ends the test first). */
+START_TEST(test_curl_negotiate_kerberos_ok)
+{
+	static struct tl_realm realm;
+	static struct http_srv h;
+	char out[512];
+	if (!tl_realm_available()) {
+		printf("check_ntlm_interop: curl --negotiate skipped (no KDC tools)\n");
+		return;
+	}
+	ck_assert_int_eq(tl_realm_start(&realm), 0);
+	ck_assert_int_eq(tl_realm_kinit(&realm, TL_REALM_ALICE, TL_REALM_ALICE_PW, NULL), 0);
+	g_http = &h;
+	http_start(&h);
+	h.pkg = h.scheme = "Negotiate";
+	run_curl_at(&h, "host.test", "--negotiate", ":", out, sizeof out);
+	http_stop(&h);
+	g_http = NULL;
+	tl_realm_stop(&realm);
+	ck_assert_msg(h.error[0] == '\0', "server: %s", h.error);
+	ck_assert_msg(strcmp(out, "alice@" TL_REALM_NAME "200") == 0,
+		      "curl printed \"%s\" (server: %d requests, %d challenges, final 0x%08x)", out,
+		      h.requests, h.challenges, (unsigned)h.final_status);
+	ck_assert_int_eq(h.successes, 1);
+	ck_assert_int_eq(h.challenges, 0); /* Kerberos: one token each way */
+	ck_assert_int_eq(h.final_token, 1); /* the AP-REP on the 200 */
+	ck_assert_uint_eq(stats().contexts, 0);
 }
 END_TEST
 
@@ -1354,6 +1416,9 @@ static Suite *interop_suite(void)
 	tcase_add_test(tc, test_curl_anyauth_ok);
 	tcase_add_test(tc, test_curl_ntlm_wrong_password);
 	tcase_add_test(tc, test_curl_ntlm_unknown_user);
+#if defined(SA_HAVE_KRB5) && defined(SA_HAVE_NEGOTIATE)
+	tcase_add_test(tc, test_curl_negotiate_kerberos_ok);
+#endif
 
 	tc = interop_tcase(s, "samba_ntlm_auth");
 	tcase_add_test(tc, test_ntlm_auth_client_ok);
