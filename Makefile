@@ -27,25 +27,29 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 # The library's own dependency: nettle (the NTLM package's MD4, MD5, HMAC-MD5, RC4).
 LIB_LIBS := $(shell pkg-config --libs nettle 2>/dev/null || echo -lnettle)
-# Optional packages, each built when pkg-config finds what it needs (or
-# forced off with HAVE_KRB5= / HAVE_TASN1= on the command line):
+# The optional package, built when pkg-config finds what it needs (or
+# forced off with HAVE_KRB5= on the command line):
 #   "Kerberos"  MIT krb5's GSSAPI (libkrb5-dev: pkg-config krb5-gssapi)
-#   "Negotiate" libtasn1 for SPNEGO's DER (libtasn1-6-dev); Kerberos inside
-#               it only when "Kerberos" is built, NTLM always.
+# "Negotiate" (SPNEGO, its own DER codec) is always built: NTLM inside it
+# always, Kerberos when "Kerberos" is.  SA_HAVE_NEGOTIATE stays defined for
+# the #ifdefs that predate that.
+# libtasn1 (libtasn1-6-dev) is a test and fuzz dependency only: the SPNEGO
+# oracle test/spnego_tasn1.c (SA_HAVE_TASN1) is built when it is found
+# (or left out with HAVE_TASN1= on the command line).
 HAVE_KRB5 ?= $(shell pkg-config --exists krb5-gssapi 2>/dev/null && echo 1)
 HAVE_TASN1 ?= $(shell pkg-config --exists libtasn1 2>/dev/null && echo 1)
+CPPFLAGS += -DSA_HAVE_NEGOTIATE
+TEST_LIBS :=
+ifeq ($(HAVE_TASN1),1)
+TEST_CPPFLAGS := -DSA_HAVE_TASN1 $(shell pkg-config --cflags libtasn1)
+TEST_LIBS += $(shell pkg-config --libs libtasn1)
+endif
 PKG_SRCS_OFF :=
 ifeq ($(HAVE_KRB5),1)
 CPPFLAGS += -DSA_HAVE_KRB5 $(shell pkg-config --cflags krb5-gssapi)
 LIB_LIBS += $(shell pkg-config --libs krb5-gssapi)
 else
 PKG_SRCS_OFF += $(wildcard src/packages/krb5/*.c)
-endif
-ifeq ($(HAVE_TASN1),1)
-CPPFLAGS += -DSA_HAVE_NEGOTIATE $(shell pkg-config --cflags libtasn1)
-LIB_LIBS += $(shell pkg-config --libs libtasn1)
-else
-PKG_SRCS_OFF += $(wildcard src/packages/negotiate/*.c)
 endif
 
 # Runs of the suites: every run is bounded, so a hang fails fast.
@@ -61,7 +65,8 @@ LIB := $(B)/libsspiasync.a
 
 TEST_SRCS := $(wildcard test/check_*.c)
 TESTS := $(TEST_SRCS:test/%.c=$(B)/test/%)
-TESTLIB_SRCS := $(filter-out $(TEST_SRCS) test/oomcheck.c test/soak.c,$(wildcard test/*.c))
+# test/spnego_asn1_tab.c is #included by test/spnego_tasn1.c (libtasn1 only).
+TESTLIB_SRCS := $(filter-out $(TEST_SRCS) test/oomcheck.c test/soak.c test/spnego_asn1_tab.c,$(wildcard test/*.c))
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(B)/%.o)
 
 BENCH_NAMES := handles async ntlm
@@ -108,14 +113,14 @@ $(B)/%.o: %.c | $(OBJDIRS)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/test/%.o: test/%.c | $(OBJDIRS)
-	$(CC) $(ALL_CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) $(TEST_CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIB): $(LIB_OBJS) | $(OBJDIRS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
 $(B)/test/check_%: $(B)/test/check_%.o $(TESTLIB_OBJS) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(CHECK_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(TEST_LIBS) $(CHECK_LIBS)
 
 # The NTLM interop peers (gss-ntlmssp, WinPR), run by check_ntlm_interop from
 # $(B)/test/peers/; order-only, so they stay off its link line.  check-build
@@ -228,8 +233,8 @@ verify-mutants:
 	sh verify/verify.sh -m
 
 # libFuzzer (fuzz/README.md): the API-sequence fuzzer for FUZZ_SECONDS (default
-# 60), then the NTLM fuzzer for NTLM_FUZZ_SECONDS (default 40), then (with
-# libtasn1) the SPNEGO codec's for SPNEGO_FUZZ_SECONDS (default 30).
+# 60), then the NTLM fuzzer for NTLM_FUZZ_SECONDS (default 40), then the
+# SPNEGO codec's (against the libtasn1 oracle) for SPNEGO_FUZZ_SECONDS (default 30).
 fuzz:
 	sh fuzz/run.sh
 
@@ -253,15 +258,14 @@ memcheck: fuzz-replay-memcheck
 -include $(B)/fuzz/ntlm_replay.d
 
 # The SPNEGO fuzzer's corpus the same way (fuzz/spnego_replay.c includes
-# fuzz/spnego_fuzz.c), when the "Negotiate" package is built (libtasn1).
-ifeq ($(HAVE_TASN1),1)
+# fuzz/spnego_fuzz.c), with the libtasn1 oracle when libtasn1 is found.
 SPNEGO_REPLAY := $(B)/fuzz/spnego_replay
 .PHONY: fuzz-replay-spnego fuzz-replay-spnego-memcheck
 $(B)/fuzz/spnego_replay.o: fuzz/spnego_replay.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
-$(SPNEGO_REPLAY): $(B)/fuzz/spnego_replay.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
+	$(CC) $(ALL_CPPFLAGS) $(TEST_CPPFLAGS) -Itest $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+$(SPNEGO_REPLAY): $(B)/fuzz/spnego_replay.o $(B)/test/spnego_tasn1.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(TEST_LIBS)
 fuzz-replay-spnego: $(SPNEGO_REPLAY)
 	$(RUN_BOUNDED) $(SPNEGO_REPLAY)
 fuzz-replay-spnego-memcheck: $(SPNEGO_REPLAY)
@@ -269,7 +273,6 @@ fuzz-replay-spnego-memcheck: $(SPNEGO_REPLAY)
 check-run: fuzz-replay-spnego
 memcheck: fuzz-replay-spnego-memcheck
 -include $(B)/fuzz/spnego_replay.d
-endif
 
 # Line and branch coverage per module (gcov + lcov), goals in test/coverage.sh.
 coverage:
@@ -313,7 +316,7 @@ $(B)/bench/ntlm_winpr: bench/ntlm_winpr.c bench/ntlm_bench.h | $(OBJDIRS) bench-
 $(B)/bench/ntlm_gss: bench/ntlm_gss.c bench/ntlm_bench.h | $(OBJDIRS) bench-ntlm-deps
 	$(CC) $(PEER_BENCH_FLAGS) $(GSS_CFLAGS) -o $@ $< $(LDFLAGS) $(GSS_LIBS)
 
-bench-build: $(BENCH_BINS) $(NTLM_PEER_BINS) $(if $(filter 11,$(HAVE_KRB5)$(HAVE_TASN1)),$(B)/bench/krb5)
+bench-build: $(BENCH_BINS) $(NTLM_PEER_BINS) $(if $(filter 1,$(HAVE_KRB5)),$(B)/bench/krb5)
 
 # Why the NTLM package uses nettle: its primitives against OpenSSL 3's (with
 # the legacy provider in a private library context), in one run.  Needs
@@ -341,7 +344,7 @@ bench: bench-build
 	$(B)/bench/async
 	sh bench/async_callgrind.sh $(B)/bench/async
 	sh bench/ntlm.sh $(B)/bench/ntlm $(B)/bench/ntlm_winpr $(B)/bench/ntlm_gss
-	$(if $(filter 11,$(HAVE_KRB5)$(HAVE_TASN1)),$(B)/bench/krb5,@echo "bench: no Kerberos/Negotiate in this build")
+	$(if $(filter 1,$(HAVE_KRB5)),$(B)/bench/krb5,@echo "bench: no Kerberos in this build")
 
 $(B)/tools/%: $(B)/tools/%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)

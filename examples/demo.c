@@ -1088,7 +1088,7 @@ static void usage(FILE *f, const char *prog)
 		"                  127.0.0.1; wrong password, unknown service, damaged\n"
 		"                  AP-REQ and AP-REP); Negotiate: the same in SPNEGO, some\n"
 		"                  falling back to NTLM (needs krb5-kdc krb5-admin-server\n"
-		"                  krb5-user, and a build with libkrb5-dev, libtasn1-6-dev)\n"
+		"                  krb5-user, and a build with libkrb5-dev)\n"
 		"  --trace         print the lifecycle of every context to stderr\n"
 		"                  (SSPIASYNC_TRACE=1, and the demo's own steps)\n"
 		"  --help          print this and exit\n"
@@ -1232,10 +1232,9 @@ static int krb5_can_run(const struct demo *d)
 		      : d->kind == PKG_KRB5 ? "this build has no \"Kerberos\" package (libkrb5-dev "
 					      "was missing when it was built)"
 					    : "this build has no \"Negotiate\" package with Kerberos "
-					      "(libkrb5-dev or libtasn1-6-dev was missing when it was "
-					      "built)");
+					      "(libkrb5-dev was missing when it was built)");
 	fprintf(stderr, "Install them (Debian): apt-get install -y krb5-kdc krb5-admin-server "
-		"krb5-user libkrb5-dev libtasn1-6-dev, then rebuild (make clean; make demo).\n");
+		"krb5-user libkrb5-dev, then rebuild (make clean; make demo).\n");
 	return -1;
 }
 

@@ -5,12 +5,12 @@
 # sources (clang, libFuzzer, ASan, UBSan, LSan; asserts on) without the
 # optional packages (Kerberos, Negotiate: the models of api_fuzz and
 # ntlm_fuzz know the test package and NTLM), spnego_fuzz with the SPNEGO
-# codec added (spnego.c and its table, libtasn1):
+# codec added (spnego.c) and, with libtasn1, its oracle (test/spnego_tasn1.c):
 #   api_fuzz     fuzz/api_fuzz.c, the API-sequence fuzzer, FUZZ_SECONDS
 #   ntlm_fuzz    fuzz/ntlm_fuzz.c, the NTLM package's messages, legs and
 #                message protection, NTLM_FUZZ_SECONDS
 #   spnego_fuzz  fuzz/spnego_fuzz.c, the SPNEGO token codec, SPNEGO_FUZZ_SECONDS
-#                (only with libtasn1)
+#                (differential against the libtasn1 oracle when libtasn1 is found)
 # Each copies its committed seed corpus into a working corpus (the seeds are
 # never modified), fuzzes for its time, prints executions and coverage, and
 # the run exits non-zero on any crash, leak, sanitizer report or violated
@@ -20,8 +20,7 @@
 #   FUZZ_SECONDS  api_fuzz's fuzzing time (default 60)
 #   NTLM_FUZZ_SECONDS  ntlm_fuzz's fuzzing time (default 40)
 #   SPNEGO_FUZZ_SECONDS  spnego_fuzz's fuzzing time (default 30)
-#   FUZZ_TARGETS  which harnesses (default "api ntlm spnego"; spnego left
-#                 out without libtasn1)
+#   FUZZ_TARGETS  which harnesses (default "api ntlm spnego")
 #   FUZZ_OUT      build and work directory (default build/fuzz)
 #   FUZZ_STRICT=1 the known library issues abort instead of being counted
 #   FUZZ_ROUND    seconds per fuzzer process (default 240): long runs
@@ -117,8 +116,7 @@ fuzz_target() {
 	echo "fuzz: $name corpus coverage: $(echo "$cov_line" | sed 's/^#[0-9]*[[:space:]]*//')"
 }
 
-default_targets="api ntlm"
-[ -n "$HAVE_TASN1" ] && default_targets="$default_targets spnego"
+default_targets="api ntlm spnego"
 for target in ${FUZZ_TARGETS:-$default_targets}; do
 	case $target in
 	api)
@@ -131,13 +129,15 @@ for target in ${FUZZ_TARGETS:-$default_targets}; do
 			"$OUT/ntlm_corpus" "$OUT/ntlm_artifacts" "$OUT/ntlm_fuzz.log"
 		;;
 	spnego)
-		if [ -z "$HAVE_TASN1" ]; then
-			echo "fuzz: spnego needs libtasn1 (apt-get install libtasn1-6-dev)" >&2
-			exit 1
+		EXTRA_SRCS="src/packages/negotiate/spnego.c"
+		EXTRA_FLAGS="-Itest"
+		if [ -n "$HAVE_TASN1" ]; then
+			EXTRA_SRCS="$EXTRA_SRCS test/spnego_tasn1.c"
+			EXTRA_FLAGS="$EXTRA_FLAGS -DSA_HAVE_TASN1 $(pkg-config --cflags libtasn1)"
+			EXTRA_LIBS=$(pkg-config --libs libtasn1)
+		else
+			echo "fuzz: spnego without libtasn1: no oracle (apt-get install libtasn1-6-dev)" >&2
 		fi
-		EXTRA_SRCS="src/packages/negotiate/spnego.c src/packages/negotiate/spnego_asn1_tab.c"
-		EXTRA_FLAGS=$(pkg-config --cflags libtasn1)
-		EXTRA_LIBS=$(pkg-config --libs libtasn1)
 		fuzz_target spnego_fuzz fuzz/spnego_corpus "${SPNEGO_FUZZ_SECONDS:-30}" \
 			"$OUT/spnego_corpus" "$OUT/spnego_artifacts" "$OUT/spnego_fuzz.log"
 		;;

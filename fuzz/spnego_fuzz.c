@@ -18,11 +18,16 @@
  *           mic]): the exact answer (-3 for what spnego.h calls invalid,
  *           else 0), the output decoding to the arguments, -1 with the
  *           size needed and the output untouched one byte short.
+ * Differential: with libtasn1 (SA_HAVE_TASN1), every decoder and encoder
+ * call is made of the libtasn1 oracle too (test/spnego_tasn1.h, the codec
+ * this one replaced), which must give the same answer: the same return
+ * code, the same fields (pointers into the input), the same *len and bytes.
  * After each input the library's allocator must be where it was.  A
  * violation prints and aborts.  Built by fuzz/run.sh; fuzz/spnego_replay.c
  * includes it (make check, make memcheck).
  */
 #include "packages/negotiate/spnego.h"
+#include "spnego_tasn1.h"
 #include "util/alloc.h"
 
 #include <stdarg.h>
@@ -34,7 +39,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static unsigned long g_decoded_init, g_decoded_resp, g_exact; /* the replay reports them */
+static unsigned long g_decoded_init, g_decoded_resp, g_exact, g_oracle; /* the replay reports them */
 
 __attribute__((format(printf, 1, 2), noreturn)) static void fail(const char *fmt, ...)
 {
@@ -145,6 +150,57 @@ static int same(struct sa_spnego_buf a, struct sa_spnego_buf b)
 		return 0;
 	return a.len == 0 || memcmp(a.p, b.p, a.len) == 0;
 }
+
+/* ---- the oracle ---------------------------------------------------------------- */
+
+#ifdef SA_HAVE_TASN1
+static void oracle_init(const uint8_t *in, size_t n, int r, const struct sa_spnego_init *d)
+{
+	struct sa_spnego_init o;
+	int ro = sa_spnego_tasn1_decode_init(in, n, &o);
+
+	CHECK(ro == r, "decode_init %d, the oracle %d", r, ro);
+	g_oracle++;
+	if (r != 0)
+		return;
+	CHECK(o.n_mechs == d->n_mechs, "n_mechs %zu, the oracle %zu", d->n_mechs, o.n_mechs);
+	for (size_t i = 0; i < o.n_mechs; i++)
+		CHECK(o.mechs[i].p == d->mechs[i].p && o.mechs[i].len == d->mechs[i].len,
+		      "mechs[%zu] differs from the oracle's", i);
+	CHECK(o.mech_types.p == d->mech_types.p && o.mech_types.len == d->mech_types.len &&
+		      o.mech_token.p == d->mech_token.p && o.mech_token.len == d->mech_token.len &&
+		      o.mic.p == d->mic.p && o.mic.len == d->mic.len,
+	      "init fields differ from the oracle's");
+}
+
+static void oracle_resp(const uint8_t *in, size_t n, int r, const struct sa_spnego_resp *d)
+{
+	struct sa_spnego_resp o;
+	int ro = sa_spnego_tasn1_decode_resp(in, n, &o);
+
+	CHECK(ro == r, "decode_resp %d, the oracle %d", r, ro);
+	g_oracle++;
+	if (r != 0)
+		return;
+	CHECK(o.neg_state == d->neg_state && o.mech.p == d->mech.p && o.mech.len == d->mech.len &&
+		      o.token.p == d->token.p && o.token.len == d->token.len && o.mic.p == d->mic.p &&
+		      o.mic.len == d->mic.len,
+	      "resp fields differ from the oracle's");
+}
+
+/* An encoder's answer against the oracle's: r, *len (for 0 and -1), bytes. */
+static void oracle_encoding(const char *what, int r, int ro, size_t len, size_t olen,
+			    const uint8_t *out, const uint8_t *oout)
+{
+	CHECK(r == ro, "%s %d, the oracle %d", what, r, ro);
+	CHECK(len == olen, "%s: *len %zu, the oracle's %zu", what, len, olen);
+	CHECK(r != 0 || memcmp(out, oout, len) == 0, "%s: bytes differ from the oracle's", what);
+	g_oracle++;
+}
+#define ORACLE(call) call
+#else
+#define ORACLE(call) ((void)0)
+#endif
 
 /* ---- DECODE ------------------------------------------------------------------- */
 
@@ -262,6 +318,7 @@ static void decode(const uint8_t *in, size_t n)
 	before = d;
 	int ri = sa_spnego_decode_init(in, n, &d.init);
 	CHECK(ri == 0 || ri == -1, "decode_init returned %d", ri);
+	ORACLE(oracle_init(in, n, ri, &d.init));
 	if (ri == 0) {
 		g_decoded_init++;
 		check_init(in, n, &d.init);
@@ -270,6 +327,7 @@ static void decode(const uint8_t *in, size_t n)
 	}
 	int rr = sa_spnego_decode_resp(in, n, &d.resp);
 	CHECK(rr == 0 || rr == -1, "decode_resp returned %d", rr);
+	ORACLE(oracle_resp(in, n, rr, &d.resp));
 	CHECK(ri != 0 || rr != 0, "both decoders took it");
 	if (rr == 0) {
 		g_decoded_resp++;
@@ -308,6 +366,12 @@ static void encode(const uint8_t *data, size_t size)
 	static uint8_t out[SA_SPNEGO_MAX_TOKEN + 64], small[SA_SPNEGO_MAX_TOKEN];
 	struct sa_spnego_buf mechs[SA_SPNEGO_MAX_MECHS + 1];
 	size_t len, len2;
+	int r2;
+#ifdef SA_HAVE_TASN1
+	static uint8_t oout[SA_SPNEGO_MAX_TOKEN + 64];
+	size_t olen;
+	int ro;
+#endif
 
 	g_in = data, g_len = size, g_pos = 0;
 	unsigned op = u8();
@@ -331,6 +395,9 @@ static void encode(const uint8_t *data, size_t size)
 	len = 7;
 	int r = sa_spnego_encode_resp(state, mech, tok, mic, out, sizeof out, &len);
 	CHECK(r == want, "encode_resp returned %d, want %d", r, want);
+	ORACLE(olen = 7);
+	ORACLE(ro = sa_spnego_tasn1_encode_resp(state, mech, tok, mic, oout, sizeof oout, &olen));
+	ORACLE(oracle_encoding("encode_resp", r, ro, len, olen, out, oout));
 	if (r == 0) {
 		struct sa_spnego_resp d;
 		CHECK(ref_der(out, len, 0), "encode_resp wrote no DER");
@@ -348,8 +415,18 @@ static void encode(const uint8_t *data, size_t size)
 
 	/* NegTokenInit, and its MechTypeList. */
 	want = mechs_ok ? 0 : -3;
+	len = 7;
 	r = sa_spnego_encode_init(mechs, nm, tok, mic, out, sizeof out, &len);
 	CHECK(r == want, "encode_init returned %d, want %d", r, want);
+	ORACLE(olen = 7);
+	ORACLE(ro = sa_spnego_tasn1_encode_init(mechs, nm, tok, mic, oout, sizeof oout, &olen));
+	ORACLE(oracle_encoding("encode_init", r, ro, len, olen, out, oout));
+	len2 = 7;
+	r2 = sa_spnego_encode_mech_types(mechs, nm, small, sizeof small, &len2);
+	CHECK(r2 == want, "encode_mech_types returned %d, want %d", r2, want);
+	ORACLE(olen = 7);
+	ORACLE(ro = sa_spnego_tasn1_encode_mech_types(mechs, nm, oout, sizeof oout, &olen));
+	ORACLE(oracle_encoding("encode_mech_types", r2, ro, len2, olen, small, oout));
 	if (r == 0) {
 		struct sa_spnego_init d;
 		CHECK(ref_der(out, len, 0), "encode_init wrote no DER");

@@ -118,9 +118,12 @@ uint64_t sa__alloc_largest_reset(void)
 	return atomic_exchange_explicit(&n_largest, 0, memory_order_relaxed);
 }
 
-/* The linker brackets a section whose name is a C identifier with these. */
-extern struct sa_alloc_site __start_sa_alloc_sites[];
-extern struct sa_alloc_site __stop_sa_alloc_sites[];
+/* The linker brackets a section whose name is a C identifier with these.
+ * Weak: a program whose objects hold no allocation site (the SPNEGO
+ * codec's replay without the oracle) has no such section, and both are
+ * then NULL, an empty range. */
+extern struct sa_alloc_site __start_sa_alloc_sites[] __attribute__((weak));
+extern struct sa_alloc_site __stop_sa_alloc_sites[] __attribute__((weak));
 
 void sa__alloc_sites(struct sa_alloc_site **begin, struct sa_alloc_site **end)
 {

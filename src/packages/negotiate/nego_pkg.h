@@ -5,7 +5,7 @@
  *                attributes and messages (both go to the chosen mechanism)
  *   client.c     the initiator's legs
  *   server.c     the acceptor's legs
- *   spnego.c     the tokens' DER (libtasn1; knows no SSPI)
+ *   spnego.c     the tokens' DER (hand-written, no allocation; knows no SSPI)
  *
  * The mechanisms are other packages, called through their tables
  * (package.h) as the library calls them: Negotiate owns their credential

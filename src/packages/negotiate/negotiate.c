@@ -353,5 +353,4 @@ const struct sa_package sa__negotiate = {
 	.verify_signature = verify_signature,
 	.encrypt = encrypt_msg,
 	.decrypt = decrypt_msg,
-	.unload = sa_spnego_cleanup, /* libtasn1's parsed module: 0 bytes in use at exit */
 };

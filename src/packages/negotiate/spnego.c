@@ -1,137 +1,120 @@
 /*
- * src/packages/negotiate/spnego.c - SPNEGO tokens in DER through libtasn1.
+ * src/packages/negotiate/spnego.c - SPNEGO tokens in DER, by hand.
  *
- * libtasn1 decodes (strict DER: no indefinite lengths, no constructed
- * strings, fields in order and once, nothing after the token) and finds
- * each field's bytes (asn1_der_decoding_startEnd); the fields are then read
- * from the input itself, so they point into it.  What libtasn1 lets
- * through that DER forbids - a long-form length that fits a shorter form
- * (it keeps a primitive's length bytes as received and writes them back
- * the same way), BIT STRING padding bits - der_strict and bits_ok catch
- * first.  Invariants: spnego.h, above struct sa_spnego_init.
+ * No ASN.1 library and no allocation: the decoders walk the token with one
+ * TLV reader (der_next, strict DER: one-byte tags, definite lengths in
+ * their shortest form of at most 3 bytes) following spnego.asn's grammar,
+ * and point into the input; the encoders size every TLV first, then write
+ * into the caller's buffer front to back.  The libtasn1 reading this
+ * replaced is test/spnego_tasn1.c, the oracle check_spnego and
+ * fuzz/spnego_fuzz.c compare it with.  Invariants: spnego.h, above struct
+ * sa_spnego_init.
  */
 #include "packages/negotiate/spnego.h"
-#include "util/alloc.h"
 
-#include <inttypes.h>
-#include <libtasn1.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
 #include <string.h>
-
-/* spnego_asn1_tab.c, generated from spnego.asn. */
-extern const asn1_static_node sa__spnego_asn1_tab[];
-
-#define MOD "SPNEGOASNOneSpec."
 
 /* The OID contents of spnego.h, and SPNEGO's own (1.3.6.1.5.5.2). */
 static const uint8_t oid_krb5[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02};
 static const uint8_t oid_krb5_ms[] = {0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 0x02, 0x02};
 static const uint8_t oid_ntlm[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a};
 static const uint8_t oid_spnego[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x02};
-#define OID_SPNEGO_TEXT "1.3.6.1.5.5.2"
 
 const struct sa_spnego_buf sa_spnego_oid_krb5 = {oid_krb5, sizeof oid_krb5};
 const struct sa_spnego_buf sa_spnego_oid_krb5_ms = {oid_krb5_ms, sizeof oid_krb5_ms};
 const struct sa_spnego_buf sa_spnego_oid_ntlm = {oid_ntlm, sizeof oid_ntlm};
 
-/* ---- the definitions ------------------------------------------------------------ */
+/* The tags of spnego.asn (all EXPLICIT: [n] is context-specific constructed). */
+enum {
+	T_BIT_STRING = 0x03,
+	T_OCTET_STRING = 0x04,
+	T_OID = 0x06,
+	T_ENUMERATED = 0x0a,
+	T_GENERAL_STRING = 0x1b,
+	T_SEQUENCE = 0x30,
+	T_FRAMING = 0x60, /* [APPLICATION 0] IMPLICIT SEQUENCE */
+	T_CTX = 0xa0,     /* [0]; [n] is T_CTX + n */
+};
+
+/* ---- reading DER ------------------------------------------------------------------ */
+
+/* Bytes not read yet. */
+struct der {
+	const uint8_t *p;
+	size_t n;
+};
 
 /*
- * libtasn1's tree of spnego.asn, parsed by the first call that needs it and
- * shared by all (libtasn1 only reads it: asn1_create_element copies).
- * Not pthread_once: sa_spnego_cleanup() frees it at the library's shutdown
- * (the package's unload hook, package.h) and the next call after a
- * re-init parses it again; a parse that failed for lack of memory is
- * tried again by the next call.
- *   NULL     -> tree: the first caller under defs_lock (the others wait
- *               there, then see it); published with release, read with
- *               acquire, so a reader without the lock sees it whole.
- *   tree -> NULL: sa_spnego_cleanup() only, when no call runs.
+ * der_next() - Read the TLV at the front of *d: a one-byte tag (not the
+ * 0x1f high-tag form), a definite length in its shortest form (short, or
+ * 0x81..0x83 with no leading zero byte and a value the shorter forms cannot
+ * hold), the content inside *d.  0, *tag, *c set and *d past the TLV; -1
+ * (nothing read).  Every decoder reads through this one function.
  */
-/* A leaf lock, outside async_int.h's LOCK ORDER: held only around
- * asn1_array2tree and the exchange in sa_spnego_cleanup, which take none. */
-static pthread_mutex_t defs_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic(asn1_node) defs;
-
-/* The tree, parsed if need be; NULL: no memory. */
-static asn1_node defs_get(void)
+static int der_next(struct der *d, uint8_t *tag, struct sa_spnego_buf *c)
 {
-	asn1_node t = atomic_load_explicit(&defs, memory_order_acquire);
+	size_t len, hl = 2;
 
-	if (t != NULL)
-		return t;
-	pthread_mutex_lock(&defs_lock);
-	t = atomic_load_explicit(&defs, memory_order_relaxed);
-	if (t == NULL) {
-		if (asn1_array2tree(sa__spnego_asn1_tab, &t, NULL) != ASN1_SUCCESS)
-			asn1_delete_structure(&t); /* sets t NULL */
-		atomic_store_explicit(&defs, t, memory_order_release);
-	}
-	pthread_mutex_unlock(&defs_lock);
-	return t;
-}
-
-/* An empty structure of type name (MOD-relative): 0, -2 (no memory). */
-static int elem_create(const char *name, asn1_node *e)
-{
-	asn1_node d = defs_get();
-
-	*e = NULL;
-	if (d == NULL)
-		return -2;
-	int r = asn1_create_element(d, name, e);
-	if (r != ASN1_SUCCESS) {
-		asn1_delete_structure(e);
-		return -2; /* the names are ours: only memory can fail */
-	}
-	return 0;
-}
-
-void sa_spnego_cleanup(void)
-{
-	pthread_mutex_lock(&defs_lock);
-	asn1_node t = atomic_exchange_explicit(&defs, NULL, memory_order_acq_rel);
-	pthread_mutex_unlock(&defs_lock);
-	asn1_delete_structure(&t);
-}
-
-/* ---- DER helpers ---------------------------------------------------------------- */
-
-/* The TLV at p (n bytes available): a one-byte tag, a definite length of at
- * most 3 length bytes, the content inside n.  0 and *tag, *c, *cn, *tl (the
- * whole TLV's size); -1 otherwise.  Minimality is not checked here. */
-static int tlv(const uint8_t *p, size_t n, uint8_t *tag, const uint8_t **c, size_t *cn,
-	       size_t *tl)
-{
-	size_t len, hl;
-
-	if (n < 2 || (p[0] & 0x1f) == 0x1f)
+	if (d->n < 2 || (d->p[0] & 0x1f) == 0x1f)
 		return -1;
-	if (p[1] < 0x80) {
-		len = p[1];
-		hl = 2;
-	} else {
-		size_t k = p[1] & 0x7f;
-		if (k == 0 || k > 3 || n - 2 < k)
+	len = d->p[1];
+	if (len >= 0x80) {
+		size_t k = len & 0x7f;
+		if (k == 0 || k > 3 || d->n - 2 < k || d->p[2] == 0)
 			return -1;
 		len = 0;
 		for (size_t i = 0; i < k; i++)
-			len = len << 8 | p[2 + i];
-		hl = 2 + k;
+			len = len << 8 | d->p[2 + i];
+		if (len < 0x80)
+			return -1;
+		hl += k;
 	}
-	if (len > n - hl)
+	if (len > d->n - hl)
 		return -1;
-	*tag = p[0];
-	*c = p + hl;
-	*cn = len;
-	*tl = hl + len;
+	*tag = d->p[0];
+	*c = (struct sa_spnego_buf){d->p + hl, len};
+	d->p += hl + len;
+	d->n -= hl + len;
 	return 0;
 }
 
+/* The next TLV, which must carry tag: 0 and its content; -1. */
+static int der_take(struct der *d, uint8_t tag, struct sa_spnego_buf *c)
+{
+	struct der at = *d;
+	uint8_t t;
+
+	if (der_next(&at, &t, c) != 0 || t != tag)
+		return -1;
+	*d = at;
+	return 0;
+}
+
+/* An EXPLICIT [n]: the next TLV is tag ctx and its content exactly one TLV
+ * of tag inner.  0 and the inner content; -1. */
+static int der_explicit(struct der *d, uint8_t ctx, uint8_t inner, struct sa_spnego_buf *c)
+{
+	struct sa_spnego_buf w;
+	struct der in;
+
+	if (der_take(d, ctx, &w) != 0)
+		return -1;
+	in = (struct der){w.p, w.len};
+	return der_take(&in, inner, c) == 0 && in.n == 0 ? 0 : -1;
+}
+
+/* An OPTIONAL EXPLICIT field: absent ({NULL, 0}, 0) when the next TLV's
+ * tag is not ctx (or nothing is left); else as der_explicit(). */
+static int der_optional(struct der *d, uint8_t ctx, uint8_t inner, struct sa_spnego_buf *c)
+{
+	*c = (struct sa_spnego_buf){NULL, 0};
+	if (d->n == 0 || d->p[0] != ctx)
+		return 0;
+	return der_explicit(d, ctx, inner, c);
+}
+
 /* I3: DER OID content, at most SA_SPNEGO_MAX_OID bytes, every subidentifier
- * at most 8 bytes (56 bits: what libtasn1's 64-bit arcs hold). */
+ * at most 8 bytes (56 bits: what the oracle's libtasn1 arcs hold). */
 static int oid_ok(const uint8_t *p, size_t n)
 {
 	size_t run = 0;
@@ -148,49 +131,18 @@ static int oid_ok(const uint8_t *p, size_t n)
 	return 1;
 }
 
-/* The dotted text of valid OID content (libtasn1 takes OIDs as text). */
-static void oid_text(const uint8_t *p, size_t n, char *txt, size_t cap)
+static int buf_is(struct sa_spnego_buf b, const uint8_t *want, size_t wn)
 {
-	uint64_t v = 0;
-	size_t at = 0;
-	int first = 1;
-
-	for (size_t i = 0; i < n; i++) {
-		v = v << 7 | (p[i] & 0x7f);
-		if (p[i] & 0x80)
-			continue;
-		if (first) {
-			uint64_t x = v < 40 ? 0 : v < 80 ? 1 : 2;
-			at += (size_t)snprintf(txt + at, cap - at, "%" PRIu64 ".%" PRIu64, x,
-					       v - 40 * x);
-			first = 0;
-		} else {
-			at += (size_t)snprintf(txt + at, cap - at, ".%" PRIu64, v);
-		}
-		v = 0;
-	}
-}
-/* 30 bytes of 7-bit arcs: at most 4 characters a byte, and the NUL. */
-#define OID_TEXT_CAP (4 * SA_SPNEGO_MAX_OID + 8)
-
-/* libtasn1's answer as ours: 0; no memory -2; else fail (-1 or -3). */
-static int tasn1_err(int r, int fail)
-{
-	return r == ASN1_SUCCESS ? 0 : r == ASN1_MEM_ALLOC_ERROR ? -2 : fail;
+	return b.len == wn && memcmp(b.p, want, wn) == 0;
 }
 
 /* ---- telling tokens apart --------------------------------------------------------- */
 
-static int buf_is(const uint8_t *p, size_t n, const uint8_t *want, size_t wn)
-{
-	return n == wn && memcmp(p, want, n) == 0;
-}
-
 enum sa_spnego_kind sa_spnego_sniff(const uint8_t *in, size_t n)
 {
 	static const uint8_t ntlmssp[8] = {'N', 'T', 'L', 'M', 'S', 'S', 'P', 0};
-	const uint8_t *c, *oid;
-	size_t cn, on, tl;
+	struct sa_spnego_buf oid;
+	struct der d;
 	uint8_t tag;
 
 	if (in == NULL || n == 0)
@@ -201,7 +153,7 @@ enum sa_spnego_kind sa_spnego_sniff(const uint8_t *in, size_t n)
 		return SA_SPNEGO_RESP;
 	/* 0x60 framing: its length may say more than the bytes at hand (a
 	 * sniff reads a prefix); the OID must be inside them. */
-	if (in[0] != 0x60 || n < 2)
+	if (in[0] != T_FRAMING || n < 2)
 		return SA_SPNEGO_UNKNOWN;
 	size_t hl;
 	if (in[1] < 0x80)
@@ -212,78 +164,25 @@ enum sa_spnego_kind sa_spnego_sniff(const uint8_t *in, size_t n)
 		hl = 2 + (size_t)(in[1] & 0x7f);
 	if (hl >= n)
 		return SA_SPNEGO_UNKNOWN;
-	if (tlv(in + hl, n - hl, &tag, &oid, &on, &tl) != 0 || tag != 0x06)
+	d = (struct der){in + hl, n - hl};
+	if (der_next(&d, &tag, &oid) != 0 || tag != T_OID)
 		return SA_SPNEGO_UNKNOWN;
-	c = in + hl + tl;
-	cn = n - hl - tl;
-	if (buf_is(oid, on, oid_spnego, sizeof oid_spnego))
-		return cn > 0 && c[0] == 0xa0 ? SA_SPNEGO_INIT : SA_SPNEGO_UNKNOWN;
-	if (buf_is(oid, on, oid_krb5, sizeof oid_krb5) ||
-	    buf_is(oid, on, oid_krb5_ms, sizeof oid_krb5_ms))
+	if (buf_is(oid, oid_spnego, sizeof oid_spnego))
+		return d.n > 0 && d.p[0] == T_CTX ? SA_SPNEGO_INIT : SA_SPNEGO_UNKNOWN;
+	if (buf_is(oid, oid_krb5, sizeof oid_krb5) || buf_is(oid, oid_krb5_ms, sizeof oid_krb5_ms))
 		return SA_SPNEGO_RAW_KRB5;
 	return SA_SPNEGO_UNKNOWN;
 }
 
 /* ---- decoding ------------------------------------------------------------------ */
 
-/* Decode der (n bytes) as type name into *e (created here; the caller
- * deletes it, whatever the answer): 0, -1 not this type in DER, -2. */
-static int der_decode(const char *name, const uint8_t *der, size_t n, asn1_node *e)
-{
-	char err[ASN1_MAX_ERROR_DESCRIPTION_SIZE];
-	int len = (int)n;
-	int r = elem_create(name, e);
-
-	if (r != 0)
-		return r;
-	/* On failure libtasn1 deletes *e itself and sets it to NULL. */
-	r = asn1_der_decoding2(e, der, &len, ASN1_DECODE_FLAG_STRICT_DER, err);
-	if (r != ASN1_SUCCESS)
-		return tasn1_err(r, -1);
-	return len == (int)n ? 0 : -1;
-}
-
 /*
- * I1's lengths and nesting, before libtasn1 sees the token: der (n bytes)
- * is one TLV (max 1) or a run of them (max 0), each with a one-byte tag and
- * a definite length in its shortest form; a constructed one's content is
- * such a run, and a context-specific constructed one's ([n], EXPLICIT in
- * spnego.asn) exactly one TLV; at most DER_DEPTH deep (no token of
- * spnego.asn nests deeper than 7: 60 a0 30 a3 30 a0 1b), and no run longer
- * than SA_SPNEGO_MAX_LIST (only a MechTypeList can be longer than 5): so
- * libtasn1, which makes a node for every TLV, makes at most a few hundred
- * (a 63 KB list of 21,000 OIDs took it 12 ms and 5 MB).  0 or -1.
- *
- * libtasn1 4.19 checks neither of the last two: in strict DER mode it reads
- * a1 00 30 00 as [1] around an empty SEQUENCE, the explicit tag's length
- * not holding its content (found by fuzz/spnego_fuzz.c).
+ * The limits: an input of at most SA_SPNEGO_MAX_TOKEN bytes (I5) and a
+ * MechTypeList of at most SA_SPNEGO_MAX_LIST OIDs (I3).  Nesting needs no
+ * limit: the decoders follow the grammar without recursion, so no token
+ * nests deeper than spnego.asn does (7: 60 a0 30 a3 30 a0 1b), and any TLV
+ * the grammar does not name is refused where it stands.
  */
-#define DER_DEPTH 8
-static int der_strict(const uint8_t *p, size_t n, int max, int depth)
-{
-	int count = 0;
-
-	if (depth > DER_DEPTH)
-		return -1;
-	while (n > 0) {
-		const uint8_t *c;
-		size_t cn, tl;
-		uint8_t tag;
-		if (tlv(p, n, &tag, &c, &cn, &tl) != 0 || ++count > (max ? max : SA_SPNEGO_MAX_LIST))
-			return -1;
-		/* Long form: no leading zero byte, and not for what fits in fewer. */
-		if (p[1] >= 0x80 && (p[2] == 0 || cn < 0x80))
-			return -1;
-		int explicit_tag = (tag & 0xe0) == 0xa0;
-		if (explicit_tag && cn == 0)
-			return -1;
-		if ((tag & 0x20) && der_strict(c, cn, explicit_tag, depth + 1) != 0)
-			return -1;
-		p += tl;
-		n -= tl;
-	}
-	return 0;
-}
 
 /* A BIT STRING's content in DER: the unused-bit count 0..7, 0 when there
  * is no bit, and those unused bits zero.  Absent (p NULL) is fine. */
@@ -296,344 +195,286 @@ static int bits_ok(struct sa_spnego_buf b)
 	return (b.p[b.len - 1] & ((1u << b.p[0]) - 1)) == 0;
 }
 
-/*
- * The bytes of field name of the decoded e (from der, n bytes), with unwrap
- * TLV headers taken off: 1 for an explicit tag around a structure, 2 for
- * one around a primitive (its content).  0 and *out (absent: {NULL, 0}); -1.
- */
-static int field(asn1_node e, const uint8_t *der, size_t n, const char *name, int unwrap,
-		 struct sa_spnego_buf *out)
+/* [0] MechTypeList: I3 for every OID, the first SA_SPNEGO_MAX_MECHS into
+ * out, the list's TLV (I4) into out->mech_types.  0 or -1. */
+static int mech_list(struct der *d, struct sa_spnego_init *out)
 {
-	int s, end;
-	int r = asn1_der_decoding_startEnd(e, der, (int)n, name, &s, &end);
+	struct sa_spnego_buf w, list, oid;
+	struct der in, l;
+	size_t count = 0;
 
-	if (r == ASN1_ELEMENT_NOT_FOUND) {
-		*out = (struct sa_spnego_buf){NULL, 0};
-		return 0;
-	}
-	if (r != ASN1_SUCCESS || s < 0 || end < s || (size_t)end >= n)
+	if (der_take(d, T_CTX, &w) != 0)
+		return -1; /* mechTypes is required (RFC 4178 4.2.1) */
+	in = (struct der){w.p, w.len};
+	if (der_take(&in, T_SEQUENCE, &list) != 0 || in.n != 0 || list.len == 0)
 		return -1;
-	const uint8_t *p = der + s;
-	size_t len = (size_t)(end - s) + 1;
-	for (int i = 0; i < unwrap; i++) {
-		uint8_t tag;
-		size_t tl, all = len;
-		if (tlv(p, all, &tag, &p, &len, &tl) != 0 || tl != all)
-			return -1; /* exactly one TLV: der_strict made sure */
-	}
-	*out = (struct sa_spnego_buf){p, len};
-	return 0;
-}
-
-/* A MechTypeList TLV (list, already DER-checked): I3 for every OID; the
- * first SA_SPNEGO_MAX_MECHS into out.  0 or -1. */
-static int mech_list(struct sa_spnego_buf list, struct sa_spnego_init *out)
-{
-	const uint8_t *c;
-	size_t cn, tl;
-	uint8_t tag;
-
-	if (list.p == NULL || tlv(list.p, list.len, &tag, &c, &cn, &tl) != 0 || tag != 0x30 ||
-	    tl != list.len || cn == 0)
-		return -1;
+	l = (struct der){list.p, list.len};
 	out->n_mechs = 0;
-	while (cn > 0) {
-		const uint8_t *o;
-		size_t on;
-		if (tlv(c, cn, &tag, &o, &on, &tl) != 0 || tag != 0x06 || !oid_ok(o, on))
+	while (l.n > 0) {
+		if (der_take(&l, T_OID, &oid) != 0 || !oid_ok(oid.p, oid.len) ||
+		    ++count > SA_SPNEGO_MAX_LIST)
 			return -1;
 		if (out->n_mechs < SA_SPNEGO_MAX_MECHS)
-			out->mechs[out->n_mechs++] = (struct sa_spnego_buf){o, on};
-		c += tl;
-		cn -= tl;
+			out->mechs[out->n_mechs++] = oid;
 	}
-	out->mech_types = list;
+	out->mech_types = w;
 	return 0;
 }
 
-/* 1 when the decoded CHOICE e holds the alternative alt. */
-static int chosen(asn1_node e, const char *alt)
+/* [3] NegHints of NegTokenInit2 ([MS-SPNG] 2.2.1): checked, ignored. */
+static int neg_hints(struct sa_spnego_buf seq)
 {
-	char name[ASN1_MAX_NAME_SIZE];
-	int len = sizeof name;
+	struct der d = {seq.p, seq.len};
+	struct sa_spnego_buf name, addr;
 
-	return asn1_read_value(e, "", name, &len) == ASN1_SUCCESS && strcmp(name, alt) == 0;
+	if (der_optional(&d, T_CTX + 0, T_GENERAL_STRING, &name) != 0 ||
+	    der_optional(&d, T_CTX + 1, T_OCTET_STRING, &addr) != 0)
+		return -1;
+	return d.n == 0 ? 0 : -1;
 }
 
-/* The inner NegotiationToken of an initial token: NegTokenInit, or
- * NegTokenInit2 when it is not that.  0, -1, -2. */
-static int decode_neg_init(const uint8_t *der, size_t n, struct sa_spnego_init *out)
+/*
+ * The SEQUENCE of NegTokenInit ([0] mechTypes, [1] reqFlags, [2] mechToken,
+ * [3] mechListMIC) or of NegTokenInit2 ([3] negHints, [4] mechListMIC),
+ * told apart by what [3] holds: an OCTET STRING (NegTokenInit, no [4]
+ * after it) or a SEQUENCE (NegHints).  0 or -1.
+ */
+static int neg_token_init(struct sa_spnego_buf seq, struct sa_spnego_init *out)
 {
-	asn1_node e = NULL;
-	const char *pre = "negTokenInit.";
-	int r = der_decode(MOD "NegotiationToken", der, n, &e);
+	struct der d = {seq.p, seq.len};
+	struct sa_spnego_buf flags, w;
 
-	if (r == 0 && !chosen(e, "negTokenInit")) {
-		r = -1; /* the other alternative, [1] */
-	} else if (r == -1) {
-		asn1_delete_structure(&e);
-		pre = "negTokenInit2.";
-		r = der_decode(MOD "NegotiationToken2", der, n, &e);
+	if (mech_list(&d, out) != 0 || der_optional(&d, T_CTX + 1, T_BIT_STRING, &flags) != 0 ||
+	    !bits_ok(flags) || der_optional(&d, T_CTX + 2, T_OCTET_STRING, &out->mech_token) != 0)
+		return -1;
+	out->mic = (struct sa_spnego_buf){NULL, 0};
+	if (d.n > 0 && d.p[0] == T_CTX + 3) {
+		struct der peek = d;
+		uint8_t t;
+		if (der_next(&peek, &t, &w) != 0 || w.len == 0)
+			return -1;
+		if (w.p[0] == T_OCTET_STRING) { /* NegTokenInit's mechListMIC: the last field */
+			if (der_explicit(&d, T_CTX + 3, T_OCTET_STRING, &out->mic) != 0)
+				return -1;
+			return d.n == 0 ? 0 : -1;
+		}
+		if (der_explicit(&d, T_CTX + 3, T_SEQUENCE, &w) != 0 || neg_hints(w) != 0)
+			return -1;
 	}
-
-	struct sa_spnego_buf list, flags;
-	char f[64];
-	if (r == 0) {
-		snprintf(f, sizeof f, "%sreqFlags", pre);
-		r = field(e, der, n, f, 2, &flags);
-	}
-	if (r == 0 && !bits_ok(flags))
-		r = -1;
-	if (r == 0) {
-		snprintf(f, sizeof f, "%smechTypes", pre);
-		r = field(e, der, n, f, 1, &list);
-	}
-	if (r == 0)
-		r = mech_list(list, out); /* absent (NegTokenInit2): -1 */
-	if (r == 0) {
-		snprintf(f, sizeof f, "%smechToken", pre);
-		r = field(e, der, n, f, 2, &out->mech_token);
-	}
-	if (r == 0) {
-		snprintf(f, sizeof f, "%smechListMIC", pre);
-		r = field(e, der, n, f, 2, &out->mic);
-	}
-	asn1_delete_structure(&e);
-	return r;
+	if (der_optional(&d, T_CTX + 4, T_OCTET_STRING, &out->mic) != 0)
+		return -1;
+	return d.n == 0 ? 0 : -1;
 }
 
 int sa_spnego_decode_init(const uint8_t *in, size_t n, struct sa_spnego_init *out)
 {
-	struct sa_spnego_init d = {0};
-	struct sa_spnego_buf mech, inner;
-	asn1_node e = NULL;
-	int r;
+	struct sa_spnego_init r = {0};
+	struct sa_spnego_buf c, mech, seq;
+	struct der d = {in, n}, f;
 
 	if (in == NULL || out == NULL || n == 0 || n > SA_SPNEGO_MAX_TOKEN)
 		return -1;
-	if (der_strict(in, n, 1, 0) != 0)
+	/* 60 len { 06 SPNEGO-OID, a0 len { 30 len ... } }, nothing after. */
+	if (der_take(&d, T_FRAMING, &c) != 0 || d.n != 0)
 		return -1;
-	r = der_decode(MOD "InitialContextToken", in, n, &e);
-	if (r == 0)
-		r = field(e, in, n, "thisMech", 1, &mech);
-	if (r == 0 && (mech.len != sizeof oid_spnego || memcmp(mech.p, oid_spnego, mech.len) != 0))
-		r = -1;
-	if (r == 0)
-		r = field(e, in, n, "innerContextToken", 0, &inner);
-	asn1_delete_structure(&e);
-	if (r == 0)
-		r = inner.p == NULL ? -1 : decode_neg_init(inner.p, inner.len, &d);
-	if (r == 0)
-		*out = d;
-	return r;
+	f = (struct der){c.p, c.len};
+	if (der_take(&f, T_OID, &mech) != 0 || !buf_is(mech, oid_spnego, sizeof oid_spnego))
+		return -1;
+	if (der_explicit(&f, T_CTX, T_SEQUENCE, &seq) != 0 || f.n != 0)
+		return -1;
+	if (neg_token_init(seq, &r) != 0)
+		return -1;
+	*out = r;
+	return 0;
 }
 
 int sa_spnego_decode_resp(const uint8_t *in, size_t n, struct sa_spnego_resp *out)
 {
-	struct sa_spnego_resp d = {.neg_state = SA_SPNEGO_NO_STATE};
-	struct sa_spnego_buf st;
-	asn1_node e = NULL;
-	int r;
+	struct sa_spnego_resp r = {.neg_state = SA_SPNEGO_NO_STATE};
+	struct sa_spnego_buf seq, st;
+	struct der d = {in, n}, s;
 
 	if (in == NULL || out == NULL || n == 0 || n > SA_SPNEGO_MAX_TOKEN)
 		return -1;
-	if (der_strict(in, n, 1, 0) != 0)
+	/* a1 len { 30 len { [0] 0a, [1] 06, [2] 04, [3] 04 } }, nothing after. */
+	if (der_explicit(&d, T_CTX + 1, T_SEQUENCE, &seq) != 0 || d.n != 0)
 		return -1;
-	r = der_decode(MOD "NegotiationToken", in, n, &e);
-	if (r == 0 && !chosen(e, "negTokenResp"))
-		r = -1;
-	if (r == 0)
-		r = field(e, in, n, "negTokenResp.negState", 2, &st);
-	if (r == 0 && st.p != NULL) {
+	s = (struct der){seq.p, seq.len};
+	if (der_optional(&s, T_CTX + 0, T_ENUMERATED, &st) != 0)
+		return -1;
+	if (st.p != NULL) {
 		/* One content byte, 0..3: the four named values. */
 		if (st.len != 1 || st.p[0] > SA_SPNEGO_REQUEST_MIC)
-			r = -1;
-		else
-			d.neg_state = st.p[0];
+			return -1;
+		r.neg_state = st.p[0];
 	}
-	if (r == 0)
-		r = field(e, in, n, "negTokenResp.supportedMech", 2, &d.mech);
-	if (r == 0 && d.mech.p != NULL && !oid_ok(d.mech.p, d.mech.len))
-		r = -1;
-	if (r == 0)
-		r = field(e, in, n, "negTokenResp.responseToken", 2, &d.token);
-	if (r == 0)
-		r = field(e, in, n, "negTokenResp.mechListMIC", 2, &d.mic);
-	asn1_delete_structure(&e);
-	if (r == 0)
-		*out = d;
-	return r;
+	if (der_optional(&s, T_CTX + 1, T_OID, &r.mech) != 0 ||
+	    (r.mech.p != NULL && !oid_ok(r.mech.p, r.mech.len)) ||
+	    der_optional(&s, T_CTX + 2, T_OCTET_STRING, &r.token) != 0 ||
+	    der_optional(&s, T_CTX + 3, T_OCTET_STRING, &r.mic) != 0 || s.n != 0)
+		return -1;
+	*out = r;
+	return 0;
 }
 
 /* ---- encoding ------------------------------------------------------------------ */
 
-/* An OCTET STRING field: absent (p NULL) or the bytes.  0, -2, -3. */
-static int put_octets(asn1_node e, const char *name, struct sa_spnego_buf b)
+/* The size of a TLV with content of len bytes (one-byte tag, shortest length). */
+static size_t tlv_size(size_t len)
 {
-	int r;
+	size_t hl = 2;
 
+	if (len >= 0x80)
+		for (size_t v = len; v > 0; v >>= 8)
+			hl++;
+	return hl + len;
+}
+
+/* An EXPLICIT [n] around a TLV of content len: its whole size. */
+static size_t wrapped_size(size_t len)
+{
+	return tlv_size(tlv_size(len));
+}
+
+/* An optional field's size, [n] and inner TLV included: 0 when absent. */
+static size_t opt_size(struct sa_spnego_buf b)
+{
+	return b.p == NULL ? 0 : wrapped_size(b.len);
+}
+
+/* A tag and the shortest length of len at o; the byte after them. */
+static uint8_t *put_hdr(uint8_t *o, uint8_t tag, size_t len)
+{
+	size_t k = tlv_size(len) - len - 2; /* long-form length bytes */
+
+	*o++ = tag;
+	if (k == 0) {
+		*o++ = (uint8_t)len;
+		return o;
+	}
+	*o++ = (uint8_t)(0x80 | k);
+	for (size_t i = k; i > 0; i--)
+		*o++ = (uint8_t)(len >> (8 * (i - 1)));
+	return o;
+}
+
+/* A whole TLV of tag around the bytes of b; the byte after it. */
+static uint8_t *put_tlv(uint8_t *o, uint8_t tag, struct sa_spnego_buf b)
+{
+	o = put_hdr(o, tag, b.len);
+	if (b.len > 0)
+		memcpy(o, b.p, b.len);
+	return o + b.len;
+}
+
+/* An optional [ctx] { tag b }: nothing when b is absent. */
+static uint8_t *put_opt(uint8_t *o, uint8_t ctx, uint8_t tag, struct sa_spnego_buf b)
+{
 	if (b.p == NULL)
-		r = asn1_write_value(e, name, NULL, 0); /* removes the OPTIONAL field */
-	else if (b.len > SA_SPNEGO_MAX_TOKEN)
-		return -3;
-	else /* libtasn1 reads len 0 as "up to the NUL": "" is an empty string */
-		r = asn1_write_value(e, name, b.len ? (const void *)b.p : "", (int)b.len);
-	return r == ASN1_SUCCESS ? 0 : tasn1_err(r, -3);
+		return o;
+	return put_tlv(put_hdr(o, ctx, tlv_size(b.len)), tag, b);
 }
 
-/* An OID field from its content.  0, -2, -3. */
-static int put_oid(asn1_node e, const char *name, struct sa_spnego_buf oid)
+/* The MechTypeList's content size (I3 for every OID); 0: invalid. */
+static size_t mechs_size(const struct sa_spnego_buf *mechs, size_t n_mechs)
 {
-	char txt[OID_TEXT_CAP];
-
-	if (!oid_ok(oid.p, oid.len))
-		return -3;
-	oid_text(oid.p, oid.len, txt, sizeof txt);
-	int r = asn1_write_value(e, name, txt, 0);
-	return r == ASN1_SUCCESS ? 0 : tasn1_err(r, -3);
-}
-
-/* The SEQUENCE OF MechType at list (a field name of e).  0, -2, -3. */
-static int put_mechs(asn1_node e, const char *list, const struct sa_spnego_buf *mechs,
-		     size_t n_mechs)
-{
-	char last[64];
+	size_t len = 0;
 
 	if (mechs == NULL || n_mechs == 0 || n_mechs > SA_SPNEGO_MAX_MECHS)
-		return -3;
-	snprintf(last, sizeof last, "%s%s?LAST", list, list[0] ? "." : "");
+		return 0;
 	for (size_t i = 0; i < n_mechs; i++) {
-		int r = asn1_write_value(e, list, "NEW", 1);
-		if (r != ASN1_SUCCESS)
-			return tasn1_err(r, -3);
-		r = put_oid(e, last, mechs[i]);
-		if (r != 0)
-			return r;
+		if (!oid_ok(mechs[i].p, mechs[i].len))
+			return 0;
+		len += tlv_size(mechs[i].len);
 	}
-	return 0;
+	return len;
 }
 
-/* e's DER: its size in *need, then (fitting cap) written at out.  0, -1
- * (too small: *need set, out untouched), -2, -3 (over SA_SPNEGO_MAX_TOKEN). */
-static int der_write(asn1_node e, uint8_t *out, size_t cap, size_t *need)
+/* The MechTypeList (content size len) at o; the byte after it. */
+static uint8_t *put_mechs(uint8_t *o, const struct sa_spnego_buf *mechs, size_t n_mechs,
+			  size_t len)
 {
-	char err[ASN1_MAX_ERROR_DESCRIPTION_SIZE];
-	int len = 0;
-	int r = asn1_der_coding(e, "", NULL, &len, err);
+	o = put_hdr(o, T_SEQUENCE, len);
+	for (size_t i = 0; i < n_mechs; i++)
+		o = put_tlv(o, T_OID, mechs[i]);
+	return o;
+}
 
-	if (r != ASN1_MEM_ERROR) /* the size query must say "too small" */
-		return tasn1_err(r, -3);
-	if (len <= 0 || (size_t)len > SA_SPNEGO_MAX_TOKEN)
+/* An optional OCTET STRING argument: absent, or at most SA_SPNEGO_MAX_TOKEN. */
+static int octets_ok(struct sa_spnego_buf b)
+{
+	return b.p == NULL || b.len <= SA_SPNEGO_MAX_TOKEN;
+}
+
+/* Every encoder's last step: the token's size need checked against
+ * SA_SPNEGO_MAX_TOKEN (-3) and the room (-1, *len = need); 0: write. */
+static int room(size_t need, uint8_t *out, size_t cap, size_t *len)
+{
+	if (need > SA_SPNEGO_MAX_TOKEN)
 		return -3;
-	*need = (size_t)len;
-	if (out == NULL || cap < *need)
-		return -1;
-	r = asn1_der_coding(e, "", out, &len, err);
-	if (r != ASN1_SUCCESS)
-		return tasn1_err(r, -3);
-	*need = (size_t)len;
-	return 0;
-}
-
-/* The end of every encoder: *len set for 0 and -1 only. */
-static int encode_end(int r, size_t need, size_t *len)
-{
-	if (r == 0 || r == -1)
+	if (out == NULL || cap < need) {
 		*len = need;
-	return r;
+		return -1;
+	}
+	*len = need;
+	return 0;
 }
 
 int sa_spnego_encode_mech_types(const struct sa_spnego_buf *mechs, size_t n_mechs, uint8_t *out,
 				size_t cap, size_t *len)
 {
-	asn1_node e = NULL;
-	size_t need = 0;
-	int r;
+	size_t ml = mechs_size(mechs, n_mechs);
 
-	if (len == NULL)
+	if (len == NULL || ml == 0)
 		return -3;
-	r = elem_create(MOD "MechTypeList", &e);
+	int r = room(tlv_size(ml), out, cap, len);
 	if (r == 0)
-		r = put_mechs(e, "", mechs, n_mechs);
-	if (r == 0)
-		r = der_write(e, out, cap, &need);
-	asn1_delete_structure(&e);
-	return encode_end(r, need, len);
+		put_mechs(out, mechs, n_mechs, ml);
+	return r;
 }
 
 int sa_spnego_encode_init(const struct sa_spnego_buf *mechs, size_t n_mechs,
 			  struct sa_spnego_buf mech_token, struct sa_spnego_buf mic, uint8_t *out,
 			  size_t cap, size_t *len)
 {
-	asn1_node e = NULL, f = NULL;
-	uint8_t *inner = NULL;
-	size_t need = 0, inner_len = 0;
-	int r;
+	size_t ml = mechs_size(mechs, n_mechs);
 
-	if (len == NULL)
+	if (len == NULL || ml == 0 || !octets_ok(mech_token) || !octets_ok(mic))
 		return -3;
-	/* The NegotiationToken, then the framing around it. */
-	r = elem_create(MOD "NegotiationToken", &e);
-	if (r == 0)
-		r = asn1_write_value(e, "", "negTokenInit", 1) == ASN1_SUCCESS ? 0 : -2;
-	if (r == 0)
-		r = put_mechs(e, "negTokenInit.mechTypes", mechs, n_mechs);
-	if (r == 0)
-		r = tasn1_err(asn1_write_value(e, "negTokenInit.reqFlags", NULL, 0), -3);
-	if (r == 0)
-		r = put_octets(e, "negTokenInit.mechToken", mech_token);
-	if (r == 0)
-		r = put_octets(e, "negTokenInit.mechListMIC", mic);
-	if (r == 0) {
-		r = der_write(e, NULL, 0, &inner_len);
-		r = r == -1 ? 0 : r;
-	}
-	if (r == 0)
-		r = (inner = sa__malloc(inner_len)) != NULL ? 0 : -2;
-	if (r == 0)
-		r = der_write(e, inner, inner_len, &inner_len);
-	if (r == 0)
-		r = elem_create(MOD "InitialContextToken", &f);
-	if (r == 0)
-		r = tasn1_err(asn1_write_value(f, "thisMech", OID_SPNEGO_TEXT, 0), -3);
-	if (r == 0)
-		r = tasn1_err(asn1_write_value(f, "innerContextToken", inner, (int)inner_len), -3);
-	if (r == 0)
-		r = der_write(f, out, cap, &need);
-	sa__free(inner);
-	asn1_delete_structure(&f);
-	asn1_delete_structure(&e);
-	return encode_end(r, need, len);
+	/* 60 { 06 SPNEGO, a0 { 30 { a0 { 30 mechs }, [a2 { 04 }], [a3 { 04 }] } } } */
+	size_t seq = wrapped_size(ml) + opt_size(mech_token) + opt_size(mic);
+	size_t inner = tlv_size(sizeof oid_spnego) + wrapped_size(seq);
+	int r = room(tlv_size(inner), out, cap, len);
+	if (r != 0)
+		return r;
+	uint8_t *o = put_hdr(out, T_FRAMING, inner);
+	o = put_tlv(o, T_OID, (struct sa_spnego_buf){oid_spnego, sizeof oid_spnego});
+	o = put_hdr(put_hdr(o, T_CTX, tlv_size(seq)), T_SEQUENCE, seq);
+	o = put_mechs(put_hdr(o, T_CTX, tlv_size(ml)), mechs, n_mechs, ml);
+	o = put_opt(o, T_CTX + 2, T_OCTET_STRING, mech_token);
+	put_opt(o, T_CTX + 3, T_OCTET_STRING, mic);
+	return 0;
 }
 
 int sa_spnego_encode_resp(int neg_state, struct sa_spnego_buf mech, struct sa_spnego_buf token,
 			  struct sa_spnego_buf mic, uint8_t *out, size_t cap, size_t *len)
 {
-	asn1_node e = NULL;
-	size_t need = 0;
-	int r;
+	uint8_t st = (uint8_t)neg_state;
+	int has_state = neg_state != SA_SPNEGO_NO_STATE;
+	struct sa_spnego_buf state = {has_state ? &st : NULL, has_state ? 1 : 0};
 
-	if (len == NULL || neg_state < SA_SPNEGO_NO_STATE || neg_state > SA_SPNEGO_REQUEST_MIC)
+	if (len == NULL || neg_state < SA_SPNEGO_NO_STATE || neg_state > SA_SPNEGO_REQUEST_MIC ||
+	    (mech.p != NULL && !oid_ok(mech.p, mech.len)) || !octets_ok(token) || !octets_ok(mic))
 		return -3;
-	r = elem_create(MOD "NegotiationToken", &e);
-	if (r == 0)
-		r = asn1_write_value(e, "", "negTokenResp", 1) == ASN1_SUCCESS ? 0 : -2;
-	if (r == 0 && neg_state == SA_SPNEGO_NO_STATE) {
-		r = tasn1_err(asn1_write_value(e, "negTokenResp.negState", NULL, 0), -3);
-	} else if (r == 0) {
-		uint8_t v = (uint8_t)neg_state;
-		r = tasn1_err(asn1_write_value(e, "negTokenResp.negState", &v, 1), -3);
-	}
-	if (r == 0 && mech.p == NULL)
-		r = tasn1_err(asn1_write_value(e, "negTokenResp.supportedMech", NULL, 0), -3);
-	else if (r == 0)
-		r = put_oid(e, "negTokenResp.supportedMech", mech);
-	if (r == 0)
-		r = put_octets(e, "negTokenResp.responseToken", token);
-	if (r == 0)
-		r = put_octets(e, "negTokenResp.mechListMIC", mic);
-	if (r == 0)
-		r = der_write(e, out, cap, &need);
-	asn1_delete_structure(&e);
-	return encode_end(r, need, len);
+	/* a1 { 30 { [a0 { 0a }], [a1 { 06 }], [a2 { 04 }], [a3 { 04 }] } } */
+	size_t seq = opt_size(state) + opt_size(mech) + opt_size(token) + opt_size(mic);
+	int r = room(wrapped_size(seq), out, cap, len);
+	if (r != 0)
+		return r;
+	uint8_t *o = put_hdr(put_hdr(out, T_CTX + 1, tlv_size(seq)), T_SEQUENCE, seq);
+	o = put_opt(o, T_CTX + 0, T_ENUMERATED, state);
+	o = put_opt(o, T_CTX + 1, T_OID, mech);
+	o = put_opt(o, T_CTX + 2, T_OCTET_STRING, token);
+	put_opt(o, T_CTX + 3, T_OCTET_STRING, mic);
+	return 0;
 }

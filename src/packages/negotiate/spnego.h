@@ -4,10 +4,12 @@
  *
  * A wire-format module: it knows no SSPI or GSSAPI type, no handle and no
  * negotiation state (which mechanism wins, when a mechListMIC is due: the
- * "Negotiate" package decides).  The syntax is spnego.asn, read by libtasn1
- * (see "The definitions" below).  The invariants are numbered above struct
- * sa_spnego_init; each names its test in test/check_spnego.c, and
- * fuzz/spnego_fuzz.c holds the decoders and encoders to them.
+ * "Negotiate" package decides).  A hand-written DER codec that never
+ * allocates; the syntax it follows is test/spnego.asn, which libtasn1 reads
+ * for the test oracle (test/spnego_tasn1.h).  The invariants are numbered
+ * above struct sa_spnego_init; each names its test in test/check_spnego.c,
+ * and fuzz/spnego_fuzz.c holds the decoders and encoders to them and to
+ * the oracle's answers.
  */
 #ifndef SSPIASYNC_PACKAGES_NEGOTIATE_SPNEGO_H
 #define SSPIASYNC_PACKAGES_NEGOTIATE_SPNEGO_H
@@ -80,12 +82,11 @@ enum {
  *    test_spnego_resp_fields_present_and_absent]
  * I3 mechs[] holds the first n_mechs <= SA_SPNEGO_MAX_MECHS OIDs of the
  *    list, each a DER OID's content bytes (at least one byte, no 0x80 at
- *    the start of a subidentifier, the last byte below 0x80) of at most
- *    SA_SPNEGO_MAX_OID bytes.  A longer list is taken and its rest
- *    ignored, but every OID of it is held to the same rules, and it may
- *    hold at most SA_SPNEGO_MAX_LIST OIDs (each costs libtasn1 a node;
- *    no peer sends more than a handful).  A list must hold at least one
- *    OID (RFC 4178 4.2.1).
+ *    the start of a subidentifier, none over 8 bytes, the last byte below
+ *    0x80) of at most SA_SPNEGO_MAX_OID bytes.  A longer list is taken and
+ *    its rest ignored, but every OID of it is held to the same rules, and
+ *    it may hold at most SA_SPNEGO_MAX_LIST OIDs (no peer sends more than
+ *    a handful).  A list must hold at least one OID (RFC 4178 4.2.1).
  *    [test_spnego_decode_init_keeps_the_first_eight_mechs,
  *    test_spnego_decode_rejects_bad_oids]
  * I4 mech_types is the MechTypeList as received, tag and length included
@@ -94,9 +95,8 @@ enum {
  *    [test_spnego_mech_types_is_what_the_mic_covers]
  * I5 The input is at most SA_SPNEGO_MAX_TOKEN bytes; a field cannot be
  *    larger.  [test_spnego_decode_rejects_oversize_input]
- * I6 On failure *out is untouched; nothing allocated remains, whatever the
- *    path (libtasn1's structures included).  [every malformed test;
- *    test_spnego_oom_returns_minus_2_and_leaks_nothing; make memcheck]
+ * I6 On failure *out is untouched.  Nothing is allocated, on any path.
+ *    [every malformed test; test_spnego_codec_never_allocates; make memcheck]
  * I7 A token an encoder wrote decodes to what it was given, and a decoded
  *    NegTokenInit in RFC 4178's form without reqFlags and with at most
  *    SA_SPNEGO_MAX_MECHS mechanisms (and any NegTokenResp) re-encodes to the
@@ -123,16 +123,17 @@ struct sa_spnego_resp {
  * checked as syntax and ignored, mechListMIC is its [4]; mechTypes is
  * required, as RFC 4178 requires it).  reqFlags is checked and ignored.
  * Returns 0 and fills *out; -1 malformed (wrong framing or OID, not DER,
- * trailing bytes, a field over its limit, in or out NULL); -2 no memory.
+ * trailing bytes, a field over its limit, in or out NULL).  (-2, no
+ * memory, is kept in the contract but no longer happens: nothing allocates.)
  * Ownership: out's pointers point into in, valid while in lives.
- * Context: any thread; allocates (libtasn1) and frees it all.
+ * Context: any thread; never allocates.
  */
 int sa_spnego_decode_init(const uint8_t *in, size_t n, struct sa_spnego_init *out);
 
 /*
  * sa_spnego_decode_resp() - Decode a NegTokenResp (RFC 4178 4.2.2): the
  * bare [1] (0xa1), no framing.  negState must be one of the four values.
- * Returns, owns and allocates as sa_spnego_decode_init().
+ * Returns, owns and allocates (nothing) as sa_spnego_decode_init().
  */
 int sa_spnego_decode_resp(const uint8_t *in, size_t n, struct sa_spnego_resp *out);
 
@@ -144,11 +145,12 @@ int sa_spnego_decode_resp(const uint8_t *in, size_t n, struct sa_spnego_resp *ou
  * content bytes held to I3; an sa_spnego_buf with p == NULL is an absent
  * field, one with p != NULL and len 0 an empty OCTET STRING.
  * Returns 0 and *len = bytes written; -1 out too small (or NULL): *len =
- * bytes needed, out untouched; -2 no memory; -3 invalid argument (a bad or
- * NULL OID, n_mechs 0 or over SA_SPNEGO_MAX_MECHS, neg_state out of range,
- * a token whose encoding would pass SA_SPNEGO_MAX_TOKEN, len NULL): out and
- * *len untouched.
- * Context: any thread; allocates (libtasn1, sa__malloc) and frees it all.
+ * bytes needed, out untouched; -3 invalid argument (a bad or NULL OID,
+ * n_mechs 0 or over SA_SPNEGO_MAX_MECHS, neg_state out of range, a token
+ * whose encoding would pass SA_SPNEGO_MAX_TOKEN, len NULL): out and *len
+ * untouched.  (-2, no memory, no longer happens.)  The lengths are worked
+ * out first, then the token written once, front to back.
+ * Context: any thread; never allocates.
  */
 
 /* NegTokenInit with mechTypes, mechToken and mechListMIC (no reqFlags) in
@@ -168,31 +170,6 @@ int sa_spnego_encode_mech_types(const struct sa_spnego_buf *mechs, size_t n_mech
 /* OID contents: 1.2.840.113554.1.2.2 (Kerberos 5), 1.2.840.48018.1.2.2
  * (Microsoft's Kerberos 5 OID), 1.3.6.1.4.1.311.2.2.10 (NTLMSSP). */
 extern const struct sa_spnego_buf sa_spnego_oid_krb5, sa_spnego_oid_krb5_ms, sa_spnego_oid_ntlm;
-
-/* ---- the definitions ---------------------------------------------------------- */
-
-/*
- * libtasn1 reads the syntax from sa__spnego_asn1_tab (spnego_asn1_tab.c),
- * which asn1_parser2array() made from spnego.asn; both are committed, and
- * test_spnego_tab_matches_the_definition_file fails when they differ.  To
- * regenerate after editing spnego.asn (from the top directory):
- *     SA_SPNEGO_REGEN=1 build/test/check_spnego
- * (or `asn1Parser -o src/packages/negotiate/spnego_asn1_tab.c
- *  -n sa__spnego_asn1_tab src/packages/negotiate/spnego.asn` from
- * libtasn1-bin, then put the file's comment header back).
- *
- * The first call of any decoder or encoder parses the table into a tree
- * that every later call shares (a call that finds no memory for it returns
- * -2, and the next call tries again).
- *
- * sa_spnego_cleanup() - Free that tree: for the "Negotiate" package's
- * unload hook (package.h), run by sspiasync_shutdown(), so a leak checker
- * sees 0 bytes in use at exit.  The next decoder or encoder call parses it
- * again.  A no-op when nothing was parsed.
- * Context: no sa_spnego_* call may be running (the tree goes away under
- * it); any thread.
- */
-void sa_spnego_cleanup(void);
 
 #ifdef __cplusplus
 }

@@ -1,9 +1,9 @@
 /*
- * src/packages/negotiate/spnego_asn1_tab.c - GENERATED from spnego.asn by
+ * test/spnego_asn1_tab.c - GENERATED from test/spnego.asn by
  * libtasn1's asn1_parser2array(): do not edit.  Everything below this
  * comment must be the generator's output byte for byte
  * (test_spnego_tab_matches_the_definition_file); to regenerate, see
- * spnego.h, "The definitions".
+ * test/spnego_tasn1.h.
  */
 #if HAVE_CONFIG_H
 # include "config.h"
