@@ -25,7 +25,9 @@
  * mechanism); async with 2 workers >= 1.6 x sync on one thread.
  * BENCH_QUICK=1: 3 rounds of fewer handshakes (CI).
  * BENCH_LINE=name (e.g. "nego sync"): run that line only, BENCH_N handshakes
- * once, no goals (for callgrind: valgrind --tool=callgrind bench/krb5).
+ * once (the async lines: all BENCH_N through the queue), no goals; prints
+ * the rate and the CPU time every thread spent (for callgrind:
+ * valgrind --tool=callgrind bench/krb5; for the cores a line keeps busy).
  *
  * Exit status 0, or 2 when a call fails (a benchmark, not a test).
  */
@@ -41,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -331,17 +334,28 @@ int main(void)
 		for (int line = 0; line < LINES; line++) {
 			if (strcmp(only, line_name[line]) != 0)
 				continue;
-			for (int i = 0; i < m; i++) {
+			struct rusage r0, r1;
+			getrusage(RUSAGE_SELF, &r0);
+			uint64_t w0 = now_ns();
+			if (line == KRB5_ASYNC || line == NEGO_ASYNC)
+				async_round(line == KRB5_ASYNC ? &sk : &sn, m);
+			for (int i = 0; i < m && line != KRB5_ASYNC && line != NEGO_ASYNC; i++) {
 				switch (line) {
 				case GSS_KRB5: gss_one(&gk); break;
 				case GSS_SPNEGO: gss_one(&gs); break;
 				case KRB5_SYNC: sa_one(&sk); break;
-				case NEGO_SYNC: sa_one(&sn); break;
-				case KRB5_ASYNC: async_round(&sk, 1); break;
-				case NEGO_ASYNC: async_round(&sn, 1); break;
+				default: sa_one(&sn); break;
 				}
 			}
-			printf("bench/krb5: %d handshakes of %s\n", m, only);
+			getrusage(RUSAGE_SELF, &r1);
+			double cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec -
+					      r0.ru_stime.tv_sec) +
+				     (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec -
+					      r0.ru_stime.tv_usec) / 1e6;
+			double wall = (double)(now_ns() - w0) / 1e9;
+			printf("bench/krb5: %d handshakes of %s: %.0f/s, CPU %.2f s in %.2f s wall "
+			       "(%.2f cores)\n",
+			       m, only, m / wall, cpu, wall, cpu / wall);
 		}
 		rounds = 0;
 	}
