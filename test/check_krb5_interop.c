@@ -11,33 +11,25 @@
  * Skipped (passes, with a note) without the KDC tools or in a build without
  * Kerberos and Negotiate; a missing gss_peer is a failure.
  */
-#define _DEFAULT_SOURCE /* mkdtemp, setenv */
+#define _DEFAULT_SOURCE /* setenv */
 #include <check.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sspiasync/sspi.h>
 #include <sspiasync/sspiasync.h>
 
 #include "krb5_realm.h"
+#include "krb5_testlib.h"
 #include "peer_driver.h"
 #include "peers/peer_proto.h"
 #include "sspi_testlib.h"
 #include "testlib.h"
 
-#define TOK 48256
-#define REQ_C (ISC_REQ_MUTUAL_AUTH | ISC_REQ_INTEGRITY | ISC_REQ_CONFIDENTIALITY | \
-	       ISC_REQ_REPLAY_DETECT | ISC_REQ_SEQUENCE_DETECT | ISC_REQ_CONNECTION)
-#define REQ_S (ASC_REQ_MUTUAL_AUTH | ASC_REQ_INTEGRITY | ASC_REQ_CONFIDENTIALITY | \
-	       ASC_REQ_REPLAY_DETECT | ASC_REQ_SEQUENCE_DETECT | ASC_REQ_CONNECTION)
-#define ALICE "alice@" TL_REALM_NAME
 #define ALICE_NTLM TL_REALM_NAME "\\alice"
-#define TARGET "HTTP/host.test"
 #define ABSENT_TARGET "HTTP/absent.host.test" /* in the realm, no such service */
 
 static struct tl_realm realm;
@@ -46,58 +38,22 @@ static char user_file[192];
 static struct pd_child peer;
 static unsigned char fbuf[PEER_MAX_PAYLOAD + 1];
 
-static int skip(void)
-{
-	if (realm.kdc_pid != 0)
-		return 0;
-	printf("check_krb5_interop: skipped (no KDC tools, or no Kerberos/Negotiate in this "
-	       "build)\n");
-	return 1;
-}
-
 #define NEED_REALM()                                                                           \
-	do {                                                                                   \
-		if (skip())                                                                    \
-			return;                                                                \
-	} while (0)
+	TL_NEED_REALM(&realm, "check_krb5_interop: skipped (no KDC tools, or no "             \
+			      "Kerberos/Negotiate in this build)")
 
 /* ---- fixtures -------------------------------------------------------------- */
-
-static void rm_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (d != NULL) {
-		struct dirent *e;
-		while ((e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			char sub[512];
-			snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-			struct stat st;
-			if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-				rm_tree(sub);
-			else
-				unlink(sub);
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
 
 /* Per TCase, in the runner's process (unchecked): the directory outlives a
  * test that a failed assertion ended before its teardown. */
 static void dir_setup(void)
 {
-	snprintf(tmp_dir, sizeof tmp_dir, "/tmp/sa_krb5_interop_XXXXXX");
-	if (mkdtemp(tmp_dir) == NULL)
-		tmp_dir[0] = '\0';
+	pd_tmpdir_make(tmp_dir, sizeof tmp_dir, "sa_krb5_interop");
 }
 
 static void dir_teardown(void)
 {
-	if (tmp_dir[0] != '\0')
-		rm_tree(tmp_dir);
-	tmp_dir[0] = '\0';
+	pd_tmpdir_remove(tmp_dir);
 }
 
 /* Per test: NTLM's user file (ours and gss-ntlmssp's), for the fallback. */
@@ -151,61 +107,24 @@ static void side_free(struct side *s)
 	s->have_ctx = s->have_cred = 0;
 }
 
-/* One leg: in == NULL for the client's first; the output into s->out. */
+/* One leg: in == NULL for the client's first; the output into s->out
+ * (s->out_len 0 unless the leg succeeded or continues). */
 static SECURITY_STATUS side_step(struct side *s, const char *target, const unsigned char *in,
 				 size_t in_len)
 {
-	SecBuffer ib = {(unsigned long)in_len, SECBUFFER_TOKEN, (void *)in};
-	SecBufferDesc id = {SECBUFFER_VERSION, 1, &ib};
-	SecBuffer ob = {TOK, SECBUFFER_TOKEN, s->out};
-	SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
-	TimeStamp ts;
-	SECURITY_STATUS st;
-	if (target != NULL)
-		st = InitializeSecurityContextA(&s->cred, s->have_ctx ? &s->ctx : NULL,
-						(SEC_CHAR *)target, REQ_C, 0, SECURITY_NATIVE_DREP,
-						in ? &id : NULL, 0, &s->ctx, &od, &s->attrs, &ts);
-	else
-		st = AcceptSecurityContext(&s->cred, s->have_ctx ? &s->ctx : NULL, &id, REQ_S,
-					   SECURITY_NATIVE_DREP, &s->ctx, &od, &s->attrs, &ts);
-	if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED)
-		s->have_ctx = 1;
-	s->out_len = st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED ? ob.cbBuffer : 0;
+	SECURITY_STATUS st = tl_krb5_leg(&s->cred, &s->ctx, &s->have_ctx, &s->attrs, target, in,
+					 (unsigned long)in_len, s->out, &s->out_len);
+	if (st != SEC_E_OK && st != SEC_I_CONTINUE_NEEDED)
+		s->out_len = 0;
 	return st;
-}
-
-static void assert_name(CtxtHandle *h, const char *want)
-{
-	SecPkgContext_NamesA n = {NULL};
-	ck_assert_int_eq(QueryContextAttributesA(h, SECPKG_ATTR_NAMES, &n), SEC_E_OK);
-	ck_assert_str_eq(n.sUserName, want);
-	ck_assert_int_eq(FreeContextBuffer(n.sUserName), SEC_E_OK);
-}
-
-static void assert_package(CtxtHandle *h, const char *want)
-{
-	SecPkgContext_PackageInfoA pi = {NULL};
-	ck_assert_int_eq(QueryContextAttributesA(h, SECPKG_ATTR_PACKAGE_INFO, &pi), SEC_E_OK);
-	ck_assert_str_eq(pi.PackageInfo->Name, want);
-	ck_assert_int_eq(FreeContextBuffer(pi.PackageInfo), SEC_E_OK);
 }
 
 /* ---- the peer ------------------------------------------------------------------ */
 
-/* gss_peer with args (NULL-terminated, at most 12). */
+/* gss_peer with args (NULL-terminated). */
 static void peer_start(char *const args[])
 {
-	static char bin[400];
-	char *argv[16];
-	int n = 0;
-	pd_find_peer("gss_peer", bin, sizeof bin);
-	argv[n++] = bin;
-	for (int i = 0; args[i] != NULL; i++) {
-		ck_assert_int_lt(n, 14);
-		argv[n++] = args[i];
-	}
-	argv[n] = NULL;
-	pd_child_start(&peer, tmp_dir, "gss_peer", argv);
+	pd_peer_start(&peer, tmp_dir, "gss_peer", "gss_peer", args, NULL);
 }
 
 /*
@@ -349,7 +268,7 @@ static SECURITY_STATUS we_accept(const char *pkg, char *const args[], const char
 		ck_assert_uint_eq(s->attrs & (ASC_RET_INTEGRITY | ASC_RET_CONFIDENTIALITY),
 				  ASC_RET_INTEGRITY | ASC_RET_CONFIDENTIALITY);
 		assert_package(&s->ctx, want_pkg);
-		assert_name(&s->ctx, want_name);
+		assert_name(&s->ctx, SECPKG_ATTR_NAMES, want_name);
 		ck_assert_int_eq(peer_write_result(peer.to, 0, want_name), 0);
 		message_phase(&s->ctx, strcmp(want_pkg, "NTLM") == 0);
 		pd_child_end(&peer, 0);

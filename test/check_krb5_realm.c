@@ -16,7 +16,6 @@
 #include <arpa/inet.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 #include <unistd.h>
 
 #include "krb5_realm.h"
+#include "peer_driver.h"
 #include "peers/peer_proto.h"
 #include "testlib.h"
 
@@ -38,19 +38,6 @@ extern char **environ;
 static struct tl_realm realm; /* the suite's, started in main */
 
 /* ---- small helpers ------------------------------------------------------- */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int ms_left(int64_t deadline)
-{
-	int64_t l = deadline - now_ms();
-	return l < 0 ? 0 : (int)l;
-}
 
 static int exists(const char *path)
 {
@@ -97,9 +84,9 @@ static int proc_gone(pid_t pid)
 
 static int proc_gone_within(pid_t pid, int ms)
 {
-	int64_t deadline = now_ms() + ms;
+	int64_t deadline = pd_now_ms() + ms;
 	while (!proc_gone(pid)) {
-		if (now_ms() >= deadline)
+		if (pd_now_ms() >= deadline)
 			return 0;
 		struct timespec ts = {0, 2000000};
 		nanosleep(&ts, NULL);
@@ -249,9 +236,9 @@ START_TEST(test_realm_proxy_slows_kinit)
 
 	ck_assert_int_eq(tl_proxy_start(&p, realm.port, delay), 0);
 	ck_assert_int_eq(tl_realm_write_conf(&realm, p.port, conf), 0);
-	int64_t t0 = now_ms();
+	int64_t t0 = pd_now_ms();
 	int rc = run(conf, argv, "alice-pw\n", out, sizeof out);
-	int64_t took = now_ms() - t0;
+	int64_t took = pd_now_ms() - t0;
 	tl_proxy_stop(&p);
 	ck_assert_msg(rc == 0, "kinit through the proxy: %s", out);
 	/* the request and the reply were each held delay ms */
@@ -492,7 +479,7 @@ static int connect_to(int port)
 static int accept_by(int l, int64_t deadline)
 {
 	struct pollfd p = {l, POLLIN, 0};
-	ck_assert_msg(poll(&p, 1, ms_left(deadline)) == 1, "no connection through the proxy");
+	ck_assert_msg(poll(&p, 1, pd_ms_left(deadline)) == 1, "no connection through the proxy");
 	int s = accept(l, NULL, NULL);
 	ck_assert_int_ge(s, 0);
 	return s;
@@ -504,7 +491,7 @@ static void read_n(int fd, void *buf, size_t n, int64_t deadline)
 	unsigned char *p = buf;
 	while (n > 0) {
 		struct pollfd pf = {fd, POLLIN, 0};
-		ck_assert_msg(poll(&pf, 1, ms_left(deadline)) == 1, "no bytes in time");
+		ck_assert_msg(poll(&pf, 1, pd_ms_left(deadline)) == 1, "no bytes in time");
 		ssize_t r = read(fd, p, n);
 		ck_assert_msg(r > 0, "read: %zd (%s)", r, r < 0 ? strerror(errno) : "EOF");
 		p += r;
@@ -524,7 +511,7 @@ START_TEST(test_proxy_delays_each_direction)
 	int tport;
 	const unsigned delay = 120;
 	int l = listen_any(&tport);
-	int64_t deadline = now_ms() + IO_MS;
+	int64_t deadline = pd_now_ms() + IO_MS;
 	unsigned char big[20000], back[20000];
 	char b[8];
 
@@ -534,15 +521,15 @@ START_TEST(test_proxy_delays_each_direction)
 	int c = connect_to(p.port);
 	int s = accept_by(l, deadline);
 
-	int64_t t0 = now_ms();
+	int64_t t0 = pd_now_ms();
 	write_n(c, "ping", 4);
 	read_n(s, b, 4, deadline);
-	int64_t up = now_ms() - t0;
+	int64_t up = pd_now_ms() - t0;
 	ck_assert(memcmp(b, "ping", 4) == 0);
-	t0 = now_ms();
+	t0 = pd_now_ms();
 	write_n(s, "pong", 4);
 	read_n(c, b, 4, deadline);
-	int64_t down = now_ms() - t0;
+	int64_t down = pd_now_ms() - t0;
 	ck_assert(memcmp(b, "pong", 4) == 0);
 	ck_assert_msg(up >= delay && down >= delay, "up %lld ms, down %lld ms, delay %u",
 		      (long long)up, (long long)down, delay);
@@ -560,7 +547,7 @@ START_TEST(test_proxy_delays_each_direction)
 	shutdown(c, SHUT_WR);
 	read_n(s, b, 3, deadline);
 	struct pollfd pf = {s, POLLIN, 0};
-	ck_assert_int_eq(poll(&pf, 1, ms_left(deadline)), 1);
+	ck_assert_int_eq(poll(&pf, 1, pd_ms_left(deadline)), 1);
 	ck_assert_int_eq(read(s, b, 1), 0);
 	close(c);
 	close(s);
@@ -584,7 +571,7 @@ START_TEST(test_proxy_serves_100_connections_at_once)
 	int tport, cli[N], srv[N], seen[N];
 	const unsigned delay = 40;
 	int l = listen_any(&tport);
-	int64_t deadline = now_ms() + IO_MS;
+	int64_t deadline = pd_now_ms() + IO_MS;
 
 	ck_assert_int_eq(tl_proxy_start(&p, tport, delay), 0);
 	for (int i = 0; i < N; i++)
@@ -593,7 +580,7 @@ START_TEST(test_proxy_serves_100_connections_at_once)
 		srv[i] = accept_by(l, deadline);
 		seen[i] = 0;
 	}
-	int64_t t0 = now_ms();
+	int64_t t0 = pd_now_ms();
 	for (int i = 0; i < N; i++) {
 		uint32_t v = (uint32_t)i;
 		write_n(cli[i], &v, sizeof v);
@@ -612,7 +599,7 @@ START_TEST(test_proxy_serves_100_connections_at_once)
 		read_n(cli[i], &v, sizeof v, deadline);
 		ck_assert_uint_eq(v, (uint32_t)i);
 	}
-	int64_t took = now_ms() - t0;
+	int64_t took = pd_now_ms() - t0;
 	ck_assert_msg(took >= 2 * (int64_t)delay, "round trips took %lld ms", (long long)took);
 	for (int i = 0; i < N; i++) {
 		close(cli[i]);
@@ -637,62 +624,22 @@ END_TEST
 /* ---- gss_peer --mech krb5|spnego, peer to peer -------------------------------- */
 
 struct peer {
-	pid_t pid;
-	int to, from; /* its stdin, its stdout */
-	char err_path[TL_REALM_PATH_MAX + 32];
-	const char *what;
-	int done;	   /* K, E or EOF seen */
-	char ack[256];	   /* its K, "" if none */
-	char error[512];   /* its E, "" if none */
+	struct pd_child ch; /* its pipes: ch.to its stdin, ch.from its stdout */
+	int done;	    /* K, E or EOF seen */
+	char ack[256];	    /* its K, "" if none */
+	char error[512];    /* its E, "" if none */
 };
 
 static struct peer g_peers[2]; /* for the fixture after a failed assertion */
 
-/* $SA_INTEROP_PEER_DIR/gss_peer, else peers/gss_peer next to this binary. */
-static void gss_peer_path(char *out, size_t cap)
-{
-	const char *dir = getenv("SA_INTEROP_PEER_DIR");
-	char self[400];
-	if (dir == NULL || dir[0] == '\0') {
-		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-		ck_assert_int_gt(n, 0);
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		ck_assert_ptr_nonnull(slash);
-		strcpy(slash, "/peers");
-		dir = self;
-	}
-	ck_assert((size_t)snprintf(out, cap, "%s/gss_peer", dir) < cap);
-	ck_assert_msg(access(out, X_OK) == 0, "%s missing: make check-build builds it", out);
-}
-
-static const char *peer_err(const struct peer *c)
-{
-	static char text[1200];
-	text[0] = '\0';
-	FILE *f = fopen(c->err_path, "r");
-	if (f != NULL) {
-		size_t n = fread(text, 1, sizeof text - 1, f);
-		text[n] = '\0';
-		fclose(f);
-	}
-	return text;
-}
-
 /* Starts gss_peer with args, env = environ with KRB5CCNAME=@ccname when set. */
 static void peer_start(struct peer *c, const char *what, char *const args[], const char *ccname)
 {
-	char path[512], ccvar[TL_REALM_PATH_MAX + 32];
-	char *argv[24], *envp[512];
-	int in[2], out[2], n = 0, e = 0;
+	char ccvar[TL_REALM_PATH_MAX + 32];
+	char *envp[512];
+	int e = 0;
 
-	gss_peer_path(path, sizeof path);
 	memset(c, 0, sizeof *c);
-	c->what = what;
-	argv[n++] = path;
-	for (int i = 0; args[i] != NULL && n < 23; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
 	for (int i = 0; environ[i] != NULL && e < 510; i++)
 		if (ccname == NULL || strncmp(environ[i], "KRB5CCNAME=", 11) != 0)
 			envp[e++] = environ[i];
@@ -701,65 +648,20 @@ static void peer_start(struct peer *c, const char *what, char *const args[], con
 		envp[e++] = ccvar;
 	}
 	envp[e] = NULL;
-	snprintf(c->err_path, sizeof c->err_path, "%s/%s.stderr", realm.dir, what);
-
-	ck_assert_int_eq(pipe(in), 0);
-	ck_assert_int_eq(pipe(out), 0);
-	for (int i = 0; i < 2; i++) {
-		fcntl(in[i], F_SETFD, FD_CLOEXEC);
-		fcntl(out[i], F_SETFD, FD_CLOEXEC);
-	}
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t def;
-	ck_assert_int_eq(posix_spawn_file_actions_init(&fa), 0);
-	ck_assert_int_eq(posix_spawn_file_actions_adddup2(&fa, in[0], 0), 0);
-	ck_assert_int_eq(posix_spawn_file_actions_adddup2(&fa, out[1], 1), 0);
-	ck_assert_int_eq(posix_spawn_file_actions_addopen(&fa, 2, c->err_path,
-							   O_WRONLY | O_CREAT | O_TRUNC, 0600),
-			 0);
-	ck_assert_int_eq(posix_spawnattr_init(&at), 0);
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	ck_assert_int_eq(posix_spawnattr_setsigdefault(&at, &def), 0);
-	ck_assert_int_eq(posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF), 0);
-	int rc = posix_spawn(&c->pid, path, &fa, &at, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	close(in[0]);
-	close(out[1]);
-	c->to = in[1];
-	c->from = out[0];
-	if (rc != 0) {
-		c->pid = 0;
-		ck_abort_msg("posix_spawn %s: %s", path, strerror(rc));
-	}
+	pd_peer_start(&c->ch, realm.dir, what, "gss_peer", args, envp);
 }
 
 /* Closes its pipes and reaps it (killed past the bound); its wait status,
  * or -1 when it had to be killed. */
 static int peer_end(struct peer *c)
 {
-	int st = -1;
-	if (c->to >= 0)
-		close(c->to);
-	if (c->from >= 0)
-		close(c->from);
-	c->to = c->from = -1;
-	if (c->pid > 0 && tl_proc_wait(c->pid, IO_MS, &st) != 0) {
-		kill(c->pid, SIGKILL);
-		waitpid(c->pid, NULL, 0);
-		st = -1;
-	}
-	c->pid = 0;
-	return st;
+	return pd_child_wait(&c->ch, IO_MS);
 }
 
 static void peers_teardown(void)
 {
 	for (int i = 0; i < 2; i++)
-		if (g_peers[i].pid > 0)
-			(void)peer_end(&g_peers[i]);
+		pd_child_reap(&g_peers[i].ch);
 }
 
 /* Relays frames between client and server until both are done (K, E or
@@ -769,7 +671,7 @@ static void relay(struct peer *c, struct peer *s, uint32_t *status, char *name, 
 {
 	static unsigned char buf[PEER_MAX_PAYLOAD];
 	struct peer *side[2] = {c, s};
-	int64_t deadline = now_ms() + IO_MS;
+	int64_t deadline = pd_now_ms() + IO_MS;
 
 	*status = UINT32_MAX;
 	name[0] = '\0';
@@ -779,27 +681,27 @@ static void relay(struct peer *c, struct peer *s, uint32_t *status, char *name, 
 		for (int i = 0; i < 2; i++) {
 			if (side[i]->done)
 				continue;
-			p[n] = (struct pollfd){side[i]->from, POLLIN, 0};
+			p[n] = (struct pollfd){side[i]->ch.from, POLLIN, 0};
 			idx[n++] = i;
 		}
-		int pr = poll(p, (nfds_t)n, ms_left(deadline));
-		ck_assert_msg(pr > 0, "the peers stalled; client: %s; server: %s", peer_err(c),
-			      peer_err(s));
+		int pr = poll(p, (nfds_t)n, pd_ms_left(deadline));
+		ck_assert_msg(pr > 0, "the peers stalled; client: %s; server: %s", pd_child_err(&c->ch),
+			      pd_child_err(&s->ch));
 		for (int j = 0; j < n; j++) {
 			if (p[j].revents == 0)
 				continue;
 			struct peer *from = side[idx[j]], *to = side[1 - idx[j]];
 			unsigned char hdr[5];
-			ssize_t r = read(from->from, hdr, 1);
+			ssize_t r = read(from->ch.from, hdr, 1);
 			if (r <= 0) {
 				from->done = 1;
 				continue;
 			}
-			read_n(from->from, hdr + 1, 4, deadline);
+			read_n(from->ch.from, hdr + 1, 4, deadline);
 			size_t len = peer_get_be32(hdr + 1);
 			ck_assert_uint_le(len, PEER_MAX_PAYLOAD);
 			if (len > 0)
-				read_n(from->from, buf, len, deadline);
+				read_n(from->ch.from, buf, len, deadline);
 			if (hdr[0] == PEER_TAG_ACK) {
 				snprintf(from->ack, sizeof from->ack, "%.*s", (int)len, buf);
 				from->done = 1;
@@ -814,8 +716,8 @@ static void relay(struct peer *c, struct peer *s, uint32_t *status, char *name, 
 				snprintf(name, cap, "%.*s", (int)(len - 4), buf + 4);
 			}
 			/* A peer that ended may have closed its stdin: EPIPE is fine. */
-			if (!to->done && peer_write_frame(to->to, hdr[0], buf, len) != 0)
-				ck_assert_msg(errno == EPIPE, "to %s: %s", to->what, strerror(errno));
+			if (!to->done && peer_write_frame(to->ch.to, hdr[0], buf, len) != 0)
+				ck_assert_msg(errno == EPIPE, "to %s: %s", to->ch.what, strerror(errno));
 		}
 	}
 }
@@ -834,10 +736,10 @@ static void peers_run(char *const cargs[], char *const sargs[], const char *ccna
 	relay(c, s, &status, name, sizeof name);
 	int cst = peer_end(c), sst = peer_end(s);
 	ck_assert_msg(status == 0, "the server's R: 0x%08x; client: %s %s; server: %s %s",
-		      (unsigned)status, c->error, peer_err(c), s->error, peer_err(s));
+		      (unsigned)status, c->error, pd_child_err(&c->ch), s->error, pd_child_err(&s->ch));
 	ck_assert_str_eq(name, want_name);
-	ck_assert_msg(strcmp(c->ack, "ok") == 0, "client K: '%s'; %s", c->ack, peer_err(c));
-	ck_assert_msg(strcmp(s->ack, "ok") == 0, "server K: '%s'; %s", s->ack, peer_err(s));
+	ck_assert_msg(strcmp(c->ack, "ok") == 0, "client K: '%s'; %s", c->ack, pd_child_err(&c->ch));
+	ck_assert_msg(strcmp(s->ack, "ok") == 0, "server K: '%s'; %s", s->ack, pd_child_err(&s->ch));
 	ck_assert_msg(cst == 0 && sst == 0, "exit statuses: client 0x%x, server 0x%x", cst, sst);
 }
 

@@ -18,59 +18,37 @@
  * and WinPR.  The peers are found next to this binary ($(B)/test/peers/,
  * built by test/peers/peers.mk) or in $SA_INTEROP_PEER_DIR.
  */
-#define _DEFAULT_SOURCE /* mkdtemp, setenv, realpath */
+#define _DEFAULT_SOURCE /* setenv */
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sspiasync/sspi.h>
 #include <sspiasync/sspiasync.h>
 
 #include "krb5_realm.h"
+#include "peer_driver.h"
 #include "peers/peer_proto.h"
 #include "sspi_testlib.h"
 #include "testlib.h"
 
-extern char **environ;
-
 #define TOK 2888
-#define IO_MS 20000    /* one read from a child or a socket */
-#define CHILD_MS 30000 /* a child's whole life */
 #define REQ_C (ISC_REQ_INTEGRITY | ISC_REQ_CONFIDENTIALITY | ISC_REQ_REPLAY_DETECT | \
 	       ISC_REQ_SEQUENCE_DETECT | ISC_REQ_CONNECTION)
 #define REQ_S (ASC_REQ_INTEGRITY | ASC_REQ_CONFIDENTIALITY | ASC_REQ_REPLAY_DETECT | \
 	       ASC_REQ_SEQUENCE_DETECT | ASC_REQ_CONNECTION)
-
-/* ---- time --------------------------------------------------------------- */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int ms_left(int64_t deadline)
-{
-	int64_t l = deadline - now_ms();
-	return l < 0 ? 0 : l > 60000 ? 60000 : (int)l;
-}
 
 /* ---- base64 (RFC 4648, with padding) ----------------------------------- */
 
@@ -176,27 +154,6 @@ END_TEST
 static char tmp_dir[128];
 static char user_file[192];
 
-static void rm_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (d != NULL) {
-		struct dirent *e;
-		while ((e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			char sub[512];
-			snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-			struct stat st;
-			if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-				rm_tree(sub);
-			else
-				unlink(sub);
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
-
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -209,16 +166,12 @@ static void write_file(const char *path, const char *text)
  * outlives a test that a failed assertion ended without its teardown. */
 static void interop_dir_setup(void)
 {
-	snprintf(tmp_dir, sizeof tmp_dir, "/tmp/sa_interop_XXXXXX");
-	if (mkdtemp(tmp_dir) == NULL)
-		tmp_dir[0] = '\0';
+	pd_tmpdir_make(tmp_dir, sizeof tmp_dir, "sa_interop");
 }
 
 static void interop_dir_teardown(void)
 {
-	if (tmp_dir[0] != '\0')
-		rm_tree(tmp_dir);
-	tmp_dir[0] = '\0';
+	pd_tmpdir_remove(tmp_dir);
 }
 
 /* Per test: the user file, named by NTLM_USER_FILE. */
@@ -238,260 +191,11 @@ static void interop_teardown(void)
 
 /* ---- finding programs ---------------------------------------------------- */
 
-/* An executable named name in $PATH, into out; 0 or -1. */
-static int find_in_path(const char *name, char *out, size_t cap)
-{
-	const char *path = getenv("PATH");
-	if (path == NULL)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	while (*path != '\0') {
-		size_t n = strcspn(path, ":");
-		if (n > 0 && (size_t)snprintf(out, cap, "%.*s/%s", (int)n, path, name) < cap &&
-		    access(out, X_OK) == 0)
-			return 0;
-		path += n;
-		if (*path == ':')
-			path++;
-	}
-	return -1;
-}
-
 static void need_tool(const char *name, char *out, size_t cap)
 {
-	ck_assert_msg(find_in_path(name, out, cap) == 0,
+	ck_assert_msg(tl_tool_path(name, out, cap) == 0,
 		      "%s not found in PATH: the interop tests need it (apt-get install %s)", name,
 		      strcmp(name, "ntlm_auth") == 0 ? "winbind" : name);
-}
-
-/* A peer from test/peers: $SA_INTEROP_PEER_DIR/name, else peers/name next
- * to this test binary. */
-static void need_peer(const char *name, char *out, size_t cap)
-{
-	const char *dir = getenv("SA_INTEROP_PEER_DIR");
-	char self[400];
-	if (dir == NULL || dir[0] == '\0') {
-		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-		ck_assert_msg(n > 0, "readlink /proc/self/exe: %s", strerror(errno));
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		ck_assert(slash != NULL);
-		strcpy(slash, "/peers");
-		dir = self;
-	}
-	ck_assert((size_t)snprintf(out, cap, "%s/%s", dir, name) < cap);
-	ck_assert_msg(access(out, X_OK) == 0,
-		      "peer %s missing (%s): build it with test/peers/peers.mk "
-		      "(needs libkrb5-dev, gss-ntlmssp, libwinpr2-dev)",
-		      name, out);
-}
-
-/* ---- children ------------------------------------------------------------ */
-
-struct child {
-	pid_t pid;
-	int to, from; /* its stdin, its stdout; -1 when not piped */
-	char err_path[256];
-	const char *what;
-};
-
-static void set_cloexec(int fd)
-{
-	int fl = fcntl(fd, F_GETFD);
-	ck_assert_int_ge(fl, 0);
-	ck_assert_int_eq(fcntl(fd, F_SETFD, fl | FD_CLOEXEC), 0);
-}
-
-/* Starts argv[0] with pipes on stdin and stdout and stderr into a file of
- * the temporary directory; SIGPIPE back to its default in the child. */
-static void child_start(struct child *c, const char *what, char *const argv[])
-{
-	int in[2], out[2];
-	memset(c, 0, sizeof *c);
-	c->what = what;
-	ck_assert_int_eq(pipe(in), 0);
-	ck_assert_int_eq(pipe(out), 0);
-	set_cloexec(in[0]);
-	set_cloexec(in[1]);
-	set_cloexec(out[0]);
-	set_cloexec(out[1]);
-	snprintf(c->err_path, sizeof c->err_path, "%s/%s.stderr", tmp_dir, what);
-
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t def;
-	ck_assert_int_eq(posix_spawn_file_actions_init(&fa), 0);
-	ck_assert_int_eq(posix_spawn_file_actions_adddup2(&fa, in[0], 0), 0);
-	ck_assert_int_eq(posix_spawn_file_actions_adddup2(&fa, out[1], 1), 0);
-	ck_assert_int_eq(posix_spawn_file_actions_addopen(&fa, 2, c->err_path,
-							   O_WRONLY | O_CREAT | O_TRUNC, 0600),
-			 0);
-	ck_assert_int_eq(posix_spawnattr_init(&at), 0);
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	ck_assert_int_eq(posix_spawnattr_setsigdefault(&at, &def), 0);
-	ck_assert_int_eq(posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF), 0);
-	int rc = posix_spawn(&c->pid, argv[0], &fa, &at, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	close(in[0]);
-	close(out[1]);
-	if (rc != 0) {
-		c->pid = 0;
-		close(in[1]);
-		close(out[0]);
-		ck_abort_msg("posix_spawn %s: %s", argv[0], strerror(rc));
-	}
-	c->to = in[1];
-	c->from = out[0];
-}
-
-/* What the child wrote on stderr (the end of it), for failure messages. */
-static const char *child_err(const struct child *c)
-{
-	static char text[1200];
-	text[0] = '\0';
-	FILE *f = fopen(c->err_path, "r");
-	if (f == NULL)
-		return text;
-	long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : 0;
-	if (size > (long)sizeof text - 1)
-		fseek(f, size - (long)sizeof text + 1, SEEK_SET);
-	else
-		fseek(f, 0, SEEK_SET);
-	size_t n = fread(text, 1, sizeof text - 1, f);
-	text[n] = '\0';
-	fclose(f);
-	return text;
-}
-
-static void child_close_to(struct child *c)
-{
-	if (c->to >= 0)
-		close(c->to);
-	c->to = -1;
-}
-
-/* A thread that reaps one child, so the test can wait for it with a bound
- * (pthread_cond_timedwait) instead of polling. */
-struct reaper {
-	pid_t pid;
-	int status, done;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-};
-
-static void *reap(void *arg)
-{
-	struct reaper *r = arg;
-	int status = 0;
-	while (waitpid(r->pid, &status, 0) < 0 && errno == EINTR)
-		;
-	pthread_mutex_lock(&r->lock);
-	r->status = status;
-	r->done = 1;
-	pthread_cond_signal(&r->cond);
-	pthread_mutex_unlock(&r->lock);
-	return NULL;
-}
-
-/* Waits up to ms for the child to end (its pipes closed first); past that
- * kills it.  Returns the wait status, or -1 when it had to be killed. */
-static int child_wait(struct child *c, int ms)
-{
-	child_close_to(c);
-	if (c->from >= 0)
-		close(c->from);
-	c->from = -1;
-	struct reaper r = {.pid = c->pid};
-	pthread_mutex_init(&r.lock, NULL);
-	pthread_cond_init(&r.cond, NULL);
-	pthread_t t;
-	ck_assert_int_eq(pthread_create(&t, NULL, reap, &r), 0);
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
-	pthread_mutex_lock(&r.lock);
-	while (!r.done && pthread_cond_timedwait(&r.cond, &r.lock, &until) == 0)
-		;
-	int killed = !r.done;
-	pthread_mutex_unlock(&r.lock);
-	if (killed)
-		kill(c->pid, SIGKILL); /* the reaper then returns */
-	pthread_join(t, NULL);
-	pthread_cond_destroy(&r.cond);
-	pthread_mutex_destroy(&r.lock);
-	return killed ? -1 : r.status;
-}
-
-/* Ends the child and asserts it exited 0. */
-static void child_end_ok(struct child *c)
-{
-	int st = child_wait(c, CHILD_MS);
-	ck_assert_msg(st >= 0, "%s did not exit within %d ms; stderr: %s", c->what, CHILD_MS,
-		      child_err(c));
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "%s ended with status 0x%x; stderr: %s", c->what, st, child_err(c));
-}
-
-/* A fixture's cleanup for a child an assertion left behind. */
-static void child_reap(struct child *c)
-{
-	if (c->pid > 0)
-		(void)child_wait(c, 0);
-	c->pid = 0;
-}
-
-/* One read with a deadline: bytes read, 0 at EOF, -1 on timeout or error. */
-static ssize_t read_by(int fd, void *buf, size_t cap, int64_t deadline)
-{
-	for (;;) {
-		struct pollfd p = {fd, POLLIN, 0};
-		int r = poll(&p, 1, ms_left(deadline));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		ssize_t n = read(fd, buf, cap);
-		if (n < 0 && errno == EINTR)
-			continue;
-		return n;
-	}
-}
-
-static int read_exact_by(int fd, void *buf, size_t n, int64_t deadline)
-{
-	unsigned char *p = buf;
-	while (n > 0) {
-		ssize_t r = read_by(fd, p, n, deadline);
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-/* Everything until EOF (NUL-terminated); -1 on timeout or overflow. */
-static long read_all_by(int fd, char *buf, size_t cap, int64_t deadline)
-{
-	size_t have = 0;
-	for (;;) {
-		if (have + 1 >= cap)
-			return -1;
-		ssize_t r = read_by(fd, buf + have, cap - 1 - have, deadline);
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		have += (size_t)r;
-	}
-	buf[have] = '\0';
-	return (long)have;
 }
 
 /* ---- our side of a handshake -------------------------------------------- */
@@ -561,7 +265,7 @@ static SECURITY_STATUS ctx_name(CtxtHandle *c, char *out, size_t cap)
 /* ---- 1. curl against an HTTP server in a thread ------------------------- */
 
 struct http_srv {
-	const char *pkg;    /* "NTLM" (http_start's default) or "Negotiate" */
+	const char *pkg;    /* "NTLM" or "Negotiate": set before the thread starts */
 	const char *scheme; /* the HTTP authentication scheme: the same names */
 	int lfd, port;
 	int stop[2]; /* written by the test: the thread ends */
@@ -665,7 +369,7 @@ static void http_conn(struct http_srv *h, int fd)
 		return;
 	}
 	s.have_cred = 1;
-	int64_t deadline = now_ms() + CHILD_MS;
+	int64_t deadline = pd_now_ms() + PD_CHILD_MS;
 	for (;;) {
 		/* A request head. */
 		char *end;
@@ -676,7 +380,7 @@ static void http_conn(struct http_srv *h, int fd)
 				goto out;
 			}
 			struct pollfd p[2] = {{fd, POLLIN, 0}, {h->stop[0], POLLIN, 0}};
-			int r = poll(p, 2, ms_left(deadline));
+			int r = poll(p, 2, pd_ms_left(deadline));
 			if (r < 0 && errno == EINTR)
 				continue;
 			if (r <= 0 || p[1].revents != 0)
@@ -701,7 +405,7 @@ static void http_conn(struct http_srv *h, int fd)
 			goto out;
 		}
 		while (have < head_len + body_len) {
-			ssize_t n = read_by(fd, buf + have, head_len + body_len - have, deadline);
+			ssize_t n = pd_read_by(fd, buf + have, head_len + body_len - have, deadline);
 			if (n <= 0)
 				goto out;
 			have += (size_t)n;
@@ -795,10 +499,10 @@ out:
 static void *http_main(void *arg)
 {
 	struct http_srv *h = arg;
-	int64_t deadline = now_ms() + 2 * CHILD_MS;
+	int64_t deadline = pd_now_ms() + 2 * PD_CHILD_MS;
 	for (;;) {
 		struct pollfd p[2] = {{h->lfd, POLLIN, 0}, {h->stop[0], POLLIN, 0}};
-		int r = poll(p, 2, ms_left(deadline));
+		int r = poll(p, 2, pd_ms_left(deadline));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0 || p[1].revents != 0)
@@ -813,13 +517,13 @@ static void *http_main(void *arg)
 	return NULL;
 }
 
-static void http_start(struct http_srv *h)
+static void http_start(struct http_srv *h, const char *pkg)
 {
 	memset(h, 0, sizeof *h);
-	h->pkg = h->scheme = "NTLM";
+	h->pkg = h->scheme = pkg;
 	h->lfd = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert_int_ge(h->lfd, 0);
-	set_cloexec(h->lfd);
+	pd_set_cloexec(h->lfd);
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	ck_assert_int_eq(bind(h->lfd, (struct sockaddr *)&a, sizeof a), 0);
@@ -828,8 +532,8 @@ static void http_start(struct http_srv *h)
 	ck_assert_int_eq(getsockname(h->lfd, (struct sockaddr *)&a, &al), 0);
 	h->port = ntohs(a.sin_port);
 	ck_assert_int_eq(pipe(h->stop), 0);
-	set_cloexec(h->stop[0]);
-	set_cloexec(h->stop[1]);
+	pd_set_cloexec(h->stop[0]);
+	pd_set_cloexec(h->stop[1]);
 	ck_assert_int_eq(pthread_create(&h->th, NULL, http_main, h), 0);
 	h->started = 1;
 }
@@ -847,11 +551,11 @@ static void http_stop(struct http_srv *h)
 }
 
 static struct http_srv *g_http; /* for the fixture after a failed assertion */
-static struct child g_child;
+static struct pd_child g_child;
 
 static void interop_teardown_children(void)
 {
-	child_reap(&g_child);
+	pd_child_reap(&g_child);
 	if (g_http != NULL)
 		http_stop(g_http);
 	g_http = NULL;
@@ -872,16 +576,15 @@ static void run_curl_at(struct http_srv *h, const char *host, const char *how,
 			"20",	      (char *)how, "-u",       (char *)userpass, "-s",
 			"-o",	      "-",	  "-w",	       "%{http_code}", "--resolve",
 			resolve,      url,	  NULL};
-	child_start(&g_child, "curl", argv);
-	child_close_to(&g_child);
-	long n = read_all_by(g_child.from, out, cap, now_ms() + CHILD_MS);
-	ck_assert_msg(n >= 0, "reading curl's output timed out; stderr: %s", child_err(&g_child));
-	int st = child_wait(&g_child, CHILD_MS);
-	g_child.pid = 0;
+	pd_child_start(&g_child, tmp_dir, "curl", argv);
+	pd_child_close_to(&g_child);
+	long n = pd_read_all(g_child.from, out, cap, pd_now_ms() + PD_CHILD_MS);
+	ck_assert_msg(n >= 0, "reading curl's output timed out; stderr: %s", pd_child_err(&g_child));
+	int st = pd_child_wait(&g_child, PD_CHILD_MS);
 	ck_assert_msg(st >= 0 && WIFEXITED(st), "curl did not exit; stderr: %s",
-		      child_err(&g_child));
+		      pd_child_err(&g_child));
 	ck_assert_msg(WEXITSTATUS(st) == 0, "curl exited %d; output \"%s\"; stderr: %s",
-		      WEXITSTATUS(st), out, child_err(&g_child));
+		      WEXITSTATUS(st), out, pd_child_err(&g_child));
 }
 
 static void run_curl(struct http_srv *h, const char *how, const char *userpass, char *out,
@@ -896,7 +599,7 @@ static void curl_ok(const char *how, int bare)
 	static struct http_srv h;
 	char out[512];
 	g_http = &h;
-	http_start(&h);
+	http_start(&h, "NTLM");
 	run_curl(&h, how, "DOM\\alice:pw", out, sizeof out);
 	http_stop(&h);
 	g_http = NULL;
@@ -932,7 +635,7 @@ static void curl_denied(const char *userpass)
 	static struct http_srv h;
 	char out[512];
 	g_http = &h;
-	http_start(&h);
+	http_start(&h, "NTLM");
 	run_curl(&h, "--ntlm", userpass, out, sizeof out);
 	http_stop(&h);
 	g_http = NULL;
@@ -975,8 +678,7 @@ START_TEST(test_curl_negotiate_kerberos_ok)
 	ck_assert_int_eq(tl_realm_start(&realm), 0);
 	ck_assert_int_eq(tl_realm_kinit(&realm, TL_REALM_ALICE, TL_REALM_ALICE_PW, NULL), 0);
 	g_http = &h;
-	http_start(&h);
-	h.pkg = h.scheme = "Negotiate";
+	http_start(&h, "Negotiate");
 	run_curl_at(&h, "host.test", "--negotiate", ":", out, sizeof out);
 	http_stop(&h);
 	g_http = NULL;
@@ -1019,30 +721,30 @@ static int read_line(struct lines *l, int fd, char *out, size_t cap, int64_t dea
 		}
 		if (l->have == sizeof l->buf)
 			return -1;
-		ssize_t r = read_by(fd, l->buf + l->have, sizeof l->buf - l->have, deadline);
+		ssize_t r = pd_read_by(fd, l->buf + l->have, sizeof l->buf - l->have, deadline);
 		if (r <= 0)
 			return -1;
 		l->have += (size_t)r;
 	}
 }
 
-static void write_line(struct child *c, const char *text)
+static void write_line(struct pd_child *c, const char *text)
 {
 	size_t n = strlen(text);
 	ck_assert_msg(peer_write_full(c->to, text, n) == 0 && peer_write_full(c->to, "\n", 1) == 0,
-		      "writing to %s: %s; stderr: %s", c->what, strerror(errno), child_err(c));
+		      "writing to %s: %s; stderr: %s", c->what, strerror(errno), pd_child_err(c));
 }
 
 /* ntlm_auth's reply line, checked to start with one of the codes; the
  * decoded token (if any) into tok. */
-static long helper_reply(struct lines *l, struct child *c, const char *codes, char *line,
+static long helper_reply(struct lines *l, struct pd_child *c, const char *codes, char *line,
 			 size_t cap, unsigned char *tok, size_t tcap)
 {
-	ck_assert_msg(read_line(l, c->from, line, cap, now_ms() + IO_MS) == 0,
-		      "no line from ntlm_auth; stderr: %s", child_err(c));
+	ck_assert_msg(read_line(l, c->from, line, cap, pd_now_ms() + PD_IO_MS) == 0,
+		      "no line from ntlm_auth; stderr: %s", pd_child_err(c));
 	ck_assert_msg(strlen(line) >= 2 && strstr(codes, (char[]){line[0], line[1], 0}) != NULL,
 		      "ntlm_auth said \"%s\", expected one of %s; stderr: %s", line, codes,
-		      child_err(c));
+		      pd_child_err(c));
 	if (tok == NULL)
 		return 0;
 	ck_assert_msg(line[2] == ' ', "ntlm_auth: \"%s\" has no token", line);
@@ -1051,7 +753,7 @@ static long helper_reply(struct lines *l, struct child *c, const char *codes, ch
 	return n;
 }
 
-static void ntlm_auth_start(struct child *c, const char *user, const char *password)
+static void ntlm_auth_start(struct pd_child *c, const char *user, const char *password)
 {
 	char tool[256], conf[300], conf_arg[320], user_arg[256], pw_arg[256], dirs[1200];
 	need_tool("ntlm_auth", tool, sizeof tool);
@@ -1080,7 +782,7 @@ static void ntlm_auth_start(struct child *c, const char *user, const char *passw
 			"--domain=DOM",
 			pw_arg,
 			NULL};
-	child_start(c, "ntlm_auth", argv);
+	pd_child_start(c, tmp_dir, "ntlm_auth", argv);
 }
 
 /* The whole exchange; returns the server's last status; the session keys
@@ -1122,8 +824,7 @@ static SECURITY_STATUS ntlm_auth_run(const char *user, const char *password, cha
 		FreeContextBuffer(k.SessionKey);
 		ck_assert_msg(same, "ntlm_auth's session key (%ld bytes) differs from ours", n);
 	}
-	child_end_ok(&g_child);
-	g_child.pid = 0;
+	pd_child_end(&g_child, 0);
 	side_free(&s);
 	return st;
 }
@@ -1162,42 +863,17 @@ END_TEST
 
 static unsigned char fbuf[PEER_MAX_PAYLOAD];
 
-/* The next frame from the peer; an E frame fails the test. */
-static size_t peer_recv(struct child *c, unsigned char want, int allow_result, unsigned char *tag)
+/* The next frame from the peer into fbuf: @want, or (@allow_result) an R;
+ * an E frame fails the test. */
+static size_t peer_recv(struct pd_child *c, unsigned char want, int allow_result,
+			unsigned char *tag)
 {
-	unsigned char hdr[5];
-	ck_assert_msg(read_exact_by(c->from, hdr, 5, now_ms() + IO_MS) == 0,
-		      "no frame from %s (wanted '%c'); stderr: %s", c->what, want, child_err(c));
-	size_t len = peer_get_be32(hdr + 1);
-	ck_assert_msg(len <= sizeof fbuf - 1, "%s: frame of %zu bytes", c->what, len);
-	ck_assert_msg(len == 0 || read_exact_by(c->from, fbuf, len, now_ms() + IO_MS) == 0,
-		      "short frame from %s; stderr: %s", c->what, child_err(c));
-	fbuf[len] = '\0';
-	*tag = hdr[0];
-	ck_assert_msg(hdr[0] != PEER_TAG_ERROR, "%s failed: %s", c->what, (const char *)fbuf);
-	ck_assert_msg(hdr[0] == want || (allow_result && hdr[0] == PEER_TAG_RESULT),
-		      "%s sent '%c' (%zu bytes), expected '%c'; stderr: %s", c->what, hdr[0], len,
-		      want, child_err(c));
+	size_t len = pd_recv(c, allow_result ? 0 : want, tag, fbuf, sizeof fbuf);
+	ck_assert_msg(*tag != PEER_TAG_ERROR, "%s failed: %s", c->what, (const char *)fbuf);
+	ck_assert_msg(*tag == want || *tag == PEER_TAG_RESULT,
+		      "%s sent '%c' (%zu bytes), expected '%c'; stderr: %s", c->what, *tag, len,
+		      want, pd_child_err(c));
 	return len;
-}
-
-static void peer_send(struct child *c, unsigned char tag, const void *p, size_t n)
-{
-	ck_assert_msg(peer_write_frame(c->to, tag, p, n) == 0, "writing to %s: %s; stderr: %s",
-		      c->what, strerror(errno), child_err(c));
-}
-
-static void start_peer(const char *peer, char *const extra[])
-{
-	static char bin[400];
-	char *argv[16];
-	int n = 0;
-	need_peer(peer, bin, sizeof bin);
-	argv[n++] = bin;
-	for (int i = 0; extra[i] != NULL; i++)
-		argv[n++] = extra[i];
-	argv[n] = NULL;
-	child_start(&g_child, peer, argv);
 }
 
 /* The message phase: the peer signs and seals first, we check both, then
@@ -1205,7 +881,7 @@ static void start_peer(const char *peer, char *const extra[])
  * signed messages are left out both ways. */
 static void message_phase(CtxtHandle *ctx, int no_sign)
 {
-	struct child *c = &g_child;
+	struct pd_child *c = &g_child;
 	unsigned char tag, buf[256];
 	unsigned long q;
 	size_t len;
@@ -1244,7 +920,7 @@ static void message_phase(CtxtHandle *ctx, int no_sign)
 		ck_assert_msg(st == SEC_E_OK, "%s: 0x%08x", seal ? "EncryptMessage" : "MakeSignature",
 			      (unsigned)st);
 		ck_assert_uint_eq(b[0].cbBuffer, PEER_SIG_LEN);
-		peer_send(c, seal ? PEER_TAG_SEALED : PEER_TAG_SIGNED, buf, PEER_SIG_LEN + n);
+		pd_send(c, seal ? PEER_TAG_SEALED : PEER_TAG_SIGNED, buf, PEER_SIG_LEN + n);
 	}
 	len = peer_recv(c, PEER_TAG_ACK, 0, &tag);
 	ck_assert_msg(strcmp((const char *)fbuf, "ok") == 0, "%s on our messages: %s", c->what,
@@ -1262,7 +938,7 @@ static void we_accept(const char *peer, const char *user, const char *password, 
 			"--target", "HTTP/server.test", no_sign ? "--no-sign" : NULL, NULL};
 	ck_assert_int_eq(acquire(SECPKG_CRED_INBOUND, NULL, NULL, NULL, &s.cred), SEC_E_OK);
 	s.have_cred = 1;
-	start_peer(peer, args);
+	pd_peer_start(&g_child, tmp_dir, peer, peer, args, NULL);
 	SECURITY_STATUS st;
 	for (int leg = 0;; leg++) {
 		ck_assert_int_lt(leg, 4);
@@ -1271,7 +947,7 @@ static void we_accept(const char *peer, const char *user, const char *password, 
 		st = side_step(&s, 0, NULL, fbuf, len, out, &ol);
 		if (st != SEC_I_CONTINUE_NEEDED)
 			break;
-		peer_send(&g_child, PEER_TAG_TOKEN, out, ol);
+		pd_send(&g_child, PEER_TAG_TOKEN, out, ol);
 	}
 	if (want != SEC_E_OK) {
 		ck_assert_msg(st == want, "%s's AUTHENTICATE: 0x%08x, expected 0x%08x", peer,
@@ -1279,7 +955,7 @@ static void we_accept(const char *peer, const char *user, const char *password, 
 		ck_assert_int_eq(peer_write_result(g_child.to, (uint32_t)st, NULL), 0);
 	} else {
 		ck_assert_msg(st == SEC_E_OK, "%s's AUTHENTICATE: 0x%08x; stderr: %s", peer,
-			      (unsigned)st, child_err(&g_child));
+			      (unsigned)st, pd_child_err(&g_child));
 		char name[256];
 		ck_assert_int_eq(ctx_name(&s.ctx, name, sizeof name), SEC_E_OK);
 		ck_assert_str_eq(name, "DOM\\alice");
@@ -1288,8 +964,7 @@ static void we_accept(const char *peer, const char *user, const char *password, 
 		ck_assert_int_eq(peer_write_result(g_child.to, 0, name), 0);
 		message_phase(&s.ctx, no_sign);
 	}
-	child_end_ok(&g_child);
-	g_child.pid = 0;
+	pd_child_end(&g_child, 0);
 	side_free(&s);
 	ck_assert_uint_eq(stats().contexts, 0);
 }
@@ -1303,24 +978,24 @@ static void we_initiate(const char *peer, const char *password, int no_sign, int
 	char *args[] = {"server", "--user-file", user_file, no_sign ? "--no-sign" : NULL, NULL};
 	ck_assert_int_eq(acquire(SECPKG_CRED_OUTBOUND, "alice", "DOM", password, &s.cred), SEC_E_OK);
 	s.have_cred = 1;
-	start_peer(peer, args);
+	pd_peer_start(&g_child, tmp_dir, peer, peer, args, NULL);
 	const char *target = "HTTP/server.test";
 	unsigned long ol;
 	SECURITY_STATUS st = side_step(&s, 1, target, NULL, 0, out, &ol);
 	ck_assert_int_eq(st, SEC_I_CONTINUE_NEEDED);
-	peer_send(&g_child, PEER_TAG_TOKEN, out, ol);
+	pd_send(&g_child, PEER_TAG_TOKEN, out, ol);
 	size_t len = peer_recv(&g_child, PEER_TAG_TOKEN, 1, &tag);
 	ck_assert_msg(tag == PEER_TAG_TOKEN, "%s refused our NEGOTIATE: status 0x%08x", peer,
 		      len >= 4 ? peer_get_be32(fbuf) : 0);
 	st = side_step(&s, 1, target, fbuf, len, out, &ol);
 	ck_assert_msg(st == SEC_E_OK, "%s's CHALLENGE: 0x%08x", peer, (unsigned)st);
-	peer_send(&g_child, PEER_TAG_TOKEN, out, ol);
+	pd_send(&g_child, PEER_TAG_TOKEN, out, ol);
 	len = peer_recv(&g_child, PEER_TAG_RESULT, 0, &tag);
 	ck_assert_uint_ge(len, 4);
 	uint32_t verdict = peer_get_be32(fbuf);
 	if (want_ok) {
 		ck_assert_msg(verdict == 0, "%s rejected our AUTHENTICATE: status 0x%08x; stderr: %s",
-			      peer, verdict, child_err(&g_child));
+			      peer, verdict, pd_child_err(&g_child));
 		ck_assert_msg(strcmp((const char *)fbuf + 4, "DOM\\alice") == 0,
 			      "%s authenticated \"%s\"", peer, (const char *)fbuf + 4);
 		ck_assert_uint_eq(s.attrs & ISC_RET_INTEGRITY, ISC_RET_INTEGRITY);
@@ -1329,8 +1004,7 @@ static void we_initiate(const char *peer, const char *password, int no_sign, int
 	} else {
 		ck_assert_msg(verdict != 0, "%s accepted a wrong password", peer);
 	}
-	child_end_ok(&g_child);
-	g_child.pid = 0;
+	pd_child_end(&g_child, 0);
 	side_free(&s);
 	ck_assert_uint_eq(stats().contexts, 0);
 }

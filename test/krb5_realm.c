@@ -126,8 +126,6 @@ static const int guard_sigs[3] = {SIGINT, SIGTERM, SIGABRT};
 static struct sigaction guard_old[3];
 static int guard_installed; /* atexit done */
 
-static void rm_tree(const char *path);
-
 static void guard_on_signal(int sig)
 {
 	pid_t self = getpid();
@@ -154,7 +152,7 @@ static void guard_at_exit(void)
 			continue;
 		proc_end((pid_t)g->pid);
 		if (g->dir[0] != '\0')
-			rm_tree(g->dir);
+			tl_rm_tree(g->dir);
 		g->dir[0] = '\0';
 		g->pid = 0;
 	}
@@ -211,8 +209,7 @@ static void guard_remove(pid_t pid)
 
 /* ---- files ----------------------------------------------------------------- */
 
-/* Removes path and everything under it (symlinks not followed). */
-static void rm_tree(const char *path)
+void tl_rm_tree(const char *path)
 {
 	DIR *d = opendir(path);
 
@@ -226,7 +223,7 @@ static void rm_tree(const char *path)
 			if ((size_t)snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) >= sizeof sub)
 				continue;
 			if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-				rm_tree(sub);
+				tl_rm_tree(sub);
 			else
 				unlink(sub);
 		}
@@ -263,9 +260,7 @@ static void realm_logs(const struct tl_realm *r)
 	log_tail(r->kdc_log, 1000);
 }
 
-/* A tool's path: @name itself when it has a '/', else the first executable
- * in $PATH, /usr/local/sbin, /usr/sbin, /sbin.  0 or -1. */
-static int tool_path(const char *name, char *out, size_t cap)
+int tl_tool_path(const char *name, char *out, size_t cap)
 {
 	const char *lists[2] = {getenv("PATH"), "/usr/local/sbin:/usr/sbin:/sbin"};
 
@@ -292,7 +287,7 @@ int tl_realm_available(void)
 	char path[PATH_MAX];
 
 	for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++)
-		if (tool_path(tools[i], path, sizeof path) != 0)
+		if (tl_tool_path(tools[i], path, sizeof path) != 0)
 			return 0;
 	return 1;
 }
@@ -433,7 +428,7 @@ static int run_tool(const struct tl_realm *r, const char *krb5_conf, char *const
 	if (out != NULL && cap > 0)
 		out[0] = '\0';
 	if (argv == NULL || argv[0] == NULL || in_len > INPUT_MAX ||
-	    tool_path(argv[0], path, sizeof path) != 0)
+	    tl_tool_path(argv[0], path, sizeof path) != 0)
 		return -1;
 	envp = env_build(r, krb5_conf);
 	if (envp == NULL)
@@ -802,7 +797,7 @@ static int kdc_launch(struct tl_realm *r)
 	int64_t deadline = mono_ms() + KDC_READY_MS;
 	pid_t pid = -1;
 
-	if (envp == NULL || in < 0 || logfd < 0 || tool_path("krb5kdc", path, sizeof path) != 0) {
+	if (envp == NULL || in < 0 || logfd < 0 || tl_tool_path("krb5kdc", path, sizeof path) != 0) {
 		fprintf(stderr, "krb5_realm: cannot start krb5kdc (no memory, /dev/null, log or binary)\n");
 		goto out;
 	}
@@ -980,7 +975,7 @@ out_fail:
 		env_restore(r);
 	guard_remove(r->kdc_pid);
 	proc_end(r->kdc_pid);
-	rm_tree(r->dir);
+	tl_rm_tree(r->dir);
 	memset(r, 0, sizeof *r);
 	return -1;
 }
@@ -995,7 +990,7 @@ void tl_realm_stop(struct tl_realm *r)
 		env_restore(r);
 	}
 	if (r->dir[0] != '\0')
-		rm_tree(r->dir);
+		tl_rm_tree(r->dir);
 	r->kdc_pid = 0;
 	r->dir[0] = '\0';
 	r->owner = 0;

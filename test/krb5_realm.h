@@ -6,9 +6,11 @@
  *
  * Not a Kerberos client: it calls no krb5 or GSSAPI function and needs only
  * libc and POSIX (plus Linux's PR_SET_PDEATHSIG), so it links into every
- * suite, also where the library is built without Kerberos.  No global
- * constructors; its only global state is the table of children to kill at
- * exit or on a fatal signal (krb5_realm.c, "the guard").
+ * suite, also where the library is built without Kerberos.  Its process and
+ * file helpers (tl_proc_wait, tl_tool_path, tl_rm_tree) serve the other
+ * test fixtures too (peer_driver.c).  No global constructors; its only
+ * global state is the table of children to kill at exit or on a fatal
+ * signal (krb5_realm.c, "the guard").
  *
  * Not thread-safe: start and stop realms and proxies from one thread, while
  * no other thread reads the environment (setenv/unsetenv).
@@ -196,6 +198,19 @@ int tl_realm_write_conf_unreachable(const struct tl_realm *r, const char *path);
  * running; or not our child, errno set).
  */
 int tl_proc_wait(pid_t pid, int ms, int *status);
+
+/*
+ * tl_tool_path() - A program's path: @name itself when it has a '/', else
+ * the first executable @name in $PATH, /usr/local/sbin, /usr/sbin, /sbin.
+ * Returns 0 with the path in @out, or -1 (not found, or @cap too small).
+ */
+int tl_tool_path(const char *name, char *out, size_t cap);
+
+/*
+ * tl_rm_tree() - Remove @path and everything under it (symlinks are removed,
+ * never followed).  Best effort: what cannot be removed stays, silently.
+ */
+void tl_rm_tree(const char *path);
 
 /*
  * A delaying TCP proxy: a forked child (no exec) with one poll() loop, so it

@@ -3,12 +3,13 @@
  * contract is in peer_driver.h.  Every wait is bounded: reads poll with a
  * deadline, children are reaped with tl_proc_wait and killed past it.
  */
-#define _DEFAULT_SOURCE /* readlink */
+#define _DEFAULT_SOURCE /* readlink, mkdtemp */
 #include "peer_driver.h"
 
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -24,11 +25,37 @@
 
 extern char **environ;
 
-static int64_t pd_now_ms(void)
+int64_t pd_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int pd_ms_left(int64_t deadline)
+{
+	int64_t l = deadline - pd_now_ms();
+	return l < 0 ? 0 : l > INT_MAX ? INT_MAX : (int)l;
+}
+
+void pd_set_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFD);
+	ck_assert_int_ge(fl, 0);
+	ck_assert_int_eq(fcntl(fd, F_SETFD, fl | FD_CLOEXEC), 0);
+}
+
+void pd_tmpdir_make(char *dir, size_t cap, const char *prefix)
+{
+	if ((size_t)snprintf(dir, cap, "/tmp/%s_XXXXXX", prefix) >= cap || mkdtemp(dir) == NULL)
+		dir[0] = '\0';
+}
+
+void pd_tmpdir_remove(char *dir)
+{
+	if (dir[0] != '\0')
+		tl_rm_tree(dir);
+	dir[0] = '\0';
 }
 
 void pd_find_peer(const char *name, char *out, size_t cap)
@@ -46,17 +73,18 @@ void pd_find_peer(const char *name, char *out, size_t cap)
 	}
 	ck_assert((size_t)snprintf(out, cap, "%s/%s", dir, name) < cap);
 	ck_assert_msg(access(out, X_OK) == 0,
-		      "peer %s missing (%s): build it with test/peers/peers.mk", name, out);
-}
-
-static void pd_set_cloexec(int fd)
-{
-	int fl = fcntl(fd, F_GETFD);
-	ck_assert_int_ge(fl, 0);
-	ck_assert_int_eq(fcntl(fd, F_SETFD, fl | FD_CLOEXEC), 0);
+		      "peer %s missing (%s): build it with test/peers/peers.mk "
+		      "(needs libkrb5-dev, gss-ntlmssp, libwinpr2-dev)",
+		      name, out);
 }
 
 void pd_child_start(struct pd_child *c, const char *dir, const char *what, char *const argv[])
+{
+	pd_child_start_env(c, dir, what, argv, environ);
+}
+
+void pd_child_start_env(struct pd_child *c, const char *dir, const char *what,
+			char *const argv[], char *const envp[])
 {
 	int in[2], out[2];
 	memset(c, 0, sizeof *c);
@@ -84,7 +112,7 @@ void pd_child_start(struct pd_child *c, const char *dir, const char *what, char 
 	sigaddset(&def, SIGPIPE);
 	ck_assert_int_eq(posix_spawnattr_setsigdefault(&at, &def), 0);
 	ck_assert_int_eq(posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF), 0);
-	int rc = posix_spawn(&c->pid, argv[0], &fa, &at, argv, environ);
+	int rc = posix_spawn(&c->pid, argv[0], &fa, &at, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	close(in[0]);
@@ -97,6 +125,22 @@ void pd_child_start(struct pd_child *c, const char *dir, const char *what, char 
 	}
 	c->to = in[1];
 	c->from = out[0];
+}
+
+void pd_peer_start(struct pd_child *c, const char *dir, const char *what, const char *name,
+		   char *const args[], char *const envp[])
+{
+	char bin[400];
+	char *argv[PD_PEER_MAX_ARGS + 2];
+	int n = 0;
+	pd_find_peer(name, bin, sizeof bin);
+	argv[n++] = bin;
+	for (int i = 0; args[i] != NULL; i++) {
+		ck_assert_int_lt(n, PD_PEER_MAX_ARGS + 1);
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
+	pd_child_start_env(c, dir, what, argv, envp != NULL ? envp : environ);
 }
 
 const char *pd_child_err(const struct pd_child *c)
@@ -117,14 +161,20 @@ const char *pd_child_err(const struct pd_child *c)
 	return text;
 }
 
+void pd_child_close_to(struct pd_child *c)
+{
+	if (c->to >= 0)
+		close(c->to);
+	c->to = -1;
+}
+
 int pd_child_wait(struct pd_child *c, int ms)
 {
 	int st = 0;
-	if (c->to >= 0)
-		close(c->to);
+	pd_child_close_to(c);
 	if (c->from >= 0)
 		close(c->from);
-	c->to = c->from = -1;
+	c->from = -1;
 	if (c->pid <= 0)
 		return -1;
 	if (tl_proc_wait(c->pid, ms, &st) != 0) {
@@ -153,20 +203,44 @@ void pd_child_reap(struct pd_child *c)
 	c->pid = 0;
 }
 
-/* Exactly n bytes by the deadline; 0, or -1 on timeout, EOF or error. */
-static int pd_read_exact(int fd, unsigned char *p, size_t n, int64_t deadline)
+ssize_t pd_read_by(int fd, void *buf, size_t cap, int64_t deadline)
 {
-	while (n > 0) {
-		int64_t left = deadline - pd_now_ms();
+	for (;;) {
 		struct pollfd pf = {fd, POLLIN, 0};
-		int r = poll(&pf, 1, left < 0 ? 0 : (int)left);
+		int r = poll(&pf, 1, pd_ms_left(deadline));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return -1;
-		ssize_t got = read(fd, p, n);
-		if (got < 0 && errno == EINTR)
+		ssize_t n = read(fd, buf, cap);
+		if (n < 0 && errno == EINTR)
 			continue;
+		return n;
+	}
+}
+
+long pd_read_all(int fd, char *buf, size_t cap, int64_t deadline)
+{
+	size_t have = 0;
+	for (;;) {
+		if (have + 1 >= cap)
+			return -1;
+		ssize_t r = pd_read_by(fd, buf + have, cap - 1 - have, deadline);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		have += (size_t)r;
+	}
+	buf[have] = '\0';
+	return (long)have;
+}
+
+/* Exactly n bytes by the deadline; 0, or -1 on timeout, EOF or error. */
+static int pd_read_exact(int fd, unsigned char *p, size_t n, int64_t deadline)
+{
+	while (n > 0) {
+		ssize_t got = pd_read_by(fd, p, n, deadline);
 		if (got <= 0)
 			return -1;
 		p += got;
