@@ -177,7 +177,7 @@ asan:
 
 # Allocation-failure injection over every public function (test/oomcheck.c):
 # in-process under ASan/LSan (fast), or under Valgrind.
-$(B)/test/oomcheck: $(B)/test/oomcheck.o $(LIB)
+$(B)/test/oomcheck: $(B)/test/oomcheck.o $(B)/test/krb5_realm.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
 oomcheck-run: $(B)/test/oomcheck
