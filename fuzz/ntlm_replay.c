@@ -12,8 +12,7 @@
  */
 #include "ntlm_fuzz.c"
 
-#include <dirent.h>
-#include <sys/stat.h>
+#include "replay.h"
 
 /* ---- the seed generator ------------------------------------------------------- */
 
@@ -149,8 +148,9 @@ static void gen(void)
 
 static unsigned long replayed;
 
-static void replay_file(const char *path)
+static void replay_file(const char *path, const char *name)
 {
+	(void)name;
 	FILE *f = fopen(path, "rb");
 	CHECK(f != NULL, "cannot open %s", path);
 	static uint8_t buf[1 << 20];
@@ -166,33 +166,6 @@ static void replay_file(const char *path)
 	replayed++;
 }
 
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-static void replay(const char *path)
-{
-	struct stat st;
-	CHECK(stat(path, &st) == 0, "%s: not found (run from the top directory)", path);
-	if (!S_ISDIR(st.st_mode)) {
-		replay_file(path);
-		return;
-	}
-	struct dirent **v;
-	int n = scandir(path, &v, NULL, by_name);
-	CHECK(n >= 0, "scandir %s", path);
-	for (int i = 0; i < n; i++) {
-		if (v[i]->d_name[0] != '.') {
-			char p[1024];
-			snprintf(p, sizeof p, "%s/%s", path, v[i]->d_name);
-			replay_file(p);
-		}
-		free(v[i]);
-	}
-	free(v);
-}
-
 int main(int argc, char **argv)
 {
 	LLVMFuzzerInitialize(&argc, &argv);
@@ -200,10 +173,10 @@ int main(int argc, char **argv)
 		gen_dir = argv[2];
 		gen();
 	} else if (argc == 1) {
-		replay("fuzz/ntlm_corpus");
+		replay_path("fuzz/ntlm_corpus", replay_file);
 	} else {
 		for (int i = 1; i < argc; i++)
-			replay(argv[i]);
+			replay_path(argv[i], replay_file);
 	}
 	CHECK(sspiasync_shutdown() == SEC_E_OK, "sspiasync_shutdown");
 	if (gen_dir == NULL)

@@ -12,8 +12,7 @@
  */
 #include "spnego_fuzz.c"
 
-#include <dirent.h>
-#include <sys/stat.h>
+#include "replay.h"
 
 static unsigned long replayed;
 
@@ -39,41 +38,13 @@ static void replay_file(const char *path, const char *name)
 	replayed++;
 }
 
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-static void replay(const char *path)
-{
-	struct stat st;
-	CHECK(stat(path, &st) == 0, "%s: not found (run from the top directory)", path);
-	if (!S_ISDIR(st.st_mode)) {
-		const char *slash = strrchr(path, '/');
-		replay_file(path, slash ? slash + 1 : path);
-		return;
-	}
-	struct dirent **v;
-	int n = scandir(path, &v, NULL, by_name);
-	CHECK(n >= 0, "scandir %s", path);
-	for (int i = 0; i < n; i++) {
-		if (v[i]->d_name[0] != '.') {
-			char p[1024];
-			snprintf(p, sizeof p, "%s/%s", path, v[i]->d_name);
-			replay_file(p, v[i]->d_name);
-		}
-		free(v[i]);
-	}
-	free(v);
-}
-
 int main(int argc, char **argv)
 {
 	LLVMFuzzerInitialize(&argc, &argv);
 	if (argc == 1)
-		replay("fuzz/spnego_corpus");
+		replay_path("fuzz/spnego_corpus", replay_file);
 	for (int i = 1; i < argc; i++)
-		replay(argv[i]);
+		replay_path(argv[i], replay_file);
 #ifdef SA_HAVE_TASN1
 	sa_spnego_tasn1_cleanup();
 #endif

@@ -30,31 +30,7 @@
 /* Hex (spaces allowed) into exactly n bytes. */
 static void unhex(const char *s, uint8_t *out, size_t n)
 {
-	size_t k = 0;
-	int hi = -1;
-
-	for (; *s != 0; s++) {
-		int d;
-		if (*s == ' ')
-			continue;
-		if (*s >= '0' && *s <= '9')
-			d = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			d = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			d = *s - 'A' + 10;
-		else
-			ck_abort_msg("bad hex digit '%c'", *s);
-		if (hi < 0) {
-			hi = d;
-			continue;
-		}
-		ck_assert_uint_lt(k, n);
-		out[k++] = (uint8_t)(hi << 4 | d);
-		hi = -1;
-	}
-	ck_assert_int_eq(hi, -1);
-	ck_assert_uint_eq(k, n);
+	ck_assert_uint_eq(tl_unhex(s, out, n), n);
 }
 
 static void assert_bytes(const char *what, const uint8_t *got, const char *want_hex, size_t n)

@@ -35,29 +35,7 @@
 /* Hex (spaces allowed) into out (room for cap); the byte count. */
 static size_t unhex(const char *s, uint8_t *out, size_t cap)
 {
-	size_t k = 0;
-	int hi = -1;
-
-	for (; *s != 0; s++) {
-		int d;
-		if (*s == ' ')
-			continue;
-		if (*s >= '0' && *s <= '9')
-			d = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			d = *s - 'a' + 10;
-		else
-			ck_abort_msg("bad hex digit '%c'", *s);
-		if (hi < 0) {
-			hi = d;
-			continue;
-		}
-		ck_assert_uint_lt(k, cap);
-		out[k++] = (uint8_t)(hi << 4 | d);
-		hi = -1;
-	}
-	ck_assert_int_eq(hi, -1);
-	return k;
+	return tl_unhex(s, out, cap);
 }
 
 /* An exact-size heap copy, so a read past the end is a Valgrind/ASan error. */

@@ -51,6 +51,37 @@ static inline int tl_race_detector(void)
 	return v != NULL && v[0] == '1';
 }
 
+/* Hex digits (either case; spaces skipped) into out, room for cap bytes;
+ * returns the bytes written.  A bad digit, an odd count or no room fails
+ * the test. */
+static inline size_t tl_unhex(const char *s, uint8_t *out, size_t cap)
+{
+	size_t k = 0;
+	int hi = -1;
+	for (; *s != 0; s++) {
+		int d;
+		if (*s == ' ')
+			continue;
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (*s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (*s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			ck_abort_msg("bad hex digit '%c'", *s);
+		if (hi < 0) {
+			hi = d;
+			continue;
+		}
+		ck_assert_uint_lt(k, cap);
+		out[k++] = (uint8_t)(hi << 4 | d);
+		hi = -1;
+	}
+	ck_assert_int_eq(hi, -1);
+	return k;
+}
+
 /* Run a suite; main returns the failure count. */
 static inline int tl_run_suite(Suite *s)
 {
