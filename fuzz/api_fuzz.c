@@ -2224,8 +2224,12 @@ static void op_ac_setcb(void)
 	a->cb = (uint8_t)set;
 	a->cb_data = set ? data : NULL;
 	a->action = (uint8_t)(act % A_COUNT);
-	if (!set)
-		a->done_cb = 0; /* also an undelivered completion's */
+	if (!set) {
+		/* Also an undelivered completion's: its record then carries no
+		 * data (sspiasync.h, test_cq_record_data_null_after_callback_cleared). */
+		a->done_cb = 0;
+		a->done_data = NULL;
+	}
 }
 
 static void op_ac_requires(void)
