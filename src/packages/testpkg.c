@@ -80,6 +80,7 @@
 #include "packages/package.h"
 #include "packages/testpkg_int.h"
 #include "util/alloc.h"
+#include "util/filetime.h"
 
 #include <errno.h>
 #include <string.h>
@@ -128,14 +129,6 @@ static int status_is_retryable(int32_t st)
 {
 	return st == SEC_E_INCOMPLETE_MESSAGE || st == SEC_E_BUFFER_TOO_SMALL ||
 	       st == SEC_E_INSUFFICIENT_MEMORY;
-}
-
-/* Now as FILETIME: 100 ns units since 1601-01-01 UTC. */
-static int64_t filetime_now(void)
-{
-	struct timespec ts = {0, 0};
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec + INT64_C(11644473600)) * 10000000 + ts.tv_nsec / 100;
 }
 
 static void latency_sleep(uint32_t us)
@@ -419,7 +412,7 @@ static unsigned long ctx_attrs(const struct sa_tp_ctx *c)
 /* Set the start, expiry and attributes of a new context. */
 static void ctx_stamp(struct sa_tp_ctx *c)
 {
-	c->start = filetime_now();
+	c->start = sa__filetime_now();
 	c->expiry = c->start + SA_TP_LIFETIME;
 	c->attrs = ctx_attrs(c);
 }

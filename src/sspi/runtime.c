@@ -415,10 +415,3 @@ unsigned sspiasync_run(unsigned max)
 	return n;
 }
 
-int64_t sa__filetime_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	/* 1601-01-01 to 1970-01-01: 11644473600 s. */
-	return ((int64_t)ts.tv_sec + INT64_C(11644473600)) * 10000000 + ts.tv_nsec / 100;
-}

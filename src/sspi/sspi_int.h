@@ -296,9 +296,6 @@ void sa__leg_output(struct sa_runtime *rt, struct sa_leg *l);
 /* Drop what the leg holds; a first leg that made no context takes it out again. */
 void sa__leg_release(struct sa_runtime *rt, struct sa_leg *l);
 
-/* FILETIME now (100 ns since 1601-01-01), from CLOCK_REALTIME. */
-int64_t sa__filetime_now(void);
-
 static inline void sa__timestamp_set(PTimeStamp ts, int64_t filetime)
 {
 	if (ts != NULL)

@@ -131,6 +131,15 @@ void sa__alloc_sites(struct sa_alloc_site **begin, struct sa_alloc_site **end)
 	*end = __stop_sa_alloc_sites;
 }
 
+char *sa__strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = sa__malloc(n);
+	if (p != NULL)
+		memcpy(p, s, n);
+	return p;
+}
+
 void sa__wipe(void *p, size_t n)
 {
 	if (n != 0)

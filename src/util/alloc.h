@@ -49,6 +49,9 @@ void *sa__calloc_at(struct sa_alloc_site *site, size_t count, size_t n);
 /* The sites linked into this program: [*begin, *end). */
 void sa__alloc_sites(struct sa_alloc_site **begin, struct sa_alloc_site **end);
 
+/* sa__strdup() - A copy of the NUL-terminated @s from sa__malloc; NULL as sa__malloc(). */
+char *sa__strdup(const char *s);
+
 /* sa__free() - Free a block from sa__malloc/sa__calloc; NULL is a no-op. */
 void sa__free(void *p);
 

@@ -14,15 +14,6 @@
 
 #include <string.h>
 
-static char *dup_str(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = sa__malloc(n);
-	if (p != NULL)
-		memcpy(p, s, n);
-	return p;
-}
-
 /* user, or user@domain when the user names no realm and a domain is given */
 static char *identity_principal(const struct sa_pkg_identity *id)
 {
@@ -91,11 +82,11 @@ int32_t sa_krb5_cred_acquire(const struct sa_pkg_cred_args *a, void **out, int64
 		if (a->identity->user[0] == '\0')
 			goto fail_status; /* a password for nobody */
 		c->principal = identity_principal(a->identity);
-		c->password = dup_str(a->identity->password);
+		c->password = sa__strdup(a->identity->password);
 		if (c->principal == NULL || c->password == NULL)
 			goto fail;
 	} else if (a->principal != NULL && a->principal[0] != '\0') {
-		if ((c->principal = dup_str(a->principal)) == NULL)
+		if ((c->principal = sa__strdup(a->principal)) == NULL)
 			goto fail;
 	}
 	if ((a->use & SECPKG_CRED_OUTBOUND) && c->password == NULL) {
@@ -141,7 +132,7 @@ int32_t sa_krb5_cred_name(void *cv, char **name)
 	struct krb5_cred *c = cv;
 	gss_cred_id_t g = c->init != GSS_C_NO_CREDENTIAL && c->password == NULL ? c->init : c->accept;
 	if (c->principal != NULL || g == GSS_C_NO_CREDENTIAL) {
-		*name = dup_str(c->principal != NULL ? c->principal : "");
+		*name = sa__strdup(c->principal != NULL ? c->principal : "");
 		return *name != NULL ? SEC_E_OK : SEC_E_INSUFFICIENT_MEMORY;
 	}
 	/* The ccache's principal; an acceptor of any principal has no name of its own. */
@@ -154,7 +145,7 @@ int32_t sa_krb5_cred_name(void *cv, char **name)
 	if (n != GSS_C_NO_NAME)
 		(void)gss_release_name(&min, &n);
 	if (GSS_ERROR(maj) || s.value == NULL) {
-		*name = dup_str("");
+		*name = sa__strdup("");
 	} else {
 		*name = sa__malloc(s.length + 1);
 		if (*name != NULL) {

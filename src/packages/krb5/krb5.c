@@ -16,6 +16,7 @@
  */
 #include "packages/krb5/krb5_pkg.h"
 #include "util/alloc.h"
+#include "util/filetime.h"
 
 #include <string.h>
 #include <time.h>
@@ -23,18 +24,11 @@
 gss_OID_desc sa_krb5_mech_oid = {9, (void *)"\x2a\x86\x48\x86\xf7\x12\x01\x02\x02"};
 gss_OID_set_desc sa_krb5_mech_set = {1, &sa_krb5_mech_oid};
 
-int64_t sa_krb5_now(void)
-{
-	struct timespec ts;
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec + 11644473600LL) * 10000000 + ts.tv_nsec / 100;
-}
-
 int64_t sa_krb5_expiry(OM_uint32 seconds)
 {
 	if (seconds == GSS_C_INDEFINITE)
 		return SA_KRB5_NEVER;
-	return sa_krb5_now() + (int64_t)seconds * 10000000;
+	return sa__filetime_now() + (int64_t)seconds * 10000000;
 }
 
 /* ---- flags ----------------------------------------------------------------------- */
@@ -178,7 +172,7 @@ static int32_t leg_end(struct krb5_ctx *x, void **ctxp, struct sa_pkg_leg *leg, 
 	if (maj & GSS_S_CONTINUE_NEEDED)
 		return SEC_I_CONTINUE_NEEDED;
 	x->done = 1;
-	x->start = sa_krb5_now();
+	x->start = sa__filetime_now();
 	x->expiry = leg->expiry;
 	return SEC_E_OK;
 }

@@ -79,7 +79,6 @@ struct krb5_ctx {
 	int64_t start, expiry;  /* FILETIME, set when done */
 };
 
-int64_t sa_krb5_now(void);
 /* seconds from GSS (GSS_C_INDEFINITE: never) as an absolute FILETIME */
 int64_t sa_krb5_expiry(OM_uint32 seconds);
 

@@ -122,7 +122,7 @@ static int32_t client_authenticate(struct ntlm_ctx *x, struct sa_pkg_leg *leg)
 	if (has_ts) {
 		memcpy(blob + 8, ts.p, 8);
 	} else {
-		int64_t now = sa_ntlm_now();
+		int64_t now = sa__filetime_now();
 		for (int i = 0; i < 8; i++)
 			blob[8 + i] = (uint8_t)((uint64_t)now >> (8 * i));
 	}
@@ -180,7 +180,7 @@ static int32_t client_authenticate(struct ntlm_ctx *x, struct sa_pkg_leg *leg)
 	sa_ntlm_mic(b->exported, x->msgs, x->neg_len, leg->in, leg->in_len, leg->out, w.len, mic);
 	memcpy(leg->out + SA_NTLM_AUTH_MIC_OFF, mic, 16);
 
-	char *name = NULL, *server = sa_ntlm_strdup(leg->target != NULL ? leg->target : "");
+	char *name = NULL, *server = sa__strdup(leg->target != NULL ? leg->target : "");
 	if (server == NULL || sa_ntlm_cred_name(c, &name) != SEC_E_OK) {
 		sa__free(server);
 		st = SEC_E_INSUFFICIENT_MEMORY;

@@ -27,15 +27,6 @@ static void host_name(char out[16])
 		strcpy(out, "LOCALHOST");
 }
 
-char *sa_ntlm_strdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = sa__malloc(n);
-	if (p != NULL)
-		memcpy(p, s, n);
-	return p;
-}
-
 static void str_wipe_free(char *s)
 {
 	if (s != NULL) {
@@ -97,8 +88,8 @@ static int32_t cred_outbound(struct ntlm_cred *c, const struct sa_pkg_cred_args 
 			return SEC_E_INVALID_PARAMETER; /* not UTF-8, or too long */
 		if (sa_ntlm_nt_hash(id->password, c->nt_hash) != 0)
 			return SEC_E_INVALID_PARAMETER;
-		c->user = sa_ntlm_strdup(id->user);
-		c->domain = sa_ntlm_strdup(id->domain);
+		c->user = sa__strdup(id->user);
+		c->domain = sa__strdup(id->domain);
 		if (c->user == NULL || c->domain == NULL)
 			return SEC_E_INSUFFICIENT_MEMORY;
 		c->has_identity = 1;
@@ -128,8 +119,8 @@ static int32_t cred_outbound(struct ntlm_cred *c, const struct sa_pkg_cred_args 
 	if (st == SEC_E_OK && e == NULL)
 		st = SEC_E_NO_CREDENTIALS;
 	if (st == SEC_E_OK) {
-		c->user = sa_ntlm_strdup(e->user);
-		c->domain = sa_ntlm_strdup(e->domain);
+		c->user = sa__strdup(e->user);
+		c->domain = sa__strdup(e->domain);
 		memcpy(c->nt_hash, e->nt_hash, 16);
 		c->has_identity = 1;
 		if (c->user == NULL || c->domain == NULL)
@@ -186,7 +177,7 @@ int32_t sa_ntlm_cred_name(void *cv, char **name)
 {
 	struct ntlm_cred *c = cv;
 	if (!c->has_identity) {
-		*name = sa_ntlm_strdup(c->host);
+		*name = sa__strdup(c->host);
 		return *name != NULL ? SEC_E_OK : SEC_E_INSUFFICIENT_MEMORY;
 	}
 	size_t n = strlen(c->domain) + 1 + strlen(c->user) + 1;

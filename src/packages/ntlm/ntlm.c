@@ -28,13 +28,6 @@
 
 const uint8_t sa_ntlm_version[8] = {10, 0, 0, 0, 0, 0, 0, 15};
 
-int64_t sa_ntlm_now(void)
-{
-	struct timespec ts;
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec + 11644473600LL) * 10000000 + ts.tv_nsec / 100;
-}
-
 /* ---- contexts ------------------------------------------------------------- */
 
 struct ntlm_ctx *sa_ntlm_ctx_new(struct ntlm_cred *c, int client)
@@ -116,7 +109,7 @@ void sa_ntlm_ctx_done(struct ntlm_ctx *x, struct sa_pkg_leg *leg, const uint8_t 
 	memcpy(x->exported, exported, 16);
 	sa_ntlm_drop_msgs(x);
 	x->step = DONE;
-	x->start = sa_ntlm_now();
+	x->start = sa__filetime_now();
 	leg->out_len = out_len;
 	leg->attrs = sa_ntlm_ret_flags(x, leg->req);
 	leg->expiry = SA_NTLM_NEVER;
@@ -200,7 +193,7 @@ static int32_t ctx_names(void *xv, char **user)
 	struct ntlm_ctx *x = xv;
 	if (x->step != DONE)
 		return SEC_E_OUT_OF_SEQUENCE; /* no name before the handshake is done */
-	*user = sa_ntlm_strdup(x->name);
+	*user = sa__strdup(x->name);
 	return *user != NULL ? SEC_E_OK : SEC_E_INSUFFICIENT_MEMORY;
 }
 
@@ -209,8 +202,8 @@ static int32_t ctx_native_names(void *xv, char **client, char **server)
 	struct ntlm_ctx *x = xv;
 	if (x->step != DONE)
 		return SEC_E_OUT_OF_SEQUENCE;
-	*client = sa_ntlm_strdup(x->name);
-	*server = sa_ntlm_strdup(x->server);
+	*client = sa__strdup(x->name);
+	*server = sa__strdup(x->server);
 	if (*client == NULL || *server == NULL) {
 		sa__free(*client);
 		sa__free(*server);

@@ -17,6 +17,7 @@
 
 #include "packages/ntlm/ntlm_int.h"
 #include "packages/package.h"
+#include "util/filetime.h"
 
 #define SA_NTLM_NEVER INT64_MAX
 /* Our Version field: 10.0, build 0, NTLMSSP_REVISION_W2K3 (15). */
@@ -76,13 +77,9 @@ void sa_ntlm_cred_free(void *c);
 /* "DOMAIN\\user" (or "user"), or our host name for a credential with no identity. */
 int32_t sa_ntlm_cred_name(void *cv, char **name);
 int32_t sa_ntlm_cred_set_lookup(void *cv, sa_pkg_lookup_fn fn, void *arg);
-/* A copy of s (sa__malloc), or NULL. */
-char *sa_ntlm_strdup(const char *s);
 
 /* ---- contexts (ntlm.c) ------------------------------------------------------- */
 
-/* Now, as a FILETIME (100 ns since 1601, UTC). */
-int64_t sa_ntlm_now(void);
 struct ntlm_ctx *sa_ntlm_ctx_new(struct ntlm_cred *c, int client);
 void sa_ntlm_ctx_delete(void *xv);
 /* Keep a copy of the NEGOTIATE (is_challenge 0) or CHALLENGE (1): 0, or -1 (no memory). */

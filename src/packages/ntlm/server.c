@@ -49,7 +49,7 @@ static int32_t server_challenge(struct ntlm_cred *c, void **ctx, struct sa_pkg_l
 	sa_ntlm_wr_bytes(&w, 48, sa_ntlm_version, 8);
 	/* Target info: appended to the payload, then its field header. */
 	size_t ti_at = w.len;
-	int64_t now = sa_ntlm_now();
+	int64_t now = sa__filetime_now();
 	uint8_t t[8];
 	for (int i = 0; i < 8; i++)
 		t[i] = (uint8_t)((uint64_t)now >> (8 * i));
@@ -207,7 +207,7 @@ static int32_t server_authenticate(struct ntlm_ctx *x, struct sa_pkg_leg *leg)
 	}
 	char *name = NULL;
 	int32_t st = server_verify(x, leg, &a, k, &name);
-	char *server = st == SEC_E_OK ? sa_ntlm_strdup(x->cred->host) : NULL;
+	char *server = st == SEC_E_OK ? sa__strdup(x->cred->host) : NULL;
 	if (st == SEC_E_OK && server == NULL) {
 		sa__free(name);
 		st = SEC_E_INSUFFICIENT_MEMORY;
