@@ -163,7 +163,7 @@ static void hs_direct(unsigned long n)
 	const struct sa_package *pkg = sa__pkg_find("NTLM");
 	if (pkg == NULL)
 		die("no NTLM package");
-	struct sa_pkg_identity id = {BENCH_USER, BENCH_DOMAIN, BENCH_PASSWORD};
+	struct sa_pkg_identity id = {BENCH_USER, BENCH_DOMAIN, BENCH_PASSWORD, SA_PKG_MECH_ALL};
 	struct sa_pkg_cred_args oa = {NULL, SECPKG_CRED_OUTBOUND, &id};
 	struct sa_pkg_cred_args ia = {NULL, SECPKG_CRED_INBOUND, NULL};
 	void *cc, *sc;

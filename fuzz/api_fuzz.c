@@ -531,6 +531,24 @@ static int desc_ok(const SecBufferDesc *d, int optional)
 	return 1;
 }
 
+/* The same for an ISC/ASC output description: a SECBUFFER_TOKEN claiming
+ * bytes at NULL is not structural (the leg answers it). */
+static int desc_ok_leg_out(const SecBufferDesc *d)
+{
+	if (d == NULL || d->ulVersion != SECBUFFER_VERSION || d->cBuffers == 0)
+		return desc_ok(d, 1);
+	if (d->pBuffers == NULL)
+		return 0;
+	for (unsigned long i = 0; i < d->cBuffers; i++) {
+		const SecBuffer *b = &d->pBuffers[i];
+		unsigned long t = b->BufferType & ~(unsigned long)SECBUFFER_ATTRMASK;
+		if (b->pvBuffer == NULL && b->cbBuffer != 0 && t != SECBUFFER_MISSING &&
+		    t != SECBUFFER_TOKEN)
+			return 0;
+	}
+	return 1;
+}
+
 static int desc_first(const SecBufferDesc *d, unsigned long type)
 {
 	if (d == NULL || d->pBuffers == NULL)
@@ -682,8 +700,8 @@ static SEC_WINNT_AUTH_IDENTITY_A *ident_make(struct ident *x)
 	snprintf(x->pw, sizeof x->pw, "%s", pws[(b >> 6) & 3]);
 	x->id.Flags = SEC_WINNT_AUTH_IDENTITY_ANSI;
 	switch (b & 7) {
-	case 3:
-		x->id.Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
+	case 3: /* neither _ANSI nor _UNICODE */
+		x->id.Flags = 0;
 		x->bad = 1;
 		break;
 	case 4: /* a length with a NULL string */
@@ -1239,8 +1257,8 @@ static void op_acquire(int async)
 
 	unsigned long u = use & ~(unsigned long)SECPKG_CRED_RESERVED;
 	int structural = null_cred || pkg == NULL || logon ||
-			 (u != SECPKG_CRED_INBOUND && u != SECPKG_CRED_OUTBOUND && u != SECPKG_CRED_BOTH) ||
-			 (id != NULL && idb.bad);
+			 (u != SECPKG_CRED_INBOUND && u != SECPKG_CRED_OUTBOUND && u != SECPKG_CRED_BOTH);
+	int bad_id = id != NULL && idb.bad; /* read once the package is known */
 	int may_unknown = principal != NULL || (id != NULL && idb.longname);
 	int logon_dummy;
 	void *logonp = logon ? &logon_dummy : NULL;
@@ -1259,6 +1277,8 @@ static void op_acquire(int async)
 			      X(st));
 		} else if (!pkg_known) {
 			CHECK(st == SEC_E_SECPKG_NOT_FOUND, "unknown package '%s': 0x%08x", pkg, X(st));
+		} else if (bad_id) {
+			CHECK(st == SEC_E_INVALID_PARAMETER, "bad identity: 0x%08x", X(st));
 		} else {
 			int full_allowed = G.max_cred && G.ever_cred >= (int)G.max_cred;
 			int full_must = G.max_cred && creds_lo() >= (int)G.max_cred;
@@ -1294,6 +1314,8 @@ static void op_acquire(int async)
 		want = SEC_E_INVALID_PARAMETER;
 	else if (!pkg_known)
 		want = SEC_E_SECPKG_NOT_FOUND;
+	else if (bad_id)
+		want = SEC_E_INVALID_PARAMETER;
 	else
 		ai = submit_expect(acw, EX_NO, &want, &may_bound);
 	struct job *j = ai >= 0 ? &G.acs[ai].job : &G.junk;
@@ -1498,16 +1520,15 @@ static void op_leg(int async, int side)
 
 	/* The model. */
 	int structural = r1 != 0 || r2 != 0 || null_attrs || (ctxp == NULL && !has_newh) ||
-			 !desc_ok(in, 1) || !desc_ok(out, 1);
+			 !desc_ok(in, 1) || !desc_ok_leg_out(out);
+	/* No token buffer is no room (SEC_E_BUFFER_TOO_SMALL when the leg has
+	 * a token to send); one claiming bytes at NULL without
+	 * ALLOCATE_MEMORY is SEC_E_INTERNAL_ERROR once the handle is good and
+	 * the leg admitted (README, "Windows' statuses"). */
 	int ti = out ? desc_first(out, SECBUFFER_TOKEN) : -1;
-	if (out && desc_ok(out, 1)) {
-		if (ti < 0)
-			structural = 1;
-		else if (!(req & ISC_REQ_ALLOCATE_MEMORY) && out->pBuffers[ti].cbBuffer != 0 &&
-			 out->pBuffers[ti].pvBuffer == NULL)
-			structural = 1;
-	}
-	j->tok_i = (out && desc_ok(out, 1) && ti >= 0) ? ti : -1;
+	int tok_at_null = !structural && ti >= 0 && !(req & ISC_REQ_ALLOCATE_MEMORY) &&
+			  out->pBuffers[ti].cbBuffer != 0 && out->pBuffers[ti].pvBuffer == NULL;
+	j->tok_i = (out && !structural && ti >= 0) ? ti : -1;
 	if (j->tok_i >= 0)
 		j->tok_before = out->pBuffers[ti];
 	int first = ctxp == NULL, hc = H_STALE, xi = -1, ci = -1;
@@ -1556,6 +1577,9 @@ static void op_leg(int async, int side)
 			      "%s with a live handle: 0x%08x", nm, X(st));
 			if (!first)
 				check_drained(xi, nm);
+			if (tok_at_null)
+				CHECK(st == SEC_E_INTERNAL_ERROR || (!first && st == SEC_E_OUT_OF_SEQUENCE),
+				      "%s with a token buffer at NULL: 0x%08x", nm, X(st));
 		}
 		int made = st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED;
 		if (!made) {

@@ -71,7 +71,7 @@
 #define EXP_NULL_PBUFFERS SEC_E_INVALID_PARAMETER       /* cBuffers > 0, pBuffers NULL */
 #define EXP_NONZERO_RESERVED SEC_E_INVALID_PARAMETER    /* ISC Reserved1 / Reserved2 != 0 */
 #define EXP_ACH_BAD_USE SEC_E_INVALID_PARAMETER         /* fCredentialUse not INBOUND/OUTBOUND/BOTH */
-#define EXP_ACH_UNICODE_IDENTITY SEC_E_INVALID_PARAMETER /* identity Flags != SEC_WINNT_AUTH_IDENTITY_ANSI */
+#define EXP_ACH_BAD_FLAGS SEC_E_INVALID_PARAMETER /* identity Flags with both _ANSI and _UNICODE */
 #define EXP_PKG_NAME_OTHER_CASE SEC_E_OK               /* sspi.h: package names compare case-insensitively */
 #define EXP_MSG_NO_TOKEN_BUF SEC_E_INVALID_TOKEN        /* package.h: missing message token buffer */
 #define EXP_MSG_SHORT_TOKEN_BUF SEC_E_BUFFER_TOO_SMALL  /* package.h: no room for the signature (sign, encrypt) */
@@ -718,10 +718,15 @@ START_TEST(test_sspi_table_shape)
 	ck_assert_ptr_nonnull(t);
 	ck_assert_ptr_eq(t, InitSecurityInterfaceA());
 	ck_assert_ptr_null(t->Reserved2);
-	ck_assert_ptr_null(t->Reserved3);
-	ck_assert_ptr_null(t->Reserved4);
 	ck_assert_ptr_null(t->Reserved8);
-	ck_assert_uint_ge(t->dwVersion, SECURITY_SUPPORT_PROVIDER_INTERFACE_VERSION);
+	/* Reserved3/4: the old Seal/Unseal slots hold Encrypt/DecryptMessage, as on Windows. */
+	ENCRYPT_MESSAGE_FN seal;
+	DECRYPT_MESSAGE_FN unseal;
+	memcpy(&seal, &t->Reserved3, sizeof seal);
+	memcpy(&unseal, &t->Reserved4, sizeof unseal);
+	ck_assert(seal == EncryptMessage && unseal == DecryptMessage);
+	ck_assert_uint_eq(t->dwVersion, SECURITY_SUPPORT_PROVIDER_INTERFACE_VERSION_4);
+	ck_assert(t->FreeCredentialsHandle == FreeCredentialsHandle); /* Windows' macro spelling */
 	ck_assert(t->EnumerateSecurityPackagesA != NULL && t->QueryCredentialsAttributesA != NULL);
 	ck_assert(t->AcquireCredentialsHandleA != NULL && t->FreeCredentialHandle != NULL);
 	ck_assert(t->InitializeSecurityContextA != NULL && t->AcceptSecurityContext != NULL);
@@ -737,7 +742,10 @@ START_TEST(test_sspi_table_shape)
 	ck_assert(t->ImpersonateSecurityContext != NULL);
 	ck_assert_int_eq(t->ImpersonateSecurityContext(&h.s), SEC_E_UNSUPPORTED_FUNCTION);
 	ck_assert_int_eq(t->RevertSecurityContext(&h.s), SEC_E_UNSUPPORTED_FUNCTION);
-	ck_assert_int_eq(t->ApplyControlToken(&h.c, NULL), SEC_E_UNSUPPORTED_FUNCTION);
+	SecBuffer ctb = {0, SECBUFFER_TOKEN, NULL};
+	SecBufferDesc ctd = {SECBUFFER_VERSION, 1, &ctb};
+	ck_assert_int_eq(t->ApplyControlToken(&h.c, &ctd), SEC_E_UNSUPPORTED_FUNCTION);
+	ck_assert_int_eq(t->ApplyControlToken(&h.c, NULL), SEC_E_INVALID_PARAMETER);
 	HANDLE tokh = (HANDLE)&tokh;
 	ck_assert_int_eq(t->QuerySecurityContextToken(&h.s, &tokh), SEC_E_UNSUPPORTED_FUNCTION);
 	ck_assert_ptr_eq(tokh, (HANDLE)&tokh);
@@ -911,7 +919,7 @@ START_TEST(test_sspi_acquire_rejects_bad_arguments_output_untouched)
 	struct {
 		char *pkg;
 		unsigned long use;
-		int identity; /* 0 none, 1 unicode-flagged */
+		int identity; /* 0 none, 1 both forms flagged */
 		int null_out;
 		SECURITY_STATUS expect;
 	} cases[] = {
@@ -920,11 +928,11 @@ START_TEST(test_sspi_acquire_rejects_bad_arguments_output_untouched)
 		{pkg_name, SECPKG_CRED_OUTBOUND, 0, 1, EXP_NULL_REQUIRED_PTR},
 		{pkg_name, 0, 0, 0, EXP_ACH_BAD_USE},
 		{pkg_name, 0x10, 0, 0, EXP_ACH_BAD_USE},
-		{pkg_name, SECPKG_CRED_OUTBOUND, 1, 0, EXP_ACH_UNICODE_IDENTITY},
+		{pkg_name, SECPKG_CRED_OUTBOUND, 1, 0, EXP_ACH_BAD_FLAGS},
 	};
 	SEC_WINNT_AUTH_IDENTITY_A id;
 	identity(&id, "alice", "EXAMPLE", "secret");
-	id.Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
+	id.Flags = SEC_WINNT_AUTH_IDENTITY_ANSI | SEC_WINNT_AUTH_IDENTITY_UNICODE;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		handle_pat(&cred);
 		ts.QuadPart = PAT_TIME;

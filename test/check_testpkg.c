@@ -674,10 +674,10 @@ END_TEST
 
 /* ---- identity ---------------------------------------------------------------- */
 
-static const struct sa_pkg_identity alice_pw1 = {"alice", "CORP", "pw1"};
-static const struct sa_pkg_identity alice_pw2 = {"alice", "CORP", "pw2"};
-static const struct sa_pkg_identity bob_pw1 = {"bob", "CORP", "pw1"};
-static const struct sa_pkg_identity alice_nodomain = {"alice", "", "pw1"};
+static const struct sa_pkg_identity alice_pw1 = {"alice", "CORP", "pw1", SA_PKG_MECH_ALL};
+static const struct sa_pkg_identity alice_pw2 = {"alice", "CORP", "pw2", SA_PKG_MECH_ALL};
+static const struct sa_pkg_identity bob_pw1 = {"bob", "CORP", "pw1", SA_PKG_MECH_ALL};
+static const struct sa_pkg_identity alice_nodomain = {"alice", "", "pw1", SA_PKG_MECH_ALL};
 
 /* Run a 3-leg handshake between credentials with these identities; return
  * leg 2's status (and the whole run in *h, which the caller finishes). */
@@ -826,7 +826,7 @@ START_TEST(test_testpkg_bad_principal_is_unknown_credentials)
 	char longuser[200];
 	memset(longuser, 'u', sizeof longuser - 1);
 	longuser[sizeof longuser - 1] = '\0';
-	struct sa_pkg_identity longid = {longuser, longuser, "pw"};
+	struct sa_pkg_identity longid = {longuser, longuser, "pw", SA_PKG_MECH_ALL};
 	ck_assert_int_eq(cred_try("svc", SECPKG_CRED_BOTH, &longid, &c), SEC_E_UNKNOWN_CREDENTIALS);
 	longid.domain = "";
 	ck_assert_int_eq(cred_try("svc", SECPKG_CRED_BOTH, &longid, &c), SEC_E_OK);
@@ -1322,7 +1322,7 @@ END_TEST
 
 START_TEST(test_testpkg_cred_acquire_oom)
 {
-	static const struct sa_pkg_identity id = {"alice", "CORP", "pw"};
+	static const struct sa_pkg_identity id = {"alice", "CORP", "pw", SA_PKG_MECH_ALL};
 	uint64_t live = tl_live_blocks();
 	uint64_t k;
 	void *c = NULL;

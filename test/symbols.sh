@@ -5,7 +5,7 @@
 set -eu
 lib=$1
 # Microsoft's names that src/sspi/ may define (the functions of sspi.h).
-ms='^(AcquireCredentialsHandleA|FreeCredentialsHandle|InitializeSecurityContextA|AcceptSecurityContext|CompleteAuthToken|DeleteSecurityContext|QueryContextAttributesA|QueryCredentialsAttributesA|FreeContextBuffer|EnumerateSecurityPackagesA|QuerySecurityPackageInfoA|InitSecurityInterfaceA|MakeSignature|VerifySignature|EncryptMessage|DecryptMessage|Sspi[A-Za-z]+)$'
+ms='^((AcquireCredentialsHandle|InitializeSecurityContext|QueryContextAttributes|QueryContextAttributesEx|SetContextAttributes|QueryCredentialsAttributes|QueryCredentialsAttributesEx|SetCredentialsAttributes|EnumerateSecurityPackages|QuerySecurityPackageInfo|InitSecurityInterface|ImportSecurityContext|AddCredentials|ChangeAccountPassword)[AW]|FreeCredentialsHandle|AcceptSecurityContext|CompleteAuthToken|DeleteSecurityContext|ApplyControlToken|ImpersonateSecurityContext|RevertSecurityContext|QuerySecurityContextToken|ExportSecurityContext|FreeContextBuffer|MakeSignature|VerifySignature|EncryptMessage|DecryptMessage|Sspi[A-Za-z]+)$'
 defined=$(nm -g --defined-only "$lib" | awk 'NF == 3 { print $3 }' | sort -u)
 [ -n "$defined" ] || { echo "symbols.sh: no global symbol found in $lib"; exit 1; }
 bad=$(printf '%s\n' "$defined" | grep -Ev '^(sa_|sa__|sspiasync_)' | grep -Ev "$ms" || test $? -eq 1)

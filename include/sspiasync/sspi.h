@@ -6,7 +6,10 @@
  * (init/shutdown, completion queue, stats) live in sspiasync/sspiasync.h.
  * Types follow ARCHITECTURE.md "Types": unsigned long wherever Microsoft's
  * documentation writes it, SECURITY_STATUS/LONG/NTSTATUS are int32_t so errors
- * are negative, strings are UTF-8 and only the A forms exist.  Numeric values
+ * are negative.  Every function with a string exists twice, as on Windows:
+ * the A form takes UTF-8, the W form UTF-16 (SEC_WCHAR, 16 bits as Windows'
+ * WCHAR, not Linux's 32-bit wchar_t); with UNICODE defined the unsuffixed
+ * names are the W forms, without it the A forms (the block at the end).  Numeric values
  * are Microsoft's (winerror.h, ntstatus.h, sspi.h); test/check_sspi_header.c
  * asserts every status code, the request/return flags and the layouts.  This
  * header defines no object with linkage: types, macros and prototypes only.
@@ -14,9 +17,6 @@
 #ifndef SSPIASYNC_SSPI_H
 #define SSPIASYNC_SSPI_H
 
-#ifdef UNICODE
-#error "sspiasync: only the A (UTF-8) forms exist; do not define UNICODE"
-#endif
 
 #include <stddef.h>
 #include <stdint.h>
@@ -290,6 +290,35 @@ typedef int32_t NTSTATUS;
 typedef LONG SECURITY_STATUS;
 typedef CHAR SEC_CHAR;
 
+/*
+ * SEC_WCHAR: one UTF-16 code unit, 16 bits like Windows' WCHAR.  Linux's
+ * wchar_t is 32 bits and is never used here: write W strings as u"..."
+ * literals (SEC_TEXT("...") under UNICODE).  In C it is uint16_t, the element
+ * type of a u"..." literal on this platform; in C++ it is char16_t.  Every W
+ * string the library takes must be valid UTF-16 (a lone surrogate gives
+ * SEC_E_INVALID_PARAMETER); every W string it returns is.
+ */
+#if defined(__cplusplus)
+typedef char16_t SEC_WCHAR;
+#else
+typedef uint16_t SEC_WCHAR;
+#endif
+typedef SEC_WCHAR WCHAR;
+typedef SEC_WCHAR *PWSTR, *LPWSTR;
+typedef const SEC_WCHAR *PCWSTR, *LPCWSTR;
+typedef const char *PCSTR;
+
+/* SEC_TEXT("...") is a string of the unsuffixed (A or W) forms. */
+#ifdef UNICODE
+#define SEC_TEXT(quote) u##quote
+typedef SEC_WCHAR *SECURITY_PSTR;
+typedef const SEC_WCHAR *SECURITY_PCSTR;
+#else
+#define SEC_TEXT(quote) quote
+typedef SEC_CHAR *SECURITY_PSTR;
+typedef const SEC_CHAR *SECURITY_PCSTR;
+#endif
+
 #ifndef TRUE
 #define TRUE 1
 #endif
@@ -494,6 +523,13 @@ typedef PSecHandle PCtxtHandle;
 /* Time: a FILETIME-style count of 100 ns units since 1601-01-01. */
 typedef LARGE_INTEGER SECURITY_INTEGER, *PSECURITY_INTEGER;
 typedef SECURITY_INTEGER TimeStamp, *PTimeStamp;
+
+/* A counted UTF-16 string (kernel mode's UNICODE_STRING). */
+typedef struct _SECURITY_STRING {
+	unsigned short Length;        /* bytes, without a terminating NUL */
+	unsigned short MaximumLength; /* bytes of Buffer */
+	unsigned short *Buffer;
+} SECURITY_STRING, *PSECURITY_STRING;
 
 /* ------------------------------------------------------------------------ */
 /* Buffers.                                                                  */
@@ -770,11 +806,19 @@ typedef struct _SecBufferDesc {
 #define SECURITY_SUPPORT_PROVIDER_INTERFACE_VERSION_4 4
 #define SECURITY_SUPPORT_PROVIDER_INTERFACE_VERSION_5 5
 
-/* Names for looking up InitSecurityInterfaceA with dlsym(). */
+/* Names for looking up InitSecurityInterfaceA/W with dlsym(). */
 #define SECURITY_ENTRYPOINT_ANSIA             "InitSecurityInterfaceA"
-#define SECURITY_ENTRYPOINTA                  "InitSecurityInterfaceA"
+#define SECURITY_ENTRYPOINT_ANSIW             "InitSecurityInterfaceW"
+#define SECURITY_ENTRYPOINTA                  SEC_TEXT("InitSecurityInterfaceA")
+#define SECURITY_ENTRYPOINTW                  SEC_TEXT("InitSecurityInterfaceW")
+#define SECURITY_ENTRYPOINT16                 "INITSECURITYINTERFACEA"
+#ifdef UNICODE
+#define SECURITY_ENTRYPOINT_ANSI              SECURITY_ENTRYPOINT_ANSIW
+#define SECURITY_ENTRYPOINT                   SECURITY_ENTRYPOINTW
+#else
 #define SECURITY_ENTRYPOINT_ANSI              SECURITY_ENTRYPOINT_ANSIA
 #define SECURITY_ENTRYPOINT                   SECURITY_ENTRYPOINTA
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Package, attribute and identity structures.                               */
@@ -862,9 +906,10 @@ typedef struct _SecPkgCredentials_NamesA {
 } SecPkgCredentials_NamesA, *PSecPkgCredentials_NamesA;
 
 /*
- * Explicit credentials for AcquireCredentialsHandleA()'s pAuthData.  Lengths
- * are in bytes, without the terminating NUL; Flags must be
- * SEC_WINNT_AUTH_IDENTITY_ANSI (the strings are UTF-8).
+ * Explicit credentials for AcquireCredentialsHandle()'s pAuthData.  Lengths
+ * are in bytes, without the terminating NUL; Flags
+ * SEC_WINNT_AUTH_IDENTITY_ANSI (the strings are UTF-8) or, as on Windows,
+ * SEC_WINNT_AUTH_IDENTITY_UNICODE (they are UTF-16, lengths in units).
  */
 typedef struct _SEC_WINNT_AUTH_IDENTITY_A {
 	unsigned char *User;
@@ -876,19 +921,372 @@ typedef struct _SEC_WINNT_AUTH_IDENTITY_A {
 	unsigned long Flags;
 } SEC_WINNT_AUTH_IDENTITY_A, *PSEC_WINNT_AUTH_IDENTITY_A;
 
-/* Unsuffixed names: always the A forms (UNICODE is refused above). */
-typedef SecPkgInfoA SecPkgInfo;
-typedef PSecPkgInfoA PSecPkgInfo;
-typedef SecPkgContext_NamesA SecPkgContext_Names;
-typedef PSecPkgContext_NamesA PSecPkgContext_Names;
-typedef SecPkgContext_PackageInfoA SecPkgContext_PackageInfo;
-typedef SecPkgContext_NegotiationInfoA SecPkgContext_NegotiationInfo;
-typedef PSecPkgContext_NegotiationInfoA PSecPkgContext_NegotiationInfo;
-typedef PSecPkgContext_PackageInfoA PSecPkgContext_PackageInfo;
-typedef SecPkgCredentials_NamesA SecPkgCredentials_Names;
-typedef PSecPkgCredentials_NamesA PSecPkgCredentials_Names;
-typedef SEC_WINNT_AUTH_IDENTITY_A SEC_WINNT_AUTH_IDENTITY;
-typedef PSEC_WINNT_AUTH_IDENTITY_A PSEC_WINNT_AUTH_IDENTITY;
+/* ------------------------------------------------------------------------ */
+/* W (UTF-16) forms of the structures above, and the remaining attribute    */
+/* result types.  Strings in W structures the library returns are freed    */
+/* with FreeContextBuffer(), like their A twins.                             */
+/* ------------------------------------------------------------------------ */
+
+typedef struct _SecPkgInfoW {
+	unsigned long fCapabilities;
+	unsigned short wVersion;
+	unsigned short wRPCID;
+	unsigned long cbMaxToken;
+	SEC_WCHAR *Name;
+	SEC_WCHAR *Comment;
+} SecPkgInfoW, *PSecPkgInfoW;
+
+typedef struct _SecPkgContext_NamesW {
+	SEC_WCHAR *sUserName;
+} SecPkgContext_NamesW, *PSecPkgContext_NamesW;
+
+typedef struct _SecPkgContext_NativeNamesW {
+	SEC_WCHAR *sClientName;
+	SEC_WCHAR *sServerName;
+} SecPkgContext_NativeNamesW, *PSecPkgContext_NativeNamesW;
+
+typedef struct _SecPkgContext_PackageInfoW {
+	PSecPkgInfoW PackageInfo;
+} SecPkgContext_PackageInfoW, *PSecPkgContext_PackageInfoW;
+
+typedef struct _SecPkgContext_NegotiationInfoW {
+	PSecPkgInfoW PackageInfo;
+	unsigned long NegotiationState;
+} SecPkgContext_NegotiationInfoW, *PSecPkgContext_NegotiationInfoW;
+
+typedef struct _SecPkgCredentials_NamesW {
+	SEC_WCHAR *sUserName;
+} SecPkgCredentials_NamesW, *PSecPkgCredentials_NamesW;
+
+/* SECPKG_ATTR_CREDENTIAL_NAME */
+typedef struct _SecPkgContext_CredentialNameA {
+	unsigned long CredentialType;
+	SEC_CHAR *sCredentialName;
+} SecPkgContext_CredentialNameA, *PSecPkgContext_CredentialNameA;
+typedef struct _SecPkgContext_CredentialNameW {
+	unsigned long CredentialType;
+	SEC_WCHAR *sCredentialName;
+} SecPkgContext_CredentialNameW, *PSecPkgContext_CredentialNameW;
+
+/* SECPKG_ATTR_KEY_INFO */
+typedef struct _SecPkgContext_KeyInfoA {
+	SEC_CHAR *sSignatureAlgorithmName;
+	SEC_CHAR *sEncryptAlgorithmName;
+	unsigned long KeySize;
+	unsigned long SignatureAlgorithm;
+	unsigned long EncryptAlgorithm;
+} SecPkgContext_KeyInfoA, *PSecPkgContext_KeyInfoA;
+typedef struct _SecPkgContext_KeyInfoW {
+	SEC_WCHAR *sSignatureAlgorithmName;
+	SEC_WCHAR *sEncryptAlgorithmName;
+	unsigned long KeySize;
+	unsigned long SignatureAlgorithm;
+	unsigned long EncryptAlgorithm;
+} SecPkgContext_KeyInfoW, *PSecPkgContext_KeyInfoW;
+
+/* SECPKG_ATTR_AUTHORITY */
+typedef struct _SecPkgContext_AuthorityA {
+	SEC_CHAR *sAuthorityName;
+} SecPkgContext_AuthorityA, *PSecPkgContext_AuthorityA;
+typedef struct _SecPkgContext_AuthorityW {
+	SEC_WCHAR *sAuthorityName;
+} SecPkgContext_AuthorityW, *PSecPkgContext_AuthorityW;
+
+/* SECPKG_ATTR_PROTO_INFO */
+typedef struct _SecPkgContext_ProtoInfoA {
+	SEC_CHAR *sProtocolName;
+	unsigned long majorVersion;
+	unsigned long minorVersion;
+} SecPkgContext_ProtoInfoA, *PSecPkgContext_ProtoInfoA;
+typedef struct _SecPkgContext_ProtoInfoW {
+	SEC_WCHAR *sProtocolName;
+	unsigned long majorVersion;
+	unsigned long minorVersion;
+} SecPkgContext_ProtoInfoW, *PSecPkgContext_ProtoInfoW;
+
+/* SECPKG_ATTR_STREAM_SIZES (and _DATAGRAM_SIZES) */
+typedef struct _SecPkgContext_StreamSizes {
+	unsigned long cbHeader;
+	unsigned long cbTrailer;
+	unsigned long cbMaximumMessage;
+	unsigned long cBuffers;
+	unsigned long cbBlockSize;
+} SecPkgContext_StreamSizes, *PSecPkgContext_StreamSizes;
+typedef SecPkgContext_StreamSizes SecPkgContext_DatagramSizes;
+typedef PSecPkgContext_StreamSizes PSecPkgContext_DatagramSizes;
+
+/* SECPKG_ATTR_DCE_INFO */
+typedef struct _SecPkgContext_DceInfo {
+	unsigned long AuthzSvc;
+	void *pPac;
+} SecPkgContext_DceInfo, *PSecPkgContext_DceInfo;
+
+/* SECPKG_ATTR_PASSWORD_EXPIRY, SECPKG_ATTR_LOGOFF_TIME */
+typedef struct _SecPkgContext_PasswordExpiry {
+	TimeStamp tsPasswordExpires;
+} SecPkgContext_PasswordExpiry, *PSecPkgContext_PasswordExpiry;
+typedef struct _SecPkgContext_LogoffTime {
+	TimeStamp tsLogoffTime;
+} SecPkgContext_LogoffTime, *PSecPkgContext_LogoffTime;
+
+/* SECPKG_ATTR_NEGO_KEYS */
+typedef struct _SecPkgContext_NegoKeys {
+	unsigned long KeyType;
+	unsigned short KeyLength;
+	unsigned char *KeyValue;
+	unsigned long VerifyKeyType;
+	unsigned short VerifyKeyLength;
+	unsigned char *VerifyKeyValue;
+} SecPkgContext_NegoKeys, *PSecPkgContext_NegoKeys;
+
+/* SECPKG_ATTR_USER_FLAGS */
+typedef struct _SecPkgContext_UserFlags {
+	unsigned long UserFlags;
+} SecPkgContext_UserFlags, *PSecPkgContext_UserFlags;
+
+/* SECPKG_ATTR_ACCESS_TOKEN */
+typedef struct _SecPkgContext_AccessToken {
+	void *AccessToken;
+} SecPkgContext_AccessToken, *PSecPkgContext_AccessToken;
+
+/* SECPKG_ATTR_TARGET_INFORMATION */
+typedef struct _SecPkgContext_TargetInformation {
+	unsigned long MarshalledTargetInfoLength;
+	unsigned char *MarshalledTargetInfo;
+} SecPkgContext_TargetInformation, *PSecPkgContext_TargetInformation;
+
+typedef struct _SecPkgContext_AuthzID {
+	unsigned long AuthzIDLength;
+	char *AuthzID;
+} SecPkgContext_AuthzID, *PSecPkgContext_AuthzID;
+
+/* SECPKG_ATTR_TARGET */
+typedef struct _SecPkgContext_Target {
+	unsigned long TargetLength;
+	char *Target;
+} SecPkgContext_Target, *PSecPkgContext_Target;
+
+/* SECPKG_ATTR_CLIENT_SPECIFIED_TARGET (always UTF-16, as on Windows) */
+typedef struct _SecPkgContext_ClientSpecifiedTarget {
+	SEC_WCHAR *sTargetName;
+} SecPkgContext_ClientSpecifiedTarget, *PSecPkgContext_ClientSpecifiedTarget;
+
+/* SECPKG_ATTR_UNIQUE_BINDINGS, SECPKG_ATTR_ENDPOINT_BINDINGS */
+typedef struct _SecPkgContext_Bindings {
+	unsigned long BindingsLength;
+	SEC_CHANNEL_BINDINGS *Bindings;
+} SecPkgContext_Bindings, *PSecPkgContext_Bindings;
+
+/* SECPKG_ATTR_SUBJECT_SECURITY_ATTRIBUTES */
+typedef struct _SecPkgContext_SubjectAttributes {
+	void *AttributeInfo;
+} SecPkgContext_SubjectAttributes, *PSecPkgContext_SubjectAttributes;
+
+/* SECPKG_ATTR_PROMPTING_NEEDED */
+typedef enum _SECPKG_CRED_CLASS {
+	SecPkgCredClass_None = 0,
+	SecPkgCredClass_Ephemeral = 10,
+	SecPkgCredClass_PersistedGeneric = 20,
+	SecPkgCredClass_PersistedSpecific = 30,
+	SecPkgCredClass_Explicit = 40
+} SECPKG_CRED_CLASS, *PSECPKG_CRED_CLASS;
+typedef struct _SecPkgContext_CredInfo {
+	SECPKG_CRED_CLASS CredClass;
+	unsigned long IsPromptingNeeded;
+} SecPkgContext_CredInfo, *PSecPkgContext_CredInfo;
+
+/* SECPKG_ATTR_NEGO_PKG_INFO, SECPKG_ATTR_NEGO_STATUS */
+typedef struct _SecPkgContext_NegoPackageInfo {
+	unsigned long PackageMask; /* SECPKG_ATTR_NEGO_INFO_FLAG_* */
+} SecPkgContext_NegoPackageInfo, *PSecPkgContext_NegoPackageInfo;
+typedef struct _SecPkgContext_NegoStatus {
+	unsigned long LastStatus;
+} SecPkgContext_NegoStatus, *PSecPkgContext_NegoStatus;
+
+/* SECPKG_ATTR_LAST_CLIENT_TOKEN_STATUS */
+typedef enum _SECPKG_ATTR_LCT_STATUS {
+	SecPkgAttrLastClientTokenYes,
+	SecPkgAttrLastClientTokenNo,
+	SecPkgAttrLastClientTokenMaybe
+} SECPKG_ATTR_LCT_STATUS, *PSECPKG_ATTR_LCT_STATUS;
+typedef struct _SecPkgContext_LastClientTokenStatus {
+	SECPKG_ATTR_LCT_STATUS LastClientTokenStatus;
+} SecPkgContext_LastClientTokenStatus, *PSecPkgContext_LastClientTokenStatus;
+
+/* The contents of a SECBUFFER_NEGOTIATION_INFO buffer. */
+typedef struct _SEC_NEGOTIATION_INFO {
+	unsigned long Size;
+	unsigned long NameLength;
+	SEC_WCHAR *Name;
+	void *Reserved;
+} SEC_NEGOTIATION_INFO, *PSEC_NEGOTIATION_INFO;
+
+/* Credential attributes other than SECPKG_CRED_ATTR_NAMES. */
+typedef struct _SecPkgCredentials_SSIProviderA {
+	SEC_CHAR *sProviderName;
+	unsigned long ProviderInfoLength;
+	char *ProviderInfo;
+} SecPkgCredentials_SSIProviderA, *PSecPkgCredentials_SSIProviderA;
+typedef struct _SecPkgCredentials_SSIProviderW {
+	SEC_WCHAR *sProviderName;
+	unsigned long ProviderInfoLength;
+	char *ProviderInfo;
+} SecPkgCredentials_SSIProviderW, *PSecPkgCredentials_SSIProviderW;
+typedef struct _SecPkgCredentials_KdcProxySettingsW {
+	ULONG Version; /* KDC_PROXY_SETTINGS_V1 */
+	ULONG Flags;   /* KDC_PROXY_SETTINGS_FLAGS_* */
+	USHORT ProxyServerOffset;
+	USHORT ProxyServerLength;
+	USHORT ClientTlsCredOffset;
+	USHORT ClientTlsCredLength;
+} SecPkgCredentials_KdcProxySettingsW, *PSecPkgCredentials_KdcProxySettingsW;
+typedef struct _SecPkgCredentials_Cert {
+	unsigned long EncodedCertSize;
+	unsigned char *EncodedCert;
+} SecPkgCredentials_Cert, *PSecPkgCredentials_Cert;
+
+#define SECPKG_CRED_ATTR_SSI_PROVIDER         2
+#define SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS   3
+#define SECPKG_CRED_ATTR_CERT                 4
+#define SECPKG_CRED_ATTR_PAC_BYPASS           5
+#define KDC_PROXY_SETTINGS_V1                 1
+#define KDC_PROXY_SETTINGS_FLAGS_FORCEPROXY   0x1
+#define SECPKG_ATTR_SUBJECT_SECURITY_ATTRIBUTES 128
+#define SECPKG_ATTR_NEGO_INFO_FLAG_NO_KERBEROS 0x1
+#define SECPKG_ATTR_NEGO_INFO_FLAG_NO_NTLM    0x2
+#define SECPKG_CRED_AUTOLOGON_RESTRICTED      0x00000010
+#define SECPKG_CRED_PROCESS_POLICY_ONLY       0x00000020
+#define SECPKG_CALLFLAGS_APPCONTAINER         0x00000001
+#define SECPKG_CALLFLAGS_APPCONTAINER_AUTHCAPABLE 0x00000002
+#define SECPKG_CALLFLAGS_FORCE_SUPPLIED       0x00000004
+#define SECPKG_CALLFLAGS_APPCONTAINER_UPNCAPABLE 0x00000008
+/* ExportSecurityContext()'s fFlags. */
+#define SECPKG_CONTEXT_EXPORT_RESET_NEW       0x00000001
+#define SECPKG_CONTEXT_EXPORT_DELETE_OLD      0x00000002
+#define SECPKG_CONTEXT_EXPORT_TO_KERNEL       0x00000004
+
+/*
+ * Explicit credentials, W form: lengths in UTF-16 units without the
+ * terminating NUL; Flags SEC_WINNT_AUTH_IDENTITY_UNICODE.  The field types
+ * are Microsoft's (unsigned short *), so a u"..." literal needs no cast in C.
+ * The A structure's Flags say which form its strings really are: an _A
+ * structure with SEC_WINNT_AUTH_IDENTITY_UNICODE holds UTF-16 strings, as on
+ * Windows.  The library converts every form to one UTF-8 identity.
+ */
+typedef struct _SEC_WINNT_AUTH_IDENTITY_W {
+	unsigned short *User;
+	unsigned long UserLength;
+	unsigned short *Domain;
+	unsigned long DomainLength;
+	unsigned short *Password;
+	unsigned long PasswordLength;
+	unsigned long Flags;
+} SEC_WINNT_AUTH_IDENTITY_W, *PSEC_WINNT_AUTH_IDENTITY_W;
+
+/*
+ * The extended identity: Version SEC_WINNT_AUTH_IDENTITY_VERSION, Length at
+ * least sizeof the structure, and PackageList, a comma-separated list of
+ * package names ("Kerberos,NTLM"; "!NTLM" excludes one) that Negotiate
+ * chooses from.  AcquireCredentialsHandle tells it from the legacy layout by
+ * its first word (never a valid pointer).  See README "Identities".
+ */
+#define SEC_WINNT_AUTH_IDENTITY_VERSION       0x200
+#define SEC_WINNT_AUTH_IDENTITY_VERSION_2     0x201
+typedef struct _SEC_WINNT_AUTH_IDENTITY_EXA {
+	unsigned long Version;
+	unsigned long Length;
+	unsigned char *User;
+	unsigned long UserLength;
+	unsigned char *Domain;
+	unsigned long DomainLength;
+	unsigned char *Password;
+	unsigned long PasswordLength;
+	unsigned long Flags;
+	unsigned char *PackageList;
+	unsigned long PackageListLength;
+} SEC_WINNT_AUTH_IDENTITY_EXA, *PSEC_WINNT_AUTH_IDENTITY_EXA;
+typedef struct _SEC_WINNT_AUTH_IDENTITY_EXW {
+	unsigned long Version;
+	unsigned long Length;
+	unsigned short *User;
+	unsigned long UserLength;
+	unsigned short *Domain;
+	unsigned long DomainLength;
+	unsigned short *Password;
+	unsigned long PasswordLength;
+	unsigned long Flags;
+	unsigned short *PackageList;
+	unsigned long PackageListLength;
+} SEC_WINNT_AUTH_IDENTITY_EXW, *PSEC_WINNT_AUTH_IDENTITY_EXW;
+
+/* The packed (offset-based) identity of Version _VERSION_2: declared for
+ * source compatibility; AcquireCredentialsHandle answers
+ * SEC_E_UNSUPPORTED_FUNCTION for it. */
+typedef struct _SEC_WINNT_AUTH_IDENTITY_EX2 {
+	unsigned long Version;
+	unsigned short cbHeaderLength;
+	unsigned long cbStructureLength;
+	unsigned long UserOffset;
+	unsigned short UserLength;
+	unsigned long DomainOffset;
+	unsigned short DomainLength;
+	unsigned long PackedCredentialsOffset;
+	unsigned short PackedCredentialsLength;
+	unsigned long Flags;
+	unsigned long PackageListOffset;
+	unsigned short PackageListLength;
+} SEC_WINNT_AUTH_IDENTITY_EX2, *PSEC_WINNT_AUTH_IDENTITY_EX2;
+
+typedef union _SEC_WINNT_AUTH_IDENTITY_INFO {
+	SEC_WINNT_AUTH_IDENTITY_EXW AuthIdExw;
+	SEC_WINNT_AUTH_IDENTITY_EXA AuthIdExa;
+	SEC_WINNT_AUTH_IDENTITY_A AuthId_a;
+	SEC_WINNT_AUTH_IDENTITY_W AuthId_w;
+	SEC_WINNT_AUTH_IDENTITY_EX2 AuthIdEx2;
+} SEC_WINNT_AUTH_IDENTITY_INFO, *PSEC_WINNT_AUTH_IDENTITY_INFO;
+
+/*
+ * Flags of every identity form.  Exactly one of _ANSI and _UNICODE.
+ * Accepted: _ONLY (no logon is made here anyway), _FLAGS_NULL_USER and
+ * _FLAGS_NULL_DOMAIN (that string is empty), the SSPIPFC_* bits of the top
+ * byte (prompt-UI hints, without meaning here).  Refused with
+ * SEC_E_UNSUPPORTED_FUNCTION: _MARSHALLED, _FLAGS_PROCESS_ENCRYPTED,
+ * _SYSTEM_PROTECTED, _USER_PROTECTED, _SYSTEM_ENCRYPTED, _ID_PROVIDER
+ * (Windows-only protection and providers).  Any other bit, and _RESERVED:
+ * SEC_E_INVALID_PARAMETER.
+ */
+#define SEC_WINNT_AUTH_IDENTITY_MARSHALLED    0x4
+#define SEC_WINNT_AUTH_IDENTITY_ONLY          0x8
+#define SEC_WINNT_AUTH_IDENTITY_FLAGS_PROCESS_ENCRYPTED 0x10
+#define SEC_WINNT_AUTH_IDENTITY_FLAGS_SYSTEM_PROTECTED  0x20
+#define SEC_WINNT_AUTH_IDENTITY_FLAGS_USER_PROTECTED    0x40
+#define SEC_WINNT_AUTH_IDENTITY_FLAGS_SYSTEM_ENCRYPTED  0x80
+#define SEC_WINNT_AUTH_IDENTITY_FLAGS_RESERVED          0x10000
+#define SEC_WINNT_AUTH_IDENTITY_FLAGS_NULL_USER         0x20000
+#define SEC_WINNT_AUTH_IDENTITY_FLAGS_NULL_DOMAIN       0x40000
+#define SEC_WINNT_AUTH_IDENTITY_FLAGS_ID_PROVIDER       0x80000
+#define SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_USE_MASK  0xff000000
+#define SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_CREDPROV_DO_NOT_SAVE 0x80000000
+#define SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_SAVE_CRED_BY_CALLER \
+	SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_CREDPROV_DO_NOT_SAVE
+#define SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_SAVE_CRED_CHECKED 0x40000000
+#define SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_NO_CHECKBOX 0x20000000
+#define SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_CREDPROV_DO_NOT_LOAD 0x10000000
+#define SEC_WINNT_AUTH_IDENTITY_FLAGS_VALID_SSPIPFC_FLAGS \
+	(SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_CREDPROV_DO_NOT_SAVE | \
+	 SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_SAVE_CRED_CHECKED | \
+	 SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_NO_CHECKBOX | \
+	 SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_CREDPROV_DO_NOT_LOAD)
+
+/* SecDelegationType: DelegateSecurityContext() is kernel-mode only and not
+ * provided; the enumeration is, for code that names it. */
+typedef enum _SecDelegationType {
+	SecFull,
+	SecService,
+	SecTree,
+	SecDirectory,
+	SecObject
+} SecDelegationType, *PSecDelegationType;
 
 /* ------------------------------------------------------------------------ */
 /* Function-pointer types (the slots of SecurityFunctionTableA).             */
@@ -981,21 +1379,21 @@ typedef SECURITY_STATUS (SEC_ENTRY *QUERY_CREDENTIALS_ATTRIBUTES_EX_FN_A)(
 /*
  * The dispatch table InitSecurityInterfaceA() returns, in Microsoft's field
  * order (user-mode layout; index = position of the slot after dwVersion).
- * Microsoft spells slot 3 FreeCredentialHandle in the A table (the W table
- * says FreeCredentialsHandle); kept as is, so code written for Windows' A
- * table compiles unchanged.  The slots of functions this library does not
- * provide (ApplyControlToken, Impersonate/RevertSecurityContext,
- * Export/ImportSecurityContext, AddCredentialsA, QuerySecurityContextToken,
- * Set*AttributesA, ChangeAccountPasswordA, Query*AttributesExA) are declared
- * so that the layout and the field names match; InitSecurityInterfaceA()
- * says what they hold.
+ * Microsoft's header spells slot 3 FreeCredentialHandle in the A table and
+ * #defines FreeCredentialHandle to FreeCredentialsHandle before it, so the
+ * field is really called FreeCredentialsHandle and callers write
+ * table->FreeCredentialsHandle(...); both spellings work here too.  Every
+ * slot holds a function with a prototype below; Reserved3 and Reserved4 (the
+ * old SealMessage/UnsealMessage slots) hold EncryptMessage and
+ * DecryptMessage as on Windows, Reserved2 and Reserved8 are NULL.
  */
+#define FreeCredentialHandle FreeCredentialsHandle
 typedef struct _SECURITY_FUNCTION_TABLE_A {
 	unsigned long dwVersion;
 	ENUMERATE_SECURITY_PACKAGES_FN_A EnumerateSecurityPackagesA;      /*  0 */
 	QUERY_CREDENTIALS_ATTRIBUTES_FN_A QueryCredentialsAttributesA;    /*  1 */
 	ACQUIRE_CREDENTIALS_HANDLE_FN_A AcquireCredentialsHandleA;        /*  2 */
-	FREE_CREDENTIALS_HANDLE_FN FreeCredentialHandle;  /*  3 (sic) */
+	FREE_CREDENTIALS_HANDLE_FN FreeCredentialHandle;                  /*  3 (sic) */
 	void *Reserved2;                                                  /*  4 */
 	INITIALIZE_SECURITY_CONTEXT_FN_A InitializeSecurityContextA;      /*  5 */
 	ACCEPT_SECURITY_CONTEXT_FN AcceptSecurityContext;                 /*  6 */
@@ -1027,15 +1425,88 @@ typedef struct _SECURITY_FUNCTION_TABLE_A {
 
 typedef PSecurityFunctionTableA (SEC_ENTRY *INIT_SECURITY_INTERFACE_A)(void);
 
-typedef SecurityFunctionTableA SecurityFunctionTable;
-typedef PSecurityFunctionTableA PSecurityFunctionTable;
-typedef INIT_SECURITY_INTERFACE_A INIT_SECURITY_INTERFACE;
-typedef ENUMERATE_SECURITY_PACKAGES_FN_A ENUMERATE_SECURITY_PACKAGES_FN;
-typedef QUERY_CREDENTIALS_ATTRIBUTES_FN_A QUERY_CREDENTIALS_ATTRIBUTES_FN;
-typedef ACQUIRE_CREDENTIALS_HANDLE_FN_A ACQUIRE_CREDENTIALS_HANDLE_FN;
-typedef INITIALIZE_SECURITY_CONTEXT_FN_A INITIALIZE_SECURITY_CONTEXT_FN;
-typedef QUERY_CONTEXT_ATTRIBUTES_FN_A QUERY_CONTEXT_ATTRIBUTES_FN;
-typedef QUERY_SECURITY_PACKAGE_INFO_FN_A QUERY_SECURITY_PACKAGE_INFO_FN;
+/* The W slot types: as their A twins, with SEC_WCHAR strings. */
+typedef SECURITY_STATUS (SEC_ENTRY *ENUMERATE_SECURITY_PACKAGES_FN_W)(
+	unsigned long *pcPackages, PSecPkgInfoW *ppPackageInfo);
+typedef SECURITY_STATUS (SEC_ENTRY *QUERY_CREDENTIALS_ATTRIBUTES_FN_W)(
+	PCredHandle phCredential, unsigned long ulAttribute, void *pBuffer);
+typedef SECURITY_STATUS (SEC_ENTRY *ACQUIRE_CREDENTIALS_HANDLE_FN_W)(
+	SEC_WCHAR *pszPrincipal, SEC_WCHAR *pszPackage, unsigned long fCredentialUse,
+	void *pvLogonId, void *pAuthData, SEC_GET_KEY_FN pGetKeyFn,
+	void *pvGetKeyArgument, PCredHandle phCredential, PTimeStamp ptsExpiry);
+typedef SECURITY_STATUS (SEC_ENTRY *INITIALIZE_SECURITY_CONTEXT_FN_W)(
+	PCredHandle phCredential, PCtxtHandle phContext, SEC_WCHAR *pszTargetName,
+	unsigned long fContextReq, unsigned long Reserved1,
+	unsigned long TargetDataRep, PSecBufferDesc pInput,
+	unsigned long Reserved2, PCtxtHandle phNewContext,
+	PSecBufferDesc pOutput, unsigned long *pfContextAttr,
+	PTimeStamp ptsExpiry);
+typedef SECURITY_STATUS (SEC_ENTRY *QUERY_CONTEXT_ATTRIBUTES_FN_W)(
+	PCtxtHandle phContext, unsigned long ulAttribute, void *pBuffer);
+typedef SECURITY_STATUS (SEC_ENTRY *QUERY_SECURITY_PACKAGE_INFO_FN_W)(
+	SEC_WCHAR *pszPackageName, PSecPkgInfoW *ppPackageInfo);
+typedef SECURITY_STATUS (SEC_ENTRY *IMPORT_SECURITY_CONTEXT_FN_W)(
+	SEC_WCHAR *pszPackage, PSecBuffer pPackedContext, void *Token,
+	PCtxtHandle phContext);
+typedef SECURITY_STATUS (SEC_ENTRY *ADD_CREDENTIALS_FN_W)(
+	PCredHandle hCredentials, SEC_WCHAR *pszPrincipal, SEC_WCHAR *pszPackage,
+	unsigned long fCredentialUse, void *pAuthData, SEC_GET_KEY_FN pGetKeyFn,
+	void *pvGetKeyArgument, PTimeStamp ptsExpiry);
+typedef SECURITY_STATUS (SEC_ENTRY *SET_CONTEXT_ATTRIBUTES_FN_W)(
+	PCtxtHandle phContext, unsigned long ulAttribute, void *pBuffer,
+	unsigned long cbBuffer);
+typedef SECURITY_STATUS (SEC_ENTRY *SET_CREDENTIALS_ATTRIBUTES_FN_W)(
+	PCredHandle phCredential, unsigned long ulAttribute, void *pBuffer,
+	unsigned long cbBuffer);
+typedef SECURITY_STATUS (SEC_ENTRY *CHANGE_PASSWORD_FN_W)(
+	SEC_WCHAR *pszPackageName, SEC_WCHAR *pszDomainName,
+	SEC_WCHAR *pszAccountName, SEC_WCHAR *pszOldPassword,
+	SEC_WCHAR *pszNewPassword, BOOLEAN bImpersonating,
+	unsigned long dwReserved, PSecBufferDesc pOutput);
+typedef SECURITY_STATUS (SEC_ENTRY *QUERY_CONTEXT_ATTRIBUTES_EX_FN_W)(
+	PCtxtHandle phContext, unsigned long ulAttribute, void *pBuffer,
+	unsigned long cbBuffer);
+typedef SECURITY_STATUS (SEC_ENTRY *QUERY_CREDENTIALS_ATTRIBUTES_EX_FN_W)(
+	PCredHandle phCredential, unsigned long ulAttribute, void *pBuffer,
+	unsigned long cbBuffer);
+
+/* InitSecurityInterfaceW()'s table: the A table's layout, W slots. */
+typedef struct _SECURITY_FUNCTION_TABLE_W {
+	unsigned long dwVersion;
+	ENUMERATE_SECURITY_PACKAGES_FN_W EnumerateSecurityPackagesW;      /*  0 */
+	QUERY_CREDENTIALS_ATTRIBUTES_FN_W QueryCredentialsAttributesW;    /*  1 */
+	ACQUIRE_CREDENTIALS_HANDLE_FN_W AcquireCredentialsHandleW;        /*  2 */
+	FREE_CREDENTIALS_HANDLE_FN FreeCredentialsHandle;                 /*  3 */
+	void *Reserved2;                                                  /*  4 */
+	INITIALIZE_SECURITY_CONTEXT_FN_W InitializeSecurityContextW;      /*  5 */
+	ACCEPT_SECURITY_CONTEXT_FN AcceptSecurityContext;                 /*  6 */
+	COMPLETE_AUTH_TOKEN_FN CompleteAuthToken;                         /*  7 */
+	DELETE_SECURITY_CONTEXT_FN DeleteSecurityContext;                 /*  8 */
+	APPLY_CONTROL_TOKEN_FN ApplyControlToken;                         /*  9 */
+	QUERY_CONTEXT_ATTRIBUTES_FN_W QueryContextAttributesW;            /* 10 */
+	IMPERSONATE_SECURITY_CONTEXT_FN ImpersonateSecurityContext;       /* 11 */
+	REVERT_SECURITY_CONTEXT_FN RevertSecurityContext;                 /* 12 */
+	MAKE_SIGNATURE_FN MakeSignature;                                  /* 13 */
+	VERIFY_SIGNATURE_FN VerifySignature;                              /* 14 */
+	FREE_CONTEXT_BUFFER_FN FreeContextBuffer;                         /* 15 */
+	QUERY_SECURITY_PACKAGE_INFO_FN_W QuerySecurityPackageInfoW;       /* 16 */
+	void *Reserved3;                                                  /* 17 */
+	void *Reserved4;                                                  /* 18 */
+	EXPORT_SECURITY_CONTEXT_FN ExportSecurityContext;                 /* 19 */
+	IMPORT_SECURITY_CONTEXT_FN_W ImportSecurityContextW;              /* 20 */
+	ADD_CREDENTIALS_FN_W AddCredentialsW;                             /* 21 */
+	void *Reserved8;                                                  /* 22 */
+	QUERY_SECURITY_CONTEXT_TOKEN_FN QuerySecurityContextToken;        /* 23 */
+	ENCRYPT_MESSAGE_FN EncryptMessage;                                /* 24 */
+	DECRYPT_MESSAGE_FN DecryptMessage;                                /* 25 */
+	SET_CONTEXT_ATTRIBUTES_FN_W SetContextAttributesW;                /* 26 */
+	SET_CREDENTIALS_ATTRIBUTES_FN_W SetCredentialsAttributesW;        /* 27 */
+	CHANGE_PASSWORD_FN_W ChangeAccountPasswordW;                      /* 28 */
+	QUERY_CONTEXT_ATTRIBUTES_EX_FN_W QueryContextAttributesExW;       /* 29 */
+	QUERY_CREDENTIALS_ATTRIBUTES_EX_FN_W QueryCredentialsAttributesExW; /* 30 */
+} SecurityFunctionTableW, *PSecurityFunctionTableW;
+
+typedef PSecurityFunctionTableW (SEC_ENTRY *INIT_SECURITY_INTERFACE_W)(void);
 
 /* ------------------------------------------------------------------------ */
 /* Synchronous SSPI.                                                         */
@@ -1101,7 +1572,6 @@ SECURITY_STATUS SEC_ENTRY AcquireCredentialsHandleA(
 	_In_opt_ void *pvGetKeyArgument,
 	_Out_ PCredHandle phCredential,
 	_Out_opt_ PTimeStamp ptsExpiry);
-#define AcquireCredentialsHandle AcquireCredentialsHandleA
 
 /*
  * FreeCredentialsHandle() - Invalidate the credential handle at once.  The
@@ -1143,7 +1613,6 @@ SECURITY_STATUS SEC_ENTRY InitializeSecurityContextA(
 	_Inout_opt_ PSecBufferDesc pOutput,
 	_Out_ unsigned long *pfContextAttr,
 	_Out_opt_ PTimeStamp ptsExpiry);
-#define InitializeSecurityContext InitializeSecurityContextA
 
 /*
  * AcceptSecurityContext() - Run one server (acceptor) leg; the same rules as
@@ -1199,7 +1668,6 @@ SECURITY_STATUS SEC_ENTRY QueryContextAttributesA(
 	_In_ PCtxtHandle phContext,
 	_In_ unsigned long ulAttribute,
 	_Out_ void *pBuffer);
-#define QueryContextAttributes QueryContextAttributesA
 
 /*
  * QueryCredentialsAttributesA() - Fill *@pBuffer with attribute @ulAttribute:
@@ -1212,7 +1680,6 @@ SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesA(
 	_In_ PCredHandle phCredential,
 	_In_ unsigned long ulAttribute,
 	_Inout_ void *pBuffer);
-#define QueryCredentialsAttributes QueryCredentialsAttributesA
 
 /*
  * FreeContextBuffer() - Free memory this library returned: ISC/ASC output
@@ -1236,7 +1703,6 @@ SECURITY_STATUS SEC_ENTRY FreeContextBuffer(
 SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackagesA(
 	_Out_ unsigned long *pcPackages,
 	_Outptr_ PSecPkgInfoA *ppPackageInfo);
-#define EnumerateSecurityPackages EnumerateSecurityPackagesA
 
 /*
  * QuerySecurityPackageInfoA() - Set *@ppPackageInfo to a description of the
@@ -1246,17 +1712,188 @@ SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackagesA(
 SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfoA(
 	_In_ LPSTR pszPackageName,
 	_Outptr_ PSecPkgInfoA *ppPackageInfo);
-#define QuerySecurityPackageInfo QuerySecurityPackageInfoA
 
 /*
  * InitSecurityInterfaceA() - The dispatch table of the functions above, for
  * code that calls SSPI through it (curl-style).  Never NULL; the table is
- * constant and lives as long as the process.  Slots of functions this
- * library does not provide hold stubs returning SEC_E_UNSUPPORTED_FUNCTION;
- * the Reserved slots are NULL.
+ * filled once and lives as long as the process; dwVersion is
+ * SECURITY_SUPPORT_PROVIDER_INTERFACE_VERSION_4 (every slot through
+ * QueryCredentialsAttributesExA exists).  Every slot holds the function of
+ * its name (those not implemented yet are listed below); Reserved3 and
+ * Reserved4 hold EncryptMessage and DecryptMessage, as on Windows;
+ * Reserved2 and Reserved8 are NULL.  [test_wide_tables_match_windows_slots]
  */
 PSecurityFunctionTableA SEC_ENTRY InitSecurityInterfaceA(void);
-#define InitSecurityInterface InitSecurityInterfaceA
+
+/*
+ * The W forms of the calls above.  Each converts its UTF-16 strings to UTF-8
+ * (an invalid one - a lone surrogate - gives SEC_E_INVALID_PARAMETER before
+ * anything happens), then behaves exactly as its A twin, and returns its
+ * strings as UTF-16 in buffers FreeContextBuffer() frees (SecPkgInfoW
+ * arrays, SecPkgContext_NamesW and the other W attribute strings).  The
+ * identity in @pAuthData is the same for both: its Flags say its form.
+ * [test_wide_*]
+ */
+SECURITY_STATUS SEC_ENTRY AcquireCredentialsHandleW(
+	_In_opt_ SEC_WCHAR *pszPrincipal,
+	_In_ SEC_WCHAR *pszPackage,
+	_In_ unsigned long fCredentialUse,
+	_In_opt_ void *pvLogonId,
+	_In_opt_ void *pAuthData,
+	_In_opt_ SEC_GET_KEY_FN pGetKeyFn,
+	_In_opt_ void *pvGetKeyArgument,
+	_Out_ PCredHandle phCredential,
+	_Out_opt_ PTimeStamp ptsExpiry);
+
+SECURITY_STATUS SEC_ENTRY InitializeSecurityContextW(
+	_In_opt_ PCredHandle phCredential,
+	_In_opt_ PCtxtHandle phContext,
+	_In_opt_ SEC_WCHAR *pszTargetName,
+	_In_ unsigned long fContextReq,
+	_In_ unsigned long Reserved1,
+	_In_ unsigned long TargetDataRep,
+	_In_opt_ PSecBufferDesc pInput,
+	_In_ unsigned long Reserved2,
+	_Inout_opt_ PCtxtHandle phNewContext,
+	_Inout_opt_ PSecBufferDesc pOutput,
+	_Out_ unsigned long *pfContextAttr,
+	_Out_opt_ PTimeStamp ptsExpiry);
+
+/* QueryContextAttributesW(): SECPKG_ATTR_NAMES gives SecPkgContext_NamesW,
+ * _NATIVE_NAMES SecPkgContext_NativeNamesW, _PACKAGE_INFO
+ * SecPkgContext_PackageInfoW, _NEGOTIATION_INFO
+ * SecPkgContext_NegotiationInfoW; the other attributes as the A form. */
+SECURITY_STATUS SEC_ENTRY QueryContextAttributesW(
+	_In_ PCtxtHandle phContext,
+	_In_ unsigned long ulAttribute,
+	_Out_ void *pBuffer);
+
+SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesW(
+	_In_ PCredHandle phCredential,
+	_In_ unsigned long ulAttribute,
+	_Inout_ void *pBuffer);
+
+SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackagesW(
+	_Out_ unsigned long *pcPackages,
+	_Outptr_ PSecPkgInfoW *ppPackageInfo);
+
+SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfoW(
+	_In_ SEC_WCHAR *pszPackageName,
+	_Outptr_ PSecPkgInfoW *ppPackageInfo);
+
+/* InitSecurityInterfaceW() - The W dispatch table; as InitSecurityInterfaceA(). */
+PSecurityFunctionTableW SEC_ENTRY InitSecurityInterfaceW(void);
+
+/*
+ * Functions this library does not implement yet.  Each exists, with
+ * Microsoft's prototype, in its table slot and under its unsuffixed name;
+ * each checks its arguments and handles first, as every call here does (so
+ * a stale handle still gets SEC_E_INVALID_HANDLE, a NULL required pointer
+ * SEC_E_INVALID_PARAMETER, an unknown package SEC_E_SECPKG_NOT_FOUND), then
+ * returns SEC_E_UNSUPPORTED_FUNCTION and changes nothing.
+ * [test_unsupported_functions_check_handles_first]
+ */
+SECURITY_STATUS SEC_ENTRY ApplyControlToken(
+	_In_ PCtxtHandle phContext,
+	_In_ PSecBufferDesc pInput);
+SECURITY_STATUS SEC_ENTRY ImpersonateSecurityContext(
+	_In_ PCtxtHandle phContext);
+SECURITY_STATUS SEC_ENTRY RevertSecurityContext(
+	_In_ PCtxtHandle phContext);
+SECURITY_STATUS SEC_ENTRY QuerySecurityContextToken(
+	_In_ PCtxtHandle phContext,
+	_Out_ HANDLE *Token);
+SECURITY_STATUS SEC_ENTRY ExportSecurityContext(
+	_In_ PCtxtHandle phContext,
+	_In_ ULONG fFlags,
+	_Out_ PSecBuffer pPackedContext,
+	_Out_ void **pToken);
+SECURITY_STATUS SEC_ENTRY ImportSecurityContextA(
+	_In_ SEC_CHAR *pszPackage,
+	_In_ PSecBuffer pPackedContext,
+	_In_opt_ void *Token,
+	_Out_ PCtxtHandle phContext);
+SECURITY_STATUS SEC_ENTRY ImportSecurityContextW(
+	_In_ SEC_WCHAR *pszPackage,
+	_In_ PSecBuffer pPackedContext,
+	_In_opt_ void *Token,
+	_Out_ PCtxtHandle phContext);
+SECURITY_STATUS SEC_ENTRY AddCredentialsA(
+	_In_ PCredHandle hCredentials,
+	_In_opt_ SEC_CHAR *pszPrincipal,
+	_In_ SEC_CHAR *pszPackage,
+	_In_ unsigned long fCredentialUse,
+	_In_opt_ void *pAuthData,
+	_In_opt_ SEC_GET_KEY_FN pGetKeyFn,
+	_In_opt_ void *pvGetKeyArgument,
+	_Out_opt_ PTimeStamp ptsExpiry);
+SECURITY_STATUS SEC_ENTRY AddCredentialsW(
+	_In_ PCredHandle hCredentials,
+	_In_opt_ SEC_WCHAR *pszPrincipal,
+	_In_ SEC_WCHAR *pszPackage,
+	_In_ unsigned long fCredentialUse,
+	_In_opt_ void *pAuthData,
+	_In_opt_ SEC_GET_KEY_FN pGetKeyFn,
+	_In_opt_ void *pvGetKeyArgument,
+	_Out_opt_ PTimeStamp ptsExpiry);
+SECURITY_STATUS SEC_ENTRY SetContextAttributesA(
+	_In_ PCtxtHandle phContext,
+	_In_ unsigned long ulAttribute,
+	_In_reads_bytes_(cbBuffer) void *pBuffer,
+	_In_ unsigned long cbBuffer);
+SECURITY_STATUS SEC_ENTRY SetContextAttributesW(
+	_In_ PCtxtHandle phContext,
+	_In_ unsigned long ulAttribute,
+	_In_reads_bytes_(cbBuffer) void *pBuffer,
+	_In_ unsigned long cbBuffer);
+SECURITY_STATUS SEC_ENTRY SetCredentialsAttributesA(
+	_In_ PCredHandle phCredential,
+	_In_ unsigned long ulAttribute,
+	_In_reads_bytes_(cbBuffer) void *pBuffer,
+	_In_ unsigned long cbBuffer);
+SECURITY_STATUS SEC_ENTRY SetCredentialsAttributesW(
+	_In_ PCredHandle phCredential,
+	_In_ unsigned long ulAttribute,
+	_In_reads_bytes_(cbBuffer) void *pBuffer,
+	_In_ unsigned long cbBuffer);
+SECURITY_STATUS SEC_ENTRY QueryContextAttributesExA(
+	_In_ PCtxtHandle phContext,
+	_In_ unsigned long ulAttribute,
+	_Out_writes_bytes_(cbBuffer) void *pBuffer,
+	_In_ unsigned long cbBuffer);
+SECURITY_STATUS SEC_ENTRY QueryContextAttributesExW(
+	_In_ PCtxtHandle phContext,
+	_In_ unsigned long ulAttribute,
+	_Out_writes_bytes_(cbBuffer) void *pBuffer,
+	_In_ unsigned long cbBuffer);
+SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesExA(
+	_In_ PCredHandle phCredential,
+	_In_ unsigned long ulAttribute,
+	_Out_writes_bytes_(cbBuffer) void *pBuffer,
+	_In_ unsigned long cbBuffer);
+SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesExW(
+	_In_ PCredHandle phCredential,
+	_In_ unsigned long ulAttribute,
+	_Out_writes_bytes_(cbBuffer) void *pBuffer,
+	_In_ unsigned long cbBuffer);
+SECURITY_STATUS SEC_ENTRY ChangeAccountPasswordA(
+	_In_ SEC_CHAR *pszPackageName,
+	_In_ SEC_CHAR *pszDomainName,
+	_In_ SEC_CHAR *pszAccountName,
+	_In_ SEC_CHAR *pszOldPassword,
+	_In_ SEC_CHAR *pszNewPassword,
+	_In_ BOOLEAN bImpersonating,
+	_In_ unsigned long dwReserved,
+	_Inout_ PSecBufferDesc pOutput);
+SECURITY_STATUS SEC_ENTRY ChangeAccountPasswordW(
+	_In_ SEC_WCHAR *pszPackageName,
+	_In_ SEC_WCHAR *pszDomainName,
+	_In_ SEC_WCHAR *pszAccountName,
+	_In_ SEC_WCHAR *pszOldPassword,
+	_In_ SEC_WCHAR *pszNewPassword,
+	_In_ BOOLEAN bImpersonating,
+	_In_ unsigned long dwReserved,
+	_Inout_ PSecBufferDesc pOutput);
 
 /*
  * MakeSignature(), VerifySignature(), EncryptMessage(), DecryptMessage() -
@@ -1452,7 +2089,37 @@ SECURITY_STATUS SspiAcquireCredentialsHandleAsyncA(
 	_In_opt_ void *pvGetKeyArgument,
 	_Out_ PCredHandle phCredential,
 	_Out_opt_ PTimeStamp ptsExpiry);
-#define SspiAcquireCredentialsHandleAsync SspiAcquireCredentialsHandleAsyncA
+
+/* The W forms of the two async calls with strings (user-mode LPWSTR, as
+ * mingw-w64's non-kernel branch; Windows' kernel header takes
+ * PSECURITY_STRING): strings are converted when queued, so an invalid one is
+ * a queueing error, SEC_E_INVALID_PARAMETER. */
+SECURITY_STATUS SspiAcquireCredentialsHandleAsyncW(
+	_In_ SspiAsyncContext *AsyncContext,
+	_In_opt_ LPWSTR pszPrincipal,
+	_In_ LPWSTR pszPackage,
+	_In_ unsigned long fCredentialUse,
+	_In_opt_ void *pvLogonId,
+	_In_opt_ void *pAuthData,
+	_In_opt_ SEC_GET_KEY_FN pGetKeyFn,
+	_In_opt_ void *pvGetKeyArgument,
+	_Out_ PCredHandle phCredential,
+	_Out_opt_ PTimeStamp ptsExpiry);
+
+SECURITY_STATUS SspiInitializeSecurityContextAsyncW(
+	_In_ SspiAsyncContext *AsyncContext,
+	_In_opt_ PCredHandle phCredential,
+	_In_opt_ PCtxtHandle phContext,
+	_In_opt_ LPWSTR pszTargetName,
+	_In_ unsigned long fContextReq,
+	_In_ unsigned long Reserved1,
+	_In_ unsigned long TargetDataRep,
+	_In_opt_ PSecBufferDesc pInput,
+	_In_ unsigned long Reserved2,
+	_Inout_opt_ PCtxtHandle phNewContext,
+	_Inout_opt_ PSecBufferDesc pOutput,
+	_Out_ unsigned long *pfContextAttr,
+	_Out_opt_ PTimeStamp ptsExpiry);
 
 /*
  * SspiFreeCredentialsHandleAsync() - Async FreeCredentialsHandle(); completes
@@ -1486,7 +2153,6 @@ SECURITY_STATUS SspiInitializeSecurityContextAsyncA(
 	_Inout_opt_ PSecBufferDesc pOutput,
 	_Out_ unsigned long *pfContextAttr,
 	_Out_opt_ PTimeStamp ptsExpiry);
-#define SspiInitializeSecurityContextAsync SspiInitializeSecurityContextAsyncA
 
 /*
  * SspiAcceptSecurityContextAsync() - Async AcceptSecurityContext(); completes
@@ -1529,6 +2195,79 @@ SECURITY_STATUS SspiAcceptSecurityContextAsync(
 SECURITY_STATUS SspiDeleteSecurityContextAsync(
 	_In_ SspiAsyncContext *AsyncContext,
 	_In_ PCtxtHandle phContext);
+
+
+/* ------------------------------------------------------------------------ */
+/* Unsuffixed names: the W forms under UNICODE, the A forms otherwise, as    */
+/* Windows' __MINGW_NAME_AW / _UAW.                                          */
+/* ------------------------------------------------------------------------ */
+
+#ifdef UNICODE
+#define SA__AW(a, w) w
+#else
+#define SA__AW(a, w) a
+#endif
+#define SecPkgInfo                    SA__AW(SecPkgInfoA, SecPkgInfoW)
+#define PSecPkgInfo                   SA__AW(PSecPkgInfoA, PSecPkgInfoW)
+#define SecPkgCredentials_Names       SA__AW(SecPkgCredentials_NamesA, SecPkgCredentials_NamesW)
+#define PSecPkgCredentials_Names      SA__AW(PSecPkgCredentials_NamesA, PSecPkgCredentials_NamesW)
+#define SecPkgCredentials_SSIProvider SA__AW(SecPkgCredentials_SSIProviderA, SecPkgCredentials_SSIProviderW)
+#define PSecPkgCredentials_SSIProvider SA__AW(PSecPkgCredentials_SSIProviderA, PSecPkgCredentials_SSIProviderW)
+#define SecPkgContext_Names           SA__AW(SecPkgContext_NamesA, SecPkgContext_NamesW)
+#define PSecPkgContext_Names          SA__AW(PSecPkgContext_NamesA, PSecPkgContext_NamesW)
+#define SecPkgContext_KeyInfo         SA__AW(SecPkgContext_KeyInfoA, SecPkgContext_KeyInfoW)
+#define PSecPkgContext_KeyInfo        SA__AW(PSecPkgContext_KeyInfoA, PSecPkgContext_KeyInfoW)
+#define SecPkgContext_Authority       SA__AW(SecPkgContext_AuthorityA, SecPkgContext_AuthorityW)
+#define PSecPkgContext_Authority      SA__AW(PSecPkgContext_AuthorityA, PSecPkgContext_AuthorityW)
+#define SecPkgContext_ProtoInfo       SA__AW(SecPkgContext_ProtoInfoA, SecPkgContext_ProtoInfoW)
+#define PSecPkgContext_ProtoInfo      SA__AW(PSecPkgContext_ProtoInfoA, PSecPkgContext_ProtoInfoW)
+#define SecPkgContext_PackageInfo     SA__AW(SecPkgContext_PackageInfoA, SecPkgContext_PackageInfoW)
+#define PSecPkgContext_PackageInfo    SA__AW(PSecPkgContext_PackageInfoA, PSecPkgContext_PackageInfoW)
+#define SecPkgContext_NegotiationInfo SA__AW(SecPkgContext_NegotiationInfoA, SecPkgContext_NegotiationInfoW)
+#define PSecPkgContext_NegotiationInfo SA__AW(PSecPkgContext_NegotiationInfoA, PSecPkgContext_NegotiationInfoW)
+#define SecPkgContext_NativeNames     SA__AW(SecPkgContext_NativeNamesA, SecPkgContext_NativeNamesW)
+#define PSecPkgContext_NativeNames    SA__AW(PSecPkgContext_NativeNamesA, PSecPkgContext_NativeNamesW)
+#define SecPkgContext_CredentialName  SA__AW(SecPkgContext_CredentialNameA, SecPkgContext_CredentialNameW)
+#define PSecPkgContext_CredentialName SA__AW(PSecPkgContext_CredentialNameA, PSecPkgContext_CredentialNameW)
+#define SEC_WINNT_AUTH_IDENTITY       SA__AW(SEC_WINNT_AUTH_IDENTITY_A, SEC_WINNT_AUTH_IDENTITY_W)
+#define PSEC_WINNT_AUTH_IDENTITY      SA__AW(PSEC_WINNT_AUTH_IDENTITY_A, PSEC_WINNT_AUTH_IDENTITY_W)
+#define _SEC_WINNT_AUTH_IDENTITY      SA__AW(_SEC_WINNT_AUTH_IDENTITY_A, _SEC_WINNT_AUTH_IDENTITY_W)
+#define SEC_WINNT_AUTH_IDENTITY_EX    SA__AW(SEC_WINNT_AUTH_IDENTITY_EXA, SEC_WINNT_AUTH_IDENTITY_EXW)
+#define PSEC_WINNT_AUTH_IDENTITY_EX   SA__AW(PSEC_WINNT_AUTH_IDENTITY_EXA, PSEC_WINNT_AUTH_IDENTITY_EXW)
+#define SecurityFunctionTable         SA__AW(SecurityFunctionTableA, SecurityFunctionTableW)
+#define PSecurityFunctionTable        SA__AW(PSecurityFunctionTableA, PSecurityFunctionTableW)
+
+#define ENUMERATE_SECURITY_PACKAGES_FN SA__AW(ENUMERATE_SECURITY_PACKAGES_FN_A, ENUMERATE_SECURITY_PACKAGES_FN_W)
+#define QUERY_CREDENTIALS_ATTRIBUTES_FN SA__AW(QUERY_CREDENTIALS_ATTRIBUTES_FN_A, QUERY_CREDENTIALS_ATTRIBUTES_FN_W)
+#define ACQUIRE_CREDENTIALS_HANDLE_FN SA__AW(ACQUIRE_CREDENTIALS_HANDLE_FN_A, ACQUIRE_CREDENTIALS_HANDLE_FN_W)
+#define ADD_CREDENTIALS_FN            SA__AW(ADD_CREDENTIALS_FN_A, ADD_CREDENTIALS_FN_W)
+#define INITIALIZE_SECURITY_CONTEXT_FN SA__AW(INITIALIZE_SECURITY_CONTEXT_FN_A, INITIALIZE_SECURITY_CONTEXT_FN_W)
+#define QUERY_CONTEXT_ATTRIBUTES_FN   SA__AW(QUERY_CONTEXT_ATTRIBUTES_FN_A, QUERY_CONTEXT_ATTRIBUTES_FN_W)
+#define QUERY_CONTEXT_ATTRIBUTES_EX_FN SA__AW(QUERY_CONTEXT_ATTRIBUTES_EX_FN_A, QUERY_CONTEXT_ATTRIBUTES_EX_FN_W)
+#define SET_CONTEXT_ATTRIBUTES_FN     SA__AW(SET_CONTEXT_ATTRIBUTES_FN_A, SET_CONTEXT_ATTRIBUTES_FN_W)
+#define QUERY_CREDENTIALS_ATTRIBUTES_EX_FN SA__AW(QUERY_CREDENTIALS_ATTRIBUTES_EX_FN_A, QUERY_CREDENTIALS_ATTRIBUTES_EX_FN_W)
+#define SET_CREDENTIALS_ATTRIBUTES_FN SA__AW(SET_CREDENTIALS_ATTRIBUTES_FN_A, SET_CREDENTIALS_ATTRIBUTES_FN_W)
+#define QUERY_SECURITY_PACKAGE_INFO_FN SA__AW(QUERY_SECURITY_PACKAGE_INFO_FN_A, QUERY_SECURITY_PACKAGE_INFO_FN_W)
+#define IMPORT_SECURITY_CONTEXT_FN    SA__AW(IMPORT_SECURITY_CONTEXT_FN_A, IMPORT_SECURITY_CONTEXT_FN_W)
+#define CHANGE_PASSWORD_FN            SA__AW(CHANGE_PASSWORD_FN_A, CHANGE_PASSWORD_FN_W)
+#define INIT_SECURITY_INTERFACE       SA__AW(INIT_SECURITY_INTERFACE_A, INIT_SECURITY_INTERFACE_W)
+
+#define AcquireCredentialsHandle      SA__AW(AcquireCredentialsHandleA, AcquireCredentialsHandleW)
+#define AddCredentials                SA__AW(AddCredentialsA, AddCredentialsW)
+#define InitializeSecurityContext     SA__AW(InitializeSecurityContextA, InitializeSecurityContextW)
+#define QueryContextAttributes        SA__AW(QueryContextAttributesA, QueryContextAttributesW)
+#define QueryContextAttributesEx      SA__AW(QueryContextAttributesExA, QueryContextAttributesExW)
+#define SetContextAttributes          SA__AW(SetContextAttributesA, SetContextAttributesW)
+#define QueryCredentialsAttributes    SA__AW(QueryCredentialsAttributesA, QueryCredentialsAttributesW)
+#define QueryCredentialsAttributesEx  SA__AW(QueryCredentialsAttributesExA, QueryCredentialsAttributesExW)
+#define SetCredentialsAttributes      SA__AW(SetCredentialsAttributesA, SetCredentialsAttributesW)
+#define EnumerateSecurityPackages     SA__AW(EnumerateSecurityPackagesA, EnumerateSecurityPackagesW)
+#define QuerySecurityPackageInfo      SA__AW(QuerySecurityPackageInfoA, QuerySecurityPackageInfoW)
+#define ImportSecurityContext         SA__AW(ImportSecurityContextA, ImportSecurityContextW)
+#define ChangeAccountPassword         SA__AW(ChangeAccountPasswordA, ChangeAccountPasswordW)
+#define InitSecurityInterface         SA__AW(InitSecurityInterfaceA, InitSecurityInterfaceW)
+#define SspiAcquireCredentialsHandleAsync SA__AW(SspiAcquireCredentialsHandleAsyncA, SspiAcquireCredentialsHandleAsyncW)
+#define SspiInitializeSecurityContextAsync SA__AW(SspiInitializeSecurityContextAsyncA, SspiInitializeSecurityContextAsyncW)
 
 #ifdef __cplusplus
 }

@@ -21,11 +21,19 @@
 typedef SECURITY_STATUS (*sa_pkg_lookup_fn)(void *arg, const char *domain, const char *user,
 					    unsigned char nt_hash[16]);
 
-/* Explicit credentials, copied by the library: NUL-terminated UTF-8. */
+/* Mechanisms Negotiate may use (sa_pkg_identity.mechs). */
+#define SA_PKG_MECH_KERBEROS 0x1u
+#define SA_PKG_MECH_NTLM     0x2u
+#define SA_PKG_MECH_ALL      (SA_PKG_MECH_KERBEROS | SA_PKG_MECH_NTLM)
+
+/* Explicit credentials, copied by the library from any identity form (A, W,
+ * EX; src/sspi/identity.c): NUL-terminated UTF-8. */
 struct sa_pkg_identity {
 	const char *user;     /* never NULL (may be "") */
 	const char *domain;   /* never NULL (may be "") */
 	const char *password; /* never NULL (may be "") */
+	unsigned mechs;       /* SA_PKG_MECH_*: an EX identity's PackageList, for
+			       * Negotiate; never 0 (SA_PKG_MECH_ALL without a list) */
 };
 
 struct sa_pkg_cred_args {

@@ -499,17 +499,23 @@ SECURITY_STATUS SspiAcquireCredentialsHandleAsyncA(SspiAsyncContext *AsyncContex
 		return SEC_E_INVALID_PARAMETER;
 	const struct sa_package *pkg;
 	unsigned long use;
-	SECURITY_STATUS st = sa__cred_args_check(pszPackage, fCredentialUse, pvLogonId, pAuthData,
-						 &pkg, &use);
+	SECURITY_STATUS st = sa__cred_args_check(pszPackage, fCredentialUse, pvLogonId, &pkg, &use);
 	if (st != SEC_E_OK)
 		return st;
+	struct sa_pkg_identity pid = {NULL, NULL, NULL, SA_PKG_MECH_ALL};
+	if (pAuthData != NULL && (st = sa__identity_copy(pAuthData, pkg, &pid)) != SEC_E_OK)
+		return st; /* an argument error: before the async context, like the others */
 	struct sa_runtime *rt;
 	int rc;
-	if ((st = async_begin(AsyncContext, &rt)) != SEC_E_OK)
+	if ((st = async_begin(AsyncContext, &rt)) != SEC_E_OK) {
+		sa__identity_free(&pid);
 		return st;
+	}
 	struct ach_job *j = sa__calloc(1, sizeof *j);
-	if (j == NULL)
+	if (j == NULL) {
+		sa__identity_free(&pid);
 		return sa__rt_exit(rt, SEC_E_INSUFFICIENT_MEMORY);
+	}
 	j->job = (struct sa_job){.ops = &ach_job_ops, .owner = rt};
 	j->rt = rt;
 	j->pkg = pkg;
@@ -523,10 +529,8 @@ SECURITY_STATUS SspiAcquireCredentialsHandleAsyncA(SspiAsyncContext *AsyncContex
 		else
 			memcpy(j->principal, pszPrincipal, n);
 	}
-	if (st == SEC_E_OK && pAuthData != NULL) {
-		st = sa__identity_copy(pAuthData, &j->identity);
-		j->has_identity = st == SEC_E_OK;
-	}
+	j->identity = pid; /* the job owns the copy from here */
+	j->has_identity = pAuthData != NULL;
 	if (st == SEC_E_OK) {
 		rc = sa_engine_submit(rt->engine, acall_word(AsyncContext), &j->job);
 		st = submit_status(rc);

@@ -171,13 +171,40 @@ SECURITY_STATUS sa__cred_acquire(struct sa_runtime *rt, const struct sa_package 
 				 const char *principal, unsigned long use,
 				 const struct sa_pkg_identity *identity, struct sa_handle *h,
 				 int64_t *expiry);
-/* Copies of an identity's strings (all or none), and their release. */
-SECURITY_STATUS sa__identity_copy(const SEC_WINNT_AUTH_IDENTITY_A *id, struct sa_pkg_identity *out);
+/* A call on a credential, like sa__ctx_call_begin/end for contexts: enter
+ * the runtime and reference the credential @ph (not NULL) names.  SEC_E_OK
+ * (finish with sa__cred_call_end, which releases, leaves the runtime and
+ * returns @st), or the status to return, with nothing held.
+ * Context: any thread, no library lock held. */
+SECURITY_STATUS sa__cred_call_begin(const CredHandle *ph, struct sa_runtime **rt,
+				    struct sa_handle *h, struct sa_cred **cred);
+SECURITY_STATUS sa__cred_call_end(struct sa_runtime *rt, struct sa_handle h, SECURITY_STATUS st);
+
+/* --- wide.c ---------------------------------------------------------------- */
+
+/* A new UTF-8 copy at *@out of the NUL-terminated UTF-16 @w (NULL gives
+ * NULL).  SEC_E_OK; SEC_E_INVALID_PARAMETER (ill-formed UTF-16);
+ * SEC_E_INSUFFICIENT_MEMORY.  Free with sa__free.  Context: any thread. */
+SECURITY_STATUS sa__wide_in(const SEC_WCHAR *w, char **out);
+
+/* --- identity.c ------------------------------------------------------------ */
+
+/* Read the caller's @auth (any SEC_WINNT_AUTH_IDENTITY form) for package
+ * @pkg into new UTF-8 copies at @out (all or none).  Returns SEC_E_OK;
+ * SEC_E_INVALID_PARAMETER (bad Flags, Length, NULL string with a length,
+ * ill-formed UTF-16, embedded NUL); SEC_E_UNSUPPORTED_FUNCTION (protected,
+ * marshalled or EX2 identities); SEC_E_SECPKG_NOT_FOUND (a PackageList that
+ * leaves @pkg nothing); SEC_E_INSUFFICIENT_MEMORY.
+ * Context: any thread, no lock held. */
+SECURITY_STATUS sa__identity_copy(const void *auth, const struct sa_package *pkg,
+				  struct sa_pkg_identity *out);
+/* Release (and wipe the password of) an identity sa__identity_copy made;
+ * a zeroed one is a no-op.  Context: any thread. */
 void sa__identity_free(struct sa_pkg_identity *pid);
-/* Check AcquireCredentialsHandle's arguments: SEC_E_OK and *pkg, *use set. */
+/* Check AcquireCredentialsHandle's arguments but the identity (which
+ * sa__identity_copy reads): SEC_E_OK and *pkg, *use set. */
 SECURITY_STATUS sa__cred_args_check(const char *package, unsigned long use_in, const void *logon_id,
-				    const void *auth, const struct sa_package **pkg,
-				    unsigned long *use);
+				    const struct sa_package **pkg, unsigned long *use);
 
 /* --- status.c -------------------------------------------------------------- */
 
@@ -190,6 +217,10 @@ SECURITY_STATUS sa__status_from_sa(int code);
  * no buffer claims bytes at NULL.  SEC_E_OK or SEC_E_INVALID_PARAMETER.
  * NULL @desc is SEC_E_OK when @optional. */
 SECURITY_STATUS sa__desc_check(const SecBufferDesc *desc, int optional);
+/* The same for an ISC/ASC output description (NULL allowed), except that a
+ * SECBUFFER_TOKEN may claim bytes at NULL: that is the leg's to answer
+ * (*_REQ_ALLOCATE_MEMORY: ignored; without: SEC_E_INTERNAL_ERROR). */
+SECURITY_STATUS sa__desc_check_leg_out(const SecBufferDesc *desc);
 /* The first buffer of @type (attributes masked off) in @desc, or NULL. */
 SecBuffer *sa__desc_find(const SecBufferDesc *desc, unsigned long type);
 
@@ -261,9 +292,11 @@ struct sa_leg {
 	const unsigned char *bindings; /* SECBUFFER_CHANNEL_BINDINGS contents, or NULL */
 	size_t bindings_len;
 	unsigned long req;
-	SecBuffer *out_tok;        /* the caller's token buffer, or NULL */
+	SecBuffer *out_tok;        /* the caller's token buffer, or NULL (no room) */
 	size_t out_cap;            /* its room when the call was made */
-	int allocate;              /* *_REQ_ALLOCATE_MEMORY */
+	int allocate;              /* *_REQ_ALLOCATE_MEMORY, and a token buffer to fill */
+	int out_at_null;           /* the token buffer claims bytes at NULL without
+				    * allocate: the leg answers SEC_E_INTERNAL_ERROR */
 	PCtxtHandle new_h;
 	unsigned long *attrs;
 	PTimeStamp expiry;
@@ -282,7 +315,9 @@ void sa__leg_init(struct sa_leg *l, enum sa_side side, const unsigned char *in, 
 		  unsigned long *attrs, PTimeStamp expiry);
 /* Point @l at @in's SECBUFFER_CHANNEL_BINDINGS buffer, if it has one. */
 void sa__leg_bindings(struct sa_leg *l, const SecBufferDesc *in);
-/* Structural checks of one call's arguments; sets *out_tok. */
+/* Structural checks of one call's arguments (SEC_E_INVALID_PARAMETER, then
+ * SEC_E_INVALID_HANDLE for a first leg without a credential); sets *out_tok
+ * to the output's first SECBUFFER_TOKEN, NULL when it has none. */
 SECURITY_STATUS sa__leg_check(enum sa_side side, const CredHandle *cred_h, const CtxtHandle *ctx_h,
 			      unsigned long req, const SecBufferDesc *in, const CtxtHandle *new_h,
 			      const SecBufferDesc *out, const unsigned long *attrs, SecBuffer **out_tok);

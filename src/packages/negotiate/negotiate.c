@@ -66,8 +66,12 @@ static int32_t cred_acquire(const struct sa_pkg_cred_args *a, void **out, int64_
 	if (c == NULL)
 		return SEC_E_INSUFFICIENT_MEMORY;
 	c->use = a->use;
+	/* An EX identity's PackageList may leave out either (sa_pkg_identity). */
+	unsigned mechs = a->identity != NULL && a->identity->mechs != 0 ? a->identity->mechs
+									: SA_PKG_MECH_ALL;
 #ifdef SA_HAVE_KRB5
-	kst = sa__krb5.cred_acquire(a, &c->krb5, &e1);
+	if (mechs & SA_PKG_MECH_KERBEROS)
+		kst = sa__krb5.cred_acquire(a, &c->krb5, &e1);
 	if (kst != SEC_E_OK)
 		c->krb5 = NULL;
 	if (kst == SEC_E_INSUFFICIENT_MEMORY) {
@@ -75,7 +79,8 @@ static int32_t cred_acquire(const struct sa_pkg_cred_args *a, void **out, int64_
 		return kst;
 	}
 #endif
-	nst = sa__ntlm.cred_acquire(a, &c->ntlm, &e2);
+	/* Without NTLM, Kerberos' answer is Negotiate's (c->ntlm stays NULL). */
+	nst = (mechs & SA_PKG_MECH_NTLM) ? sa__ntlm.cred_acquire(a, &c->ntlm, &e2) : kst;
 	if (nst != SEC_E_OK)
 		c->ntlm = NULL;
 	if (c->krb5 == NULL && c->ntlm == NULL) {
