@@ -252,6 +252,73 @@ static int async_calls(void)
 	return 0;
 }
 
+/* The W forms and the identity forms: UTF-16 names, targets and identities
+ * in, UTF-16 buffers out, a handshake through the W table, async W calls,
+ * the unimplemented functions' package lookup. */
+static int wide_calls(void)
+{
+	static struct io io; /* outputs outlive a scenario stopped early */
+	SecBuffer ib;
+	SecBufferDesc id;
+	SEC_WCHAR wpkg[] = u"SspiAsyncTest", target[] = u"host/oom-w;legs=3";
+	SEC_WCHAR principal[] = u"svc/w", user[] = u"alice", dom[] = u"LAB", pw[] = u"secret";
+	SEC_WCHAR list[] = u"SspiAsyncTest";
+	SEC_WINNT_AUTH_IDENTITY_EXW ex = {SEC_WINNT_AUTH_IDENTITY_VERSION, sizeof ex,
+					  user, 5, dom, 3, pw, 6,
+					  SEC_WINNT_AUTH_IDENTITY_UNICODE, list, 13};
+	PSecurityFunctionTableW t = InitSecurityInterfaceW();
+	unsigned long a;
+	STEP(t->AcquireCredentialsHandleW(NULL, wpkg, SECPKG_CRED_OUTBOUND, NULL, &ex, NULL, NULL,
+					  &io.cc, NULL), SEC_E_OK);
+	STEP(t->AcquireCredentialsHandleW(principal, wpkg, SECPKG_CRED_INBOUND, NULL, NULL, NULL,
+					  NULL, &io.sc, NULL), SEC_E_OK);
+	STEP(t->InitializeSecurityContextW(&io.cc, NULL, target, 0, 0, 0, NULL, 0, &io.c,
+					   out_buf(&io, 0), &a, NULL), SEC_I_CONTINUE_NEEDED);
+	STEP(t->AcceptSecurityContext(&io.sc, NULL, in_buf(&io, 0, &ib, &id), 0, 0, &io.s,
+				      out_buf(&io, 1), &a, NULL), SEC_E_OK);
+	STEP(t->InitializeSecurityContextW(&io.cc, &io.c, NULL, 0, 0, 0, in_buf(&io, 1, &ib, &id),
+					   0, &io.c, out_buf(&io, 2), &a, NULL), SEC_E_OK);
+	SecPkgContext_NamesW names;
+	STEP(t->QueryContextAttributesW(&io.s, SECPKG_ATTR_NAMES, &names), SEC_E_OK);
+	STEP(FreeContextBuffer(names.sUserName), SEC_E_OK);
+	SecPkgContext_PackageInfoW pinfo;
+	STEP(t->QueryContextAttributesW(&io.c, SECPKG_ATTR_PACKAGE_INFO, &pinfo), SEC_E_OK);
+	STEP(FreeContextBuffer(pinfo.PackageInfo), SEC_E_OK);
+	SecPkgCredentials_NamesW cnames;
+	STEP(t->QueryCredentialsAttributesW(&io.cc, SECPKG_CRED_ATTR_NAMES, &cnames), SEC_E_OK);
+	STEP(FreeContextBuffer(cnames.sUserName), SEC_E_OK);
+	unsigned long npkg;
+	PSecPkgInfoW pkgs, one;
+	STEP(t->EnumerateSecurityPackagesW(&npkg, &pkgs), SEC_E_OK);
+	STEP(FreeContextBuffer(pkgs), SEC_E_OK);
+	STEP(t->QuerySecurityPackageInfoW(wpkg, &one), SEC_E_OK);
+	STEP(FreeContextBuffer(one), SEC_E_OK);
+	SecBuffer packed = {0, 0, NULL};
+	STEP(t->ImportSecurityContextW(wpkg, &packed, NULL, &io.c), SEC_E_UNSUPPORTED_FUNCTION);
+	NOALLOC(DeleteSecurityContext(&io.c), SEC_E_OK);
+	NOALLOC(DeleteSecurityContext(&io.s), SEC_E_OK);
+	NOALLOC(FreeCredentialsHandle(&io.cc), SEC_E_OK);
+	/* The async W forms copy their strings when queued. */
+	struct sspiasync_cq *cq;
+	STEP(sspiasync_cq_create(&cq), SEC_E_OK);
+	SspiAsyncContext *ac = SspiCreateAsyncContext();
+	if (ac == NULL)
+		return 1;
+	STEP(sspiasync_cq_bind(ac, cq), SEC_E_OK);
+	STEP(SspiAcquireCredentialsHandleAsyncW(ac, NULL, wpkg, SECPKG_CRED_OUTBOUND, NULL, &ex,
+						NULL, NULL, &io.cc, NULL), SEC_E_OK);
+	STEP(await(cq), SEC_E_OK);
+	STEP(SspiInitializeSecurityContextAsyncW(ac, &io.cc, NULL, target, 0, 0, 0, NULL, 0, &io.c,
+						 out_buf(&io, 0), &io.attrs[0], NULL), SEC_E_OK);
+	STEP(await(cq), SEC_I_CONTINUE_NEEDED);
+	SspiFreeAsyncContext(ac);
+	STEP(sspiasync_cq_destroy(cq), SEC_E_OK);
+	NOALLOC(DeleteSecurityContext(&io.c), SEC_E_OK);
+	NOALLOC(FreeCredentialsHandle(&io.cc), SEC_E_OK);
+	NOALLOC(FreeCredentialsHandle(&io.sc), SEC_E_OK);
+	return 0;
+}
+
 /* The NTLM package: credentials from an identity, the user file and a
  * principal; a 4-leg handshake; names, session key, messages; the package's
  * own helpers that no handshake of ours reaches (OEM names: our client
@@ -477,6 +544,12 @@ static int scenario_async(void)
 	return r != 0 ? r : async_calls();
 }
 
+static int scenario_wide(void)
+{
+	int r = scenario_init();
+	return r != 0 ? r : wide_calls();
+}
+
 static int scenario_ntlm(void)
 {
 	int r = scenario_init();
@@ -574,6 +647,7 @@ int main(void)
 	oom_loop("async, pool of 2", scenario_async, 2);
 	oom_loop("async, pool of 1", scenario_async, 1);
 	oom_loop("ntlm, no-thread", scenario_ntlm, 0);
+	oom_loop("W forms, no-thread", scenario_wide, 0);
 	/* Kerberos and Negotiate need a realm; without one (or without the
 	 * package) their sites are not counted below. */
 	static struct tl_realm realm;

@@ -1553,11 +1553,14 @@ typedef PSecurityFunctionTableW (SEC_ENTRY *INIT_SECURITY_INTERFACE_W)(void);
  * AcquireCredentialsHandleA() - Acquire a credential of package @pszPackage
  * (a name EnumerateSecurityPackagesA() lists) for @fCredentialUse
  * (SECPKG_CRED_INBOUND, _OUTBOUND or _BOTH) into *@phCredential.
- * @pszPrincipal NULL means the caller's own identity; @pAuthData may be a
- * SEC_WINNT_AUTH_IDENTITY_A (Flags SEC_WINNT_AUTH_IDENTITY_ANSI) or NULL.
+ * @pszPrincipal NULL means the caller's own identity; @pAuthData may be
+ * NULL or any SEC_WINNT_AUTH_IDENTITY form (A, W, EXA, EXW; README
+ * "W forms and identities" lists how each is read and refused).
  * Not implemented: @pvLogonId (pass NULL), @pGetKeyFn and @pvGetKeyArgument
  * (unused, as on Windows; pass NULL).
- * Returns SEC_E_OK; SEC_E_SECPKG_NOT_FOUND (unknown package);
+ * Returns SEC_E_OK; SEC_E_SECPKG_NOT_FOUND (unknown package, or an EX
+ * identity's PackageList that leaves it nothing); SEC_E_INVALID_PARAMETER
+ * and SEC_E_UNSUPPORTED_FUNCTION (an identity it cannot read);
  * SEC_E_INSUFFICIENT_MEMORY (no memory, or the credential table is full);
  * SEC_E_NO_CREDENTIALS, SEC_E_UNKNOWN_CREDENTIALS (the package refused).
  * Free the result with FreeCredentialsHandle().

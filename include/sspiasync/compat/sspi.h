@@ -3,8 +3,8 @@
  *
  * Only on the include path through sspiasync-compat.pc
  * (-I${includedir}/sspiasync/compat).  SECURITY_WIN32 (or SECURITY_KERNEL)
- * may be defined or not; it changes nothing here.  UNICODE is refused by
- * <sspiasync/sspi.h>: only the A (UTF-8) forms exist.
+ * may be defined or not; it changes nothing here.  UNICODE selects the W
+ * (UTF-16) forms for the unsuffixed names, as on Windows.
  */
 #ifndef SSPIASYNC_COMPAT_SSPI_H
 #define SSPIASYNC_COMPAT_SSPI_H
