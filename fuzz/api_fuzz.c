@@ -155,6 +155,7 @@ struct ctxo {
  * library may write it until completion. */
 struct job {
 	uint8_t kind, first, exempt, stale, alloc, has_newh, has_ts, has_out, may_unknown;
+	uint8_t tok_at_null; /* a leg's token buffer claims bytes at NULL, no ALLOCATE_MEMORY */
 	int32_t exact;      /* J_DEL, J_FCRED: the status it must complete with */
 	int ctx, cred, sub_op, new_slot, tok_out, cred_slot, tok_i;
 	unsigned long use;
@@ -938,6 +939,9 @@ static void harvest(int i, SECURITY_STATUS st)
 				CHECK(st != SEC_E_INVALID_HANDLE && st != SEC_E_INVALID_PARAMETER,
 				      "#%d: first leg with a live credential completed 0x%08x", i,
 				      X(st));
+				if (j->tok_at_null)
+					CHECK(st == SEC_E_INTERNAL_ERROR,
+					      "#%d: first leg, token buffer at NULL: 0x%08x", i, X(st));
 			} else if (G.ctxs[j->ctx].delete_op >= 0) {
 				CHECK(st == SEC_E_INVALID_HANDLE,
 				      "#%d: leg on context #%d, deleted at op %d after it was queued, "
@@ -947,6 +951,9 @@ static void harvest(int i, SECURITY_STATUS st)
 				CHECK(st != SEC_E_INVALID_HANDLE && st != SEC_E_INVALID_PARAMETER,
 				      "#%d: leg on live context #%d completed 0x%08x", i, j->ctx,
 				      X(st));
+				if (j->tok_at_null)
+					CHECK(st == SEC_E_INTERNAL_ERROR || st == SEC_E_OUT_OF_SEQUENCE,
+					      "#%d: leg, token buffer at NULL: 0x%08x", i, X(st));
 			}
 		}
 		int made = st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED;
@@ -1701,6 +1708,7 @@ static void op_leg(int async, int side)
 	j->ctx = xi;
 	j->cred = ci;
 	j->alloc = (req & ISC_REQ_ALLOCATE_MEMORY) != 0;
+	j->tok_at_null = (uint8_t)tok_at_null;
 	j->has_newh = (uint8_t)has_newh;
 	j->has_ts = !null_ts;
 	j->new_slot = new_slot;
@@ -2096,14 +2104,23 @@ static void op_free_buffer(void)
 		G.bufs[live].live = 0;
 }
 
-/* The slots of functions the library does not provide, and the table. */
+/* The slots of functions the library does not implement yet, and the
+ * table: each checks its handle (a context one as CompleteAuthToken does,
+ * running the calls queued before it) or its package, then answers
+ * SEC_E_UNSUPPORTED_FUNCTION. */
 static void op_stubs(void)
 {
 	uint8_t w = u8();
 	SecHandle *x = ctx_ptr(u8());
 	SecHandle *c = cred_ptr(u8());
-	CHECK(T != NULL && T->dwVersion == SECURITY_SUPPORT_PROVIDER_INTERFACE_VERSION &&
-		      T->Reserved2 == NULL && T->Reserved3 == NULL && T->Reserved4 == NULL &&
+	ENCRYPT_MESSAGE_FN seal = NULL;
+	DECRYPT_MESSAGE_FN unseal = NULL;
+	if (T != NULL) {
+		memcpy(&seal, &T->Reserved3, sizeof seal);
+		memcpy(&unseal, &T->Reserved4, sizeof unseal);
+	}
+	CHECK(T != NULL && T->dwVersion == SECURITY_SUPPORT_PROVIDER_INTERFACE_VERSION_4 &&
+		      T->Reserved2 == NULL && seal == EncryptMessage && unseal == DecryptMessage &&
 		      T->Reserved8 == NULL,
 	      "InitSecurityInterfaceA table");
 	CHECK(InitSecurityInterfaceA() == T, "InitSecurityInterfaceA changed");
@@ -2112,23 +2129,41 @@ static void op_stubs(void)
 	void *tokp = NULL;
 	HANDLE hh = NULL;
 	char s1[] = "a", s2[] = "b";
+	int xi = -1, hc = x != NULL ? ctx_class(x, 0, &xi) : H_STALE;
+	int live_cred = c != NULL && find_cred(c) >= 0;
+	enum { ON_CTX, ON_CRED, ON_PACKAGE } on = ON_CTX;
 	SECURITY_STATUS st;
 	switch (w % 12u) {
 	case 0: st = T->ApplyControlToken(x, &sd); break;
 	case 1: st = T->ImpersonateSecurityContext(x); break;
 	case 2: st = T->RevertSecurityContext(x); break;
 	case 3: st = T->ExportSecurityContext(x, 0, &sb, &tokp); break;
-	case 4: st = T->ImportSecurityContextA(s1, &sb, NULL, x); break;
-	case 5: st = T->AddCredentialsA(c, s1, s2, SECPKG_CRED_BOTH, NULL, NULL, NULL, NULL); break;
+	case 4: st = T->ImportSecurityContextA(s1, &sb, NULL, x), on = ON_PACKAGE; break;
+	case 5: /* the package is looked up before the credential */
+		st = T->AddCredentialsA(c, s1, s2, SECPKG_CRED_BOTH, NULL, NULL, NULL, NULL);
+		on = ON_PACKAGE;
+		break;
 	case 6: st = T->QuerySecurityContextToken(x, &hh); break;
 	case 7: st = T->SetContextAttributesA(x, 1, G.scr[3], 8); break;
-	case 8: st = T->SetCredentialsAttributesA(c, 1, G.scr[3], 8); break;
-	case 9: st = T->ChangeAccountPasswordA(s1, s2, s1, s2, s1, FALSE, 0, &sd); break;
+	case 8: st = T->SetCredentialsAttributesA(c, 1, G.scr[3], 8), on = ON_CRED; break;
+	case 9: st = T->ChangeAccountPasswordA(s1, s2, s1, s2, s1, FALSE, 0, &sd), on = ON_PACKAGE; break;
 	case 10: st = T->QueryContextAttributesExA(x, 0, G.scr[3], 8); break;
-	default: st = T->QueryCredentialsAttributesExA(c, 1, G.scr[3], 8); break;
+	default: st = T->QueryCredentialsAttributesExA(c, 1, G.scr[3], 8), on = ON_CRED; break;
 	}
-	trace("stub %u -> 0x%08x", w % 12u, X(st));
-	CHECK(st == SEC_E_UNSUPPORTED_FUNCTION, "function-table stub %u: 0x%08x", w % 12u, X(st));
+	trace("stub %u ctx %d class %d -> 0x%08x", w % 12u, xi, hc, X(st));
+	if (on == ON_PACKAGE) {
+		CHECK(st == SEC_E_SECPKG_NOT_FOUND, "stub %u, unknown package: 0x%08x", w % 12u, X(st));
+	} else if (on == ON_CRED) {
+		CHECK(st == (live_cred ? SEC_E_UNSUPPORTED_FUNCTION : SEC_E_INVALID_HANDLE),
+		      "stub %u on a credential (live %d): 0x%08x", w % 12u, live_cred, X(st));
+	} else if (hc != H_LIVE) {
+		CHECK(st == SEC_E_INVALID_HANDLE, "stub %u on a stale context: 0x%08x", w % 12u, X(st));
+		ran_queued(xi, hc);
+	} else {
+		CHECK(st == SEC_E_UNSUPPORTED_FUNCTION || st == SEC_E_OUT_OF_SEQUENCE,
+		      "stub %u live: 0x%08x", w % 12u, X(st));
+		check_drained(xi, "a function-table stub");
+	}
 }
 
 /* ------------------------------------------------------------------------ */
