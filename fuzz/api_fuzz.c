@@ -2151,7 +2151,10 @@ static void op_stubs(void)
 	default: st = T->QueryCredentialsAttributesExA(c, 1, G.scr[3], 8), on = ON_CRED; break;
 	}
 	trace("stub %u ctx %d class %d -> 0x%08x", w % 12u, xi, hc, X(st));
-	if (on == ON_PACKAGE) {
+	if (on == ON_PACKAGE && w % 12u == 4 && x == NULL) {
+		CHECK(st == SEC_E_INVALID_PARAMETER, "ImportSecurityContext, NULL handle pointer: 0x%08x",
+		      X(st)); /* phContext is its output: a required pointer */
+	} else if (on == ON_PACKAGE) {
 		CHECK(st == SEC_E_SECPKG_NOT_FOUND, "stub %u, unknown package: 0x%08x", w % 12u, X(st));
 	} else if (on == ON_CRED) {
 		CHECK(st == (live_cred ? SEC_E_UNSUPPORTED_FUNCTION : SEC_E_INVALID_HANDLE),

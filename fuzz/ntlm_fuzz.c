@@ -941,6 +941,8 @@ static SECURITY_STATUS msg_expect(const struct msg *m, int protect, int encrypt,
 		return SEC_E_INVALID_PARAMETER;
 	if (rejected)
 		return SEC_E_OUT_OF_SEQUENCE; /* the lifecycle table, before the package */
+	if (done && encrypt && m->nd == 0)
+		return SEC_E_INVALID_TOKEN; /* nothing to seal or unseal: the facade's */
 	if (protect && !encrypt && qop != 0)
 		return SEC_E_QOP_NOT_SUPPORTED;
 	if (protect && encrypt && qop != 0 && qop != SECQOP_WRAP_NO_ENCRYPT)

@@ -1517,7 +1517,8 @@ typedef PSecurityFunctionTableW (SEC_ENTRY *INIT_SECURITY_INTERFACE_W)(void);
  * - Arguments are checked before anything happens: a structural error (a
  *   NULL required pointer other than a handle, a SecBufferDesc of another
  *   version or with a NULL buffer array, a non-zero reserved argument) gives
- *   SEC_E_INVALID_PARAMETER.
+ *   SEC_E_INVALID_PARAMETER (an ISC/ASC output token buffer is not
+ *   structural: see InitializeSecurityContextA()).
  * - Handles are checked next: a NULL handle pointer, a stale (deleted, freed), copied-after-delete,
  *   forged, zeroed, SecInvalidateHandle()d or wrong-kind handle (a CredHandle
  *   passed as a CtxtHandle) gives SEC_E_INVALID_HANDLE, and nothing else
@@ -1900,10 +1901,10 @@ SECURITY_STATUS SEC_ENTRY ChangeAccountPasswordW(
 
 /*
  * MakeSignature(), VerifySignature(), EncryptMessage(), DecryptMessage() -
- * Per-message protection on an established context.  Only the test package
- * "SspiAsyncTest" implements them (simple keyed signing and sealing, not real
- * cryptography); other packages answer SEC_E_UNSUPPORTED_FUNCTION until they
- * do.  @fQOP is 0, or SECQOP_WRAP_NO_ENCRYPT for EncryptMessage().
+ * Per-message protection on an established context, by every package (the
+ * test package "SspiAsyncTest" with simple keyed signing and sealing, not
+ * real cryptography; NTLM, Kerberos and Negotiate as their protocols
+ * say).  @fQOP is 0, or SECQOP_WRAP_NO_ENCRYPT for EncryptMessage().
  * Return SEC_E_OK; SEC_E_INVALID_HANDLE for a bad handle;
  * SEC_E_OUT_OF_SEQUENCE for a context that is not complete;
  * SEC_E_MESSAGE_ALTERED (a signature or sealed message that does not verify);
@@ -2072,7 +2073,11 @@ SECURITY_STATUS SspiGetAsyncCallStatus(
  *    test_async_shutdown_cancels_queued_legs_then_reinit, fuzz/api_fuzz.c]
  * A bad security-context or credential handle is not a queueing error: the
  * call returns SEC_E_OK, the package is never called, and the call completes
- * with SEC_E_INVALID_HANDLE.  Inputs (tokens, names, identities) are copied
+ * with SEC_E_INVALID_HANDLE.  Nor is an ISC/ASC output buffer's status: no
+ * token buffer, one too short (SEC_E_BUFFER_TOO_SMALL) or one at NULL without
+ * *_REQ_ALLOCATE_MEMORY (SEC_E_INTERNAL_ERROR) is queued and completes so,
+ * as the synchronous call returns it
+ * [test_win_async_leg_buffer_statuses_complete_as_sync].  Inputs (tokens, names, identities) are copied
  * when queued; output memory (handles, buffers, *pfContextAttr, *ptsExpiry)
  * must stay valid until completion unless the async context is freed first
  * [test_async_free_pending_first_leg_creates_nothing,

@@ -170,7 +170,9 @@ void sa__leg_init(struct sa_leg *l, enum sa_side side, const unsigned char *in, 
 		.req = req,
 		.out_tok = out_tok,
 		.out_cap = out_tok != NULL ? out_tok->cbBuffer : 0,
-		.allocate = (req & ISC_REQ_ALLOCATE_MEMORY) != 0,
+		.allocate = out_tok != NULL && (req & ISC_REQ_ALLOCATE_MEMORY) != 0,
+		.out_at_null = out_tok != NULL && !(req & ISC_REQ_ALLOCATE_MEMORY) &&
+			       out_tok->pvBuffer == NULL && out_tok->cbBuffer != 0,
 		.new_h = new_h,
 		.attrs = attrs,
 		.expiry = expiry,
@@ -186,25 +188,38 @@ void sa__leg_bindings(struct sa_leg *l, const SecBufferDesc *in)
 	}
 }
 
+/*
+ * The order of a leg's checks, sync and async alike (README, "Windows'
+ * statuses for arguments and buffers"):
+ *  1. structure, here: NULL pfContextAttr, a first leg without phNewContext,
+ *     a bad SecBufferDesc (version, NULL pBuffers, a buffer but the output
+ *     token claiming bytes at NULL), ISC's Reserved1/2: SEC_E_INVALID_PARAMETER;
+ *  2. handles (sa__leg_resolve): SEC_E_INVALID_HANDLE; an async call is
+ *     queued and completes so;
+ *  3. admission by the lifecycle table (sa__leg_perform): a complete or
+ *     rejected context is SEC_E_OUT_OF_SEQUENCE;
+ *  4. the output token buffer (sa__leg_perform): claiming bytes at NULL
+ *     without *_REQ_ALLOCATE_MEMORY is SEC_E_INTERNAL_ERROR before the
+ *     package runs (what Windows' NTLM answers); none at all (pOutput NULL,
+ *     no buffers, no SECBUFFER_TOKEN) is no room, as is a short one: the
+ *     package answers SEC_E_BUFFER_TOO_SMALL when it has a token to send
+ *     (Windows' NTLM does), SEC_E_OK or SEC_I_CONTINUE_NEEDED when it has
+ *     none.  A refused leg writes nothing and changes nothing, so the
+ *     caller grows its buffer and calls again.
+ *     [test_win_leg_checks_structure_then_handle_then_state_then_buffers]
+ */
 SECURITY_STATUS sa__leg_check(enum sa_side side, const CredHandle *cred_h, const CtxtHandle *ctx_h,
 			      unsigned long req, const SecBufferDesc *in, const CtxtHandle *new_h,
 			      const SecBufferDesc *out, const unsigned long *attrs, SecBuffer **out_tok)
 {
 	SECURITY_STATUS st;
 	(void)side;
+	(void)req;
 	if (attrs == NULL || (ctx_h == NULL && new_h == NULL))
 		return SEC_E_INVALID_PARAMETER;
-	if ((st = sa__desc_check(in, 1)) != SEC_E_OK || (st = sa__desc_check(out, 1)) != SEC_E_OK)
+	if ((st = sa__desc_check(in, 1)) != SEC_E_OK || (st = sa__desc_check_leg_out(out)) != SEC_E_OK)
 		return st;
-	*out_tok = NULL;
-	if (out != NULL) {
-		*out_tok = sa__desc_find(out, SECBUFFER_TOKEN);
-		if (*out_tok == NULL)
-			return SEC_E_INVALID_PARAMETER; /* an output description without a token buffer */
-		if (!(req & ISC_REQ_ALLOCATE_MEMORY) && (*out_tok)->cbBuffer != 0 &&
-		    (*out_tok)->pvBuffer == NULL)
-			return SEC_E_INVALID_PARAMETER;
-	}
+	*out_tok = sa__desc_find(out, SECBUFFER_TOKEN);
 	if (ctx_h == NULL && cred_h == NULL)
 		return SEC_E_INVALID_HANDLE; /* a first leg needs a credential */
 	return SEC_E_OK;
@@ -260,12 +275,22 @@ void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l)
 	l->made = 0;
 	l->room = NULL;
 	l->scratch = 0;
-	SECURITY_STATUS st = l->first ? leg_create(rt, l) : sa__ctx_begin(l->ctx, SA_FSM_EV_ADMIT_LEG);
+	/* Steps 3 and 4 of the checks (above sa__leg_check): a first leg has no
+	 * state to admit, and is refused before anything is made. */
+	SECURITY_STATUS st;
+	if (l->first)
+		st = l->out_at_null ? SEC_E_INTERNAL_ERROR : leg_create(rt, l);
+	else
+		st = sa__ctx_begin(l->ctx, SA_FSM_EV_ADMIT_LEG);
 	if (st != SEC_E_OK) {
 		l->status = st; /* refused: nothing ran, nothing changed */
 		return;
 	}
 	struct sa_ctx *ctx = l->ctx;
+	if (l->out_at_null) {
+		l->status = sa__ctx_end(ctx, SA_FSM_EV_REFUSED, SEC_E_INTERNAL_ERROR);
+		return;
+	}
 	const struct sa_package *pkg = ctx->pkg;
 	/* The room is never larger than the package can fill: package.h's
 	 * contract (no leg writes more than max_token bytes) is relied upon, so
@@ -451,6 +476,14 @@ SECURITY_STATUS sa__ctx_call_end(struct sa_runtime *rt, struct sa_ctx *ctx, SECU
 	st = sa__ctx_end(ctx, SA_FSM_NEVENTS, st);
 	sa__ctx_put(rt, ctx);
 	return sa__rt_exit(rt, st);
+}
+
+int sa__ctx_complete(struct sa_ctx *ctx)
+{
+	pthread_mutex_lock(&ctx->lock);
+	int yes = ctx->state == SA_FSM_COMPLETE;
+	pthread_mutex_unlock(&ctx->lock);
+	return yes;
 }
 
 int sa__ctx_deleting(struct sa_ctx *ctx)

@@ -1,9 +1,18 @@
 /*
  * src/sspi/message.c - per-message protection: MakeSignature,
  * VerifySignature, EncryptMessage, DecryptMessage.  The facade checks the
- * handle and the buffer description and admits the call through the
+ * buffer description and the handle and admits the call through the
  * lifecycle table; the package does the work (or answers
- * SEC_E_UNSUPPORTED_FUNCTION).
+ * SEC_E_UNSUPPORTED_FUNCTION).  The order of the checks: structure
+ * (SEC_E_INVALID_PARAMETER), the handle (SEC_E_INVALID_HANDLE), admission
+ * (a rejected context: SEC_E_OUT_OF_SEQUENCE), on a complete context no
+ * SECBUFFER_DATA to seal or unseal (SEC_E_INVALID_TOKEN, as Windows
+ * documents it; a context still in its handshake gets the package's
+ * SEC_E_OUT_OF_SEQUENCE), then the package's own (a @fQOP it does not
+ * know: SEC_E_QOP_NOT_SUPPORTED; no token buffer: SEC_E_INVALID_TOKEN; too
+ * short a one to write: SEC_E_BUFFER_TOO_SMALL; to check:
+ * SEC_E_INVALID_TOKEN).
+ * [test_win_encrypt_and_decrypt_without_data_are_invalid_token]
  */
 #include "sspi/sspi_int.h"
 
@@ -24,6 +33,9 @@ static SECURITY_STATUS msg_call(enum msg_op op, PCtxtHandle phContext, unsigned 
 	const struct sa_package *pkg = ctx->pkg;
 	void *pc = ctx->pkg_ctx;
 	unsigned long q = 0;
+	if ((op == MSG_ENCRYPT || op == MSG_DECRYPT) && sa__desc_find(msg, SECBUFFER_DATA) == NULL &&
+	    sa__ctx_complete(ctx))
+		return sa__ctx_call_end(rt, ctx, SEC_E_INVALID_TOKEN);
 	switch (op) {
 	case MSG_SIGN:
 		st = pkg->make_signature ? pkg->make_signature(pc, qop, msg, seqno)

@@ -244,6 +244,8 @@ SECURITY_STATUS sa__ctx_get_sync(struct sa_runtime *rt, const CtxtHandle *h, str
 /* The delete path: move an acquired context to DELETING (SEC_E_OK), or say
  * why not (SEC_E_INVALID_HANDLE: already deleting or deleted). */
 SECURITY_STATUS sa__ctx_mark_deleting(struct sa_ctx *ctx);
+/* 1 while the handshake is complete (COMPLETE): message calls can run. */
+int sa__ctx_complete(struct sa_ctx *ctx);
 /* 1 once a delete was accepted (DELETING or INVALID): no call is admitted. */
 int sa__ctx_deleting(struct sa_ctx *ctx);
 /* Tear down a DELETING context: handle removed, package state freed,
