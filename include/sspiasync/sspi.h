@@ -1663,8 +1663,11 @@ SECURITY_STATUS SEC_ENTRY DeleteSecurityContext(
  * QueryContextAttributesA() - Fill *@pBuffer with attribute @ulAttribute:
  * SECPKG_ATTR_SIZES (SecPkgContext_Sizes), _NAMES (SecPkgContext_NamesA),
  * _LIFESPAN (SecPkgContext_Lifespan), _PACKAGE_INFO
- * (SecPkgContext_PackageInfoA).  Strings and structures it returns are freed
- * with FreeContextBuffer().
+ * (SecPkgContext_PackageInfoA), _FLAGS (SecPkgContext_Flags), and where the
+ * package has them _NATIVE_NAMES (SecPkgContext_NativeNamesA), _SESSION_KEY
+ * (SecPkgContext_SessionKey), _NEGOTIATION_INFO
+ * (SecPkgContext_NegotiationInfoA, "Negotiate").  Strings and structures it
+ * returns are freed with FreeContextBuffer().
  * Returns SEC_E_OK; SEC_E_INVALID_HANDLE for a bad handle;
  * SEC_E_UNSUPPORTED_FUNCTION for any other attribute (not implemented yet).
  */

@@ -10,8 +10,10 @@
  *     layout, refused (SEC_E_UNSUPPORTED_FUNCTION);
  *   - otherwise the legacy layout (its first word is the User pointer, which
  *     can never be 0x200 or 0x201), A or W by its Flags.
- * Flags and lengths are checked before anything is copied; README
- * "Identities" lists every answer.
+ * Flags and lengths are checked before anything is copied, a malformed
+ * identity before one this library cannot honour; README "W forms and
+ * identities" lists every answer, test/check_wide.c (test_identity_*) holds
+ * each.
  */
 #include "sspi/sspi_int.h"
 
@@ -69,10 +71,12 @@ static SECURITY_STATUS identity_layout(const void *auth, struct raw_identity *r)
 			{id->UserLength, id->DomainLength, id->PasswordLength},
 			id->Flags, NULL, 0};
 	}
+	/* A malformed identity is SEC_E_INVALID_PARAMETER whatever else its
+	 * Flags say: the structure first (not exactly one of ANSI/UNICODE, a bit
+	 * Microsoft does not define or _RESERVED, a NULL string with a length),
+	 * then what this library cannot honour. */
 	unsigned long form = r->flags & (SEC_WINNT_AUTH_IDENTITY_ANSI | SEC_WINNT_AUTH_IDENTITY_UNICODE);
-	if (r->flags & FLAGS_UNSUPPORTED)
-		return SEC_E_UNSUPPORTED_FUNCTION;
-	if ((r->flags & ~(unsigned long)FLAGS_ACCEPTED) != 0 ||
+	if ((r->flags & ~(unsigned long)(FLAGS_ACCEPTED | FLAGS_UNSUPPORTED)) != 0 ||
 	    (form != SEC_WINNT_AUTH_IDENTITY_ANSI && form != SEC_WINNT_AUTH_IDENTITY_UNICODE))
 		return SEC_E_INVALID_PARAMETER;
 	for (int i = 0; i < 3; i++)
@@ -80,6 +84,8 @@ static SECURITY_STATUS identity_layout(const void *auth, struct raw_identity *r)
 			return SEC_E_INVALID_PARAMETER;
 	if (r->list_len != 0 && r->list == NULL)
 		return SEC_E_INVALID_PARAMETER;
+	if (r->flags & FLAGS_UNSUPPORTED)
+		return SEC_E_UNSUPPORTED_FUNCTION;
 	return SEC_E_OK;
 }
 
@@ -102,6 +108,7 @@ static SECURITY_STATUS copy_string(const void *s, unsigned long len, int wide, c
 		memcpy(p, s, n);
 	p[n] = '\0';
 	if (memchr(p, 0, n) != NULL) {
+		sa__wipe(p, n); /* it may be the password */
 		sa__free(p);
 		return SEC_E_INVALID_PARAMETER;
 	}
@@ -169,10 +176,13 @@ SECURITY_STATUS sa__identity_copy(const void *auth, const struct sa_package *pkg
 	unsigned mechs = SA_PKG_MECH_ALL;
 	if (st == SEC_E_OK) {
 		int names_pkg, excludes_pkg;
-		mechs = list_mechs(s[3], pkg->name, &names_pkg, &excludes_pkg);
-		if (strcasecmp(pkg->name, "Negotiate") == 0 ? mechs == 0
-							    : (excludes_pkg || !names_pkg))
+		unsigned left = list_mechs(s[3], pkg->name, &names_pkg, &excludes_pkg);
+		if (strcasecmp(pkg->name, "Negotiate") != 0) /* the list only admits the package */
+			st = excludes_pkg || !names_pkg ? SEC_E_SECPKG_NOT_FOUND : SEC_E_OK;
+		else if (left == 0) /* mechs is never 0 (package.h) */
 			st = SEC_E_SECPKG_NOT_FOUND;
+		else
+			mechs = left;
 	}
 	sa__free(s[3]);
 	*out = (struct sa_pkg_identity){s[0], s[1], s[2], mechs};

@@ -3,10 +3,16 @@
  * (each checks its arguments and handles, then answers
  * SEC_E_UNSUPPORTED_FUNCTION), and the dispatch tables of
  * InitSecurityInterfaceA/W, slot for slot as Windows fills them.
+ * The order of the checks: structure (SEC_E_INVALID_PARAMETER, W strings
+ * included), the package named (SEC_E_SECPKG_NOT_FOUND), the identity, then
+ * the handle (SEC_E_INVALID_HANDLE).  Tests: test/check_wide.c
+ * (test_unsupported_functions_check_handles_first,
+ * test_wide_tables_match_windows_slots).
  */
 #include "sspi/sspi_int.h"
 
 #include "util/alloc.h"
+#include "util/utf16.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -38,8 +44,17 @@ static SECURITY_STATUS unsupported_on_cred(const CredHandle *ph)
 	return sa__cred_call_end(rt, h, SEC_E_UNSUPPORTED_FUNCTION);
 }
 
-/* Likewise for a call naming a package (UTF-8, or UTF-16 when @wide). */
-static SECURITY_STATUS unsupported_on_package(const void *name, int wide)
+/* A W string argument (NULL allowed) is well-formed UTF-16: every W string
+ * the library takes is checked, also those it would not use (sspi.h). */
+static int wide_valid(const void *w)
+{
+	return w == NULL || sa__utf16_to_utf8(w, sa__utf16_len(w), NULL, 0) != (size_t)-1;
+}
+
+/* The package a call names (UTF-8, or UTF-16 when @wide): SEC_E_OK and
+ * *@pkg, or SEC_E_INVALID_PARAMETER (NULL, ill-formed), SEC_E_SECPKG_NOT_FOUND,
+ * SEC_E_INSUFFICIENT_MEMORY. */
+static SECURITY_STATUS package_of(const void *name, int wide, const struct sa_package **pkg)
 {
 	if (name == NULL)
 		return SEC_E_INVALID_PARAMETER;
@@ -47,9 +62,17 @@ static SECURITY_STATUS unsupported_on_package(const void *name, int wide)
 	SECURITY_STATUS st = SEC_E_OK;
 	if (wide && (st = sa__wide_in(name, &utf8)) != SEC_E_OK)
 		return st;
-	const struct sa_package *pkg = sa__pkg_find(wide ? utf8 : name);
+	*pkg = sa__pkg_find(wide ? utf8 : name);
 	sa__free(utf8);
-	return pkg == NULL ? SEC_E_SECPKG_NOT_FOUND : SEC_E_UNSUPPORTED_FUNCTION;
+	return *pkg == NULL ? SEC_E_SECPKG_NOT_FOUND : SEC_E_OK;
+}
+
+/* Likewise for a call naming a package: the package's answer first. */
+static SECURITY_STATUS unsupported_on_package(const void *name, int wide)
+{
+	const struct sa_package *pkg;
+	SECURITY_STATUS st = package_of(name, wide, &pkg);
+	return st != SEC_E_OK ? st : SEC_E_UNSUPPORTED_FUNCTION;
 }
 
 SECURITY_STATUS SEC_ENTRY ApplyControlToken(PCtxtHandle phContext, PSecBufferDesc pInput)
@@ -86,7 +109,7 @@ SECURITY_STATUS SEC_ENTRY ExportSecurityContext(PCtxtHandle phContext, ULONG fFl
 
 static SECURITY_STATUS import_context(const void *pkg, int wide, PSecBuffer packed, PCtxtHandle ph)
 {
-	if (packed == NULL || ph == NULL)
+	if (packed == NULL || ph == NULL || (packed->pvBuffer == NULL && packed->cbBuffer != 0))
 		return SEC_E_INVALID_PARAMETER;
 	return unsupported_on_package(pkg, wide);
 }
@@ -105,14 +128,28 @@ SECURITY_STATUS SEC_ENTRY ImportSecurityContextW(SEC_WCHAR *pszPackage, PSecBuff
 	return import_context(pszPackage, 1, pPackedContext, phContext);
 }
 
-static SECURITY_STATUS add_credentials(PCredHandle h, const void *pkg, int wide,
-				       unsigned long use)
+/* AddCredentials: the use, the principal (W: well-formed), the package,
+ * the identity (as AcquireCredentialsHandle reads it, identity.c), then the
+ * credential. */
+static SECURITY_STATUS add_credentials(PCredHandle h, const void *principal, const void *pkg_name,
+				       int wide, unsigned long use, void *auth)
 {
 	unsigned long u = use & ~(unsigned long)SECPKG_CRED_RESERVED;
 	if (u != SECPKG_CRED_INBOUND && u != SECPKG_CRED_OUTBOUND && u != SECPKG_CRED_BOTH)
 		return SEC_E_INVALID_PARAMETER;
-	SECURITY_STATUS st = unsupported_on_package(pkg, wide);
-	return st != SEC_E_UNSUPPORTED_FUNCTION ? st : unsupported_on_cred(h);
+	if (wide && !wide_valid(principal))
+		return SEC_E_INVALID_PARAMETER;
+	const struct sa_package *pkg;
+	SECURITY_STATUS st = package_of(pkg_name, wide, &pkg);
+	if (st != SEC_E_OK)
+		return st;
+	if (auth != NULL) {
+		struct sa_pkg_identity pid;
+		if ((st = sa__identity_copy(auth, pkg, &pid)) != SEC_E_OK)
+			return st;
+		sa__identity_free(&pid);
+	}
+	return unsupported_on_cred(h);
 }
 
 SECURITY_STATUS SEC_ENTRY AddCredentialsA(PCredHandle hCredentials, SEC_CHAR *pszPrincipal,
@@ -120,8 +157,8 @@ SECURITY_STATUS SEC_ENTRY AddCredentialsA(PCredHandle hCredentials, SEC_CHAR *ps
 					  void *pAuthData, SEC_GET_KEY_FN pGetKeyFn,
 					  void *pvGetKeyArgument, PTimeStamp ptsExpiry)
 {
-	(void)pszPrincipal, (void)pAuthData, (void)pGetKeyFn, (void)pvGetKeyArgument, (void)ptsExpiry;
-	return add_credentials(hCredentials, pszPackage, 0, fCredentialUse);
+	(void)pGetKeyFn, (void)pvGetKeyArgument, (void)ptsExpiry;
+	return add_credentials(hCredentials, pszPrincipal, pszPackage, 0, fCredentialUse, pAuthData);
 }
 
 SECURITY_STATUS SEC_ENTRY AddCredentialsW(PCredHandle hCredentials, SEC_WCHAR *pszPrincipal,
@@ -129,8 +166,8 @@ SECURITY_STATUS SEC_ENTRY AddCredentialsW(PCredHandle hCredentials, SEC_WCHAR *p
 					  void *pAuthData, SEC_GET_KEY_FN pGetKeyFn,
 					  void *pvGetKeyArgument, PTimeStamp ptsExpiry)
 {
-	(void)pszPrincipal, (void)pAuthData, (void)pGetKeyFn, (void)pvGetKeyArgument, (void)ptsExpiry;
-	return add_credentials(hCredentials, pszPackage, 1, fCredentialUse);
+	(void)pGetKeyFn, (void)pvGetKeyArgument, (void)ptsExpiry;
+	return add_credentials(hCredentials, pszPrincipal, pszPackage, 1, fCredentialUse, pAuthData);
 }
 
 /* Set/QueryContextAttributesEx*: a buffer is required; then the handle. */
@@ -204,12 +241,13 @@ SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesExW(PCredHandle phCredential
 	return cred_attr(phCredential, pBuffer);
 }
 
-/* ChangeAccountPassword: every string is required, then the package. */
+/* ChangeAccountPassword: every string is required (W: well-formed), then
+ * the package. */
 static SECURITY_STATUS change_password(const void *const s[5], int wide, PSecBufferDesc out,
 				       unsigned long reserved)
 {
 	for (int i = 0; i < 5; i++)
-		if (s[i] == NULL)
+		if (s[i] == NULL || (wide && !wide_valid(s[i])))
 			return SEC_E_INVALID_PARAMETER;
 	SECURITY_STATUS st = sa__desc_check(out, 0);
 	if (st != SEC_E_OK || reserved != 0)

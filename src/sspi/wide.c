@@ -5,7 +5,7 @@
  * SEC_E_INVALID_PARAMETER before anything happens), strings out are
  * converted into new context buffers and the A ones freed, so FreeContextBuffer
  * frees a W result as it frees an A one.  A failure leaves the caller's
- * outputs untouched, as the A forms do.
+ * outputs untouched, as the A forms do.  Tests: test/check_wide.c (test_wide_*).
  */
 #include "sspi/sspi_int.h"
 
@@ -160,9 +160,32 @@ static SECURITY_STATUS ctx_attr_wide(struct sa_runtime *rt, unsigned long attr,
 	}
 }
 
+/*
+ * The attributes whose W result holds strings this file does not convert
+ * (yet): their A form would hand back UTF-8 where the W struct promises
+ * UTF-16, so the W call refuses them itself, after the checks the A form
+ * makes, rather than pass them through the day the A form learns them.
+ * (SECPKG_ATTR_CLIENT_SPECIFIED_TARGET is UTF-16 in both forms.)
+ */
+static int ctx_attr_unconverted(unsigned long attr)
+{
+	return attr == SECPKG_ATTR_KEY_INFO || attr == SECPKG_ATTR_AUTHORITY ||
+	       attr == SECPKG_ATTR_PROTO_INFO || attr == SECPKG_ATTR_CREDENTIAL_NAME;
+}
+
 SECURITY_STATUS SEC_ENTRY QueryContextAttributesW(PCtxtHandle phContext, unsigned long ulAttribute,
 						  void *pBuffer)
 {
+	if (ctx_attr_unconverted(ulAttribute)) {
+		if (pBuffer == NULL) /* arguments first, then the handle, as the A form */
+			return SEC_E_INVALID_PARAMETER;
+		if (phContext == NULL)
+			return SEC_E_INVALID_HANDLE;
+		struct sa_runtime *rt;
+		struct sa_ctx *ctx = NULL;
+		SECURITY_STATUS st = sa__ctx_call_begin(phContext, &rt, &ctx);
+		return st != SEC_E_OK ? st : sa__ctx_call_end(rt, ctx, SEC_E_UNSUPPORTED_FUNCTION);
+	}
 	if (ulAttribute != SECPKG_ATTR_NAMES && ulAttribute != SECPKG_ATTR_NATIVE_NAMES &&
 	    ulAttribute != SECPKG_ATTR_PACKAGE_INFO && ulAttribute != SECPKG_ATTR_NEGOTIATION_INFO)
 		return QueryContextAttributesA(phContext, ulAttribute, pBuffer); /* no strings */
@@ -182,6 +205,18 @@ SECURITY_STATUS SEC_ENTRY QueryContextAttributesW(PCtxtHandle phContext, unsigne
 SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesW(PCredHandle phCredential,
 						      unsigned long ulAttribute, void *pBuffer)
 {
+	if (ulAttribute == SECPKG_CRED_ATTR_SSI_PROVIDER) {
+		/* sProviderName: a string not converted here (ctx_attr_unconverted) */
+		if (pBuffer == NULL)
+			return SEC_E_INVALID_PARAMETER;
+		if (phCredential == NULL)
+			return SEC_E_INVALID_HANDLE;
+		struct sa_runtime *rt;
+		struct sa_handle h;
+		struct sa_cred *cred = NULL;
+		SECURITY_STATUS st = sa__cred_call_begin(phCredential, &rt, &h, &cred);
+		return st != SEC_E_OK ? st : sa__cred_call_end(rt, h, SEC_E_UNSUPPORTED_FUNCTION);
+	}
 	if (ulAttribute != SECPKG_CRED_ATTR_NAMES)
 		return QueryCredentialsAttributesA(phCredential, ulAttribute, pBuffer);
 	if (pBuffer == NULL)
@@ -261,6 +296,8 @@ SECURITY_STATUS SspiAcquireCredentialsHandleAsyncW(SspiAsyncContext *AsyncContex
 						   void *pvGetKeyArgument, PCredHandle phCredential,
 						   PTimeStamp ptsExpiry)
 {
+	if (AsyncContext == NULL) /* the A form's first answer, before its strings */
+		return SEC_E_INVALID_HANDLE;
 	char *principal = NULL, *package = NULL;
 	SECURITY_STATUS st = sa__wide_in(pszPrincipal, &principal);
 	if (st == SEC_E_OK)
@@ -285,6 +322,8 @@ SECURITY_STATUS SspiInitializeSecurityContextAsyncW(SspiAsyncContext *AsyncConte
 						    unsigned long *pfContextAttr,
 						    PTimeStamp ptsExpiry)
 {
+	if (AsyncContext == NULL) /* as the A form */
+		return SEC_E_INVALID_HANDLE;
 	char *target = NULL;
 	SECURITY_STATUS st = sa__wide_in(pszTargetName, &target);
 	if (st == SEC_E_OK)

@@ -60,13 +60,23 @@ size_t sa__utf16_to_utf8(const uint16_t *s, size_t n, char *dst, size_t cap)
 	return out;
 }
 
-/* Decode one code point of the NUL-terminated UTF-8 @s at *@i (advanced
- * past it); an ill-formed sequence gives U+FFFD and skips one byte. */
+/*
+ * Decode one code point of the NUL-terminated UTF-8 @s at *@i (advanced past
+ * what it used).  An ill-formed sequence gives one U+FFFD for its maximal
+ * subpart: the lead byte and the continuation bytes that could still have
+ * begun a well-formed sequence, as Unicode 3.9 ("U+FFFD Substitution of
+ * Maximal Subparts") recommends and WHATWG, ICU and Python decode; so "E2 82"
+ * cut short is one U+FFFD, while an overlong "C0 AF" or an encoded surrogate
+ * "ED A0 80" is one per byte (no well-formed sequence starts that way).
+ * The second byte's range excludes overlongs, surrogates and code points past
+ * U+10FFFF (Table 3-7), so every sequence accepted is well formed.
+ */
 static uint32_t get_utf8(const unsigned char *s, size_t *i)
 {
 	unsigned char c = s[*i];
-	uint32_t cp, min;
+	uint32_t cp;
 	size_t more;
+	unsigned char lo = 0x80, hi = 0xBF; /* the second byte's range */
 	if (c < 0x80) {
 		(*i)++;
 		return c;
@@ -74,33 +84,33 @@ static uint32_t get_utf8(const unsigned char *s, size_t *i)
 	if (c >= 0xC2 && c <= 0xDF) {
 		cp = c & 0x1F;
 		more = 1;
-		min = 0x80;
 	} else if (c >= 0xE0 && c <= 0xEF) {
 		cp = c & 0x0F;
 		more = 2;
-		min = 0x800;
+		if (c == 0xE0)
+			lo = 0xA0; /* below: overlong */
+		else if (c == 0xED)
+			hi = 0x9F; /* above: a surrogate */
 	} else if (c >= 0xF0 && c <= 0xF4) {
 		cp = c & 0x07;
 		more = 3;
-		min = 0x10000;
+		if (c == 0xF0)
+			lo = 0x90; /* below: overlong */
+		else if (c == 0xF4)
+			hi = 0x8F; /* above: past U+10FFFF */
 	} else {
-		(*i)++;
+		(*i)++; /* a continuation byte, C0, C1, F5..FF: never a lead */
 		return 0xFFFD;
 	}
-	for (size_t k = 1; k <= more; k++) {
+	size_t k;
+	for (k = 1; k <= more; k++) {
 		unsigned char d = s[*i + k]; /* the NUL stops a truncated sequence */
-		if ((d & 0xC0) != 0x80) {
-			(*i)++;
-			return 0xFFFD;
-		}
+		if (k == 1 ? (d < lo || d > hi) : (d & 0xC0) != 0x80)
+			break;
 		cp = (cp << 6) | (d & 0x3F);
 	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-		(*i)++;
-		return 0xFFFD;
-	}
-	*i += more + 1;
-	return cp;
+	*i += k; /* the whole sequence, or the maximal subpart before the bad byte */
+	return k > more ? cp : 0xFFFD;
 }
 
 size_t sa__utf8_to_utf16(const char *s, uint16_t *dst, size_t cap)
