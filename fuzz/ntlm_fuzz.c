@@ -203,13 +203,13 @@ static int ref_av_ok(const uint8_t *p, size_t n)
 static void check_av(const uint8_t *src, size_t n, unsigned extra_id, const char *what)
 {
 	uint8_t *p = dup_exact(src, n);
-	int rc = sa_ntlm_av_check(p, n);
+	int rc = sa__ntlm_av_check(p, n);
 	CHECK(rc == 0 || rc == -1, "%s: av_check returned %d", what, rc);
 	CHECK((rc == 0) == ref_av_ok(p, n), "%s: av_check says %d on %zu bytes", what, rc, n);
 	for (unsigned id = 0; id <= 12; id++) {
 		uint16_t want = id == 12 ? (uint16_t)extra_id : (uint16_t)id;
 		struct sa_ntlm_field f = {(const uint8_t *)"untouched", 9};
-		int got = sa_ntlm_av_find(p, n, want, &f);
+		int got = sa__ntlm_av_find(p, n, want, &f);
 		/* The reference: the first pair with that id before EOL, all inside. */
 		const uint8_t *rp = NULL;
 		size_t rl = 0;
@@ -240,21 +240,21 @@ static void check_name(const struct sa_ntlm_field *f, const char *what)
 	if (f->len == 0)
 		return;
 	uint8_t *p = dup_exact(f->p, f->len);
-	char *s = sa_ntlm_utf8(p, f->len);
-	CHECK((s != NULL) == (sa_ntlm_utf16_ok(p, f->len) != 0), "%s: utf8 and utf16_ok disagree",
+	char *s = sa__ntlm_utf8(p, f->len);
+	CHECK((s != NULL) == (sa__ntlm_utf16_ok(p, f->len) != 0), "%s: utf8 and utf16_ok disagree",
 	      what);
 	if (s != NULL) {
 		static uint8_t back[2 * 0x10000];
-		long n = sa_ntlm_utf16(s, 0, back, sizeof back);
+		long n = sa__ntlm_utf16(s, 0, back, sizeof back);
 		CHECK(n == (long)f->len && memcmp(back, p, f->len) == 0,
 		      "%s: UTF-16 round trip differs", what);
 		sa__free(s);
 	}
-	s = sa_ntlm_oem(p, f->len);
+	s = sa__ntlm_oem(p, f->len);
 	CHECK((s != NULL) == (memchr(p, 0, f->len) == NULL), "%s: oem on a NUL", what);
 	if (s != NULL) {
 		static uint8_t back[2 * 0x10000];
-		long n = sa_ntlm_utf16(s, 0, back, sizeof back);
+		long n = sa__ntlm_utf16(s, 0, back, sizeof back);
 		CHECK(n == 2 * (long)f->len, "%s: OEM length", what);
 		for (size_t i = 0; i < f->len; i++)
 			CHECK(back[2 * i] == p[i] && back[2 * i + 1] == 0, "%s: OEM byte %zu", what, i);
@@ -270,7 +270,7 @@ static void parse_all(const uint8_t *src, size_t n, unsigned extra_id)
 	struct sa_ntlm_challenge ch;
 	struct sa_ntlm_authenticate au;
 
-	int rc = sa_ntlm_parse_negotiate(m, n, &ng);
+	int rc = sa__ntlm_parse_negotiate(m, n, &ng);
 	int want = ref_header(m, n, 16, SA_NTLM_NEGOTIATE) &&
 		   (n < SA_NTLM_NEG_MIN || (ref_field_ok(m, n, 16) && ref_field_ok(m, n, 24)));
 	CHECK(rc == (want ? 0 : -1), "parse_negotiate: %d on %zu bytes, want %d", rc, n, want);
@@ -284,7 +284,7 @@ static void parse_all(const uint8_t *src, size_t n, unsigned extra_id)
 		}
 	}
 
-	rc = sa_ntlm_parse_challenge(m, n, &ch);
+	rc = sa__ntlm_parse_challenge(m, n, &ch);
 	want = ref_header(m, n, 32, SA_NTLM_CHALLENGE) && ref_field_ok(m, n, 12) &&
 	       (n < SA_NTLM_CHAL_MIN || ref_field_ok(m, n, 40));
 	CHECK(rc == (want ? 0 : -1), "parse_challenge: %d on %zu bytes, want %d", rc, n, want);
@@ -300,7 +300,7 @@ static void parse_all(const uint8_t *src, size_t n, unsigned extra_id)
 		check_name(&ch.target_name, "target name");
 	}
 
-	rc = sa_ntlm_parse_authenticate(m, n, &au);
+	rc = sa__ntlm_parse_authenticate(m, n, &au);
 	static const size_t offs[6] = {12, 20, 28, 36, 44, 52};
 	want = ref_header(m, n, SA_NTLM_AUTH_MIN, SA_NTLM_AUTHENTICATE);
 	for (int i = 0; i < 6 && want; i++)
@@ -339,9 +339,9 @@ static void mode_parse(void)
 	struct sa_ntlm_negotiate ng;
 	struct sa_ntlm_challenge ch;
 	struct sa_ntlm_authenticate au;
-	CHECK(sa_ntlm_parse_negotiate(NULL, 0, &ng) == -1 &&
-		      sa_ntlm_parse_challenge(NULL, 0, &ch) == -1 &&
-		      sa_ntlm_parse_authenticate(NULL, 0, &au) == -1,
+	CHECK(sa__ntlm_parse_negotiate(NULL, 0, &ng) == -1 &&
+		      sa__ntlm_parse_challenge(NULL, 0, &ch) == -1 &&
+		      sa__ntlm_parse_authenticate(NULL, 0, &au) == -1,
 	      "a parser took NULL");
 	parse_all(p, n, id);
 }
@@ -432,7 +432,7 @@ static SECURITY_STATUS lookup(void *arg, const char *domain, const char *user,
 		return SEC_E_INSUFFICIENT_MEMORY;
 	if (strncasecmp(user, "alice", 5) != 0 && strcasecmp(user, "carol") != 0)
 		return SEC_E_LOGON_DENIED; /* (alice's long names reach NTOWFv2's limit) */
-	CHECK(sa_ntlm_nt_hash(PASSWORD, nt_hash) == 0, "nt_hash");
+	CHECK(sa__ntlm_nt_hash(PASSWORD, nt_hash) == 0, "nt_hash");
 	return SEC_E_OK;
 }
 
@@ -453,7 +453,7 @@ static void target(unsigned i)
 static int target_bad(void)
 {
 	static uint8_t u[2 * SA_NTLM_NAME_MAX];
-	return R.target != NULL && sa_ntlm_utf16(R.target, 0, u, sizeof u) < 0;
+	return R.target != NULL && sa__ntlm_utf16(R.target, 0, u, sizeof u) < 0;
 }
 
 static void need_creds(int client)
@@ -654,33 +654,33 @@ static size_t edit(uint8_t *t, size_t n)
 static int fixup(uint8_t *t, size_t n)
 {
 	struct sa_ntlm_authenticate a;
-	if (sa_ntlm_parse_authenticate(t, n, &a) != 0 || a.nt.len < 16 + SA_NTLM_V2_BLOB_FIXED)
+	if (sa__ntlm_parse_authenticate(t, n, &a) != 0 || a.nt.len < 16 + SA_NTLM_V2_BLOB_FIXED)
 		return 0;
 	uint32_t cf = sa_ntlm_le32(R.chal + 20);
 	uint32_t eff = a.flags != 0 ? cf & (a.flags | SA_NTLM_F_UNICODE | SA_NTLM_F_OEM) : cf;
 	int unicode = (cf & SA_NTLM_F_UNICODE) != 0;
 	char *user = a.user.len == 0 ? NULL
-		     : unicode	     ? sa_ntlm_utf8(a.user.p, a.user.len)
-				     : sa_ntlm_oem(a.user.p, a.user.len);
+		     : unicode	     ? sa__ntlm_utf8(a.user.p, a.user.len)
+				     : sa__ntlm_oem(a.user.p, a.user.len);
 	char *dom = a.domain.len == 0 ? NULL
-		    : unicode	      ? sa_ntlm_utf8(a.domain.p, a.domain.len)
-				      : sa_ntlm_oem(a.domain.p, a.domain.len);
+		    : unicode	      ? sa__ntlm_utf8(a.domain.p, a.domain.len)
+				      : sa__ntlm_oem(a.domain.p, a.domain.len);
 	uint8_t hash[16], key[16], proof[16], base[16], exported[16], mic[16];
 	int ok = user != NULL && (a.domain.len == 0 || dom != NULL) &&
-		 sa_ntlm_nt_hash(PASSWORD, hash) == 0 &&
-		 sa_ntlm_ntowfv2(hash, user, dom != NULL ? dom : "", key) == 0;
+		 sa__ntlm_nt_hash(PASSWORD, hash) == 0 &&
+		 sa__ntlm_ntowfv2(hash, user, dom != NULL ? dom : "", key) == 0;
 	if (ok) {
 		uint8_t *nt = (uint8_t *)a.nt.p; /* inside t */
-		sa_ntlm_v2_proof(key, R.chal + 24, nt + 16, a.nt.len - 16, proof);
+		sa__ntlm_v2_proof(key, R.chal + 24, nt + 16, a.nt.len - 16, proof);
 		memcpy(nt, proof, 16);
-		sa_ntlm_session_base_key(key, proof, base);
+		sa__ntlm_session_base_key(key, proof, base);
 		if ((eff & SA_NTLM_F_KEY_EXCH) && a.enc_key.len == 16)
-			sa_ntlm_rc4_once(base, exported, a.enc_key.p, 16);
+			sa__ntlm_rc4_once(base, exported, a.enc_key.p, 16);
 		else
 			memcpy(exported, base, 16);
 		if (a.has_mic) {
 			memset(t + SA_NTLM_AUTH_MIC_OFF, 0, 16);
-			sa_ntlm_mic(exported, R.neg, R.neg_len, R.chal, R.chal_len, t, n, mic);
+			sa__ntlm_mic(exported, R.neg, R.neg_len, R.chal, R.chal_len, t, n, mic);
 			memcpy(t + SA_NTLM_AUTH_MIC_OFF, mic, 16);
 		}
 	}
@@ -693,7 +693,7 @@ static int fixup(uint8_t *t, size_t n)
 static void check_challenge_out(const uint8_t *m, size_t n, uint32_t neg_flags)
 {
 	struct sa_ntlm_challenge ch;
-	CHECK(sa_ntlm_parse_challenge(m, n, &ch) == 0, "our CHALLENGE does not parse");
+	CHECK(sa__ntlm_parse_challenge(m, n, &ch) == 0, "our CHALLENGE does not parse");
 	uint32_t need = SA_NTLM_F_ESS | SA_NTLM_F_TARGET_INFO | SA_NTLM_F_NTLM;
 	CHECK((ch.flags & need) == need, "our CHALLENGE flags %08x", ch.flags);
 	int uni = (neg_flags & SA_NTLM_F_UNICODE) != 0;
@@ -704,10 +704,10 @@ static void check_challenge_out(const uint8_t *m, size_t n, uint32_t neg_flags)
 		      ((neg_flags & SA_NTLM_F_SEAL) && (neg_flags & SA_NTLM_F_128)),
 	      "SEAL without 128");
 	CHECK(ch.target_info.len != 0 && ch.target_info.len <= SA_NTLM_TARGET_INFO_MAX &&
-		      sa_ntlm_av_check(ch.target_info.p, ch.target_info.len) == 0,
+		      sa__ntlm_av_check(ch.target_info.p, ch.target_info.len) == 0,
 	      "our target info");
 	struct sa_ntlm_field f;
-	CHECK(sa_ntlm_av_find(ch.target_info.p, ch.target_info.len, SA_NTLM_AV_TIMESTAMP, &f) &&
+	CHECK(sa__ntlm_av_find(ch.target_info.p, ch.target_info.len, SA_NTLM_AV_TIMESTAMP, &f) &&
 		      f.len == 8,
 	      "our target info has no time");
 }
@@ -716,17 +716,17 @@ static void check_challenge_out(const uint8_t *m, size_t n, uint32_t neg_flags)
 static void check_authenticate_out(const uint8_t *m, size_t n)
 {
 	struct sa_ntlm_authenticate a;
-	CHECK(sa_ntlm_parse_authenticate(m, n, &a) == 0, "our AUTHENTICATE does not parse");
+	CHECK(sa__ntlm_parse_authenticate(m, n, &a) == 0, "our AUTHENTICATE does not parse");
 	CHECK(a.has_mic, "our AUTHENTICATE has no MIC room");
 	CHECK(a.nt.len > 16 + SA_NTLM_V2_BLOB_FIXED && a.user.len != 0, "our NT response");
 	const uint8_t *av = a.nt.p + 16 + SA_NTLM_V2_BLOB_FIXED;
 	size_t avn = a.nt.len - 16 - SA_NTLM_V2_BLOB_FIXED - 4;
 	struct sa_ntlm_field f;
-	CHECK(sa_ntlm_av_check(av, avn) == 0, "our blob's AV pairs");
-	CHECK(sa_ntlm_av_find(av, avn, SA_NTLM_AV_FLAGS, &f) && f.len == 4 &&
+	CHECK(sa__ntlm_av_check(av, avn) == 0, "our blob's AV pairs");
+	CHECK(sa__ntlm_av_find(av, avn, SA_NTLM_AV_FLAGS, &f) && f.len == 4 &&
 		      (sa_ntlm_le32(f.p) & SA_NTLM_AVF_MIC),
 	      "our MsvAvFlags");
-	CHECK(sa_ntlm_av_find(av, avn, SA_NTLM_AV_CHANNEL_BINDINGS, &f) && f.len == 16,
+	CHECK(sa__ntlm_av_find(av, avn, SA_NTLM_AV_CHANNEL_BINDINGS, &f) && f.len == 16,
 	      "our channel bindings pair");
 }
 
@@ -795,7 +795,7 @@ static void client_negotiate_in(const struct leg_args *room)
 	CHECK(st == SEC_I_CONTINUE_NEEDED && R.neg_len == 40, "ISC first leg: %08x, %zu bytes",
 	      X(st), R.neg_len);
 	struct sa_ntlm_negotiate ng;
-	CHECK(sa_ntlm_parse_negotiate(R.neg, R.neg_len, &ng) == 0 && (ng.flags & SA_NTLM_F_ESS),
+	CHECK(sa__ntlm_parse_negotiate(R.neg, R.neg_len, &ng) == 0 && (ng.flags & SA_NTLM_F_ESS),
 	      "our NEGOTIATE");
 }
 static void client_negotiate(void)
@@ -1124,7 +1124,7 @@ static void mode_accept1(void)
 	SECURITY_STATUS st = leg(0, t, n, &a, out, &on);
 	struct sa_ntlm_negotiate ng;
 	uint8_t *copy = dup_exact(t, n);
-	int parsed = n != 0 && sa_ntlm_parse_negotiate(copy, n, &ng) == 0;
+	int parsed = n != 0 && sa__ntlm_parse_negotiate(copy, n, &ng) == 0;
 	free(copy);
 	SECURITY_STATUS want = !parsed			   ? SEC_E_INVALID_TOKEN
 			       : !(ng.flags & SA_NTLM_F_ESS) ? SEC_E_UNSUPPORTED_FUNCTION
@@ -1242,9 +1242,9 @@ static void mode_init2(void)
 	struct sa_ntlm_challenge ch;
 	uint8_t *copy = dup_exact(t, n);
 	SECURITY_STATUS want;
-	if (n == 0 || sa_ntlm_parse_challenge(copy, n, &ch) != 0 ||
+	if (n == 0 || sa__ntlm_parse_challenge(copy, n, &ch) != 0 ||
 	    ch.target_info.len > SA_NTLM_TARGET_INFO_MAX ||
-	    (ch.target_info.len != 0 && sa_ntlm_av_check(ch.target_info.p, ch.target_info.len) != 0))
+	    (ch.target_info.len != 0 && sa__ntlm_av_check(ch.target_info.p, ch.target_info.len) != 0))
 		want = SEC_E_INVALID_TOKEN;
 	else if (!(ch.flags & SA_NTLM_F_ESS) || !(ch.flags & SA_NTLM_F_TARGET_INFO) ||
 		 ch.target_info.len == 0)

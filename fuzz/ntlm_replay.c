@@ -68,14 +68,14 @@ static void gen(void)
 	nt[16] = nt[17] = 1;
 	memcpy(nt + 16 + SA_NTLM_V2_BLOB_FIXED, av, sizeof av);
 	struct sa_ntlm_wr w;
-	sa_ntlm_wr_init(&w, curl, sizeof curl, SA_NTLM_AUTHENTICATE, SA_NTLM_AUTH_MIN);
-	sa_ntlm_wr_field(&w, 12, lm, sizeof lm);
-	sa_ntlm_wr_field(&w, 20, nt, sizeof nt);
-	sa_ntlm_wr_field(&w, 28, "DOM", 3);
-	sa_ntlm_wr_field(&w, 36, "alice", 5);
-	sa_ntlm_wr_field(&w, 44, "CURLHOST", 8);
-	sa_ntlm_wr_field(&w, 52, NULL, 0);
-	sa_ntlm_wr_u32(&w, 60, 0x00088206);
+	sa__ntlm_wr_init(&w, curl, sizeof curl, SA_NTLM_AUTHENTICATE, SA_NTLM_AUTH_MIN);
+	sa__ntlm_wr_field(&w, 12, lm, sizeof lm);
+	sa__ntlm_wr_field(&w, 20, nt, sizeof nt);
+	sa__ntlm_wr_field(&w, 28, "DOM", 3);
+	sa__ntlm_wr_field(&w, 36, "alice", 5);
+	sa__ntlm_wr_field(&w, 44, "CURLHOST", 8);
+	sa__ntlm_wr_field(&w, 52, NULL, 0);
+	sa__ntlm_wr_u32(&w, 60, 0x00088206);
 	CHECK(!w.err, "gen: curl AUTHENTICATE");
 
 	PUT("parse-negotiate", ((const uint8_t[]){0, 0, 0}), neg, neg_len);
@@ -85,7 +85,7 @@ static void gen(void)
 	uint8_t sur[TOK]; /* "alice" as U+1F600 "ice": a surrogate pair to decode */
 	struct sa_ntlm_authenticate pa;
 	memcpy(sur, auth, auth_len);
-	CHECK(sa_ntlm_parse_authenticate(sur, auth_len, &pa) == 0 && pa.user.len == 10, "gen: user");
+	CHECK(sa__ntlm_parse_authenticate(sur, auth_len, &pa) == 0 && pa.user.len == 10, "gen: user");
 	memcpy(sur + (pa.user.p - sur), "\x3d\xd8\x00\xde", 4);
 	PUT("parse-authenticate-surrogates", ((const uint8_t[]){0, 0, 0}), sur, auth_len);
 	PUT("parse-authenticate-curl", ((const uint8_t[]){0, 2, 0}), curl, w.len);

@@ -3,7 +3,7 @@
  * (src/packages/negotiate/spnego.h; fuzz/README.md, "The SPNEGO fuzzer").
  *
  * Every input is used twice:
- *   DECODE  the bytes as a token: sa_spnego_sniff and both decoders, held
+ *   DECODE  the bytes as a token: sa__spnego_sniff and both decoders, held
  *           to spnego.h's I1-I7 by a reading of DER written here (ref_*,
  *           no libtasn1): only DER decodes, every field inside the input,
  *           the mechanism list as this reading sees it, sniff agreeing with
@@ -251,8 +251,8 @@ static void check_init(const uint8_t *in, size_t n, const struct sa_spnego_init 
 	struct ref_init r;
 	size_t len;
 
-	CHECK(sa_spnego_sniff(in, n) == SA_SPNEGO_INIT, "init decoded, sniffed %d",
-	      sa_spnego_sniff(in, n));
+	CHECK(sa__spnego_sniff(in, n) == SA_SPNEGO_INIT, "init decoded, sniffed %d",
+	      sa__spnego_sniff(in, n));
 	CHECK(ref_der(in, n, 0), "init decoded but is not DER");
 	ref_read_init(in, n, &r);
 	CHECK(r.total >= 1 && d->n_mechs == (r.total < 8 ? r.total : 8), "n_mechs %zu of %zu",
@@ -264,13 +264,13 @@ static void check_init(const uint8_t *in, size_t n, const struct sa_spnego_init 
 	      "mech_types");
 	CHECK(inside(d->mech_token, in, n) && inside(d->mic, in, n), "init: a field outside");
 	if (r.total <= SA_SPNEGO_MAX_MECHS) { /* I4 */
-		CHECK(sa_spnego_encode_mech_types(d->mechs, d->n_mechs, out, sizeof out, &len) == 0,
+		CHECK(sa__spnego_encode_mech_types(d->mechs, d->n_mechs, out, sizeof out, &len) == 0,
 		      "encode_mech_types of decoded mechs");
 		CHECK(len == d->mech_types.len && memcmp(out, d->mech_types.p, len) == 0,
 		      "I4: mech_types is not the encoded list");
 	}
 	/* I7. */
-	int e = sa_spnego_encode_init(d->mechs, d->n_mechs, d->mech_token, d->mic, out, sizeof out,
+	int e = sa__spnego_encode_init(d->mechs, d->n_mechs, d->mech_token, d->mic, out, sizeof out,
 				      &len);
 	CHECK(e == 0, "re-encoding a decoded init: %d", e);
 	if (r.plain) {
@@ -279,7 +279,7 @@ static void check_init(const uint8_t *in, size_t n, const struct sa_spnego_init 
 	} else {
 		struct sa_spnego_init d2;
 		CHECK(len <= n, "re-encoded init grew");
-		CHECK(sa_spnego_decode_init(out, len, &d2) == 0, "re-encoded init does not decode");
+		CHECK(sa__spnego_decode_init(out, len, &d2) == 0, "re-encoded init does not decode");
 		CHECK(d2.n_mechs == d->n_mechs && same(d2.mech_token, d->mech_token) &&
 			      same(d2.mic, d->mic),
 		      "re-encoded init decodes differently");
@@ -293,15 +293,15 @@ static void check_resp(const uint8_t *in, size_t n, const struct sa_spnego_resp 
 	static uint8_t out[SA_SPNEGO_MAX_TOKEN];
 	size_t len;
 
-	CHECK(sa_spnego_sniff(in, n) == SA_SPNEGO_RESP, "resp decoded, sniffed %d",
-	      sa_spnego_sniff(in, n));
+	CHECK(sa__spnego_sniff(in, n) == SA_SPNEGO_RESP, "resp decoded, sniffed %d",
+	      sa__spnego_sniff(in, n));
 	CHECK(ref_der(in, n, 0), "resp decoded but is not DER");
 	CHECK(d->neg_state >= SA_SPNEGO_NO_STATE && d->neg_state <= SA_SPNEGO_REQUEST_MIC,
 	      "neg_state %d", d->neg_state);
 	CHECK(inside(d->mech, in, n) && inside(d->token, in, n) && inside(d->mic, in, n),
 	      "resp: a field outside");
 	CHECK(d->mech.p == NULL || ref_oid(d->mech.p, d->mech.len), "resp: a bad OID decoded");
-	int e = sa_spnego_encode_resp(d->neg_state, d->mech, d->token, d->mic, out, sizeof out, &len);
+	int e = sa__spnego_encode_resp(d->neg_state, d->mech, d->token, d->mic, out, sizeof out, &len);
 	CHECK(e == 0, "re-encoding a decoded resp: %d", e);
 	CHECK(len == n && memcmp(out, in, n) == 0, "I7: resp re-encodes differently");
 	g_exact++;
@@ -316,7 +316,7 @@ static void decode(const uint8_t *in, size_t n)
 
 	memset(&d, 0x5a, sizeof d);
 	before = d;
-	int ri = sa_spnego_decode_init(in, n, &d.init);
+	int ri = sa__spnego_decode_init(in, n, &d.init);
 	CHECK(ri == 0 || ri == -1, "decode_init returned %d", ri);
 	ORACLE(oracle_init(in, n, ri, &d.init));
 	if (ri == 0) {
@@ -325,7 +325,7 @@ static void decode(const uint8_t *in, size_t n)
 	} else {
 		CHECK(memcmp(&d, &before, sizeof d) == 0, "decode_init touched *out on failure");
 	}
-	int rr = sa_spnego_decode_resp(in, n, &d.resp);
+	int rr = sa__spnego_decode_resp(in, n, &d.resp);
 	CHECK(rr == 0 || rr == -1, "decode_resp returned %d", rr);
 	ORACLE(oracle_resp(in, n, rr, &d.resp));
 	CHECK(ri != 0 || rr != 0, "both decoders took it");
@@ -393,7 +393,7 @@ static void encode(const uint8_t *data, size_t size)
 			   ? -3
 			   : 0;
 	len = 7;
-	int r = sa_spnego_encode_resp(state, mech, tok, mic, out, sizeof out, &len);
+	int r = sa__spnego_encode_resp(state, mech, tok, mic, out, sizeof out, &len);
 	CHECK(r == want, "encode_resp returned %d, want %d", r, want);
 	ORACLE(olen = 7);
 	ORACLE(ro = sa_spnego_tasn1_encode_resp(state, mech, tok, mic, oout, sizeof oout, &olen));
@@ -401,12 +401,12 @@ static void encode(const uint8_t *data, size_t size)
 	if (r == 0) {
 		struct sa_spnego_resp d;
 		CHECK(ref_der(out, len, 0), "encode_resp wrote no DER");
-		CHECK(sa_spnego_decode_resp(out, len, &d) == 0, "encode_resp's token does not decode");
+		CHECK(sa__spnego_decode_resp(out, len, &d) == 0, "encode_resp's token does not decode");
 		CHECK(d.neg_state == state && same(d.mech, mech) && same(d.token, tok) &&
 			      same(d.mic, mic),
 		      "encode_resp's token decodes to other fields");
 		memset(small, 0xee, len);
-		CHECK(sa_spnego_encode_resp(state, mech, tok, mic, small, len - 1, &len2) == -1 &&
+		CHECK(sa__spnego_encode_resp(state, mech, tok, mic, small, len - 1, &len2) == -1 &&
 			      len2 == len && small[0] == 0xee && small[len - 2] == 0xee,
 		      "encode_resp one byte short");
 	} else {
@@ -416,13 +416,13 @@ static void encode(const uint8_t *data, size_t size)
 	/* NegTokenInit, and its MechTypeList. */
 	want = mechs_ok ? 0 : -3;
 	len = 7;
-	r = sa_spnego_encode_init(mechs, nm, tok, mic, out, sizeof out, &len);
+	r = sa__spnego_encode_init(mechs, nm, tok, mic, out, sizeof out, &len);
 	CHECK(r == want, "encode_init returned %d, want %d", r, want);
 	ORACLE(olen = 7);
 	ORACLE(ro = sa_spnego_tasn1_encode_init(mechs, nm, tok, mic, oout, sizeof oout, &olen));
 	ORACLE(oracle_encoding("encode_init", r, ro, len, olen, out, oout));
 	len2 = 7;
-	r2 = sa_spnego_encode_mech_types(mechs, nm, small, sizeof small, &len2);
+	r2 = sa__spnego_encode_mech_types(mechs, nm, small, sizeof small, &len2);
 	CHECK(r2 == want, "encode_mech_types returned %d, want %d", r2, want);
 	ORACLE(olen = 7);
 	ORACLE(ro = sa_spnego_tasn1_encode_mech_types(mechs, nm, oout, sizeof oout, &olen));
@@ -430,16 +430,16 @@ static void encode(const uint8_t *data, size_t size)
 	if (r == 0) {
 		struct sa_spnego_init d;
 		CHECK(ref_der(out, len, 0), "encode_init wrote no DER");
-		CHECK(sa_spnego_decode_init(out, len, &d) == 0, "encode_init's token does not decode");
+		CHECK(sa__spnego_decode_init(out, len, &d) == 0, "encode_init's token does not decode");
 		CHECK(d.n_mechs == nm && same(d.mech_token, tok) && same(d.mic, mic),
 		      "encode_init's token decodes to other fields");
 		for (size_t i = 0; i < nm; i++)
 			CHECK(same(d.mechs[i], mechs[i]), "encode_init's mechs[%zu]", i);
-		CHECK(sa_spnego_encode_mech_types(mechs, nm, small, sizeof small, &len2) == 0 &&
+		CHECK(sa__spnego_encode_mech_types(mechs, nm, small, sizeof small, &len2) == 0 &&
 			      len2 == d.mech_types.len && memcmp(small, d.mech_types.p, len2) == 0,
 		      "encode_mech_types is not what encode_init wrote");
 		memset(small, 0xee, len);
-		CHECK(sa_spnego_encode_init(mechs, nm, tok, mic, small, len - 1, &len2) == -1 &&
+		CHECK(sa__spnego_encode_init(mechs, nm, tok, mic, small, len - 1, &len2) == -1 &&
 			      len2 == len && small[0] == 0xee,
 		      "encode_init one byte short");
 	}

@@ -398,7 +398,7 @@ START_TEST(test_krb5_status_table)
 		{GSS_S_FAILURE, 12345, SEC_E_INTERNAL_ERROR},
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-		ck_assert_msg(sa_krb5_status(rows[i].major, (OM_uint32)rows[i].minor,
+		ck_assert_msg(sa__krb5_status(rows[i].major, (OM_uint32)rows[i].minor,
 					     SEC_E_INTERNAL_ERROR) == rows[i].want,
 			      "row %zu", i);
 }

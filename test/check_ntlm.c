@@ -490,8 +490,8 @@ END_TEST
 static unsigned long negotiate_v0(unsigned char *m, uint32_t flags)
 {
 	struct sa_ntlm_wr w;
-	sa_ntlm_wr_init(&w, m, 32, SA_NTLM_NEGOTIATE, 32);
-	sa_ntlm_wr_u32(&w, 12, flags);
+	sa__ntlm_wr_init(&w, m, 32, SA_NTLM_NEGOTIATE, 32);
+	sa__ntlm_wr_u32(&w, 12, flags);
 	ck_assert(!w.err);
 	return 32;
 }
@@ -511,20 +511,20 @@ START_TEST(test_ntlm_refusals_and_old_clients)
 	n = negotiate_v0(m, 0x00088206);
 	ck_assert_int_eq(step(&p, 0, m, n, out, &ol, NULL, NULL), SEC_I_CONTINUE_NEEDED);
 	struct sa_ntlm_challenge ch;
-	ck_assert_int_eq(sa_ntlm_parse_challenge(out, ol, &ch), 0);
+	ck_assert_int_eq(sa__ntlm_parse_challenge(out, ol, &ch), 0);
 	ck_assert_uint_eq(ch.flags & (SA_NTLM_F_UNICODE | SA_NTLM_F_OEM), SA_NTLM_F_OEM);
 	ck_assert_uint_eq(ch.flags & (SA_NTLM_F_SEAL | SA_NTLM_F_SIGN | SA_NTLM_F_KEY_EXCH), 0);
 	ck_assert_uint_ne(ch.flags & SA_NTLM_F_TARGET_INFO, 0);
-	ck_assert_int_eq(sa_ntlm_av_check(ch.target_info.p, ch.target_info.len), 0);
+	ck_assert_int_eq(sa__ntlm_av_check(ch.target_info.p, ch.target_info.len), 0);
 	/* An NTLMv1 AUTHENTICATE (24-byte NT response): denied, context rejected. */
 	struct sa_ntlm_wr w;
 	unsigned char v1[24], usr[2] = {'x', 0};
 	memset(v1, 0x11, sizeof v1);
-	sa_ntlm_wr_init(&w, m, sizeof m, SA_NTLM_AUTHENTICATE, 64);
-	sa_ntlm_wr_field(&w, 12, v1, 24);
-	sa_ntlm_wr_field(&w, 20, v1, 24);
-	sa_ntlm_wr_field(&w, 36, usr, 1);
-	sa_ntlm_wr_u32(&w, 60, 0x00088206);
+	sa__ntlm_wr_init(&w, m, sizeof m, SA_NTLM_AUTHENTICATE, 64);
+	sa__ntlm_wr_field(&w, 12, v1, 24);
+	sa__ntlm_wr_field(&w, 20, v1, 24);
+	sa__ntlm_wr_field(&w, 36, usr, 1);
+	sa__ntlm_wr_u32(&w, 60, 0x00088206);
 	ck_assert(!w.err);
 	ck_assert_int_eq(step(&p, 0, m, (unsigned long)w.len, out, &ol, NULL, NULL),
 			 SEC_E_LOGON_DENIED);
@@ -532,9 +532,9 @@ START_TEST(test_ntlm_refusals_and_old_clients)
 	/* An NTLMv1-only server (a CHALLENGE without ESS): the client refuses. */
 	ck_assert_int_eq(step(&p, 1, NULL, 0, out, &ol, NULL, NULL), SEC_I_CONTINUE_NEEDED);
 	unsigned char info[4] = {0, 0, 0, 0};
-	sa_ntlm_wr_init(&w, m, sizeof m, SA_NTLM_CHALLENGE, 56);
-	sa_ntlm_wr_u32(&w, 20, SA_NTLM_F_UNICODE | SA_NTLM_F_NTLM | SA_NTLM_F_TARGET_INFO);
-	sa_ntlm_wr_field(&w, 40, info, 4);
+	sa__ntlm_wr_init(&w, m, sizeof m, SA_NTLM_CHALLENGE, 56);
+	sa__ntlm_wr_u32(&w, 20, SA_NTLM_F_UNICODE | SA_NTLM_F_NTLM | SA_NTLM_F_TARGET_INFO);
+	sa__ntlm_wr_field(&w, 40, info, 4);
 	ck_assert(!w.err);
 	ck_assert_int_eq(step(&p, 1, m, (unsigned long)w.len, out, &ol, NULL, NULL),
 			 SEC_E_UNSUPPORTED_FUNCTION);

@@ -152,11 +152,11 @@ START_TEST(test_ntlm_md4_matches_rfc1320)
 	uint8_t out[16];
 
 	/* RFC 1320 A.5 (also OpenSSL's MD4). */
-	sa_ntlm_md4("", 0, out);
+	sa__ntlm_md4("", 0, out);
 	assert_bytes("md4 \"\"", out, "31d6cfe0d16ae931b73c59d7e0c089c0", 16);
-	sa_ntlm_md4("abc", 3, out);
+	sa__ntlm_md4("abc", 3, out);
 	assert_bytes("md4 abc", out, "a448017aaf21d8525fc10ae87aa6729d", 16);
-	sa_ntlm_md4("message digest", 14, out);
+	sa__ntlm_md4("message digest", 14, out);
 	assert_bytes("md4 message digest", out, "d9130a8164549fe818874806e1c7014b", 16);
 }
 END_TEST
@@ -167,9 +167,9 @@ START_TEST(test_ntlm_md5_matches_rfc1321_in_pieces)
 	uint8_t out[16];
 
 	/* RFC 1321 A.5: pieces hash as their concatenation. */
-	sa_ntlm_md5(v, 3, out);
+	sa__ntlm_md5(v, 3, out);
 	assert_bytes("md5 abc", out, "900150983cd24fb0d6963f7d28e17f72", 16);
-	sa_ntlm_md5(NULL, 0, out);
+	sa__ntlm_md5(NULL, 0, out);
 	assert_bytes("md5 \"\"", out, "d41d8cd98f00b204e9800998ecf8427e", 16);
 }
 END_TEST
@@ -183,13 +183,13 @@ START_TEST(test_ntlm_hmac_md5_matches_rfc2202)
 
 	/* RFC 2202 section 2, test cases 1 and 2. */
 	memset(key, 0x0b, sizeof key);
-	sa_ntlm_hmac_md5(key, 16, &hi, 1, out);
+	sa__ntlm_hmac_md5(key, 16, &hi, 1, out);
 	assert_bytes("hmac case 1", out, "9294727a3638bb1c13f48ef8158bfc9d", 16);
-	sa_ntlm_hmac_md5((const uint8_t *)"Jefe", 4, jefe, 2, out);
+	sa__ntlm_hmac_md5((const uint8_t *)"Jefe", 4, jefe, 2, out);
 	assert_bytes("hmac case 2", out, "750c783e6ab0b503eaa86e310a5db738", 16);
 	/* The prefixed form hashes pre first. */
 	memset(out, 0, sizeof out);
-	sa_ntlm_hmac_md5_pre(key, 16, "Hi", 2, &there, 1, out);
+	sa__ntlm_hmac_md5_pre(key, 16, "Hi", 2, &there, 1, out);
 	assert_bytes("hmac pre", out, "9294727a3638bb1c13f48ef8158bfc9d", 16);
 }
 END_TEST
@@ -204,19 +204,19 @@ START_TEST(test_ntlm_rc4_matches_rfc6229_and_streams)
 	/* RFC 6229 section 2, 128-bit key 0x0102...10, offset 0 (also OpenSSL). */
 	for (int i = 0; i < 16; i++)
 		key[i] = (uint8_t)(i + 1);
-	sa_ntlm_rc4_once(key, out, zero, 32);
+	sa__ntlm_rc4_once(key, out, zero, 32);
 	assert_bytes("rc4 once", out, want, 32);
 	/* A handle keeps its place: 16 + 16 bytes is the same stream. */
-	sa_ntlm_rc4_init(&r, key);
-	sa_ntlm_rc4(&r, out, zero, 16);
-	sa_ntlm_rc4(&r, out + 16, zero, 0);
-	sa_ntlm_rc4(&r, out + 16, zero + 16, 16);
+	sa__ntlm_rc4_init(&r, key);
+	sa__ntlm_rc4(&r, out, zero, 16);
+	sa__ntlm_rc4(&r, out + 16, zero, 0);
+	sa__ntlm_rc4(&r, out + 16, zero + 16, 16);
 	assert_bytes("rc4 stream", out, want, 32);
 	/* In place: decrypting the key stream gives zeros back. */
-	sa_ntlm_rc4_init(&r, key);
-	sa_ntlm_rc4(&r, out, out, 32);
+	sa__ntlm_rc4_init(&r, key);
+	sa__ntlm_rc4(&r, out, out, 32);
 	ck_assert_mem_eq(out, zero, 32);
-	sa_ntlm_wipe(&r, sizeof r);
+	sa__ntlm_wipe(&r, sizeof r);
 }
 END_TEST
 
@@ -226,16 +226,16 @@ START_TEST(test_ntlm_ct_equal_detects_every_byte)
 
 	for (int i = 0; i < 33; i++)
 		a[i] = b[i] = (uint8_t)(i * 7 + 1);
-	ck_assert_int_eq(sa_ntlm_ct_equal(a, b, sizeof a), 1);
-	ck_assert_int_eq(sa_ntlm_ct_equal(a, b, 0), 1);
+	ck_assert_int_eq(sa__ntlm_ct_equal(a, b, sizeof a), 1);
+	ck_assert_int_eq(sa__ntlm_ct_equal(a, b, 0), 1);
 	for (size_t i = 0; i < sizeof a; i++) {
 		for (int bit = 0; bit < 8; bit++) {
 			b[i] ^= (uint8_t)(1u << bit);
-			ck_assert_int_eq(sa_ntlm_ct_equal(a, b, sizeof a), 0);
+			ck_assert_int_eq(sa__ntlm_ct_equal(a, b, sizeof a), 0);
 			b[i] ^= (uint8_t)(1u << bit);
 		}
 	}
-	ck_assert_int_eq(sa_ntlm_ct_equal(a, b, sizeof a), 1);
+	ck_assert_int_eq(sa__ntlm_ct_equal(a, b, sizeof a), 1);
 }
 END_TEST
 
@@ -244,13 +244,13 @@ START_TEST(test_ntlm_random_fills_the_buffer)
 	uint8_t a[32] = {0}, b[32] = {0}, big[4096] = {0};
 	size_t zeros = 0;
 
-	ck_assert_int_eq(sa_ntlm_random(a, 0), 0);
-	ck_assert_int_eq(sa_ntlm_random(a, sizeof a), 0);
-	ck_assert_int_eq(sa_ntlm_random(b, sizeof b), 0);
+	ck_assert_int_eq(sa__ntlm_random(a, 0), 0);
+	ck_assert_int_eq(sa__ntlm_random(a, sizeof a), 0);
+	ck_assert_int_eq(sa__ntlm_random(b, sizeof b), 0);
 	ck_assert(memcmp(a, b, sizeof a) != 0); /* 2^-256 to fail by chance */
 	/* Past getrandom's 256-byte atomic limit: every byte is written
 	 * (about 16 zeros expected; 200 is > 40 standard deviations away). */
-	ck_assert_int_eq(sa_ntlm_random(big, sizeof big), 0);
+	ck_assert_int_eq(sa__ntlm_random(big, sizeof big), 0);
 	for (size_t i = 0; i < sizeof big; i++)
 		zeros += big[i] == 0;
 	ck_assert_uint_lt(zeros, 200);
@@ -264,14 +264,14 @@ START_TEST(test_ntlm_wipe_zeroes_exactly_n)
 	uint8_t b[16];
 
 	memset(b, 0xa5, sizeof b);
-	sa_ntlm_wipe(b + 2, 12);
+	sa__ntlm_wipe(b + 2, 12);
 	ck_assert_uint_eq(b[0], 0xa5);
 	ck_assert_uint_eq(b[1], 0xa5);
 	for (int i = 2; i < 14; i++)
 		ck_assert_uint_eq(b[i], 0);
 	ck_assert_uint_eq(b[14], 0xa5);
 	ck_assert_uint_eq(b[15], 0xa5);
-	sa_ntlm_wipe(NULL, 0); /* a no-op */
+	sa__ntlm_wipe(NULL, 0); /* a no-op */
 }
 END_TEST
 
@@ -281,10 +281,10 @@ START_TEST(test_ntlm_nt_hash_matches_spec_4_2_2_1_2)
 {
 	uint8_t h[16];
 
-	ck_assert_int_eq(sa_ntlm_nt_hash(PASSWORD, h), 0);
+	ck_assert_int_eq(sa__ntlm_nt_hash(PASSWORD, h), 0);
 	assert_bytes("NTOWFv1", h, SPEC_NT_HASH, 16);
 	/* The empty password is MD4 of nothing (RFC 1320). */
-	ck_assert_int_eq(sa_ntlm_nt_hash("", h), 0);
+	ck_assert_int_eq(sa__ntlm_nt_hash("", h), 0);
 	assert_bytes("NTOWFv1 \"\"", h, "31d6cfe0d16ae931b73c59d7e0c089c0", 16);
 }
 END_TEST
@@ -293,19 +293,19 @@ START_TEST(test_ntlm_ntowfv2_matches_spec_4_2_4_1_1)
 {
 	uint8_t nt[16], k[16], k2[16];
 
-	ck_assert_int_eq(sa_ntlm_nt_hash(PASSWORD, nt), 0);
-	ck_assert_int_eq(sa_ntlm_ntowfv2(nt, USER, USER_DOM, k), 0);
+	ck_assert_int_eq(sa__ntlm_nt_hash(PASSWORD, nt), 0);
+	ck_assert_int_eq(sa__ntlm_ntowfv2(nt, USER, USER_DOM, k), 0);
 	assert_bytes("NTOWFv2", k, SPEC_NTOWFV2, 16);
 	/* The user is upper-cased, so its case does not matter ... */
-	ck_assert_int_eq(sa_ntlm_ntowfv2(nt, "uSeR", USER_DOM, k2), 0);
+	ck_assert_int_eq(sa__ntlm_ntowfv2(nt, "uSeR", USER_DOM, k2), 0);
 	ck_assert_mem_eq(k, k2, 16);
 	/* ... but the domain's does. */
-	ck_assert_int_eq(sa_ntlm_ntowfv2(nt, USER, "DOMAIN", k2), 0);
+	ck_assert_int_eq(sa__ntlm_ntowfv2(nt, USER, "DOMAIN", k2), 0);
 	ck_assert(memcmp(k, k2, 16) != 0);
 	/* Bad UTF-8: -1, nothing written. */
 	memset(k2, 0x77, sizeof k2);
-	ck_assert_int_eq(sa_ntlm_ntowfv2(nt, "U\xc0\x80", USER_DOM, k2), -1);
-	ck_assert_int_eq(sa_ntlm_ntowfv2(nt, USER, "\xff", k2), -1);
+	ck_assert_int_eq(sa__ntlm_ntowfv2(nt, "U\xc0\x80", USER_DOM, k2), -1);
+	ck_assert_int_eq(sa__ntlm_ntowfv2(nt, USER, "\xff", k2), -1);
 	for (int i = 0; i < 16; i++)
 		ck_assert_uint_eq(k2[i], 0x77);
 }
@@ -316,7 +316,7 @@ START_TEST(test_ntlm_lmv2_matches_spec_4_2_4_2_1)
 	uint8_t key[16], lm[24];
 
 	unhex(SPEC_NTOWFV2, key, 16); /* ResponseKeyLM = ResponseKeyNT */
-	sa_ntlm_lmv2(key, server_challenge, client_challenge, lm);
+	sa__ntlm_lmv2(key, server_challenge, client_challenge, lm);
 	assert_bytes("LMv2", lm, SPEC_LMV2, 24);
 }
 END_TEST
@@ -336,11 +336,11 @@ START_TEST(test_ntlm_v2_proof_matches_spec_4_2_4_2_2)
 
 	unhex(SPEC_NTOWFV2, key, 16);
 	build_temp(blob);
-	sa_ntlm_v2_proof(key, server_challenge, blob, sizeof blob, proof);
+	sa__ntlm_v2_proof(key, server_challenge, blob, sizeof blob, proof);
 	assert_bytes("NTProofStr", proof, SPEC_NT_PROOF, 16);
 	/* One bit of the blob changes it. */
 	blob[SPEC_TEMP_LEN - 1] ^= 1;
-	sa_ntlm_v2_proof(key, server_challenge, blob, sizeof blob, key);
+	sa__ntlm_v2_proof(key, server_challenge, blob, sizeof blob, key);
 	ck_assert(memcmp(key, proof, 16) != 0);
 }
 END_TEST
@@ -351,7 +351,7 @@ START_TEST(test_ntlm_session_base_key_matches_spec_4_2_4_1_2)
 
 	unhex(SPEC_NTOWFV2, key, 16);
 	unhex(SPEC_NT_PROOF, proof, 16);
-	sa_ntlm_session_base_key(key, proof, sbk);
+	sa__ntlm_session_base_key(key, proof, sbk);
 	assert_bytes("SessionBaseKey", sbk, SPEC_SESSION_BASE_KEY, 16);
 }
 END_TEST
@@ -362,10 +362,10 @@ START_TEST(test_ntlm_encrypted_session_key_matches_spec_4_2_4_2_3)
 
 	/* NTLMv2: KeyExchangeKey is the SessionBaseKey (3.4.5.1). */
 	unhex(SPEC_SESSION_BASE_KEY, sbk, 16);
-	sa_ntlm_rc4_once(sbk, enc, random_session_key, 16);
+	sa__ntlm_rc4_once(sbk, enc, random_session_key, 16);
 	assert_bytes("EncryptedRandomSessionKey", enc, SPEC_ENC_KEY, 16);
 	/* The server's side: decrypting gives the RandomSessionKey back. */
-	sa_ntlm_rc4_once(sbk, back, enc, 16);
+	sa__ntlm_rc4_once(sbk, back, enc, 16);
 	ck_assert_mem_eq(back, random_session_key, 16);
 }
 END_TEST
@@ -384,16 +384,16 @@ START_TEST(test_ntlm_chain_matches_spec_4_2_4_3_authenticate)
 	ck_assert_uint_eq(sa_ntlm_le32(auth + 24), 0x84);
 	ck_assert_uint_eq(sa_ntlm_le32(auth + 56), 0xd8); /* EncryptedRandomSessionKey */
 
-	ck_assert_int_eq(sa_ntlm_nt_hash(PASSWORD, nt), 0);
-	ck_assert_int_eq(sa_ntlm_ntowfv2(nt, USER, USER_DOM, key), 0);
-	sa_ntlm_lmv2(key, server_challenge, client_challenge, lm);
+	ck_assert_int_eq(sa__ntlm_nt_hash(PASSWORD, nt), 0);
+	ck_assert_int_eq(sa__ntlm_ntowfv2(nt, USER, USER_DOM, key), 0);
+	sa__ntlm_lmv2(key, server_challenge, client_challenge, lm);
 	ck_assert_mem_eq(lm, auth + 0x6c, 24);
 	build_temp(blob);
-	sa_ntlm_v2_proof(key, server_challenge, blob, sizeof blob, proof);
+	sa__ntlm_v2_proof(key, server_challenge, blob, sizeof blob, proof);
 	ck_assert_mem_eq(proof, auth + 0x84, 16);
 	ck_assert_mem_eq(blob, auth + 0x84 + 16, SPEC_TEMP_LEN);
-	sa_ntlm_session_base_key(key, proof, sbk);
-	sa_ntlm_rc4_once(sbk, enc, random_session_key, 16);
+	sa__ntlm_session_base_key(key, proof, sbk);
+	sa__ntlm_rc4_once(sbk, enc, random_session_key, 16);
 	ck_assert_mem_eq(enc, auth + 0xd8, 16);
 }
 END_TEST
@@ -404,8 +404,8 @@ START_TEST(test_ntlm_derive_matches_spec_4_2_4_4_keys)
 	uint8_t zero[32] = {0}, got[32], want[32], key[16];
 
 	memset(&cs, 0xee, sizeof cs);
-	sa_ntlm_derive(random_session_key, 1, &cs, &cr);
-	sa_ntlm_derive(random_session_key, 0, &ss, &sr);
+	sa__ntlm_derive(random_session_key, 1, &cs, &cr);
+	sa__ntlm_derive(random_session_key, 0, &ss, &sr);
 	assert_bytes("client send SIGNKEY", cs.sign_key, SPEC_C2S_SIGN_KEY, 16);
 	assert_bytes("client recv SIGNKEY", cr.sign_key, PY_S2C_SIGN_KEY, 16);
 	ck_assert_mem_eq(ss.sign_key, cr.sign_key, 16);
@@ -414,16 +414,16 @@ START_TEST(test_ntlm_derive_matches_spec_4_2_4_4_keys)
 	ck_assert_uint_eq(cr.seq, 0);
 	/* The sealing handles run RC4 under SEALKEY: compare key streams. */
 	unhex(SPEC_C2S_SEAL_KEY, key, 16);
-	sa_ntlm_rc4_once(key, want, zero, 32);
-	sa_ntlm_rc4(&cs.seal, got, zero, 32);
+	sa__ntlm_rc4_once(key, want, zero, 32);
+	sa__ntlm_rc4(&cs.seal, got, zero, 32);
 	ck_assert_mem_eq(got, want, 32);
-	sa_ntlm_rc4(&sr.seal, got, zero, 32);
+	sa__ntlm_rc4(&sr.seal, got, zero, 32);
 	ck_assert_mem_eq(got, want, 32);
 	unhex(PY_S2C_SEAL_KEY, key, 16);
-	sa_ntlm_rc4_once(key, want, zero, 32);
-	sa_ntlm_rc4(&cr.seal, got, zero, 32);
+	sa__ntlm_rc4_once(key, want, zero, 32);
+	sa__ntlm_rc4(&cr.seal, got, zero, 32);
 	ck_assert_mem_eq(got, want, 32);
-	sa_ntlm_rc4(&ss.seal, got, zero, 32);
+	sa__ntlm_rc4(&ss.seal, got, zero, 32);
 	ck_assert_mem_eq(got, want, 32);
 }
 END_TEST
@@ -437,10 +437,10 @@ START_TEST(test_ntlm_seal_matches_spec_4_2_4_4)
 	/* SEAL (3.4.3): encrypt the data, then sign the plaintext, the
 	 * checksum going through the same RC4 stream after the data. */
 	unhex(SPEC_PLAINTEXT, pt, sizeof pt);
-	sa_ntlm_derive(random_session_key, 1, &send, &recv);
-	sa_ntlm_rc4(&send.seal, data, pt, sizeof pt);
+	sa__ntlm_derive(random_session_key, 1, &send, &recv);
+	sa__ntlm_rc4(&send.seal, data, pt, sizeof pt);
 	assert_bytes("sealed data", data, SPEC_SEALED, sizeof data);
-	sa_ntlm_sign(&send, 1, 0, &m, 1, sig);
+	sa__ntlm_sign(&send, 1, 0, &m, 1, sig);
 	assert_bytes("signature", sig, SPEC_SIGNATURE, 16);
 	ck_assert_uint_eq(send.seq, 0); /* the caller advances it */
 
@@ -448,11 +448,11 @@ START_TEST(test_ntlm_seal_matches_spec_4_2_4_4)
 	struct sa_ntlm_dir s_send, s_recv;
 	uint8_t back[18], check[16];
 	struct sa_ntlm_iov mb = {back, sizeof back};
-	sa_ntlm_derive(random_session_key, 0, &s_send, &s_recv);
-	sa_ntlm_rc4(&s_recv.seal, back, data, sizeof data);
+	sa__ntlm_derive(random_session_key, 0, &s_send, &s_recv);
+	sa__ntlm_rc4(&s_recv.seal, back, data, sizeof data);
 	ck_assert_mem_eq(back, pt, sizeof pt);
-	sa_ntlm_sign(&s_recv, 1, 0, &mb, 1, check);
-	ck_assert_int_eq(sa_ntlm_ct_equal(check, sig, 16), 1);
+	sa__ntlm_sign(&s_recv, 1, 0, &mb, 1, check);
+	ck_assert_int_eq(sa__ntlm_ct_equal(check, sig, 16), 1);
 }
 END_TEST
 
@@ -465,13 +465,13 @@ START_TEST(test_ntlm_sign_server_to_client_matches_python)
 	struct sa_ntlm_iov m = {pt, sizeof pt};
 
 	unhex(SPEC_PLAINTEXT, pt, sizeof pt);
-	sa_ntlm_derive(random_session_key, 0, &send, &recv);
-	sa_ntlm_sign(&send, 1, 0, &m, 1, sig);
+	sa__ntlm_derive(random_session_key, 0, &send, &recv);
+	sa__ntlm_sign(&send, 1, 0, &m, 1, sig);
 	assert_bytes("s2c sig seq 0", sig, PY_S2C_SIG0, 16);
-	sa_ntlm_sign(&send, 1, 1, &m, 1, sig);
+	sa__ntlm_sign(&send, 1, 1, &m, 1, sig);
 	assert_bytes("s2c sig seq 1", sig, PY_S2C_SIG1, 16);
 	/* Without key exchange the checksum is sent as computed. */
-	sa_ntlm_sign(&send, 0, 5, &m, 1, sig);
+	sa__ntlm_sign(&send, 0, 5, &m, 1, sig);
 	assert_bytes("s2c sig seq 5, no key exch", sig, PY_S2C_SIG5_NOKX, 16);
 }
 END_TEST
@@ -489,20 +489,20 @@ START_TEST(test_ntlm_sign_send_verifies_as_peer_recv)
 		exported[i] = (uint8_t)tl_rand(&rng);
 	for (int kx = 0; kx <= 1; kx++) {
 		struct sa_ntlm_dir c_send, c_recv, s_send, s_recv;
-		sa_ntlm_derive(exported, 1, &c_send, &c_recv);
-		sa_ntlm_derive(exported, 0, &s_send, &s_recv);
+		sa__ntlm_derive(exported, 1, &c_send, &c_recv);
+		sa__ntlm_derive(exported, 0, &s_send, &s_recv);
 		for (uint32_t seq = 0; seq < 5; seq++) {
 			struct sa_ntlm_iov m = {msgs[seq], strlen(msgs[seq])};
 			uint8_t a[16], b[16];
-			sa_ntlm_sign(&c_send, kx, seq, &m, 1, a);
-			sa_ntlm_sign(&s_recv, kx, seq, &m, 1, b);
+			sa__ntlm_sign(&c_send, kx, seq, &m, 1, a);
+			sa__ntlm_sign(&s_recv, kx, seq, &m, 1, b);
 			ck_assert_mem_eq(a, b, 16);
 			ck_assert_uint_eq(sa_ntlm_le32(a), 1);
 			ck_assert_uint_eq(sa_ntlm_le32(a + 12), seq);
 			/* The other direction has other keys. */
 			uint8_t c[16], d[16];
-			sa_ntlm_sign(&s_send, kx, seq, &m, 1, c);
-			sa_ntlm_sign(&c_recv, kx, seq, &m, 1, d);
+			sa__ntlm_sign(&s_send, kx, seq, &m, 1, c);
+			sa__ntlm_sign(&c_recv, kx, seq, &m, 1, d);
 			ck_assert_mem_eq(c, d, 16);
 			ck_assert(memcmp(a + 4, c + 4, 8) != 0);
 		}
@@ -517,10 +517,10 @@ START_TEST(test_ntlm_sign_pieces_hash_as_their_concatenation)
 	struct sa_ntlm_iov three[4] = {{"header|", 7}, {"payload", 7}, {"", 0}, {"|trailer", 8}};
 	uint8_t a[16], b[16];
 
-	sa_ntlm_derive(random_session_key, 1, &s1, &r1);
-	sa_ntlm_derive(random_session_key, 1, &s2, &r2);
-	sa_ntlm_sign(&s1, 1, 7, &one, 1, a);
-	sa_ntlm_sign(&s2, 1, 7, three, 4, b);
+	sa__ntlm_derive(random_session_key, 1, &s1, &r1);
+	sa__ntlm_derive(random_session_key, 1, &s2, &r2);
+	sa__ntlm_sign(&s1, 1, 7, &one, 1, a);
+	sa__ntlm_sign(&s2, 1, 7, three, 4, b);
 	ck_assert_mem_eq(a, b, 16);
 }
 END_TEST
@@ -532,17 +532,17 @@ START_TEST(test_ntlm_sign_changes_with_message_and_sequence)
 	struct sa_ntlm_iov m = {msg, sizeof msg};
 
 	memset(msg, 'x', sizeof msg);
-	sa_ntlm_derive(random_session_key, 1, &s, &r);
-	sa_ntlm_sign(&s, 0, 3, &m, 1, base);
+	sa__ntlm_derive(random_session_key, 1, &s, &r);
+	sa__ntlm_sign(&s, 0, 3, &m, 1, base);
 	for (size_t i = 0; i < sizeof msg; i++) {
 		msg[i] ^= 0x01;
-		sa_ntlm_sign(&s, 0, 3, &m, 1, sig);
+		sa__ntlm_sign(&s, 0, 3, &m, 1, sig);
 		ck_assert(memcmp(base + 4, sig + 4, 8) != 0);
 		msg[i] ^= 0x01;
 	}
-	sa_ntlm_sign(&s, 0, 4, &m, 1, sig);
+	sa__ntlm_sign(&s, 0, 4, &m, 1, sig);
 	ck_assert(memcmp(base + 4, sig + 4, 8) != 0);
-	sa_ntlm_sign(&s, 0, 3, &m, 1, sig);
+	sa__ntlm_sign(&s, 0, 3, &m, 1, sig);
 	ck_assert_mem_eq(base, sig, 16);
 }
 END_TEST
@@ -563,11 +563,11 @@ START_TEST(test_ntlm_mic_is_hmac_of_the_three_messages)
 	memcpy(all + n, auth, sizeof auth);
 	n += sizeof auth;
 	struct sa_ntlm_iov v = {all, n};
-	sa_ntlm_hmac_md5(random_session_key, 16, &v, 1, want);
-	sa_ntlm_mic(random_session_key, neg, sizeof neg, chal, sizeof chal, auth, sizeof auth, mic);
+	sa__ntlm_hmac_md5(random_session_key, 16, &v, 1, want);
+	sa__ntlm_mic(random_session_key, neg, sizeof neg, chal, sizeof chal, auth, sizeof auth, mic);
 	ck_assert_mem_eq(mic, want, 16);
 	/* The order is part of it. */
-	sa_ntlm_mic(random_session_key, chal, sizeof chal, neg, sizeof neg, auth, sizeof auth, mic);
+	sa__ntlm_mic(random_session_key, chal, sizeof chal, neg, sizeof neg, auth, sizeof auth, mic);
 	ck_assert(memcmp(mic, want, 16) != 0);
 }
 END_TEST
@@ -578,12 +578,12 @@ END_TEST
 static void round_trip(const char *s, const char *want_hex, size_t n)
 {
 	uint8_t u[64];
-	long got = sa_ntlm_utf16(s, 0, u, sizeof u);
+	long got = sa__ntlm_utf16(s, 0, u, sizeof u);
 	char *back;
 
 	ck_assert_int_eq(got, (long)n);
 	assert_bytes(s, u, want_hex, n);
-	back = sa_ntlm_utf8(u, (size_t)got);
+	back = sa__ntlm_utf8(u, (size_t)got);
 	ck_assert_ptr_nonnull(back);
 	ck_assert_str_eq(back, s);
 	sa__free(back);
@@ -610,10 +610,10 @@ START_TEST(test_ntlm_utf16_upper_folds_ascii_only)
 {
 	uint8_t u[32];
 
-	ck_assert_int_eq(sa_ntlm_utf16("aZ09_\xc3\xa9", 1, u, sizeof u), 12);
+	ck_assert_int_eq(sa__ntlm_utf16("aZ09_\xc3\xa9", 1, u, sizeof u), 12);
 	/* 'a' -> 'A'; U+00E9 is left alone (ASCII only, as the header says). */
 	assert_bytes("upper", u, "41 00 5a 00 30 00 39 00 5f 00 e9 00", 12);
-	ck_assert_int_eq(sa_ntlm_utf16("user", 1, u, sizeof u), 8);
+	ck_assert_int_eq(sa__ntlm_utf16("user", 1, u, sizeof u), 8);
 	assert_bytes("USER", u, "55 00 53 00 45 00 52 00", 8);
 }
 END_TEST
@@ -643,14 +643,14 @@ START_TEST(test_ntlm_utf16_rejects_bad_utf8_and_no_room)
 	uint8_t u[16];
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		ck_assert_msg(sa_ntlm_utf16(bad[i], 0, u, sizeof u) == -1, "bad[%zu] accepted", i);
-	ck_assert_int_eq(sa_ntlm_utf16(NULL, 0, u, sizeof u), -1);
+		ck_assert_msg(sa__ntlm_utf16(bad[i], 0, u, sizeof u) == -1, "bad[%zu] accepted", i);
+	ck_assert_int_eq(sa__ntlm_utf16(NULL, 0, u, sizeof u), -1);
 	/* Room: exact fits, one byte short does not (no half a unit or pair). */
-	ck_assert_int_eq(sa_ntlm_utf16("ab", 0, u, 4), 4);
-	ck_assert_int_eq(sa_ntlm_utf16("ab", 0, u, 3), -1);
-	ck_assert_int_eq(sa_ntlm_utf16("\xf0\x9f\x98\x80", 0, u, 4), 4);
-	ck_assert_int_eq(sa_ntlm_utf16("\xf0\x9f\x98\x80", 0, u, 3), -1);
-	ck_assert_int_eq(sa_ntlm_utf16("", 0, NULL, 0), 0);
+	ck_assert_int_eq(sa__ntlm_utf16("ab", 0, u, 4), 4);
+	ck_assert_int_eq(sa__ntlm_utf16("ab", 0, u, 3), -1);
+	ck_assert_int_eq(sa__ntlm_utf16("\xf0\x9f\x98\x80", 0, u, 4), 4);
+	ck_assert_int_eq(sa__ntlm_utf16("\xf0\x9f\x98\x80", 0, u, 3), -1);
+	ck_assert_int_eq(sa__ntlm_utf16("", 0, NULL, 0), 0);
 }
 END_TEST
 
@@ -675,9 +675,9 @@ START_TEST(test_ntlm_utf8_rejects_bad_utf16)
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		unhex(bad[i].hex, u, bad[i].n);
-		ck_assert_msg(sa_ntlm_utf8(u, bad[i].n) == NULL, "bad[%zu] accepted", i);
+		ck_assert_msg(sa__ntlm_utf8(u, bad[i].n) == NULL, "bad[%zu] accepted", i);
 	}
-	s = sa_ntlm_utf8(NULL, 0);
+	s = sa__ntlm_utf8(NULL, 0);
 	ck_assert_ptr_nonnull(s);
 	ck_assert_str_eq(s, "");
 	sa__free(s);
@@ -690,13 +690,13 @@ START_TEST(test_ntlm_oem_is_latin1)
 	static const uint8_t cafe[] = {'c', 'a', 'f', 0xe9, ' ', 0xff};
 	static const uint8_t nul[] = {'a', 0, 'b'};
 	uint64_t live = tl_live_blocks();
-	char *s = sa_ntlm_oem(cafe, sizeof cafe);
+	char *s = sa__ntlm_oem(cafe, sizeof cafe);
 
 	ck_assert_ptr_nonnull(s);
 	ck_assert_str_eq(s, "caf\xc3\xa9 \xc3\xbf");
 	sa__free(s);
-	ck_assert_ptr_null(sa_ntlm_oem(nul, sizeof nul));
-	s = sa_ntlm_oem(cafe, 0);
+	ck_assert_ptr_null(sa__ntlm_oem(nul, sizeof nul));
+	s = sa__ntlm_oem(cafe, 0);
 	ck_assert_ptr_nonnull(s);
 	ck_assert_str_eq(s, "");
 	sa__free(s);
@@ -710,9 +710,9 @@ START_TEST(test_ntlm_utf8_and_oem_fail_cleanly_without_memory)
 	uint64_t live = tl_live_blocks();
 
 	sa__alloc_fail_at(1);
-	ck_assert_ptr_null(sa_ntlm_utf8(u, sizeof u));
+	ck_assert_ptr_null(sa__ntlm_utf8(u, sizeof u));
 	sa__alloc_fail_at(1);
-	ck_assert_ptr_null(sa_ntlm_oem(u, 1));
+	ck_assert_ptr_null(sa__ntlm_oem(u, 1));
 	sa__alloc_fail_at(0);
 	ck_assert_uint_eq(tl_live_blocks(), live);
 }
@@ -726,22 +726,22 @@ START_TEST(test_ntlm_nt_hash_limits_the_password_length)
 	/* SA_NTLM_NAME_MAX units fit; one more does not, and nothing is written. */
 	memset(pw, 'p', SA_NTLM_NAME_MAX);
 	pw[SA_NTLM_NAME_MAX] = 0;
-	ck_assert_int_eq(sa_ntlm_nt_hash(pw, h), 0);
+	ck_assert_int_eq(sa__ntlm_nt_hash(pw, h), 0);
 	pw[SA_NTLM_NAME_MAX] = 'p';
 	pw[SA_NTLM_NAME_MAX + 1] = 0;
 	memset(h2, 0x5a, sizeof h2);
-	ck_assert_int_eq(sa_ntlm_nt_hash(pw, h2), -1);
+	ck_assert_int_eq(sa__ntlm_nt_hash(pw, h2), -1);
 	for (int i = 0; i < 16; i++)
 		ck_assert_uint_eq(h2[i], 0x5a);
-	ck_assert_int_eq(sa_ntlm_nt_hash("\xc0\x80", h2), -1);
-	ck_assert_int_eq(sa_ntlm_nt_hash(NULL, h2), -1);
+	ck_assert_int_eq(sa__ntlm_nt_hash("\xc0\x80", h2), -1);
+	ck_assert_int_eq(sa__ntlm_nt_hash(NULL, h2), -1);
 	/* A non-BMP character counts as two units. */
 	pw[0] = 0;
 	for (int i = 0; i < SA_NTLM_NAME_MAX / 2; i++)
 		strcat(pw, "\xf0\x9f\x98\x80");
-	ck_assert_int_eq(sa_ntlm_nt_hash(pw, h), 0);
+	ck_assert_int_eq(sa__ntlm_nt_hash(pw, h), 0);
 	strcat(pw, "x");
-	ck_assert_int_eq(sa_ntlm_nt_hash(pw, h2), -1);
+	ck_assert_int_eq(sa__ntlm_nt_hash(pw, h2), -1);
 }
 END_TEST
 
@@ -762,7 +762,7 @@ static void tmp_file(char path[64], const void *p, size_t n)
 
 static void hash_of(const char *pw, uint8_t h[16])
 {
-	ck_assert_int_eq(sa_ntlm_nt_hash(pw, h), 0);
+	ck_assert_int_eq(sa__ntlm_nt_hash(pw, h), 0);
 }
 
 static const char users_text[] =
@@ -789,7 +789,7 @@ START_TEST(test_ntlm_users_load_parses_the_documented_format)
 	uint8_t h[16];
 
 	tmp_file(path, users_text, sizeof users_text - 1);
-	ck_assert_int_eq(sa_ntlm_users_load(path, &u), 0);
+	ck_assert_int_eq(sa__ntlm_users_load(path, &u), 0);
 	ck_assert_int_eq(unlink(path), 0);
 	ck_assert_uint_eq(u.n, 6);
 
@@ -817,7 +817,7 @@ START_TEST(test_ntlm_users_load_parses_the_documented_format)
 	hash_of("\xc3\xa9t\xc3\xa9", h);
 	ck_assert_mem_eq(u.v[5].nt_hash, h, 16);
 
-	sa_ntlm_users_free(&u);
+	sa__ntlm_users_free(&u);
 	ck_assert_ptr_null(u.v);
 	ck_assert_uint_eq(u.n, 0);
 	ck_assert_uint_eq(tl_live_blocks(), live);
@@ -831,32 +831,32 @@ START_TEST(test_ntlm_users_find_matches_case_insensitively)
 	const struct sa_ntlm_user *e;
 
 	tmp_file(path, users_text, sizeof users_text - 1);
-	ck_assert_int_eq(sa_ntlm_users_load(path, &u), 0);
+	ck_assert_int_eq(sa__ntlm_users_load(path, &u), 0);
 	unlink(path);
 
-	e = sa_ntlm_users_find(&u, "corp", "ALICE");
+	e = sa__ntlm_users_find(&u, "corp", "ALICE");
 	ck_assert_ptr_eq(e, &u.v[0]);
-	e = sa_ntlm_users_find(&u, "Other", "Alice");
+	e = sa__ntlm_users_find(&u, "Other", "Alice");
 	ck_assert_ptr_eq(e, &u.v[3]);
 	/* A NULL domain matches any: the first alice. */
-	ck_assert_ptr_eq(sa_ntlm_users_find(&u, NULL, "alice"), &u.v[0]);
+	ck_assert_ptr_eq(sa__ntlm_users_find(&u, NULL, "alice"), &u.v[0]);
 	/* The entry's empty domain matches any domain, and none. */
-	ck_assert_ptr_eq(sa_ntlm_users_find(&u, "ANYWHERE", "Carol"), &u.v[2]);
-	ck_assert_ptr_eq(sa_ntlm_users_find(&u, "", "carol"), &u.v[2]);
+	ck_assert_ptr_eq(sa__ntlm_users_find(&u, "ANYWHERE", "Carol"), &u.v[2]);
+	ck_assert_ptr_eq(sa__ntlm_users_find(&u, "", "carol"), &u.v[2]);
 	/* Wrong domain, unknown and skipped users: none. */
-	ck_assert_ptr_null(sa_ntlm_users_find(&u, "ELSEWHERE", "alice"));
-	ck_assert_ptr_null(sa_ntlm_users_find(&u, "", "alice"));
-	ck_assert_ptr_null(sa_ntlm_users_find(&u, "CORP", "mallory"));
-	ck_assert_ptr_null(sa_ntlm_users_find(&u, "CORP", ""));
-	ck_assert_ptr_null(sa_ntlm_users_find(&u, "CORP", "alic"));
-	ck_assert_ptr_null(sa_ntlm_users_find(&u, "CORP", "alicex"));
-	ck_assert_ptr_null(sa_ntlm_users_find(&u, "CORP", "commented"));
-	ck_assert_ptr_null(sa_ntlm_users_find(&u, "CORP", NULL));
+	ck_assert_ptr_null(sa__ntlm_users_find(&u, "ELSEWHERE", "alice"));
+	ck_assert_ptr_null(sa__ntlm_users_find(&u, "", "alice"));
+	ck_assert_ptr_null(sa__ntlm_users_find(&u, "CORP", "mallory"));
+	ck_assert_ptr_null(sa__ntlm_users_find(&u, "CORP", ""));
+	ck_assert_ptr_null(sa__ntlm_users_find(&u, "CORP", "alic"));
+	ck_assert_ptr_null(sa__ntlm_users_find(&u, "CORP", "alicex"));
+	ck_assert_ptr_null(sa__ntlm_users_find(&u, "CORP", "commented"));
+	ck_assert_ptr_null(sa__ntlm_users_find(&u, "CORP", NULL));
 	/* Only ASCII folds: "\xc3\x89" (E-acute) is not "\xc3\xa9". */
-	ck_assert_ptr_eq(sa_ntlm_users_find(&u, "\xc3\x89quipe", "\xc3\xa9MILE"), &u.v[5]);
-	ck_assert_ptr_null(sa_ntlm_users_find(&u, "\xc3\xa9quipe", "\xc3\xa9mile"));
-	ck_assert_ptr_null(sa_ntlm_users_find(&u, "\xc3\x89QUIPE", "\xc3\x89mile"));
-	sa_ntlm_users_free(&u);
+	ck_assert_ptr_eq(sa__ntlm_users_find(&u, "\xc3\x89quipe", "\xc3\xa9MILE"), &u.v[5]);
+	ck_assert_ptr_null(sa__ntlm_users_find(&u, "\xc3\xa9quipe", "\xc3\xa9mile"));
+	ck_assert_ptr_null(sa__ntlm_users_find(&u, "\xc3\x89QUIPE", "\xc3\x89mile"));
+	sa__ntlm_users_free(&u);
 }
 END_TEST
 
@@ -865,12 +865,12 @@ START_TEST(test_ntlm_users_load_fails_on_missing_file)
 	struct sa_ntlm_users u = {(struct sa_ntlm_user *)&u, 42};
 
 	errno = 0;
-	ck_assert_int_eq(sa_ntlm_users_load("/nonexistent/ntlm/users", &u), -1);
+	ck_assert_int_eq(sa__ntlm_users_load("/nonexistent/ntlm/users", &u), -1);
 	ck_assert_int_eq(errno, ENOENT);
 	ck_assert_ptr_eq(u.v, (struct sa_ntlm_user *)&u); /* untouched */
 	ck_assert_uint_eq(u.n, 42);
 	errno = 0;
-	ck_assert_int_eq(sa_ntlm_users_load("/", &u), -1); /* a directory */
+	ck_assert_int_eq(sa__ntlm_users_load("/", &u), -1); /* a directory */
 	ck_assert_int_eq(errno, EISDIR);
 	ck_assert_uint_eq(u.n, 42);
 }
@@ -883,11 +883,11 @@ START_TEST(test_ntlm_users_load_takes_an_empty_file)
 	char path[64];
 
 	tmp_file(path, "", 0);
-	ck_assert_int_eq(sa_ntlm_users_load(path, &u), 0);
+	ck_assert_int_eq(sa__ntlm_users_load(path, &u), 0);
 	unlink(path);
 	ck_assert_uint_eq(u.n, 0);
-	ck_assert_ptr_null(sa_ntlm_users_find(&u, NULL, "alice"));
-	sa_ntlm_users_free(&u);
+	ck_assert_ptr_null(sa__ntlm_users_find(&u, NULL, "alice"));
+	sa__ntlm_users_free(&u);
 	ck_assert_uint_eq(tl_live_blocks(), live);
 }
 END_TEST
@@ -911,14 +911,14 @@ START_TEST(test_ntlm_users_load_reads_a_large_file)
 	ck_assert_uint_gt(n, 2 * 4096); /* two growths */
 	tmp_file(path, text, n);
 	free(text);
-	ck_assert_int_eq(sa_ntlm_users_load(path, &u), 0);
+	ck_assert_int_eq(sa__ntlm_users_load(path, &u), 0);
 	unlink(path);
 	ck_assert_uint_eq(u.n, 500);
 	snprintf(name, sizeof name, "USER%03d", 499);
-	ck_assert_ptr_eq(sa_ntlm_users_find(&u, "d2", name), &u.v[499]);
+	ck_assert_ptr_eq(sa__ntlm_users_find(&u, "d2", name), &u.v[499]);
 	hash_of("password-499", h);
 	ck_assert_mem_eq(u.v[499].nt_hash, h, 16);
-	sa_ntlm_users_free(&u);
+	sa__ntlm_users_free(&u);
 	ck_assert_uint_eq(tl_live_blocks(), live);
 }
 END_TEST
@@ -942,7 +942,7 @@ START_TEST(test_ntlm_users_load_oom_leaks_nothing)
 		u.v = NULL;
 		u.n = 7;
 		sa__alloc_fail_at((uint64_t)k);
-		r = sa_ntlm_users_load(path, &u);
+		r = sa__ntlm_users_load(path, &u);
 		sa__alloc_fail_at(0);
 		if (r == 0)
 			break;
@@ -957,7 +957,7 @@ START_TEST(test_ntlm_users_load_oom_leaks_nothing)
 	 * 7 entry blocks (the bad UTF-8 line's is freed again). */
 	ck_assert_int_eq(k, 11);
 	ck_assert_uint_eq(u.n, 6);
-	sa_ntlm_users_free(&u);
+	sa__ntlm_users_free(&u);
 	ck_assert_uint_eq(tl_live_blocks(), live);
 }
 END_TEST

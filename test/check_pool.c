@@ -389,7 +389,7 @@ static void ojob_run(struct sa_job *job)
 	struct ojob *j = (struct ojob *)job;
 	ojob_record(j);
 	atomic_fetch_add(&j->o->ran, 1);
-	int published = sa_job_publish(job, 0, NULL);
+	int published = sa__job_publish(job, 0, NULL);
 	(void)published; /* its async context may be freed already */
 }
 
@@ -399,7 +399,7 @@ static void ojob_cancel(struct sa_job *job, int32_t status)
 	ojob_record(j); /* cancelled in its turn too */
 	atomic_fetch_add(&j->o->cancelled, 1);
 	if (status != 0) {
-		int published = sa_job_publish(job, status, NULL);
+		int published = sa__job_publish(job, status, NULL);
 		(void)published;
 	}
 }
@@ -442,7 +442,7 @@ static void *order_submitter(void *arg)
 		for (unsigned r = r0; r < r0 + ORDER_BURST && r < o->rounds; r++) {
 			struct ojob *j = malloc(sizeof *j);
 			uintptr_t w;
-			if (j == NULL || sa_acall_create(o->e, &w) != SA_OK) {
+			if (j == NULL || sa__acall_create(o->e, &w) != SA_OK) {
 				free(j);
 				atomic_fetch_add(&o->refused, 1);
 				continue;
@@ -453,11 +453,11 @@ static void *order_submitter(void *arg)
 			j->o = o;
 			j->q = q;
 			j->seq = r;
-			if (sa_engine_submit(o->e, w, &j->job) != SA_OK) {
+			if (sa__engine_submit(o->e, w, &j->job) != SA_OK) {
 				free(j);
 				atomic_fetch_add(&o->refused, 1);
 			}
-			sa_acall_free(o->e, w);
+			sa__acall_free(o->e, w);
 		}
 	}
 	return NULL;
@@ -471,10 +471,10 @@ START_TEST(test_pool_engine_runs_each_queue_in_order_with_two_workers)
 	pthread_mutex_init(&o.lock, NULL);
 	pthread_cond_init(&o.cv, NULL);
 	for (unsigned q = 0; q < ORDER_QUEUES; q++)
-		sa_serial_init(&o.q[q]);
+		sa__serial_init(&o.q[q]);
 	struct sa_engine_config cfg = {.max_async = 1u << 16, .max_pending = 1u << 20,
 				       .pending_status = 1, .notify = no_notify, .threads = 2};
-	ck_assert_int_eq(sa_engine_create(&cfg, &o.e), SA_OK);
+	ck_assert_int_eq(sa__engine_create(&cfg, &o.e), SA_OK);
 	pthread_t tid[ORDER_SUBMITTERS];
 	struct order_th th[ORDER_SUBMITTERS];
 	for (unsigned i = 0; i < ORDER_SUBMITTERS; i++) {
@@ -502,13 +502,13 @@ START_TEST(test_pool_engine_runs_each_queue_in_order_with_two_workers)
 	/* A job is released before the engine counts it finished and drops
 	 * its async context: wait (bounded) for the last of those steps. */
 	time_t until = time(NULL) + 30;
-	while ((sa_engine_pending(o.e) != 0 || sa_engine_live_acalls(o.e) != 0) &&
+	while ((sa__engine_pending(o.e) != 0 || sa__engine_live_acalls(o.e) != 0) &&
 	       time(NULL) <= until)
 		sched_yield();
-	ck_assert_uint_eq(sa_engine_pending(o.e), 0);
-	ck_assert_uint_eq(sa_engine_live_acalls(o.e), 0);
-	sa_engine_cancel_all(o.e, 0);
-	sa_engine_destroy(o.e);
+	ck_assert_uint_eq(sa__engine_pending(o.e), 0);
+	ck_assert_uint_eq(sa__engine_live_acalls(o.e), 0);
+	sa__engine_cancel_all(o.e, 0);
+	sa__engine_destroy(o.e);
 	pthread_cond_destroy(&o.cv);
 	pthread_mutex_destroy(&o.lock);
 	ck_assert_uint_eq(tl_live_blocks(), 0);
@@ -553,7 +553,7 @@ static void gjob_run(struct sa_job *job)
 	}
 	pthread_cond_broadcast(&g->cv);
 	pthread_mutex_unlock(&g->lock);
-	int published = sa_job_publish(job, 0, NULL);
+	int published = sa__job_publish(job, 0, NULL);
 	(void)published;
 }
 
@@ -593,21 +593,21 @@ START_TEST(test_pool_engine_second_job_of_a_queue_waits_while_a_worker_is_free)
 	struct sa_engine_config cfg = {.max_async = 64, .max_pending = 64, .pending_status = 1,
 				       .notify = no_notify, .threads = 2};
 	struct sa_engine *e;
-	ck_assert_int_eq(sa_engine_create(&cfg, &e), SA_OK);
+	ck_assert_int_eq(sa__engine_create(&cfg, &e), SA_OK);
 	struct gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0};
 	struct sa_serial qa, qb;
-	sa_serial_init(&qa);
-	sa_serial_init(&qb);
+	sa__serial_init(&qa);
+	sa__serial_init(&qb);
 	struct gjob j[3] = {{.job = {.ops = &gjob_ops, .serial = &qa}, .g = &g, .name = 'A'},
 			    {.job = {.ops = &gjob_ops, .serial = &qa}, .g = &g, .name = 'a'},
 			    {.job = {.ops = &gjob_ops, .serial = &qb}, .g = &g, .name = 'B'}};
 	uintptr_t w[3];
 	for (int i = 0; i < 3; i++)
-		ck_assert_int_eq(sa_acall_create(e, &w[i]), SA_OK);
-	ck_assert_int_eq(sa_engine_submit(e, w[0], &j[0].job), SA_OK);
+		ck_assert_int_eq(sa__acall_create(e, &w[i]), SA_OK);
+	ck_assert_int_eq(sa__engine_submit(e, w[0], &j[0].job), SA_OK);
 	ck_assert(gate_wait(&g, &g.a1_running, 1)); /* a worker holds A */
-	ck_assert_int_eq(sa_engine_submit(e, w[1], &j[1].job), SA_OK);
-	ck_assert_int_eq(sa_engine_submit(e, w[2], &j[2].job), SA_OK);
+	ck_assert_int_eq(sa__engine_submit(e, w[1], &j[1].job), SA_OK);
+	ck_assert_int_eq(sa__engine_submit(e, w[2], &j[2].job), SA_OK);
 	ck_assert(gate_wait(&g, &g.b1_ran, 1)); /* the other worker passed A2 by */
 	pthread_mutex_lock(&g.lock);
 	int a2_early = g.a2_ran;
@@ -621,13 +621,13 @@ START_TEST(test_pool_engine_second_job_of_a_queue_waits_while_a_worker_is_free)
 	for (int i = 0; i < 3; i++) {
 		int32_t st = -1;
 		time_t until = time(NULL) + 30; /* DONE comes just after release */
-		while ((sa_acall_status(e, w[i], &st) != SA_OK || st == cfg.pending_status) &&
+		while ((sa__acall_status(e, w[i], &st) != SA_OK || st == cfg.pending_status) &&
 		       time(NULL) <= until)
 			sched_yield();
 		ck_assert_int_eq(st, 0);
-		sa_acall_free(e, w[i]);
+		sa__acall_free(e, w[i]);
 	}
-	sa_engine_destroy(e);
+	sa__engine_destroy(e);
 	pthread_cond_destroy(&g.cv);
 	pthread_mutex_destroy(&g.lock);
 	ck_assert_uint_eq(tl_live_blocks(), 0);

@@ -119,7 +119,7 @@ static void oracle_same_encoding(const char *what, int r, int ro, const size_t *
 
 static int decode_init(const uint8_t *in, size_t n, struct sa_spnego_init *out)
 {
-	int r = sa_spnego_decode_init(in, n, out);
+	int r = sa__spnego_decode_init(in, n, out);
 #ifdef SA_HAVE_TASN1
 	struct sa_spnego_init o;
 	int ro = sa_spnego_tasn1_decode_init(in, n, out == NULL ? NULL : &o);
@@ -138,7 +138,7 @@ static int decode_init(const uint8_t *in, size_t n, struct sa_spnego_init *out)
 
 static int decode_resp(const uint8_t *in, size_t n, struct sa_spnego_resp *out)
 {
-	int r = sa_spnego_decode_resp(in, n, out);
+	int r = sa__spnego_decode_resp(in, n, out);
 #ifdef SA_HAVE_TASN1
 	struct sa_spnego_resp o;
 	int ro = sa_spnego_tasn1_decode_resp(in, n, out == NULL ? NULL : &o);
@@ -163,7 +163,7 @@ static int encode_init(const struct sa_spnego_buf *mechs, size_t n_mechs,
 	int ro = sa_spnego_tasn1_encode_init(mechs, n_mechs, mech_token, mic, o, ocap,
 					     len != NULL ? &olen : NULL);
 #endif
-	int r = sa_spnego_encode_init(mechs, n_mechs, mech_token, mic, out, cap, len);
+	int r = sa__spnego_encode_init(mechs, n_mechs, mech_token, mic, out, cap, len);
 #ifdef SA_HAVE_TASN1
 	oracle_same_encoding("encode_init", r, ro, len, olen, out);
 #endif
@@ -179,7 +179,7 @@ static int encode_resp(int neg_state, struct sa_spnego_buf mech, struct sa_spneg
 	int ro = sa_spnego_tasn1_encode_resp(neg_state, mech, token, mic, o, ocap,
 					     len != NULL ? &olen : NULL);
 #endif
-	int r = sa_spnego_encode_resp(neg_state, mech, token, mic, out, cap, len);
+	int r = sa__spnego_encode_resp(neg_state, mech, token, mic, out, cap, len);
 #ifdef SA_HAVE_TASN1
 	oracle_same_encoding("encode_resp", r, ro, len, olen, out);
 #endif
@@ -195,7 +195,7 @@ static int encode_mech_types(const struct sa_spnego_buf *mechs, size_t n_mechs, 
 	int ro = sa_spnego_tasn1_encode_mech_types(mechs, n_mechs, o, ocap,
 						   len != NULL ? &olen : NULL);
 #endif
-	int r = sa_spnego_encode_mech_types(mechs, n_mechs, out, cap, len);
+	int r = sa__spnego_encode_mech_types(mechs, n_mechs, out, cap, len);
 #ifdef SA_HAVE_TASN1
 	oracle_same_encoding("encode_mech_types", r, ro, len, olen, out);
 #endif
@@ -508,7 +508,7 @@ static size_t token_bytes(const struct token *t, uint8_t *buf)
 
 START_TEST(test_spnego_encode_init_matches_hand_derived_der)
 {
-	struct sa_spnego_buf mechs[2] = {sa_spnego_oid_krb5, sa_spnego_oid_ntlm};
+	struct sa_spnego_buf mechs[2] = {sa__spnego_oid_krb5, sa__spnego_oid_ntlm};
 	uint8_t want[KAT_INIT_LEN], out[128];
 	size_t len = 0;
 
@@ -519,15 +519,15 @@ START_TEST(test_spnego_encode_init_matches_hand_derived_der)
 	ck_assert_uint_eq(len, KAT_INIT_LEN);
 	ck_assert_mem_eq(out, want, KAT_INIT_LEN);
 	/* The OID constants are the contents spnego.h names. */
-	assert_buf("krb5", sa_spnego_oid_krb5, oid_krb5, sizeof oid_krb5);
-	assert_buf("krb5 ms", sa_spnego_oid_krb5_ms, oid_krb5_ms, sizeof oid_krb5_ms);
-	assert_buf("ntlm", sa_spnego_oid_ntlm, oid_ntlm, sizeof oid_ntlm);
+	assert_buf("krb5", sa__spnego_oid_krb5, oid_krb5, sizeof oid_krb5);
+	assert_buf("krb5 ms", sa__spnego_oid_krb5_ms, oid_krb5_ms, sizeof oid_krb5_ms);
+	assert_buf("ntlm", sa__spnego_oid_ntlm, oid_ntlm, sizeof oid_ntlm);
 }
 END_TEST
 
 START_TEST(test_spnego_encode_mech_types_matches_hand_derived_der)
 {
-	struct sa_spnego_buf mechs[2] = {sa_spnego_oid_krb5, sa_spnego_oid_ntlm};
+	struct sa_spnego_buf mechs[2] = {sa__spnego_oid_krb5, sa__spnego_oid_ntlm};
 	uint8_t want[KAT_MECH_TYPES_LEN], out[64];
 	size_t len = 0;
 
@@ -544,7 +544,7 @@ START_TEST(test_spnego_encode_resp_matches_hand_derived_der)
 	size_t len = 0;
 
 	ck_assert_uint_eq(unhex(KAT_RESP, want, sizeof want), KAT_RESP_LEN);
-	ck_assert_int_eq(encode_resp(SA_SPNEGO_INCOMPLETE, sa_spnego_oid_ntlm,
+	ck_assert_int_eq(encode_resp(SA_SPNEGO_INCOMPLETE, sa__spnego_oid_ntlm,
 					       bytes("abc", 3), bytes(mic16, 16), out, sizeof out,
 					       &len),
 			 0);
@@ -659,7 +659,7 @@ START_TEST(test_spnego_decode_init2_takes_and_ignores_neg_hints)
 	size_t len;
 
 	ck_assert_uint_eq(unhex(KAT_INIT2, in, sizeof in), KAT_INIT2_LEN);
-	ck_assert_int_eq(sa_spnego_sniff(in, KAT_INIT2_LEN), SA_SPNEGO_INIT);
+	ck_assert_int_eq(sa__spnego_sniff(in, KAT_INIT2_LEN), SA_SPNEGO_INIT);
 	ck_assert_int_eq(decode_init(in, KAT_INIT2_LEN, &d), 0);
 	ck_assert_uint_eq(d.n_mechs, 3);
 	assert_buf("mechs[0]", d.mechs[0], oid_krb5_ms, sizeof oid_krb5_ms);
@@ -705,45 +705,45 @@ START_TEST(test_spnego_sniff_tells_the_kinds_apart)
 
 	for (size_t i = 0; i < N_TOKENS; i++) {
 		n = token_bytes(&tokens[i], b);
-		ck_assert_int_eq(sa_spnego_sniff(b, n), tokens[i].init ? SA_SPNEGO_INIT : SA_SPNEGO_RESP);
+		ck_assert_int_eq(sa__spnego_sniff(b, n), tokens[i].init ? SA_SPNEGO_INIT : SA_SPNEGO_RESP);
 	}
 	/* The mechanism tokens inside the real initial tokens: gss-ntlmssp's
 	 * NEGOTIATE is raw NTLM, MIT's AP-REQ raw krb5 (60 82 02 c9 06 09
 	 * <krb5> 01 00 ...), also with Microsoft's OID, also a prefix of it. */
 	n = unhex(NTLM_CLIENT_LEG_1, b, sizeof b);
 	ck_assert_int_eq(decode_init(b, n, &d), 0);
-	ck_assert_int_eq(sa_spnego_sniff(d.mech_token.p, d.mech_token.len), SA_SPNEGO_RAW_NTLM);
+	ck_assert_int_eq(sa__spnego_sniff(d.mech_token.p, d.mech_token.len), SA_SPNEGO_RAW_NTLM);
 	n = unhex(KRB5_CLIENT_LEG_1, b, sizeof b);
 	ck_assert_int_eq(decode_init(b, n, &d), 0);
-	ck_assert_int_eq(sa_spnego_sniff(d.mech_token.p, d.mech_token.len), SA_SPNEGO_RAW_KRB5);
-	ck_assert_int_eq(sa_spnego_sniff(d.mech_token.p, 15), SA_SPNEGO_RAW_KRB5);
-	ck_assert_int_eq(sa_spnego_sniff(d.mech_token.p, 14), SA_SPNEGO_UNKNOWN); /* OID cut */
+	ck_assert_int_eq(sa__spnego_sniff(d.mech_token.p, d.mech_token.len), SA_SPNEGO_RAW_KRB5);
+	ck_assert_int_eq(sa__spnego_sniff(d.mech_token.p, 15), SA_SPNEGO_RAW_KRB5);
+	ck_assert_int_eq(sa__spnego_sniff(d.mech_token.p, 14), SA_SPNEGO_UNKNOWN); /* OID cut */
 	uint8_t ms[32];
 	memcpy(ms, d.mech_token.p, sizeof ms);
 	ck_assert_uint_eq(ms[9], 0x86);
 	ms[9] = 0x82; /* 1.2.840.48018.1.2.2 */
-	ck_assert_int_eq(sa_spnego_sniff(ms, sizeof ms), SA_SPNEGO_RAW_KRB5);
+	ck_assert_int_eq(sa__spnego_sniff(ms, sizeof ms), SA_SPNEGO_RAW_KRB5);
 	ms[9] = 0x83;
-	ck_assert_int_eq(sa_spnego_sniff(ms, sizeof ms), SA_SPNEGO_UNKNOWN);
+	ck_assert_int_eq(sa__spnego_sniff(ms, sizeof ms), SA_SPNEGO_UNKNOWN);
 
 	/* Neither. */
-	ck_assert_int_eq(sa_spnego_sniff(NULL, 0), SA_SPNEGO_UNKNOWN);
-	ck_assert_int_eq(sa_spnego_sniff(b, 0), SA_SPNEGO_UNKNOWN);
-	ck_assert_int_eq(sa_spnego_sniff((const uint8_t *)"NTLMSSP", 7), SA_SPNEGO_UNKNOWN);
-	ck_assert_int_eq(sa_spnego_sniff((const uint8_t *)"\x30\x00", 2), SA_SPNEGO_UNKNOWN);
-	ck_assert_int_eq(sa_spnego_sniff((const uint8_t *)"\x60", 1), SA_SPNEGO_UNKNOWN);
+	ck_assert_int_eq(sa__spnego_sniff(NULL, 0), SA_SPNEGO_UNKNOWN);
+	ck_assert_int_eq(sa__spnego_sniff(b, 0), SA_SPNEGO_UNKNOWN);
+	ck_assert_int_eq(sa__spnego_sniff((const uint8_t *)"NTLMSSP", 7), SA_SPNEGO_UNKNOWN);
+	ck_assert_int_eq(sa__spnego_sniff((const uint8_t *)"\x30\x00", 2), SA_SPNEGO_UNKNOWN);
+	ck_assert_int_eq(sa__spnego_sniff((const uint8_t *)"\x60", 1), SA_SPNEGO_UNKNOWN);
 	/* Indefinite, or a 4-byte length, in the framing. */
-	ck_assert_int_eq(sa_spnego_sniff((const uint8_t *)"\x60\x80\x06\x06\x2b\x06\x01\x05\x05\x02\xa0",
+	ck_assert_int_eq(sa__spnego_sniff((const uint8_t *)"\x60\x80\x06\x06\x2b\x06\x01\x05\x05\x02\xa0",
 					 11),
 			 SA_SPNEGO_UNKNOWN);
-	ck_assert_int_eq(sa_spnego_sniff((const uint8_t *)"\x60\x84\0\0\0\x09\x06\x06\x2b\x06\x01\x05\x05\x02\xa0",
+	ck_assert_int_eq(sa__spnego_sniff((const uint8_t *)"\x60\x84\0\0\0\x09\x06\x06\x2b\x06\x01\x05\x05\x02\xa0",
 					 15),
 			 SA_SPNEGO_UNKNOWN);
 	/* The SPNEGO OID followed by [1], or by nothing; another OID (NegoEx). */
-	ck_assert_int_eq(sa_spnego_sniff((const uint8_t *)"\x60\x09\x06\x06\x2b\x06\x01\x05\x05\x02\xa1",
+	ck_assert_int_eq(sa__spnego_sniff((const uint8_t *)"\x60\x09\x06\x06\x2b\x06\x01\x05\x05\x02\xa1",
 					 11),
 			 SA_SPNEGO_UNKNOWN);
-	ck_assert_int_eq(sa_spnego_sniff((const uint8_t *)"\x60\x08\x06\x06\x2b\x06\x01\x05\x05\x02",
+	ck_assert_int_eq(sa__spnego_sniff((const uint8_t *)"\x60\x08\x06\x06\x2b\x06\x01\x05\x05\x02",
 					 10),
 			 SA_SPNEGO_UNKNOWN);
 	n = 0;
@@ -751,11 +751,11 @@ START_TEST(test_spnego_sniff_tells_the_kinds_apart)
 	memcpy(b + n, oid_negoex, sizeof oid_negoex);
 	n += sizeof oid_negoex;
 	b[n++] = 0xa0, b[n++] = 0;
-	ck_assert_int_eq(sa_spnego_sniff(b, n), SA_SPNEGO_UNKNOWN);
+	ck_assert_int_eq(sa__spnego_sniff(b, n), SA_SPNEGO_UNKNOWN);
 	/* A prefix of an initial token is still one. */
 	n = unhex(KAT_INIT, b, sizeof b);
-	ck_assert_int_eq(sa_spnego_sniff(b, 11), SA_SPNEGO_INIT);
-	ck_assert_int_eq(sa_spnego_sniff(b, 10), SA_SPNEGO_UNKNOWN);
+	ck_assert_int_eq(sa__spnego_sniff(b, 11), SA_SPNEGO_INIT);
+	ck_assert_int_eq(sa__spnego_sniff(b, 10), SA_SPNEGO_UNKNOWN);
 }
 END_TEST
 
@@ -806,7 +806,7 @@ START_TEST(test_spnego_resp_fields_present_and_absent)
 	 * token as a present field. */
 	for (size_t s = 0; s < 5; s++) {
 		for (unsigned mask = 0; mask < 16; mask++) {
-			struct sa_spnego_buf mech = mask & 1 ? sa_spnego_oid_krb5_ms : none;
+			struct sa_spnego_buf mech = mask & 1 ? sa__spnego_oid_krb5_ms : none;
 			struct sa_spnego_buf tok = mask & 2 ? bytes("token", 5) : none;
 			struct sa_spnego_buf mic = mask & 4 ? bytes(mic16, 16) : none;
 			if (mask & 8)
@@ -816,7 +816,7 @@ START_TEST(test_spnego_resp_fields_present_and_absent)
 							       sizeof out, &len),
 					 0);
 			ck_assert(der_minimal(out, len));
-			ck_assert_int_eq(sa_spnego_sniff(out, len), SA_SPNEGO_RESP);
+			ck_assert_int_eq(sa__spnego_sniff(out, len), SA_SPNEGO_RESP);
 			uint8_t *in = dup_exact(out, len);
 			ck_assert_int_eq(decode_resp(in, len, &d), 0);
 			ck_assert_int_eq(d.neg_state, states[s]);
@@ -973,8 +973,8 @@ END_TEST
 
 START_TEST(test_spnego_round_trips)
 {
-	static const struct sa_spnego_buf *pool[] = {&sa_spnego_oid_krb5, &sa_spnego_oid_krb5_ms,
-						     &sa_spnego_oid_ntlm};
+	static const struct sa_spnego_buf *pool[] = {&sa__spnego_oid_krb5, &sa__spnego_oid_krb5_ms,
+						     &sa__spnego_oid_ntlm};
 	static uint8_t tok[70000], out[SA_SPNEGO_MAX_TOKEN], again[SA_SPNEGO_MAX_TOKEN];
 	static const size_t sizes[] = {0, 1, 127, 128, 255, 256, 1000, 65000};
 	uint64_t seed = 0x5350e60;
@@ -995,7 +995,7 @@ START_TEST(test_spnego_round_trips)
 
 		ck_assert_int_eq(encode_init(mechs, nm, t, m, out, sizeof out, &len), 0);
 		ck_assert(der_minimal(out, len));
-		ck_assert_int_eq(sa_spnego_sniff(out, len), SA_SPNEGO_INIT);
+		ck_assert_int_eq(sa__spnego_sniff(out, len), SA_SPNEGO_INIT);
 		uint8_t *in = dup_exact(out, len);
 		ck_assert_int_eq(decode_init(in, len, &d), 0);
 		ck_assert_uint_eq(d.n_mechs, nm);
@@ -1117,7 +1117,7 @@ START_TEST(test_spnego_decode_mit_krb5_handshake)
 	ck_assert_int_eq(d.neg_state, SA_SPNEGO_COMPLETED);
 	assert_buf("mech", d.mech, oid_krb5, sizeof oid_krb5);
 	ck_assert_uint_eq(d.token.len, 156); /* the AP-REP: 60 81 99 06 09 <krb5> 02 00 */
-	ck_assert_int_eq(sa_spnego_sniff(d.token.p, d.token.len), SA_SPNEGO_RAW_KRB5);
+	ck_assert_int_eq(sa__spnego_sniff(d.token.p, d.token.len), SA_SPNEGO_RAW_KRB5);
 	assert_absent("mic", d.mic);
 	(void)len;
 }
@@ -1212,7 +1212,7 @@ START_TEST(test_spnego_decode_rejects_wrong_framing)
 	b[0] = 0x60, b[1] = 0x31, b[2] = 0x06, b[3] = 0x09;
 	memcpy(b + 4, oid_krb5, sizeof oid_krb5);
 	memcpy(b + 13, kat + 10, n - 10);
-	ck_assert_int_eq(sa_spnego_sniff(b, n + 3), SA_SPNEGO_RAW_KRB5);
+	ck_assert_int_eq(sa__spnego_sniff(b, n + 3), SA_SPNEGO_RAW_KRB5);
 	ck_assert_int_eq(decode_init_untouched_on_failure(b, n + 3), -1);
 	/* Another tag than [APPLICATION 0] (30, 61, 40), or no framing at all. */
 	static const uint8_t tags[] = {0x30, 0x61, 0x40, 0x20, 0xa0};
@@ -1229,7 +1229,7 @@ START_TEST(test_spnego_decode_rejects_wrong_framing)
 	b[0] = 0x60, b[1] = (uint8_t)(8 + KAT_RESP_LEN);
 	memcpy(b + 2, kat + 2, 8);
 	memcpy(b + 10, resp, KAT_RESP_LEN);
-	ck_assert_int_eq(sa_spnego_sniff(b, 10 + KAT_RESP_LEN), SA_SPNEGO_UNKNOWN);
+	ck_assert_int_eq(sa__spnego_sniff(b, 10 + KAT_RESP_LEN), SA_SPNEGO_UNKNOWN);
 	ck_assert_int_eq(decode_init_untouched_on_failure(b, 10 + KAT_RESP_LEN), -1);
 	ck_assert_int_eq(decode_resp_untouched_on_failure(b, 10 + KAT_RESP_LEN), -1);
 	ck_assert_int_eq(decode_resp_untouched_on_failure(kat + 10, n - 10), -1);
@@ -1553,7 +1553,7 @@ END_TEST
 
 START_TEST(test_spnego_encode_reports_the_size_needed)
 {
-	struct sa_spnego_buf mechs[2] = {sa_spnego_oid_krb5, sa_spnego_oid_ntlm};
+	struct sa_spnego_buf mechs[2] = {sa__spnego_oid_krb5, sa__spnego_oid_ntlm};
 	uint8_t out[128], want[KAT_INIT_LEN];
 	size_t len;
 
@@ -1574,7 +1574,7 @@ START_TEST(test_spnego_encode_reports_the_size_needed)
 		}
 	}
 	len = 0;
-	ck_assert_int_eq(encode_resp(SA_SPNEGO_INCOMPLETE, sa_spnego_oid_ntlm, bytes("abc", 3),
+	ck_assert_int_eq(encode_resp(SA_SPNEGO_INCOMPLETE, sa__spnego_oid_ntlm, bytes("abc", 3),
 					       bytes(mic16, 16), out, KAT_RESP_LEN - 1, &len),
 			 -1);
 	ck_assert_uint_eq(len, KAT_RESP_LEN);
@@ -1593,7 +1593,7 @@ START_TEST(test_spnego_encode_rejects_bad_arguments)
 	size_t len;
 
 	for (size_t i = 0; i <= SA_SPNEGO_MAX_MECHS; i++)
-		mechs[i] = sa_spnego_oid_ntlm;
+		mechs[i] = sa__spnego_oid_ntlm;
 	struct sa_spnego_buf bad_oids[] = {
 		none, bytes(oid_ntlm, 0), bytes("\x80\x01", 2), bytes("\x2b\x86", 2),
 		bytes(long_oid, sizeof long_oid), bytes("\x2b\x81\x82\x83\x84\x85\x86\x87\x88\x01", 10),
@@ -1646,7 +1646,7 @@ START_TEST(test_spnego_encode_writes_shortest_lengths)
 	/* Around every boundary of the length forms, for the token and so for
 	 * every TLV around it, the framing's 60 included. */
 	static uint8_t tok[66000], out[SA_SPNEGO_MAX_TOKEN];
-	struct sa_spnego_buf mechs[1] = {sa_spnego_oid_ntlm};
+	struct sa_spnego_buf mechs[1] = {sa__spnego_oid_ntlm};
 	size_t len;
 
 	memset(tok, 0x33, sizeof tok);
@@ -1690,7 +1690,7 @@ END_TEST
  * allocator's counters have not moved. */
 START_TEST(test_spnego_codec_never_allocates)
 {
-	struct sa_spnego_buf mechs[2] = {sa_spnego_oid_krb5, sa_spnego_oid_ntlm};
+	struct sa_spnego_buf mechs[2] = {sa__spnego_oid_krb5, sa__spnego_oid_ntlm};
 	uint8_t init[KAT_INIT_LEN], resp[KAT_RESP_LEN], out[128];
 	struct sa_alloc_stats a, b;
 	struct sa_spnego_init di;
@@ -1702,15 +1702,15 @@ START_TEST(test_spnego_codec_never_allocates)
 	sa__alloc_stats(&a);
 	sa__alloc_fail_at(1);
 	int r[8] = {
-		sa_spnego_decode_init(init, sizeof init, &di),
-		sa_spnego_decode_resp(resp, sizeof resp, &dr),
-		sa_spnego_decode_init(init, sizeof init - 1, &di),
-		sa_spnego_encode_init(mechs, 2, bytes("abc", 3), none, out, sizeof out, &len),
-		sa_spnego_encode_init(mechs, 2, bytes("abc", 3), none, out, 3, &len),
-		sa_spnego_encode_resp(SA_SPNEGO_INCOMPLETE, sa_spnego_oid_ntlm, bytes("abc", 3), none,
+		sa__spnego_decode_init(init, sizeof init, &di),
+		sa__spnego_decode_resp(resp, sizeof resp, &dr),
+		sa__spnego_decode_init(init, sizeof init - 1, &di),
+		sa__spnego_encode_init(mechs, 2, bytes("abc", 3), none, out, sizeof out, &len),
+		sa__spnego_encode_init(mechs, 2, bytes("abc", 3), none, out, 3, &len),
+		sa__spnego_encode_resp(SA_SPNEGO_INCOMPLETE, sa__spnego_oid_ntlm, bytes("abc", 3), none,
 				      out, sizeof out, &len),
-		sa_spnego_encode_mech_types(mechs, 2, out, sizeof out, &len),
-		sa_spnego_encode_mech_types(mechs, 0, out, sizeof out, &len),
+		sa__spnego_encode_mech_types(mechs, 2, out, sizeof out, &len),
+		sa__spnego_encode_mech_types(mechs, 0, out, sizeof out, &len),
 	};
 	sa__alloc_fail_at(0);
 	sa__alloc_stats(&b);
@@ -1771,7 +1771,7 @@ END_TEST
  * untouched and leaks nothing, until the call succeeds. */
 START_TEST(test_spnego_oracle_oom_returns_minus_2_and_leaks_nothing)
 {
-	struct sa_spnego_buf mechs[2] = {sa_spnego_oid_krb5, sa_spnego_oid_ntlm};
+	struct sa_spnego_buf mechs[2] = {sa__spnego_oid_krb5, sa__spnego_oid_ntlm};
 	uint8_t out[128];
 	uint64_t live = tl_live_blocks();
 	uint64_t k;

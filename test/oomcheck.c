@@ -378,7 +378,7 @@ static int ntlm_calls(void)
 	NOALLOC(FreeCredentialsHandle(&io.sc), SEC_E_OK);
 	/* OEM names (curl's and older clients' AUTHENTICATE) through the helper. */
 	static const uint8_t oem[] = "ALICE";
-	char *s = sa_ntlm_oem(oem, 5);
+	char *s = sa__ntlm_oem(oem, 5);
 	if (s == NULL)
 		return 1;
 	sa__free(s);

@@ -31,7 +31,7 @@
  *              the context is already DELETING/INVALID (K5), else the leg
  *              job; a stale handle gets a status job on its own.
  *   Freer()    any application thread calling SspiFreeAsyncContext ->
- *              sa_acall_free() (src/async/acall.c), on either async context
+ *              sa__acall_free() (src/async/acall.c), on either async context
  *              (the delete's once the delete was begun), at any point, also
  *              while its callback runs.
  *   callback() the user's SspiAsyncNotifyCallback, run by a Worker
@@ -41,24 +41,24 @@
  *   Worker(w)  worker_main() (src/async/engine.c): job_take_locked,
  *              job_execute, job_finish, notify_deliver; sleeps on e->work.
  *   Loop()     the event loop: poll() on the CQ's eventfd, then
- *              sa_cq_reap() (src/async/cq.c): unlink every waiting record
+ *              sa__cq_reap() (src/async/cq.c): unlink every waiting record
  *              in one hold of the engine lock (notifying = callback != NULL),
  *              then per record: [REAP_RECHECK: under the lock, drop it if its
  *              context was freed meanwhile], callback with no lock,
  *              notifying = 0 (sa__engine_notify), release the reference.
  *   SyncLeg()  (-DSYNC_LEG) InitializeSecurityContextA -> leg_sync()
- *              (src/sspi/context.c): sa__leg_resolve, sa_engine_drain,
+ *              (src/sspi/context.c): sa__leg_resolve, sa__engine_drain,
  *              sa__leg_perform, sa__leg_release; the one caller of a package
  *              leg that is not ordered by the serial queue, so the one that
  *              exercises ctx->busy / ctx->idle in sa__ctx_teardown.
  *   Shutdown() (-DSHUTDOWN) sspiasync_shutdown -> runtime_destroy
  *              (src/sspi/runtime.c): g_dying and g_shutting_down set (the
  *              door open, submissions refused), wait for g_active == 0,
- *              sa_engine_stop (stopping, broadcast, join), then on this
- *              thread sa_engine_cancel_all (non-exempt jobs cancelled with
+ *              sa__engine_stop (stopping, broadcast, join), then on this
+ *              thread sa__engine_cancel_all (non-exempt jobs cancelled with
  *              SHUTDOWN_IN_PROGRESS, exempt ones run, callbacks here) and
  *              sa__cq_flush_all, dying_close (door closed, wait for
- *              g_dying_users == 0), sa__ctx_delete_all, sa_engine_destroy.
+ *              g_dying_users == 0), sa__ctx_delete_all, sa__engine_destroy.
  *              The clients, the freer and the loop's reap enter the runtime
  *              (sa__rt_enter / sa__rt_enter_acall) and leave it.
  *   ClientR()  (-DREINIT) an application thread that reinits and resubmits
@@ -87,13 +87,13 @@
  *     status[a]        [E] a->status (ST_* symbols)
  *     has_cb[a]        [E] a->cb != NULL (set while IDLE, before submission)
  *     done_cb[a]       [E] a->done_cb != NULL
- *     bound[a]         [E] a->cq != NULL (sa_acall_bind while IDLE, before
- *                          submission; sa_acall_free unbinds: abandoned
+ *     bound[a]         [E] a->cq != NULL (sa__acall_bind while IDLE, before
+ *                          submission; sa__acall_free unbinds: abandoned
  *                          covers that, as job_finish checks it first)
  *     a_in_table[a]    [A] the handle-table entry is live (sa_htable: removed
- *                          by sa_acall_free -> sa_htable_remove)
+ *                          by sa__acall_free -> sa_htable_remove)
  *     a_rc[a]          [A] references taken by sa_htable_acquire and not yet
- *                          released: the job's (sa_engine_submit), then the
+ *                          released: the job's (sa__engine_submit), then the
  *                          record's (job_finish keep_ref).  The memory is
  *                          freed (acall_dtor) when !a_in_table && a_rc == 0:
  *                          ALIVE(a) below.
@@ -143,7 +143,7 @@
  *                          freed when !c_in_table && crc == 0: CTX_ALIVE.
  *   ghosts [g]:
  *     submitted[a]     the Sspi*Async call returned SEC_E_OK (queued)
- *     npub[a]          sa_job_publish wrote outputs + status
+ *     npub[a]          sa__job_publish wrote outputs + status
  *     nfin[a]          job_finish ran for the call
  *     ndeliv[a]        its completion was delivered (popped with a callback
  *                      to call from the notify list, or taken by reap and
@@ -194,7 +194,7 @@
  *   P5 No completion record for a freed context: job_finish never appends a
  *      freed acall to the CQ, reap never takes one (free unlinks it), and
  *      never returns one that its own thread freed before its turn.
- *   P6 No output is written (sa_job_publish) for a freed async context.
+ *   P6 No output is written (sa__job_publish) for a freed async context.
  *   P7 No use after free of an async context (ALIVE at every access by the
  *      engine after the free), of the security context (CTX_ALIVE at every
  *      touch of its serial queue, E5), no reference count underflow, and no
@@ -234,7 +234,7 @@
  *     paths, and mutexes give sequential consistency to data they guard.
  *   - sa_htable's lock-free acquire/release/remove are single atomic steps
  *     (their own linearizability is tested in test/check_handles.c).  The
- *     acquire + release pair inside sa_acall_free, and the acquire in
+ *     acquire + release pair inside sa__acall_free, and the acquire in
  *     check_idle, are elided (they cancel out within one step).
  *   - The fsm is reduced to LIVE / DELETING / INVALID: the package result of
  *     a leg never changes LIVE-ness, OUT_OF_SEQUENCE refusals are not
@@ -270,12 +270,12 @@
  *   there: the other scenarios cover that).  -DSHUTDOWN (with one of the
  *   above, -DONE_WORKER): sspiasync_shutdown at any point.  -DREINIT,
  *   -DFIRST_LEG: scenarios of their own (init below).
- * REAP (see below): default sa_cq_reap as it is (one record per lock hold);
+ * REAP (see below): default sa__cq_reap as it is (one record per lock hold);
  *   -DREAP_BATCH_RECHECK the batch with a re-check (passes);
  *   -DREAP_NO_RECHECK the batch as it was in e2765cb (FAILS: P4/P5).
  * MUTANTS (each must FAIL; verify.sh -m), the BUG_* blocks below:
- *   BUG_PUBLISH_AFTER_FREE       sa_job_publish ignores abandoned
- *   BUG_NO_UNLINK_ON_FREE        sa_acall_free leaves a CQ record queued
+ *   BUG_PUBLISH_AFTER_FREE       sa__job_publish ignores abandoned
+ *   BUG_NO_UNLINK_ON_FREE        sa__acall_free leaves a CQ record queued
  *   BUG_DONE_WHEN_ABANDONED      job_finish makes a freed call DONE
  *   BUG_RECORD_NO_REF            job_finish drops the ref the record needs
  *   BUG_EFD_CLEAR_LATE           the loop clears the eventfd after draining
@@ -300,11 +300,11 @@
  *                                before the caller was told keeps it: P13
  */
 
-/* The reap: by default sa_cq_reap as it is now (since the model found the
+/* The reap: by default sa__cq_reap as it is now (since the model found the
  * batch bug): one record per hold of the engine lock, its callback after
  * (REAP_ONE).  -DREAP_BATCH_RECHECK: the other fix, a batch unlinked in one
  * hold with a re-check of each record before its callback (passes too).
- * -DREAP_NO_RECHECK: sa_cq_reap as it was in e2765cb, the batch without a
+ * -DREAP_NO_RECHECK: sa__cq_reap as it was in e2765cb, the batch without a
  * re-check: FAILS (a callback after the free, a record of a freed context). */
 #if !defined(REAP_BATCH_RECHECK) && !defined(REAP_NO_RECHECK)
 #define REAP_ONE
@@ -563,7 +563,7 @@ inline job_take(j) {
 	od
 }
 
-/* sa_engine_submit() / sa_engine_submit_status() -> submit_locked(), with
+/* sa__engine_submit() / sa__engine_submit_status() -> submit_locked(), with
  * sa_htable_acquire's reference passing to the job (A2).  Context: the
  * caller checked CAN_SUBMIT(a) in the same step. */
 inline submit(a, kind, q) {
@@ -591,7 +591,7 @@ inline submit(a, kind, q) {
 	submitted[a] = 1
 }
 
-/* sa_acall_free() (acall.c) on async context @fa, by thread @fwho: abandon;
+/* sa__acall_free() (acall.c) on async context @fa, by thread @fwho: abandon;
  * if bound and its record waits on the CQ, unlink it (the fd goes down if
  * the queue empties) and release the record's reference (A6); unbind;
  * remove the table entry (the handle is stale at once).  One hold of the
@@ -633,7 +633,7 @@ inline free_op(fa, fwho) {
 		fi
 }
 
-/* SspiFreeAsyncContext: sa__rt_enter_acall, sa_acall_free, leave.  SHUTDOWN:
+/* SspiFreeAsyncContext: sa__rt_enter_acall, sa__acall_free, leave.  SHUTDOWN:
  * the entry (R5) is the running runtime (g_active), else the dying one while
  * its door is open (g_dying_users), else refused (the door closed: nothing
  * runs any more; or the runtime gone: the handle is stale).  Local: door. */
@@ -696,7 +696,7 @@ inline acall_free(fa, fwho) {
  *   byte tq, q, st, na, ms, mst, rd, door; bit ab, adm, keep, call, del, g, rok.
  * ========================================================================= */
 
-/* sa_job_publish() (engine.c): unless abandoned, copy_out + status.
+/* sa__job_publish() (engine.c): unless abandoned, copy_out + status.
  * P6: never for a freed async context. */
 inline publish(j, s) {
 	atomic {
@@ -806,7 +806,7 @@ inline leg_perform() {
 
 /* job_execute() (engine.c) and the ops of async_api.c / engine.c; @ab was
  * read under the engine lock when the job was taken; @cn: shutdown's
- * sa_engine_cancel_all, which cancels a non-exempt job with
+ * sa__engine_cancel_all, which cancels a non-exempt job with
  * SEC_E_SHUTDOWN_IN_PROGRESS (published) and runs an exempt one. */
 inline job_execute(j, cn) {
 	if
@@ -1007,7 +1007,7 @@ inline cb_read(ca, cme) {
  * P12: accepted only while no other thread runs a callback whose call is
  * still the context's (cbview).  Local: bit rok. */
 inline reinit_submit(tn, ts, who) {
-	atomic {                                        /* sa_acall_reinit */
+	atomic {                                        /* sa__acall_reinit */
 		rok = ncall < MAXCALL && a_in_table[L] && !BUSY(L, tn, ts);
 		if
 		:: rok ->
@@ -1177,7 +1177,7 @@ nd_done:
 	skip
 }
 
-/* One step of sa_engine_drain()'s loop, engine lock held: wait while the
+/* One step of sa__engine_drain()'s loop, engine lock held: wait while the
  * queue runs elsewhere, else take its head (unlinking an emptied queue from
  * the ready list, E4), else done. */
 inline drain_step(who, dj) {
@@ -1200,7 +1200,7 @@ inline drain_step(who, dj) {
 	fi
 }
 
-/* sa_engine_drain(e, &ctx->serial): run the queued jobs on this thread. */
+/* sa__engine_drain(e, &ctx->serial): run the queued jobs on this thread. */
 inline drain(who, dj) {
 	atomic { drain_step(who, dj) };
 	do
@@ -1270,7 +1270,7 @@ stopped:
 
 /* leg_submit() (async_api.c) for a later leg on the context. */
 inline leg_submit() {
-	atomic {                                        /* async_begin: sa_acall_check_idle */
+	atomic {                                        /* async_begin: sa__acall_check_idle */
 		ok = CAN_SUBMIT(L) && RT_OPEN          /* sa__rt_enter: refused once shutdown began */
 #ifdef SHUTDOWN
 		;
@@ -1314,7 +1314,7 @@ inline leg_submit() {
 		};
 		if
 		:: got ->
-			atomic {                        /* sa_engine_submit */
+			atomic {                        /* sa__engine_submit */
 				if
 				:: CAN_SUBMIT(L) -> submit(L, JLEG, QC); ok = 1
 				:: else -> ok = 0
@@ -1362,7 +1362,7 @@ inline delete_submit() {
 			assert(cstate == LIVE);
 			cstate = DELETING
 		};
-		atomic {                                /* sa_engine_submit(delete_job) */
+		atomic {                                /* sa__engine_submit(delete_job) */
 			if
 			:: CAN_SUBMIT(D) -> submit(D, JDEL, QC); ok = 1
 			:: else -> ok = 0
@@ -1569,13 +1569,13 @@ proctype Shutdown() {
 	JOB_LOCALS;
 	atomic { rt_state = RT_SHUT };             /* g_dying = rt; g_shutting_down = 1 */
 	atomic { rt_in == 0 };                     /* wait for the calls inside (R1) */
-	atomic {                                   /* sa_engine_stop: stopping, broadcast e->work */
+	atomic {                                   /* sa__engine_stop: stopping, broadcast e->work */
 		stopping = 1;
 		woken[0] = waiting[0];
 		woken[1] = waiting[1]
 	};
 	atomic { wexit[0] && wexit[1] };           /* pthread_join: each finished its job, delivered */
-	/* sa_engine_cancel_all(SEC_E_SHUTDOWN_IN_PROGRESS), its callbacks here */
+	/* sa__engine_cancel_all(SEC_E_SHUTDOWN_IN_PROGRESS), its callbacks here */
 	do
 	:: atomic {
 		q = 0; st = 0; na = 0; ab = 0; adm = 0; keep = 0; call = 0;
@@ -1614,7 +1614,7 @@ proctype Shutdown() {
 	atomic { rt_state = RT_CLOSED; j = 0; na = 0 };   /* dying_close: g_dying = NULL ... */
 	atomic { door_in == 0 };                   /* ... and wait until those inside have left */
 	ctx_delete(g);                             /* sa__ctx_delete_all */
-	atomic {                                   /* sa_engine_destroy */
+	atomic {                                   /* sa__engine_destroy */
 		assert(e_calls == 0 && e_running == 0 && len(readyq) == 0 && len(sq) == 0);
 		assert(len(notifyl) == 0 && len(cql) == 0 && !efd);
 		assert(a_rc[L] == 0 && a_rc[D] == 0);  /* no job, record or callback holds an acall */

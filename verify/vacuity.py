@@ -81,7 +81,7 @@ EXPECT = {
     'engine_deletes_made': '.....R', 'engine_delete_not_found': '.....R',
     'two_deletes_race': '.....R',
 }
-# probes of code that only the batch reap has (sa_cq_reap before the fix,
+# probes of code that only the batch reap has (sa__cq_reap before the fix,
 # and its re-check variant): built with these defines
 EXTRA = {'two_records_one_batch': ['-DREAP_BATCH_RECHECK'],
          'recheck_drops_record': ['-DREAP_BATCH_RECHECK']}

@@ -46,7 +46,7 @@ LTL_CLAIMS="delete_reaches_invalid no_leg_after_teardown"
 
 # Each mutant (a BUG_* block in the model), the scenario that exposes it and
 # the check (safety unless :np, the no-cycle check).
-# REAP_NO_RECHECK is not made up: it is sa_cq_reap as committed (e2765cb),
+# REAP_NO_RECHECK is not made up: it is sa__cq_reap as committed (e2765cb),
 # whose batch runs the callback of a context freed by an earlier callback of
 # the same batch (verify/README.md, "Findings").  The next four are the code
 # as it was before issue 19 (items 1, 3, 2, 7); the last one item 7's

@@ -6,7 +6,7 @@
  *
  * When: the callback is one that a synchronous call deferred (the sync
  * call ran the queued call on its way, "their callbacks wait for the next
- * sspiasync_run()").  sa_engine_run() delivers such callbacks only in its
+ * sspiasync_run()").  sa__engine_run() delivers such callbacks only in its
  * final notify_deliver(), after its job loop ended, so a call the callback
  * submits is never taken.  (Callbacks of calls run by the loop itself are
  * delivered inside the loop, and what they submit does run.)

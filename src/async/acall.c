@@ -7,7 +7,7 @@
 
 #include "util/alloc.h"
 
-int sa_acall_create(struct sa_engine *e, uintptr_t *out)
+int sa__acall_create(struct sa_engine *e, uintptr_t *out)
 {
 	struct sa_acall *a = sa__calloc(1, sizeof *a);
 	if (a == NULL)
@@ -38,7 +38,7 @@ static void acall_put_locked(struct sa_engine *e, struct sa_acall *a)
 	sa_htable_release(e->acalls, a->self);
 }
 
-int sa_acall_free(struct sa_engine *e, uintptr_t w)
+int sa__acall_free(struct sa_engine *e, uintptr_t w)
 {
 	pthread_mutex_lock(&e->lock);
 	struct sa_acall *a = acall_get_locked(e, w);
@@ -78,7 +78,7 @@ int sa_acall_free(struct sa_engine *e, uintptr_t w)
 	return rc;
 }
 
-int sa_acall_reinit(struct sa_engine *e, uintptr_t w)
+int sa__acall_reinit(struct sa_engine *e, uintptr_t w)
 {
 	int rc = SA_EBADHANDLE;
 	pthread_mutex_lock(&e->lock);
@@ -97,7 +97,7 @@ int sa_acall_reinit(struct sa_engine *e, uintptr_t w)
 	return rc;
 }
 
-int sa_acall_set_callback(struct sa_engine *e, uintptr_t w, void (*cb)(void), void *data)
+int sa__acall_set_callback(struct sa_engine *e, uintptr_t w, void (*cb)(void), void *data)
 {
 	int rc = SA_EBADHANDLE;
 	pthread_mutex_lock(&e->lock);
@@ -122,7 +122,7 @@ int sa_acall_set_callback(struct sa_engine *e, uintptr_t w, void (*cb)(void), vo
 	return rc;
 }
 
-int sa_acall_requires_notify(struct sa_engine *e, uintptr_t w)
+int sa__acall_requires_notify(struct sa_engine *e, uintptr_t w)
 {
 	int yes = SA_EBADHANDLE;
 	pthread_mutex_lock(&e->lock);
@@ -135,7 +135,7 @@ int sa_acall_requires_notify(struct sa_engine *e, uintptr_t w)
 	return yes;
 }
 
-int sa_acall_status(struct sa_engine *e, uintptr_t w, int32_t *status)
+int sa__acall_status(struct sa_engine *e, uintptr_t w, int32_t *status)
 {
 	int rc = SA_EBADHANDLE;
 	pthread_mutex_lock(&e->lock);
@@ -156,7 +156,7 @@ int sa_acall_status(struct sa_engine *e, uintptr_t w, int32_t *status)
 	return rc;
 }
 
-int sa_acall_check_idle(struct sa_engine *e, uintptr_t w)
+int sa__acall_check_idle(struct sa_engine *e, uintptr_t w)
 {
 	int rc = SA_EBADHANDLE;
 	pthread_mutex_lock(&e->lock);

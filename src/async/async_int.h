@@ -48,7 +48,7 @@ enum sa_acall_state { SA_ACALL_IDLE = 1, SA_ACALL_PENDING, SA_ACALL_DONE };
  * A7 What a call made (job->made: a first leg's security context, a
  *    credential) becomes the caller's only once the caller was told of the
  *    completion: its callback popped for delivery, its record reaped, its
- *    final status read (sa_acall_status), or the context reinit (told).  A
+ *    final status read (sa__acall_status), or the context reinit (told).  A
  *    free before that abandons the call and deletes what it made, even
  *    when the outputs naming it were already written: before the DONE step
  *    job_finish runs the job's undo, after it the free does (a->made, kept
@@ -81,7 +81,7 @@ struct sa_acall {
 	struct sa_handle made;     /* [E] what the DONE call made, until the caller is told (A7) */
 	void (*undo)(void *owner, struct sa_handle made); /* [E] how to delete it */
 	void *undo_owner;          /* [E] */
-	struct sa_job status_job;  /* [E] the job of sa_engine_submit_status */
+	struct sa_job status_job;  /* [E] the job of sa__engine_submit_status */
 	int32_t status_job_status; /* [E] */
 	void (*status_job_release)(void *owner); /* [E] */
 };

@@ -96,7 +96,7 @@ void sa__cq_unlink_locked(struct sa_cq *q, struct sa_acall *a)
 	sa__cq_level_locked(q);
 }
 
-int sa_cq_create(struct sa_engine *e, uintptr_t *out)
+int sa__cq_create(struct sa_engine *e, uintptr_t *out)
 {
 	struct sa_cq *q = sa__calloc(1, sizeof *q);
 	if (q == NULL)
@@ -152,7 +152,7 @@ static void cq_unlist_locked(struct sa_engine *e, struct sa_cq *q)
 	q->listed = 0;
 }
 
-int sa_cq_destroy(struct sa_engine *e, uintptr_t w)
+int sa__cq_destroy(struct sa_engine *e, uintptr_t w)
 {
 	pthread_mutex_lock(&e->lock);
 	struct sa_cq *q = cq_get_locked(e, w);
@@ -171,7 +171,7 @@ int sa_cq_destroy(struct sa_engine *e, uintptr_t w)
 	return rc;
 }
 
-int sa_cq_fd(struct sa_engine *e, uintptr_t w)
+int sa__cq_fd(struct sa_engine *e, uintptr_t w)
 {
 	pthread_mutex_lock(&e->lock);
 	struct sa_cq *q = cq_get_locked(e, w);
@@ -184,7 +184,7 @@ int sa_cq_fd(struct sa_engine *e, uintptr_t w)
 	return fd;
 }
 
-int sa_acall_bind(struct sa_engine *e, uintptr_t w, uintptr_t qw)
+int sa__acall_bind(struct sa_engine *e, uintptr_t w, uintptr_t qw)
 {
 	struct sa_handle ah = {w, 0};
 	void *obj;
@@ -237,9 +237,9 @@ static void cq_deliver(struct sa_engine *e, struct sa_acall *a, uint32_t seq, vo
 	sa_htable_release(e->acalls, a->self);
 }
 
-long sa_cq_reap(struct sa_engine *e, uintptr_t w, struct sa_cq_record *out, unsigned n)
+long sa__cq_reap(struct sa_engine *e, uintptr_t w, struct sa_cq_record *out, unsigned n)
 {
-	if (sa_engine_in_callback())
+	if (sa__engine_in_callback())
 		return SA_EBUSY;
 	pthread_mutex_lock(&e->lock);
 	struct sa_cq *q = cq_get_locked(e, w);

@@ -27,12 +27,12 @@ static inline void test_point(enum sa_engine_point point, uintptr_t acall)
 static _Thread_local int tl_in_callback;
 static _Thread_local struct sa_worker *tl_worker; /* this thread's, if it is a worker */
 
-int sa_engine_on_worker(void)
+int sa__engine_on_worker(void)
 {
 	return tl_worker != NULL;
 }
 
-void *sa_engine_scratch_get(size_t n)
+void *sa__engine_scratch_get(size_t n)
 {
 	struct sa_worker *w = tl_worker;
 	if (w == NULL || w->scratch_busy || n > SA_WORKER_SCRATCH)
@@ -41,7 +41,7 @@ void *sa_engine_scratch_get(size_t n)
 	return w->scratch;
 }
 
-void sa_engine_scratch_put(void *room)
+void sa__engine_scratch_put(void *room)
 {
 	struct sa_worker *w = tl_worker;
 	assert(w != NULL && w->scratch_busy && room == w->scratch);
@@ -49,14 +49,14 @@ void sa_engine_scratch_put(void *room)
 	w->scratch_busy = 0;
 }
 
-void sa_engine_count(struct sa_engine *e, unsigned which)
+void sa__engine_count(struct sa_engine *e, unsigned which)
 {
 	struct sa_worker *w = tl_worker;
 	_Atomic uint64_t *c = w != NULL && w->engine == e ? &w->counts[which] : &e->counts[which];
 	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }
 
-uint64_t sa_engine_counted(struct sa_engine *e, unsigned which)
+uint64_t sa__engine_counted(struct sa_engine *e, unsigned which)
 {
 	uint64_t n = atomic_load_explicit(&e->counts[which], memory_order_relaxed);
 	for (unsigned i = 0; i < e->cfg.threads; i++)
@@ -87,12 +87,12 @@ uint32_t sa__acall_notifying_locked(struct sa_acall *a)
 	return a->notify_seq;
 }
 
-int sa_engine_in_callback(void)
+int sa__engine_in_callback(void)
 {
 	return tl_in_callback;
 }
 
-void sa_serial_init(struct sa_serial *q)
+void sa__serial_init(struct sa_serial *q)
 {
 	q->head = q->tail = NULL;
 	q->next_ready = q->prev_ready = NULL;
@@ -125,7 +125,7 @@ static int workers_start(struct sa_engine *e)
 	}
 	for (unsigned i = 0; i < e->cfg.threads; i++) {
 		if (pthread_create(&e->workers[i].thread, NULL, worker_main, &e->workers[i]) != 0) {
-			sa_engine_stop(e);
+			sa__engine_stop(e);
 			return SA_ENOMEM;
 		}
 		e->nworkers++;
@@ -153,7 +153,7 @@ static void sa_engine_destroy_empty(struct sa_engine *e)
 	sa__free(e);
 }
 
-int sa_engine_create(const struct sa_engine_config *cfg, struct sa_engine **out)
+int sa__engine_create(const struct sa_engine_config *cfg, struct sa_engine **out)
 {
 	struct sa_engine *e = sa__calloc(1, sizeof *e);
 	if (e == NULL)
@@ -193,17 +193,17 @@ int sa_engine_create(const struct sa_engine_config *cfg, struct sa_engine **out)
 		return SA_ENOMEM;
 	}
 	if (cfg->threads != 0 && (rc = workers_start(e)) != SA_OK) {
-		sa_engine_destroy(e);
+		sa__engine_destroy(e);
 		return rc;
 	}
 	*out = e;
 	return SA_OK;
 }
 
-void sa_engine_destroy(struct sa_engine *e)
+void sa__engine_destroy(struct sa_engine *e)
 {
-	sa_engine_stop(e);
-	/* Every job finished (sa_engine_cancel_all): only idle or done contexts
+	sa__engine_stop(e);
+	/* Every job finished (sa__engine_cancel_all): only idle or done contexts
 	 * are left, with no reference but the table's own. */
 	uint32_t cursor = 0;
 	struct sa_handle h;
@@ -317,7 +317,7 @@ static void enqueue_locked(struct sa_engine *e, struct sa_acall *a, struct sa_jo
 	job->acall = a;
 	job->next = NULL;
 	if (job->serial == NULL)
-		sa_serial_init(&job->own);
+		sa__serial_init(&job->own);
 	struct sa_serial *q = job_queue(job);
 	if (q->tail != NULL)
 		q->tail->next = job;
@@ -339,7 +339,7 @@ static int submit_locked(struct sa_engine *e, struct sa_acall *a, struct sa_job 
 	return rc;
 }
 
-int sa_engine_submit(struct sa_engine *e, uintptr_t w, struct sa_job *job)
+int sa__engine_submit(struct sa_engine *e, uintptr_t w, struct sa_job *job)
 {
 	struct sa_handle h = {w, 0};
 	void *obj;
@@ -351,7 +351,7 @@ int sa_engine_submit(struct sa_engine *e, uintptr_t w, struct sa_job *job)
 	return rc;
 }
 
-int sa_engine_reserve(struct sa_engine *e, uintptr_t w, struct sa_acall **res)
+int sa__engine_reserve(struct sa_engine *e, uintptr_t w, struct sa_acall **res)
 {
 	struct sa_handle h = {w, 0};
 	void *obj;
@@ -365,7 +365,7 @@ int sa_engine_reserve(struct sa_engine *e, uintptr_t w, struct sa_acall **res)
 	return rc;
 }
 
-void sa_engine_submit_reserved(struct sa_engine *e, struct sa_acall *res, struct sa_job *job)
+void sa__engine_submit_reserved(struct sa_engine *e, struct sa_acall *res, struct sa_job *job)
 {
 	assert(job->ops->flags & SA_JOB_EXEMPT); /* a reservation is exempt */
 	pthread_mutex_lock(&e->lock);
@@ -383,7 +383,7 @@ static struct sa_acall *status_job_acall(struct sa_job *job)
 static void status_job_run(struct sa_job *job)
 {
 	struct sa_acall *a = status_job_acall(job);
-	int published = sa_job_publish(job, a->status_job_status, NULL);
+	int published = sa__job_publish(job, a->status_job_status, NULL);
 	(void)published;
 }
 
@@ -422,7 +422,7 @@ static struct sa_job *status_job_prepare_locked(struct sa_acall *a, int32_t stat
 	return job;
 }
 
-int sa_engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status,
+int sa__engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status,
 			    struct sa_serial *serial, void (*release)(void *owner), void *owner)
 {
 	struct sa_handle h = {w, 0};
@@ -440,7 +440,7 @@ int sa_engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status,
 	return rc;
 }
 
-void sa_engine_submit_status_reserved(struct sa_engine *e, struct sa_acall *res, int32_t status,
+void sa__engine_submit_status_reserved(struct sa_engine *e, struct sa_acall *res, int32_t status,
 				      struct sa_serial *serial, void (*release)(void *owner),
 				      void *owner)
 {
@@ -450,7 +450,7 @@ void sa_engine_submit_status_reserved(struct sa_engine *e, struct sa_acall *res,
 	pthread_mutex_unlock(&e->lock);
 }
 
-int sa_job_publish(struct sa_job *job, int32_t status, void (*copy_out)(struct sa_job *job))
+int sa__job_publish(struct sa_job *job, int32_t status, void (*copy_out)(struct sa_job *job))
 {
 	struct sa_acall *a = job->acall;
 	struct sa_engine *e = a->engine;
@@ -618,7 +618,7 @@ void sa__engine_notify(struct sa_engine *e, struct sa_acall *a, uint32_t seq, vo
 	pthread_mutex_unlock(&e->lock);
 }
 
-unsigned sa_engine_run(struct sa_engine *e, unsigned max)
+unsigned sa__engine_run(struct sa_engine *e, unsigned max)
 {
 	if (tl_in_callback || e->nworkers != 0)
 		return 0;
@@ -646,7 +646,7 @@ unsigned sa_engine_run(struct sa_engine *e, unsigned max)
 	return n;
 }
 
-void sa_engine_drain(struct sa_engine *e, struct sa_serial *q)
+void sa__engine_drain(struct sa_engine *e, struct sa_serial *q)
 {
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
@@ -707,7 +707,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-void sa_engine_stop(struct sa_engine *e)
+void sa__engine_stop(struct sa_engine *e)
 {
 	pthread_mutex_lock(&e->lock);
 	e->stopping = 1;
@@ -718,7 +718,7 @@ void sa_engine_stop(struct sa_engine *e)
 	e->nworkers = 0;
 }
 
-void sa_engine_cancel_all(struct sa_engine *e, int32_t status)
+void sa__engine_cancel_all(struct sa_engine *e, int32_t status)
 {
 	for (;;) {
 		int abandoned = 0;
@@ -742,12 +742,12 @@ void sa_engine_cancel_all(struct sa_engine *e, int32_t status)
 	sa__cq_flush_all(e); /* completions nobody reaped: their callbacks run here */
 }
 
-uint32_t sa_engine_live_acalls(struct sa_engine *e)
+uint32_t sa__engine_live_acalls(struct sa_engine *e)
 {
 	return sa_htable_live_count(e->acalls);
 }
 
-uint32_t sa_engine_pending(struct sa_engine *e)
+uint32_t sa__engine_pending(struct sa_engine *e)
 {
 	pthread_mutex_lock(&e->lock);
 	uint32_t n = e->calls;
@@ -755,7 +755,7 @@ uint32_t sa_engine_pending(struct sa_engine *e)
 	return n;
 }
 
-unsigned sa_engine_threads(struct sa_engine *e)
+unsigned sa__engine_threads(struct sa_engine *e)
 {
 	return e->cfg.threads;
 }

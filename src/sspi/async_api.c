@@ -44,7 +44,7 @@ SspiAsyncContext *SspiCreateAsyncContext(void)
 	if (sa__rt_enter(&rt) != SEC_E_OK)
 		return NULL;
 	uintptr_t w = 0;
-	int rc = sa_acall_create(rt->engine, &w);
+	int rc = sa__acall_create(rt->engine, &w);
 	sa__rt_exit(NULL, SEC_E_OK); /* managing async contexts is not a counted call */
 	return rc == SA_OK ? (SspiAsyncContext *)w : NULL;
 }
@@ -54,7 +54,7 @@ void SspiFreeAsyncContext(SspiAsyncContext *Handle)
 	struct sa_rt_entry in;
 	if (Handle == NULL || sa__rt_enter_acall(&in) != SEC_E_OK)
 		return;
-	int rc = sa_acall_free(in.rt->engine, acall_word(Handle));
+	int rc = sa__acall_free(in.rt->engine, acall_word(Handle));
 	sa__rt_leave_acall(&in, rc == SA_EBADHANDLE);
 }
 
@@ -63,7 +63,7 @@ NTSTATUS SspiReinitAsyncContext(SspiAsyncContext *Handle)
 	struct sa_rt_entry in;
 	if (sa__rt_enter_acall(&in) != SEC_E_OK)
 		return STATUS_INVALID_HANDLE;
-	int rc = sa_acall_reinit(in.rt->engine, acall_word(Handle));
+	int rc = sa__acall_reinit(in.rt->engine, acall_word(Handle));
 	sa__rt_leave_acall(&in, rc == SA_EBADHANDLE);
 	return rc == SA_OK ? STATUS_SUCCESS
 			   : rc == SA_EBUSY ? STATUS_INVALID_DEVICE_STATE : STATUS_INVALID_HANDLE;
@@ -76,7 +76,7 @@ SECURITY_STATUS SspiSetAsyncNotifyCallback(SspiAsyncContext *Context, SspiAsyncN
 	SECURITY_STATUS st = sa__rt_enter_acall(&in);
 	if (st != SEC_E_OK)
 		return st;
-	int rc = sa_acall_set_callback(in.rt->engine, acall_word(Context), (void (*)(void))Callback,
+	int rc = sa__acall_set_callback(in.rt->engine, acall_word(Context), (void (*)(void))Callback,
 				       CallbackData);
 	st = rc == SA_OK ? SEC_E_OK : rc == SA_EBUSY ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
 	sa__rt_leave_acall(&in, st == SEC_E_INVALID_HANDLE);
@@ -88,7 +88,7 @@ BOOLEAN SspiAsyncContextRequiresNotify(SspiAsyncContext *AsyncContext)
 	struct sa_rt_entry in;
 	if (sa__rt_enter_acall(&in) != SEC_E_OK)
 		return FALSE;
-	int rc = sa_acall_requires_notify(in.rt->engine, acall_word(AsyncContext));
+	int rc = sa__acall_requires_notify(in.rt->engine, acall_word(AsyncContext));
 	sa__rt_leave_acall(&in, rc == SA_EBADHANDLE);
 	return rc == 1 ? TRUE : FALSE;
 }
@@ -100,7 +100,7 @@ SECURITY_STATUS SspiGetAsyncCallStatus(SspiAsyncContext *Handle)
 	if (st != SEC_E_OK)
 		return st;
 	int32_t status = SEC_E_INTERNAL_ERROR;
-	int rc = sa_acall_status(in.rt->engine, acall_word(Handle), &status);
+	int rc = sa__acall_status(in.rt->engine, acall_word(Handle), &status);
 	st = rc == SA_OK ? status : rc == SA_EINVAL ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
 	sa__rt_leave_acall(&in, rc == SA_EBADHANDLE);
 	return st;
@@ -115,7 +115,7 @@ static SECURITY_STATUS async_begin(SspiAsyncContext *ac, struct sa_runtime **rt)
 	SECURITY_STATUS st = sa__rt_enter(rt);
 	if (st != SEC_E_OK)
 		return st;
-	int rc = sa_acall_check_idle((*rt)->engine, acall_word(ac));
+	int rc = sa__acall_check_idle((*rt)->engine, acall_word(ac));
 	if (rc != SA_OK)
 		return sa__rt_exit(*rt, submit_status(rc));
 	return SEC_E_OK;
@@ -125,7 +125,7 @@ static SECURITY_STATUS async_begin(SspiAsyncContext *ac, struct sa_runtime **rt)
  * the package (counted now: nothing can change that outcome). */
 static SECURITY_STATUS stale_submit(struct sa_runtime *rt, uintptr_t w)
 {
-	int rc = sa_engine_submit_status(rt->engine, w, SEC_E_INVALID_HANDLE, NULL, NULL, NULL);
+	int rc = sa__engine_submit_status(rt->engine, w, SEC_E_INVALID_HANDLE, NULL, NULL, NULL);
 	if (rc != SA_OK)
 		return sa__rt_exit(rt, submit_status(rc));
 	sa__rt_count(rt, SEC_E_INVALID_HANDLE);
@@ -144,7 +144,7 @@ static SECURITY_STATUS reserved_begin(SspiAsyncContext *ac, struct sa_runtime **
 	SECURITY_STATUS st = sa__rt_enter(rt);
 	if (st != SEC_E_OK)
 		return st;
-	int rc = sa_engine_reserve((*rt)->engine, acall_word(ac), res);
+	int rc = sa__engine_reserve((*rt)->engine, acall_word(ac), res);
 	if (rc != SA_OK)
 		return sa__rt_exit(*rt, submit_status(rc));
 	return SEC_E_OK;
@@ -156,7 +156,7 @@ static SECURITY_STATUS reserved_status(struct sa_runtime *rt, struct sa_acall *r
 				       SECURITY_STATUS status, struct sa_serial *serial,
 				       void (*release)(void *owner), void *owner)
 {
-	sa_engine_submit_status_reserved(rt->engine, res, status, serial, release, owner);
+	sa__engine_submit_status_reserved(rt->engine, res, status, serial, release, owner);
 	sa__rt_count(rt, status);
 	return sa__rt_exit(NULL, SEC_E_OK);
 }
@@ -183,7 +183,7 @@ static void leg_job_run(struct sa_job *job)
 	sa__leg_perform(j->rt, l);
 	if (l->made && l->first)
 		job->made = l->ctx->self; /* deleted by undo if the call is abandoned (A7) */
-	int published = sa_job_publish(job, l->status, l->made ? leg_job_copy_out : NULL);
+	int published = sa__job_publish(job, l->status, l->made ? leg_job_copy_out : NULL);
 	(void)published; /* abandoned: the engine undoes what was made */
 	sa__rt_count(j->rt, l->status); /* every call counts once, abandoned or not */
 }
@@ -202,7 +202,7 @@ static void leg_job_cancel(struct sa_job *job, int32_t status)
 {
 	struct leg_job *j = CONTAINER_OF(job, struct leg_job, job);
 	if (status != 0) {
-		int published = sa_job_publish(job, status, NULL);
+		int published = sa__job_publish(job, status, NULL);
 		(void)published;
 	}
 	j->leg.made = 0;
@@ -234,7 +234,7 @@ static void ctx_put_owner(void *owner);
  * exempt from the bound.  Returns the submission's status. */
 static SECURITY_STATUS deleting_submit(struct sa_runtime *rt, uintptr_t w, struct sa_ctx *ctx)
 {
-	int rc = sa_engine_submit_status(rt->engine, w, SEC_E_INVALID_HANDLE, &ctx->serial,
+	int rc = sa__engine_submit_status(rt->engine, w, SEC_E_INVALID_HANDLE, &ctx->serial,
 					 ctx_put_owner, ctx);
 	if (rc != SA_OK) {
 		sa__ctx_put(rt, ctx);
@@ -293,7 +293,7 @@ static SECURITY_STATUS leg_submit(SspiAsyncContext *ac, enum sa_side side, PCred
 	j->rt = rt;
 	j->leg = leg;
 	j->job.serial = j->leg.first ? NULL : &j->leg.ctx->serial;
-	rc = sa_engine_submit(rt->engine, acall_word(ac), &j->job);
+	rc = sa__engine_submit(rt->engine, acall_word(ac), &j->job);
 	if (rc != SA_OK) {
 		sa__leg_release(rt, &j->leg);
 		sa__free(j);
@@ -337,7 +337,7 @@ static void delete_job_run(struct sa_job *job)
 {
 	struct sa_ctx *ctx = CONTAINER_OF(job, struct sa_ctx, delete_job);
 	sa__ctx_teardown(job->owner, ctx);
-	int published = sa_job_publish(job, SEC_E_OK, NULL);
+	int published = sa__job_publish(job, SEC_E_OK, NULL);
 	(void)published; /* abandoned: the delete happened all the same */
 	sa__rt_count(job->owner, SEC_E_OK);
 }
@@ -395,7 +395,7 @@ SECURITY_STATUS SspiDeleteSecurityContextAsync(SspiAsyncContext *AsyncContext, P
 				       ctx);
 	}
 	ctx->delete_job = (struct sa_job){.ops = &delete_job_ops, .serial = &ctx->serial, .owner = rt};
-	sa_engine_submit_reserved(rt->engine, res, &ctx->delete_job);
+	sa__engine_submit_reserved(rt->engine, res, &ctx->delete_job);
 	return sa__rt_exit(NULL, SEC_E_OK); /* counted when it completes */
 }
 
@@ -446,7 +446,7 @@ static void ach_job_run(struct sa_job *job)
 					      j->has_identity ? &j->identity : NULL, &j->h, &j->expiry);
 	if (st == SEC_E_OK)
 		job->made = j->h; /* freed by undo if the call is abandoned (A7) */
-	int published = sa_job_publish(job, st, st == SEC_E_OK ? ach_job_copy_out : NULL);
+	int published = sa__job_publish(job, st, st == SEC_E_OK ? ach_job_copy_out : NULL);
 	(void)published;
 	sa__rt_count(j->rt, st); /* every call counts once, abandoned or not */
 }
@@ -463,7 +463,7 @@ static void ach_job_cancel(struct sa_job *job, int32_t status)
 {
 	struct ach_job *j = CONTAINER_OF(job, struct ach_job, job);
 	if (status != 0) {
-		int published = sa_job_publish(job, status, NULL);
+		int published = sa__job_publish(job, status, NULL);
 		(void)published;
 	}
 	sa__rt_count(j->rt, status); /* 0: abandoned before it started */
@@ -532,7 +532,7 @@ SECURITY_STATUS SspiAcquireCredentialsHandleAsyncA(SspiAsyncContext *AsyncContex
 	j->identity = pid; /* the job owns the copy from here */
 	j->has_identity = pAuthData != NULL;
 	if (st == SEC_E_OK) {
-		rc = sa_engine_submit(rt->engine, acall_word(AsyncContext), &j->job);
+		rc = sa__engine_submit(rt->engine, acall_word(AsyncContext), &j->job);
 		st = submit_status(rc);
 	}
 	if (st != SEC_E_OK) {

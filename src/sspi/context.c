@@ -154,7 +154,7 @@ static struct sa_ctx *ctx_new(struct sa_runtime *rt, enum sa_side side, struct s
 	ctx->cred_h = cred_h;
 	ctx->id = atomic_fetch_add_explicit(&rt->next_ctx_id, 1, memory_order_relaxed);
 	ctx->rt = rt;
-	sa_serial_init(&ctx->serial);
+	sa__serial_init(&ctx->serial);
 	return ctx;
 }
 
@@ -304,7 +304,7 @@ void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l)
 	l->scratch = 0;
 	if (l->allocate) {
 		l->room = sa__ctxbuf_alloc(rt, cap);
-	} else if ((l->room = sa_engine_scratch_get(cap)) != NULL) {
+	} else if ((l->room = sa__engine_scratch_get(cap)) != NULL) {
 		l->scratch = 1; /* on a worker: copied out at publish */
 	} else {
 		l->room = sa__malloc(cap);
@@ -375,7 +375,7 @@ void sa__leg_release(struct sa_runtime *rt, struct sa_leg *l)
 	if (l->allocate)
 		sa__ctxbuf_free(rt, l->room);
 	else if (l->scratch)
-		sa_engine_scratch_put(l->room);
+		sa__engine_scratch_put(l->room);
 	else
 		sa__free(l->room);
 	l->room = NULL;
@@ -416,7 +416,7 @@ static SECURITY_STATUS leg_sync(enum sa_side side, PCredHandle cred_h, PCtxtHand
 	if ((st = sa__leg_resolve(rt, &l, cred_h, ctx_h)) != SEC_E_OK)
 		return sa__rt_exit(rt, st);
 	if (!l.first) /* after the async calls queued before this one */
-		sa_engine_drain(rt->engine, &l.ctx->serial);
+		sa__engine_drain(rt->engine, &l.ctx->serial);
 	sa__leg_perform(rt, &l);
 	if (l.made)
 		sa__leg_output(rt, &l);
@@ -453,7 +453,7 @@ SECURITY_STATUS sa__ctx_get_sync(struct sa_runtime *rt, const CtxtHandle *h, str
 {
 	SECURITY_STATUS st = sa__ctx_get(rt, h, ctx);
 	if (st == SEC_E_OK)
-		sa_engine_drain(rt->engine, &(*ctx)->serial);
+		sa__engine_drain(rt->engine, &(*ctx)->serial);
 	return st;
 }
 
@@ -537,7 +537,7 @@ SECURITY_STATUS sa__ctx_delete(struct sa_runtime *rt, const CtxtHandle *h)
 	/* DELETING first, so the calls queued before it complete
 	 * SEC_E_INVALID_HANDLE without the package, then tear down. */
 	if ((st = sa__ctx_mark_deleting(ctx)) == SEC_E_OK) {
-		sa_engine_drain(rt->engine, &ctx->serial);
+		sa__engine_drain(rt->engine, &ctx->serial);
 		sa__ctx_teardown(rt, ctx);
 	}
 	sa__ctx_put(rt, ctx);

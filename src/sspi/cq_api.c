@@ -21,7 +21,7 @@ SECURITY_STATUS sspiasync_cq_create(struct sspiasync_cq **out)
 	if (st != SEC_E_OK)
 		return st;
 	uintptr_t w;
-	int rc = sa_cq_create(rt->engine, &w);
+	int rc = sa__cq_create(rt->engine, &w);
 	if (rc == SA_OK)
 		*out = (struct sspiasync_cq *)w;
 	return sa__rt_exit(NULL, rc == SA_OK ? SEC_E_OK : SEC_E_INSUFFICIENT_MEMORY);
@@ -35,7 +35,7 @@ SECURITY_STATUS sspiasync_cq_destroy(struct sspiasync_cq *cq)
 	SECURITY_STATUS st = sa__rt_enter_acall(&in);
 	if (st != SEC_E_OK)
 		return st;
-	int rc = sa_cq_destroy(in.rt->engine, cq_word(cq));
+	int rc = sa__cq_destroy(in.rt->engine, cq_word(cq));
 	st = rc == SA_OK ? SEC_E_OK : rc == SA_EBUSY ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
 	sa__rt_leave_acall(&in, st == SEC_E_INVALID_HANDLE);
 	return st;
@@ -46,7 +46,7 @@ int sspiasync_cq_fd(struct sspiasync_cq *cq)
 	struct sa_rt_entry in;
 	if (cq == NULL || sa__rt_enter_acall(&in) != SEC_E_OK)
 		return -1;
-	int fd = sa_cq_fd(in.rt->engine, cq_word(cq));
+	int fd = sa__cq_fd(in.rt->engine, cq_word(cq));
 	sa__rt_leave_acall(&in, fd < 0);
 	return fd;
 }
@@ -59,7 +59,7 @@ SECURITY_STATUS sspiasync_cq_bind(SspiAsyncContext *context, struct sspiasync_cq
 	SECURITY_STATUS st = sa__rt_enter_acall(&in);
 	if (st != SEC_E_OK)
 		return st;
-	int rc = sa_acall_bind(in.rt->engine, (uintptr_t)context, cq_word(cq));
+	int rc = sa__acall_bind(in.rt->engine, (uintptr_t)context, cq_word(cq));
 	st = rc == SA_OK ? SEC_E_OK : rc == SA_EBUSY ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_HANDLE;
 	sa__rt_leave_acall(&in, st == SEC_E_INVALID_HANDLE);
 	return st;
@@ -73,7 +73,7 @@ int sspiasync_cq_reap(struct sspiasync_cq *cq, struct sspiasync_completion *out,
 {
 	if (cq == NULL)
 		return SEC_E_INVALID_HANDLE;
-	if ((out == NULL && n != 0) || sa_engine_in_callback())
+	if ((out == NULL && n != 0) || sa__engine_in_callback())
 		return SEC_E_INVALID_PARAMETER;
 	if (n > INT_MAX)
 		n = INT_MAX;
@@ -85,7 +85,7 @@ int sspiasync_cq_reap(struct sspiasync_cq *cq, struct sspiasync_completion *out,
 	do { /* at least once: with n == 0 it still checks the queue */
 		struct sa_cq_record rec[32];
 		unsigned want = n - (unsigned)got < 32 ? n - (unsigned)got : 32;
-		long k = sa_cq_reap(rt->engine, cq_word(cq), rec, want);
+		long k = sa__cq_reap(rt->engine, cq_word(cq), rec, want);
 		if (k < 0) {
 			sa__rt_leave(rt, got == 0);
 			return got != 0 ? got : SEC_E_INVALID_HANDLE;

@@ -151,7 +151,7 @@ static SECURITY_STATUS runtime_create(const struct sspiasync_config *cfg, struct
 		.notify = notify_callback,
 		.threads = runtime_threads(cfg),
 	};
-	if (sa_engine_create(&ec, &rt->engine) != SA_OK) {
+	if (sa__engine_create(&ec, &rt->engine) != SA_OK) {
 		sa__free(rt);
 		return SEC_E_INSUFFICIENT_MEMORY;
 	}
@@ -174,7 +174,7 @@ static SECURITY_STATUS runtime_create(const struct sspiasync_config *cfg, struct
 		rc = SA_ENOMEM;
 	}
 	if (rc != SA_OK) {
-		sa_engine_destroy(rt->engine);
+		sa__engine_destroy(rt->engine);
 		sa__free(rt);
 		return rc == SA_EINVAL ? SEC_E_INVALID_PARAMETER : SEC_E_INSUFFICIENT_MEMORY;
 	}
@@ -213,11 +213,11 @@ static void runtime_destroy(struct sa_runtime *rt)
 {
 	/* Queued legs complete SHUTDOWN_IN_PROGRESS (their callbacks run now),
 	 * queued deletes still tear down; then whatever is left goes. */
-	sa_engine_stop(rt->engine); /* workers finish their jobs and callbacks */
-	sa_engine_cancel_all(rt->engine, SEC_E_SHUTDOWN_IN_PROGRESS);
+	sa__engine_stop(rt->engine); /* workers finish their jobs and callbacks */
+	sa__engine_cancel_all(rt->engine, SEC_E_SHUTDOWN_IN_PROGRESS);
 	dying_close(); /* nothing runs any more: async-context calls end here */
 	sa__ctx_delete_all(rt);
-	sa_engine_destroy(rt->engine);
+	sa__engine_destroy(rt->engine);
 	sa__ctxbuf_fini(rt); /* every context buffer still given out (R3) */
 	int d1 = sa_htable_destroy(rt->ctxts), d2 = sa_htable_destroy(rt->creds);
 	/* Both are empty now: every context was deleted and every credential
@@ -251,7 +251,7 @@ SECURITY_STATUS sspiasync_init(const struct sspiasync_config *cfg)
 
 SECURITY_STATUS sspiasync_shutdown(void)
 {
-	if (sa_engine_in_callback() || sa_engine_on_worker())
+	if (sa__engine_in_callback() || sa__engine_on_worker())
 		return SEC_E_INVALID_PARAMETER; /* it would wait for its own caller */
 	g_lock_take();
 	if (atomic_load(&g_shutting_down)) {
@@ -349,7 +349,7 @@ SECURITY_STATUS sa__rt_enter_acall(struct sa_rt_entry *in)
 void sa__rt_leave_acall(const struct sa_rt_entry *in, int stale)
 {
 	if (stale)
-		sa_engine_count(in->rt->engine, SA_STAT_STALE);
+		sa__engine_count(in->rt->engine, SA_STAT_STALE);
 	if (in->dying)
 		dying_leave();
 	else
@@ -358,15 +358,15 @@ void sa__rt_leave_acall(const struct sa_rt_entry *in, int stale)
 
 void sa__rt_count(struct sa_runtime *rt, SECURITY_STATUS status)
 {
-	sa_engine_count(rt->engine, SA_STAT_COMPLETED);
+	sa__engine_count(rt->engine, SA_STAT_COMPLETED);
 	if (status == SEC_E_INVALID_HANDLE)
-		sa_engine_count(rt->engine, SA_STAT_STALE);
+		sa__engine_count(rt->engine, SA_STAT_STALE);
 }
 
 void sa__rt_leave(struct sa_runtime *rt, int stale)
 {
 	if (stale)
-		sa_engine_count(rt->engine, SA_STAT_STALE);
+		sa__engine_count(rt->engine, SA_STAT_STALE);
 	sa__rt_exit(NULL, SEC_E_OK);
 }
 
@@ -393,11 +393,11 @@ SECURITY_STATUS sspiasync_stats(struct sspiasync_statistics *out)
 	if (rt != NULL && !atomic_load(&g_shutting_down)) {
 		out->credentials = sa_htable_live_count(rt->creds);
 		out->contexts = sa_htable_live_count(rt->ctxts);
-		out->async_contexts = sa_engine_live_acalls(rt->engine);
-		out->pending_calls = sa_engine_pending(rt->engine);
-		out->completed_calls = sa_engine_counted(rt->engine, SA_STAT_COMPLETED);
-		out->rejected_stale = sa_engine_counted(rt->engine, SA_STAT_STALE);
-		out->worker_threads = sa_engine_threads(rt->engine);
+		out->async_contexts = sa__engine_live_acalls(rt->engine);
+		out->pending_calls = sa__engine_pending(rt->engine);
+		out->completed_calls = sa__engine_counted(rt->engine, SA_STAT_COMPLETED);
+		out->rejected_stale = sa__engine_counted(rt->engine, SA_STAT_STALE);
+		out->worker_threads = sa__engine_threads(rt->engine);
 	}
 	pthread_mutex_unlock(&g_lock);
 	return SEC_E_OK;
@@ -405,12 +405,12 @@ SECURITY_STATUS sspiasync_stats(struct sspiasync_statistics *out)
 
 unsigned sspiasync_run(unsigned max)
 {
-	if (sa_engine_in_callback())
+	if (sa__engine_in_callback())
 		return 0;
 	struct sa_runtime *rt;
 	if (sa__rt_enter(&rt) != SEC_E_OK)
 		return 0;
-	unsigned n = sa_engine_run(rt->engine, max);
+	unsigned n = sa__engine_run(rt->engine, max);
 	sa__rt_exit(NULL, SEC_E_OK); /* not an SSPI call: not counted */
 	return n;
 }

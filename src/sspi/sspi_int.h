@@ -110,7 +110,7 @@ struct sa_runtime {
 	struct sa_runtime *abandoned_next; /* a fork's child: the list of runtimes left behind */
 };
 
-/* The engine's statistics counters (sa_engine_count), as the runtime uses them. */
+/* The engine's statistics counters (sa__engine_count), as the runtime uses them. */
 enum { SA_STAT_COMPLETED = 0, SA_STAT_STALE = 1 };
 
 /* --- runtime.c ------------------------------------------------------------- */

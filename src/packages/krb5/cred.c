@@ -38,7 +38,7 @@ static int32_t import_principal(const char *s, gss_name_t *out)
 	OM_uint32 min, maj;
 	gss_buffer_desc b = {strlen(s), (void *)s};
 	maj = gss_import_name(&min, &b, GSS_KRB5_NT_PRINCIPAL_NAME, out);
-	return GSS_ERROR(maj) ? sa_krb5_fail("gss_import_name", maj, min, SEC_E_UNKNOWN_CREDENTIALS)
+	return GSS_ERROR(maj) ? sa__krb5_fail("gss_import_name", maj, min, SEC_E_UNKNOWN_CREDENTIALS)
 			      : SEC_E_OK;
 }
 
@@ -51,7 +51,7 @@ static int32_t acquire(const char *principal, gss_cred_usage_t usage, gss_cred_i
 	int32_t st = principal != NULL ? import_principal(principal, &name) : SEC_E_OK;
 	if (st != SEC_E_OK)
 		return st;
-	maj = gss_acquire_cred(&min, name, GSS_C_INDEFINITE, &sa_krb5_mech_set, usage, out, NULL,
+	maj = gss_acquire_cred(&min, name, GSS_C_INDEFINITE, &sa__krb5_mech_set, usage, out, NULL,
 			       lifetime);
 	if (name != GSS_C_NO_NAME)
 		(void)gss_release_name(&junk, &name);
@@ -59,13 +59,13 @@ static int32_t acquire(const char *principal, gss_cred_usage_t usage, gss_cred_i
 		*out = GSS_C_NO_CREDENTIAL;
 		/* Whatever the reason (no ccache, no keytab, no such key in it):
 		 * the caller has no credential, unless memory ran out. */
-		st = sa_krb5_fail("gss_acquire_cred", maj, min, SEC_E_NO_CREDENTIALS);
+		st = sa__krb5_fail("gss_acquire_cred", maj, min, SEC_E_NO_CREDENTIALS);
 		return st == SEC_E_INSUFFICIENT_MEMORY ? st : SEC_E_NO_CREDENTIALS;
 	}
 	return SEC_E_OK;
 }
 
-int32_t sa_krb5_cred_acquire(const struct sa_pkg_cred_args *a, void **out, int64_t *expiry)
+int32_t sa__krb5_cred_acquire(const struct sa_pkg_cred_args *a, void **out, int64_t *expiry)
 {
 	struct krb5_cred *c = sa__calloc(1, sizeof *c);
 	int32_t st = SEC_E_INSUFFICIENT_MEMORY;
@@ -93,7 +93,7 @@ int32_t sa_krb5_cred_acquire(const struct sa_pkg_cred_args *a, void **out, int64
 		OM_uint32 life = GSS_C_INDEFINITE;
 		if ((st = acquire(c->principal, GSS_C_INITIATE, &c->init, &life)) != SEC_E_OK)
 			goto fail;
-		c->expiry = sa_krb5_expiry(life);
+		c->expiry = sa__krb5_expiry(life);
 	}
 	/* An inbound credential that named no principal accepts for any in the keytab. */
 	if ((a->use & SECPKG_CRED_INBOUND) &&
@@ -106,11 +106,11 @@ int32_t sa_krb5_cred_acquire(const struct sa_pkg_cred_args *a, void **out, int64
 fail_status:
 	st = SEC_E_UNKNOWN_CREDENTIALS;
 fail:
-	sa_krb5_cred_free(c);
+	sa__krb5_cred_free(c);
 	return st;
 }
 
-void sa_krb5_cred_free(void *cv)
+void sa__krb5_cred_free(void *cv)
 {
 	struct krb5_cred *c = cv;
 	OM_uint32 min;
@@ -127,7 +127,7 @@ void sa_krb5_cred_free(void *cv)
 	sa__free(c);
 }
 
-int32_t sa_krb5_cred_name(void *cv, char **name)
+int32_t sa__krb5_cred_name(void *cv, char **name)
 {
 	struct krb5_cred *c = cv;
 	gss_cred_id_t g = c->init != GSS_C_NO_CREDENTIAL && c->password == NULL ? c->init : c->accept;
@@ -157,7 +157,7 @@ int32_t sa_krb5_cred_name(void *cv, char **name)
 	return *name != NULL ? SEC_E_OK : SEC_E_INSUFFICIENT_MEMORY;
 }
 
-int32_t sa_krb5_cred_initiator(struct krb5_cred *c, gss_cred_id_t *out)
+int32_t sa__krb5_cred_initiator(struct krb5_cred *c, gss_cred_id_t *out)
 {
 	if (!(c->use & SECPKG_CRED_OUTBOUND))
 		return SEC_E_NO_CREDENTIALS;
@@ -174,12 +174,12 @@ int32_t sa_krb5_cred_initiator(struct krb5_cred *c, gss_cred_id_t *out)
 			OM_uint32 maj, min, junk;
 			gss_buffer_desc pw = {strlen(c->password), c->password};
 			maj = gss_acquire_cred_with_password(&min, name, &pw, GSS_C_INDEFINITE,
-							     &sa_krb5_mech_set, GSS_C_INITIATE,
+							     &sa__krb5_mech_set, GSS_C_INITIATE,
 							     &c->init, NULL, NULL);
 			(void)gss_release_name(&junk, &name);
 			if (GSS_ERROR(maj)) {
 				c->init = GSS_C_NO_CREDENTIAL;
-				st = sa_krb5_fail("gss_acquire_cred_with_password", maj, min,
+				st = sa__krb5_fail("gss_acquire_cred_with_password", maj, min,
 						  SEC_E_LOGON_DENIED);
 			}
 		}

@@ -21,10 +21,10 @@
 #include <string.h>
 #include <time.h>
 
-gss_OID_desc sa_krb5_mech_oid = {9, (void *)"\x2a\x86\x48\x86\xf7\x12\x01\x02\x02"};
-gss_OID_set_desc sa_krb5_mech_set = {1, &sa_krb5_mech_oid};
+gss_OID_desc sa__krb5_mech_oid = {9, (void *)"\x2a\x86\x48\x86\xf7\x12\x01\x02\x02"};
+gss_OID_set_desc sa__krb5_mech_set = {1, &sa__krb5_mech_oid};
 
-int64_t sa_krb5_expiry(OM_uint32 seconds)
+int64_t sa__krb5_expiry(OM_uint32 seconds)
 {
 	if (seconds == GSS_C_INDEFINITE)
 		return SA_KRB5_NEVER;
@@ -134,7 +134,7 @@ static int32_t import_target(const char *t, gss_name_t *out)
 		type = GSS_C_NT_HOSTBASED_SERVICE;
 	}
 	maj = gss_import_name(&min, &b, type, out);
-	return GSS_ERROR(maj) ? sa_krb5_fail("gss_import_name", maj, min, SEC_E_TARGET_UNKNOWN)
+	return GSS_ERROR(maj) ? sa__krb5_fail("gss_import_name", maj, min, SEC_E_TARGET_UNKNOWN)
 			      : SEC_E_OK;
 }
 
@@ -167,7 +167,7 @@ static int32_t leg_end(struct krb5_ctx *x, void **ctxp, struct sa_pkg_leg *leg, 
 		return st;
 	}
 	leg->attrs = ret_flags(got, leg->req, x->client);
-	leg->expiry = sa_krb5_expiry(seconds);
+	leg->expiry = sa__krb5_expiry(seconds);
 	*ctxp = x;
 	if (maj & GSS_S_CONTINUE_NEEDED)
 		return SEC_I_CONTINUE_NEEDED;
@@ -183,7 +183,7 @@ static int32_t leg_end(struct krb5_ctx *x, void **ctxp, struct sa_pkg_leg *leg, 
 static int32_t leg_fail(struct krb5_ctx *x, void **ctxp, const struct sa_pkg_leg *leg,
 			const char *what, OM_uint32 maj, OM_uint32 min)
 {
-	int32_t st = sa_krb5_fail(what, maj, min, SEC_E_INTERNAL_ERROR);
+	int32_t st = sa__krb5_fail(what, maj, min, SEC_E_INTERNAL_ERROR);
 	if (leg->in_len != 0 && (st == SEC_E_INTERNAL_ERROR || st == SEC_E_UNSUPPORTED_FUNCTION))
 		st = SEC_E_INVALID_TOKEN;
 	if (*ctxp == NULL)
@@ -233,14 +233,14 @@ static int32_t init_leg(void *cv, void **ctxp, struct sa_pkg_leg *leg)
 	if (st != SEC_E_OK)
 		return st;
 	gss_cred_id_t gc;
-	if ((st = sa_krb5_cred_initiator(c, &gc)) != SEC_E_OK) {
+	if ((st = sa__krb5_cred_initiator(c, &gc)) != SEC_E_OK) {
 		if (*ctxp == NULL)
 			ctx_delete(x);
 		return st;
 	}
 	OM_uint32 maj, min, junk, got = 0, seconds = 0;
 	gss_buffer_desc in = {leg->in_len, (void *)leg->in}, out = GSS_C_EMPTY_BUFFER;
-	maj = gss_init_sec_context(&min, gc, &x->g, x->target, &sa_krb5_mech_oid,
+	maj = gss_init_sec_context(&min, gc, &x->g, x->target, &sa__krb5_mech_oid,
 				   gss_flags(leg->req, 1), 0, cb, leg->in_len != 0 ? &in : GSS_C_NO_BUFFER,
 				   NULL, &out, &got, &seconds);
 	if (GSS_ERROR(maj)) {
@@ -291,7 +291,7 @@ static int32_t name_text(gss_name_t n, char **out)
 	gss_buffer_desc s = GSS_C_EMPTY_BUFFER;
 	maj = gss_display_name(&min, n, &s, NULL);
 	if (GSS_ERROR(maj))
-		return sa_krb5_fail("gss_display_name", maj, min, SEC_E_INTERNAL_ERROR);
+		return sa__krb5_fail("gss_display_name", maj, min, SEC_E_INTERNAL_ERROR);
 	*out = sa__malloc(s.length + 1);
 	if (*out != NULL) {
 		memcpy(*out, s.value, s.length);
@@ -311,7 +311,7 @@ static int32_t ctx_principals(struct krb5_ctx *x, char **client, char **server)
 	maj = gss_inquire_context(&min, x->g, &src, server != NULL ? &targ : NULL, NULL, NULL, NULL,
 				  NULL, NULL);
 	if (GSS_ERROR(maj))
-		return sa_krb5_fail("gss_inquire_context", maj, min, SEC_E_INTERNAL_ERROR);
+		return sa__krb5_fail("gss_inquire_context", maj, min, SEC_E_INTERNAL_ERROR);
 	int32_t st = name_text(src, client);
 	if (st == SEC_E_OK && server != NULL && (st = name_text(targ, server)) != SEC_E_OK) {
 		sa__free(*client);
@@ -352,7 +352,7 @@ static int32_t ctx_session_key(void *xv, unsigned char key[32], size_t *len)
 		return SEC_E_OUT_OF_SEQUENCE;
 	maj = gss_inquire_sec_context_by_oid(&min, x->g, GSS_C_INQ_SSPI_SESSION_KEY, &set);
 	if (GSS_ERROR(maj))
-		return sa_krb5_fail("gss_inquire_sec_context_by_oid", maj, min, SEC_E_INTERNAL_ERROR);
+		return sa__krb5_fail("gss_inquire_sec_context_by_oid", maj, min, SEC_E_INTERNAL_ERROR);
 	int32_t st = SEC_E_INTERNAL_ERROR;
 	if (set != GSS_C_NO_BUFFER_SET && set->count >= 1 && set->elements[0].length <= 32) {
 		*len = set->elements[0].length;
@@ -380,13 +380,13 @@ static int32_t ctx_sizes(void *xv, unsigned long *max_signature, unsigned long *
 	gss_iov_buffer_desc mic[1] = {{GSS_IOV_BUFFER_TYPE_MIC_TOKEN, {0, NULL}}};
 	maj = gss_get_mic_iov_length(&min, x->g, GSS_C_QOP_DEFAULT, mic, 1);
 	if (GSS_ERROR(maj))
-		return sa_krb5_fail("gss_get_mic_iov_length", maj, min, SEC_E_INTERNAL_ERROR);
+		return sa__krb5_fail("gss_get_mic_iov_length", maj, min, SEC_E_INTERNAL_ERROR);
 	gss_iov_buffer_desc w[3] = {{GSS_IOV_BUFFER_TYPE_HEADER, {0, NULL}},
 				    {GSS_IOV_BUFFER_TYPE_DATA, {1, NULL}},
 				    {GSS_IOV_BUFFER_TYPE_PADDING, {0, NULL}}};
 	maj = gss_wrap_iov_length(&min, x->g, 1, GSS_C_QOP_DEFAULT, NULL, w, 3);
 	if (GSS_ERROR(maj))
-		return sa_krb5_fail("gss_wrap_iov_length", maj, min, SEC_E_INTERNAL_ERROR);
+		return sa__krb5_fail("gss_wrap_iov_length", maj, min, SEC_E_INTERNAL_ERROR);
 	*max_signature = (unsigned long)mic[0].buffer.length;
 	*security_trailer = (unsigned long)w[0].buffer.length;
 	*block_size = w[2].buffer.length != 0 ? (unsigned long)w[2].buffer.length + 1 : 1;
@@ -406,9 +406,9 @@ const struct sa_package sa__krb5 = {
 	.max_signature = 28, /* AES (RFC 3962/4121); ctx_sizes has the context's own */
 	.block_size = 1,
 	.security_trailer = 60,
-	.cred_acquire = sa_krb5_cred_acquire,
-	.cred_free = sa_krb5_cred_free,
-	.cred_name = sa_krb5_cred_name,
+	.cred_acquire = sa__krb5_cred_acquire,
+	.cred_free = sa__krb5_cred_free,
+	.cred_name = sa__krb5_cred_name,
 	.init_leg = init_leg,
 	.accept_leg = accept_leg,
 	.ctx_delete = ctx_delete,
@@ -417,8 +417,8 @@ const struct sa_package sa__krb5 = {
 	.ctx_native_names = ctx_native_names,
 	.ctx_session_key = ctx_session_key,
 	.ctx_sizes = ctx_sizes,
-	.make_signature = sa_krb5_make_signature,
-	.verify_signature = sa_krb5_verify_signature,
-	.encrypt = sa_krb5_encrypt,
-	.decrypt = sa_krb5_decrypt,
+	.make_signature = sa__krb5_make_signature,
+	.verify_signature = sa__krb5_verify_signature,
+	.encrypt = sa__krb5_encrypt,
+	.decrypt = sa__krb5_decrypt,
 };

@@ -25,8 +25,8 @@
 #define SA_KRB5_NEVER INT64_MAX
 #define SA_KRB5_MAX_TOKEN 48000u /* Windows' cbMaxToken for Kerberos (12000 before 2012) */
 
-extern gss_OID_desc sa_krb5_mech_oid; /* 1.2.840.113554.1.2.2 */
-extern gss_OID_set_desc sa_krb5_mech_set;
+extern gss_OID_desc sa__krb5_mech_oid; /* 1.2.840.113554.1.2.2 */
+extern gss_OID_set_desc sa__krb5_mech_set;
 
 /* ---- credentials (cred.c) ------------------------------------------------------ */
 
@@ -54,12 +54,12 @@ struct krb5_cred {
 	int64_t expiry;         /* FILETIME; SA_KRB5_NEVER when unknown */
 };
 
-int32_t sa_krb5_cred_acquire(const struct sa_pkg_cred_args *a, void **out, int64_t *expiry);
-void sa_krb5_cred_free(void *cv);
-int32_t sa_krb5_cred_name(void *cv, char **name);
+int32_t sa__krb5_cred_acquire(const struct sa_pkg_cred_args *a, void **out, int64_t *expiry);
+void sa__krb5_cred_free(void *cv);
+int32_t sa__krb5_cred_name(void *cv, char **name);
 /* The initiator credential, acquiring it first when the identity was
  * explicit (may talk to the KDC). */
-int32_t sa_krb5_cred_initiator(struct krb5_cred *c, gss_cred_id_t *out);
+int32_t sa__krb5_cred_initiator(struct krb5_cred *c, gss_cred_id_t *out);
 
 /* ---- contexts (krb5.c) ------------------------------------------------------------ */
 
@@ -80,15 +80,15 @@ struct krb5_ctx {
 };
 
 /* seconds from GSS (GSS_C_INDEFINITE: never) as an absolute FILETIME */
-int64_t sa_krb5_expiry(OM_uint32 seconds);
+int64_t sa__krb5_expiry(OM_uint32 seconds);
 
 /* ---- message protection (protect.c) ------------------------------------------------ */
 
-int32_t sa_krb5_make_signature(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno);
-int32_t sa_krb5_verify_signature(void *xv, SecBufferDesc *msg, unsigned long seqno,
+int32_t sa__krb5_make_signature(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno);
+int32_t sa__krb5_verify_signature(void *xv, SecBufferDesc *msg, unsigned long seqno,
 				 unsigned long *qop);
-int32_t sa_krb5_encrypt(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno);
-int32_t sa_krb5_decrypt(void *xv, SecBufferDesc *msg, unsigned long seqno, unsigned long *qop);
+int32_t sa__krb5_encrypt(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno);
+int32_t sa__krb5_decrypt(void *xv, SecBufferDesc *msg, unsigned long seqno, unsigned long *qop);
 
 /* ---- statuses (status.c) ------------------------------------------------------------ */
 
@@ -99,9 +99,9 @@ int32_t sa_krb5_decrypt(void *xv, SecBufferDesc *msg, unsigned long seqno, unsig
  * sequence); dflt when nothing matches.  SEC_E_OK when major is no error
  * and has no supplementary bit.
  */
-int32_t sa_krb5_status(OM_uint32 major, OM_uint32 minor, int32_t dflt);
+int32_t sa__krb5_status(OM_uint32 major, OM_uint32 minor, int32_t dflt);
 /* The same, and for an error when SSPIASYNC_TRACE=1 one line on stderr: what, the
  * codes, GSS's own texts for both (never a token, a key or a password). */
-int32_t sa_krb5_fail(const char *what, OM_uint32 major, OM_uint32 minor, int32_t dflt);
+int32_t sa__krb5_fail(const char *what, OM_uint32 major, OM_uint32 minor, int32_t dflt);
 
 #endif /* SSPIASYNC_PACKAGES_KRB5_PKG_H */

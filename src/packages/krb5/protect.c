@@ -68,7 +68,7 @@ static int32_t ready(struct krb5_ctx *x, SecBuffer **tok, SecBufferDesc *m, unsi
 	return SEC_E_OK;
 }
 
-int32_t sa_krb5_make_signature(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno)
+int32_t sa__krb5_make_signature(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno)
 {
 	struct krb5_ctx *x = xv;
 	SecBuffer *tok;
@@ -84,14 +84,14 @@ int32_t sa_krb5_make_signature(void *xv, unsigned long qop, SecBufferDesc *msg, 
 	iov[n].type = GSS_IOV_BUFFER_TYPE_MIC_TOKEN;
 	maj = gss_get_mic_iov_length(&min, x->g, GSS_C_QOP_DEFAULT, iov, (int)n + 1);
 	if (GSS_ERROR(maj)) {
-		st = sa_krb5_fail("gss_get_mic_iov_length", maj, min, SEC_E_INTERNAL_ERROR);
+		st = sa__krb5_fail("gss_get_mic_iov_length", maj, min, SEC_E_INTERNAL_ERROR);
 	} else if (iov[n].buffer.length > tok->cbBuffer) {
 		st = SEC_E_BUFFER_TOO_SMALL;
 	} else {
 		iov[n].buffer.value = tok->pvBuffer;
 		maj = gss_get_mic_iov(&min, x->g, GSS_C_QOP_DEFAULT, iov, (int)n + 1);
 		if (GSS_ERROR(maj))
-			st = sa_krb5_fail("gss_get_mic_iov", maj, min, SEC_E_INTERNAL_ERROR);
+			st = sa__krb5_fail("gss_get_mic_iov", maj, min, SEC_E_INTERNAL_ERROR);
 		else
 			tok->cbBuffer = (unsigned long)iov[n].buffer.length;
 	}
@@ -99,7 +99,7 @@ int32_t sa_krb5_make_signature(void *xv, unsigned long qop, SecBufferDesc *msg, 
 	return st;
 }
 
-int32_t sa_krb5_verify_signature(void *xv, SecBufferDesc *msg, unsigned long seqno,
+int32_t sa__krb5_verify_signature(void *xv, SecBufferDesc *msg, unsigned long seqno,
 				 unsigned long *qop)
 {
 	struct krb5_ctx *x = xv;
@@ -116,13 +116,13 @@ int32_t sa_krb5_verify_signature(void *xv, SecBufferDesc *msg, unsigned long seq
 	iov[n].buffer.length = tok->cbBuffer;
 	iov[n].buffer.value = tok->pvBuffer;
 	maj = gss_verify_mic_iov(&min, x->g, &q, iov, (int)n + 1);
-	st = sa_krb5_fail("gss_verify_mic_iov", maj, min, SEC_E_MESSAGE_ALTERED);
+	st = sa__krb5_fail("gss_verify_mic_iov", maj, min, SEC_E_MESSAGE_ALTERED);
 	*qop = 0;
 	sa__free(iov);
 	return st;
 }
 
-int32_t sa_krb5_encrypt(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno)
+int32_t sa__krb5_encrypt(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno)
 {
 	struct krb5_ctx *x = xv;
 	SecBuffer *tok, *pad = find(msg, SECBUFFER_PADDING);
@@ -141,7 +141,7 @@ int32_t sa_krb5_encrypt(void *xv, unsigned long qop, SecBufferDesc *msg, unsigne
 		iov[n++].type = GSS_IOV_BUFFER_TYPE_PADDING;
 	maj = gss_wrap_iov_length(&min, x->g, conf, GSS_C_QOP_DEFAULT, NULL, iov, (int)n);
 	if (GSS_ERROR(maj)) {
-		st = sa_krb5_fail("gss_wrap_iov_length", maj, min, SEC_E_INTERNAL_ERROR);
+		st = sa__krb5_fail("gss_wrap_iov_length", maj, min, SEC_E_INTERNAL_ERROR);
 	} else if (iov[0].buffer.length > tok->cbBuffer ||
 		   (pad != NULL && (iov[n - 1].buffer.length > pad->cbBuffer ||
 				    (pad->cbBuffer != 0 && pad->pvBuffer == NULL)))) {
@@ -152,7 +152,7 @@ int32_t sa_krb5_encrypt(void *xv, unsigned long qop, SecBufferDesc *msg, unsigne
 			iov[n - 1].buffer.value = pad->pvBuffer;
 		maj = gss_wrap_iov(&min, x->g, conf, GSS_C_QOP_DEFAULT, NULL, iov, (int)n);
 		if (GSS_ERROR(maj)) {
-			st = sa_krb5_fail("gss_wrap_iov", maj, min, SEC_E_INTERNAL_ERROR);
+			st = sa__krb5_fail("gss_wrap_iov", maj, min, SEC_E_INTERNAL_ERROR);
 		} else {
 			tok->cbBuffer = (unsigned long)iov[0].buffer.length;
 			if (pad != NULL)
@@ -171,7 +171,7 @@ static int32_t unwrap(struct krb5_ctx *x, const void *in, size_t len, void *dst,
 	int conf = 0;
 	gss_buffer_desc ib = {len, (void *)in}, ob = GSS_C_EMPTY_BUFFER;
 	maj = gss_unwrap(&min, x->g, &ib, &ob, &conf, NULL);
-	int32_t st = sa_krb5_fail("gss_unwrap", maj, min, SEC_E_MESSAGE_ALTERED);
+	int32_t st = sa__krb5_fail("gss_unwrap", maj, min, SEC_E_MESSAGE_ALTERED);
 	if (st == SEC_E_OK && ob.length > cap)
 		st = SEC_E_INVALID_TOKEN; /* more plaintext than the message has room for */
 	if (st == SEC_E_OK) {
@@ -186,7 +186,7 @@ static int32_t unwrap(struct krb5_ctx *x, const void *in, size_t len, void *dst,
 	return st;
 }
 
-int32_t sa_krb5_decrypt(void *xv, SecBufferDesc *msg, unsigned long seqno, unsigned long *qop)
+int32_t sa__krb5_decrypt(void *xv, SecBufferDesc *msg, unsigned long seqno, unsigned long *qop)
 {
 	struct krb5_ctx *x = xv;
 	SecBuffer *tok, *data = find(msg, SECBUFFER_DATA), *stream = find(msg, SECBUFFER_STREAM);

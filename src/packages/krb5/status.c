@@ -57,7 +57,7 @@ static const struct {
 	{GSS_S_UNAVAILABLE, SEC_E_UNSUPPORTED_FUNCTION},
 };
 
-int32_t sa_krb5_status(OM_uint32 major, OM_uint32 minor, int32_t dflt)
+int32_t sa__krb5_status(OM_uint32 major, OM_uint32 minor, int32_t dflt)
 {
 	if (GSS_ERROR(major)) {
 		/* A message that does not verify is that, whatever krb5 code came
@@ -93,15 +93,15 @@ static void status_text(OM_uint32 code, int type, char *dst, size_t cap)
 	OM_uint32 min, more = 0;
 	gss_buffer_desc s = GSS_C_EMPTY_BUFFER;
 	snprintf(dst, cap, "?");
-	if (!GSS_ERROR(gss_display_status(&min, code, type, &sa_krb5_mech_oid, &more, &s))) {
+	if (!GSS_ERROR(gss_display_status(&min, code, type, &sa__krb5_mech_oid, &more, &s))) {
 		snprintf(dst, cap, "%.*s", (int)s.length, (const char *)s.value);
 		(void)gss_release_buffer(&min, &s);
 	}
 }
 
-int32_t sa_krb5_fail(const char *what, OM_uint32 major, OM_uint32 minor, int32_t dflt)
+int32_t sa__krb5_fail(const char *what, OM_uint32 major, OM_uint32 minor, int32_t dflt)
 {
-	int32_t st = sa_krb5_status(major, minor, dflt);
+	int32_t st = sa__krb5_status(major, minor, dflt);
 	(void)pthread_once(&trace_once, trace_init);
 	if (trace_on && st != SEC_E_OK) {
 		char mt[256], nt[256];

@@ -51,11 +51,11 @@ static int32_t first_leg(struct nego_ctx *x, struct sa_pkg_leg *leg)
 #endif
 	for (int i = 0; i < 2; i++) {
 		const struct sa_package *m = order[i];
-		if (m == NULL || sa_nego_mech_cred(x->cred, m) == NULL)
+		if (m == NULL || sa__nego_mech_cred(x->cred, m) == NULL)
 			continue;
 		if (x->mech == NULL) {
 			x->mech = m;
-			st = sa_nego_mech_leg(x, leg, NULL, 0, &tok, &tok_len);
+			st = sa__nego_mech_leg(x, leg, NULL, 0, &tok, &tok_len);
 			if (st != SEC_E_OK && st != SEC_I_CONTINUE_NEEDED) {
 				x->mech = NULL;
 				if (!fall_back(st))
@@ -63,7 +63,7 @@ static int32_t first_leg(struct nego_ctx *x, struct sa_pkg_leg *leg)
 				continue; /* this one cannot start: not offered */
 			}
 		}
-		mechs[n++] = sa_nego_oid_of(m);
+		mechs[n++] = sa__nego_oid_of(m);
 	}
 	if (x->mech == NULL)
 		return st;
@@ -71,14 +71,14 @@ static int32_t first_leg(struct nego_ctx *x, struct sa_pkg_leg *leg)
 	x->mic_needed = x->mech == &sa__ntlm;
 	uint8_t types[64];
 	size_t types_len = 0, len = 0;
-	int rc = sa_spnego_encode_mech_types(mechs, n, types, sizeof types, &types_len);
-	if (rc == 0 && sa_nego_keep_mech_types(x, types, types_len) != 0)
+	int rc = sa__spnego_encode_mech_types(mechs, n, types, sizeof types, &types_len);
+	if (rc == 0 && sa__nego_keep_mech_types(x, types, types_len) != 0)
 		rc = -2;
 	if (rc == 0)
-		rc = sa_spnego_encode_init(mechs, n, (struct sa_spnego_buf){tok, tok_len},
+		rc = sa__spnego_encode_init(mechs, n, (struct sa_spnego_buf){tok, tok_len},
 					   (struct sa_spnego_buf){NULL, 0}, leg->out, leg->out_cap,
 					   &len);
-	sa_nego_tok_free(tok, tok_len);
+	sa__nego_tok_free(tok, tok_len);
 	st = put_out(leg, rc, len);
 	return st == SEC_E_OK ? SEC_I_CONTINUE_NEEDED : st;
 }
@@ -90,12 +90,12 @@ static int32_t take_choice(struct nego_ctx *x, const struct sa_spnego_resp *r, i
 	x->answered = 1;
 	if (r->mech.p == NULL)
 		return SEC_E_INVALID_TOKEN; /* RFC 4178: the first answer names it */
-	const struct sa_package *m = sa_nego_mech_of(r->mech);
-	if (m == NULL || sa_nego_mech_cred(x->cred, m) == NULL)
+	const struct sa_package *m = sa__nego_mech_of(r->mech);
+	if (m == NULL || sa__nego_mech_cred(x->cred, m) == NULL)
 		return SEC_E_INVALID_TOKEN; /* not one we offered */
 	if (m != x->mech) {
 		/* The acceptor took another than our optimistic one. */
-		sa_nego_mech_drop(x);
+		sa__nego_mech_drop(x);
 		x->mech = m;
 		x->first_choice = 0;
 		x->mic_needed = 1;
@@ -113,7 +113,7 @@ static int32_t later_leg(struct nego_ctx *x, struct sa_pkg_leg *leg)
 	uint8_t *tok = NULL, mic[64];
 	size_t tok_len = 0, mic_len = 0, len = 0;
 	int32_t st;
-	if (sa_spnego_decode_resp(leg->in, leg->in_len, &r) != 0)
+	if (sa__spnego_decode_resp(leg->in, leg->in_len, &r) != 0)
 		return SEC_E_INVALID_TOKEN;
 	if (r.neg_state == SA_SPNEGO_REJECT)
 		return SA_NEGO_REFUSED;
@@ -122,19 +122,19 @@ static int32_t later_leg(struct nego_ctx *x, struct sa_pkg_leg *leg)
 	if (restart || (r.token.p != NULL && r.token.len != 0)) {
 		if (x->mech_done)
 			return SEC_E_INVALID_TOKEN; /* a token after the mechanism finished */
-		st = sa_nego_mech_leg(x, leg, restart ? NULL : r.token.p, restart ? 0 : r.token.len,
+		st = sa__nego_mech_leg(x, leg, restart ? NULL : r.token.p, restart ? 0 : r.token.len,
 				      &tok, &tok_len);
 		if (st != SEC_E_OK && st != SEC_I_CONTINUE_NEEDED)
 			return st;
 	}
 	if (x->mech_done && r.mic.p != NULL && !x->mic_checked) {
 		/* Checked before ours is made: each resets its own direction. */
-		if ((st = sa_nego_mic_check(x, r.mic)) != SEC_E_OK)
+		if ((st = sa__nego_mic_check(x, r.mic)) != SEC_E_OK)
 			goto out;
 		x->mic_needed = 1; /* it sent one: it wants ours (RFC 4178 5) */
 	}
 	if (x->mech_done && x->mic_needed && !x->mic_sent &&
-	    (st = sa_nego_mic_make(x, mic, sizeof mic, &mic_len)) != SEC_E_OK)
+	    (st = sa__nego_mic_make(x, mic, sizeof mic, &mic_len)) != SEC_E_OK)
 		goto out;
 	int completed = r.neg_state == SA_SPNEGO_COMPLETED;
 	if (completed && !x->mech_done) {
@@ -147,7 +147,7 @@ static int32_t later_leg(struct nego_ctx *x, struct sa_pkg_leg *leg)
 	}
 	st = SEC_I_CONTINUE_NEEDED;
 	if (tok_len != 0 || mic_len != 0) {
-		int rc = sa_spnego_encode_resp(SA_SPNEGO_NO_STATE, (struct sa_spnego_buf){NULL, 0},
+		int rc = sa__spnego_encode_resp(SA_SPNEGO_NO_STATE, (struct sa_spnego_buf){NULL, 0},
 					       (struct sa_spnego_buf){tok_len ? tok : NULL, tok_len},
 					       (struct sa_spnego_buf){mic_len ? mic : NULL, mic_len},
 					       leg->out, leg->out_cap, &len);
@@ -160,16 +160,16 @@ static int32_t later_leg(struct nego_ctx *x, struct sa_pkg_leg *leg)
 		st = SEC_E_OK;
 	}
 out:
-	sa_nego_tok_free(tok, tok_len);
+	sa__nego_tok_free(tok, tok_len);
 	return st;
 }
 
-int32_t sa_nego_init_leg(void *cv, void **ctxp, struct sa_pkg_leg *leg)
+int32_t sa__nego_init_leg(void *cv, void **ctxp, struct sa_pkg_leg *leg)
 {
 	struct nego_ctx *x = *ctxp;
 	int32_t st;
 	if (x == NULL) {
-		if ((x = sa_nego_ctx_new(cv, 1)) == NULL)
+		if ((x = sa__nego_ctx_new(cv, 1)) == NULL)
 			return SEC_E_INSUFFICIENT_MEMORY;
 		st = first_leg(x, leg);
 	} else if (x->done) {
@@ -179,5 +179,5 @@ int32_t sa_nego_init_leg(void *cv, void **ctxp, struct sa_pkg_leg *leg)
 	} else {
 		st = later_leg(x, leg);
 	}
-	return sa_nego_leg_end(x, ctxp, leg, st);
+	return sa__nego_leg_end(x, ctxp, leg, st);
 }

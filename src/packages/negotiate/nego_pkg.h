@@ -68,9 +68,9 @@ struct nego_ctx {
 };
 
 /* The mechanisms this build has, by OID; NULL when not built or unknown. */
-const struct sa_package *sa_nego_mech_of(struct sa_spnego_buf oid);
-struct sa_spnego_buf sa_nego_oid_of(const struct sa_package *mech);
-void *sa_nego_mech_cred(const struct nego_cred *c, const struct sa_package *mech);
+const struct sa_package *sa__nego_mech_of(struct sa_spnego_buf oid);
+struct sa_spnego_buf sa__nego_oid_of(const struct sa_package *mech);
+void *sa__nego_mech_cred(const struct nego_cred *c, const struct sa_package *mech);
 
 /*
  * One leg of the mechanism: in as its input token; its output into a
@@ -78,28 +78,28 @@ void *sa_nego_mech_cred(const struct nego_cred *c, const struct sa_package *mech
  * and expiry into x.  A first leg sets x->mech_ctx.  Returns the
  * mechanism's status; mech_done set on SEC_E_OK.
  */
-int32_t sa_nego_mech_leg(struct nego_ctx *x, const struct sa_pkg_leg *leg, const uint8_t *in,
+int32_t sa__nego_mech_leg(struct nego_ctx *x, const struct sa_pkg_leg *leg, const uint8_t *in,
 			 size_t in_len, uint8_t **tok, size_t *tok_len);
-/* Free a token sa_nego_mech_leg made, wiped first (an AUTHENTICATE holds
+/* Free a token sa__nego_mech_leg made, wiped first (an AUTHENTICATE holds
  * an encrypted session key; NULL is fine). */
-void sa_nego_tok_free(uint8_t *tok, size_t len);
+void sa__nego_tok_free(uint8_t *tok, size_t len);
 /* Drop the mechanism's context (an optimistic one the acceptor did not take). */
-void sa_nego_mech_drop(struct nego_ctx *x);
+void sa__nego_mech_drop(struct nego_ctx *x);
 /* Keep a copy of the MechTypeList DER: 0, or -1 (no memory). */
-int sa_nego_keep_mech_types(struct nego_ctx *x, const uint8_t *p, size_t n);
+int sa__nego_keep_mech_types(struct nego_ctx *x, const uint8_t *p, size_t n);
 /* Our mechListMIC over mech_types into mic (room: cap): SEC_E_OK and *len. */
-int32_t sa_nego_mic_make(struct nego_ctx *x, uint8_t *mic, size_t cap, size_t *len);
+int32_t sa__nego_mic_make(struct nego_ctx *x, uint8_t *mic, size_t cap, size_t *len);
 /* The peer's mechListMIC: SEC_E_OK, or SEC_E_MESSAGE_ALTERED. */
-int32_t sa_nego_mic_check(struct nego_ctx *x, struct sa_spnego_buf mic);
+int32_t sa__nego_mic_check(struct nego_ctx *x, struct sa_spnego_buf mic);
 /* Fill the leg's outputs at the end of a leg that returns st. */
-int32_t sa_nego_leg_end(struct nego_ctx *x, void **ctxp, struct sa_pkg_leg *leg, int32_t st);
+int32_t sa__nego_leg_end(struct nego_ctx *x, void **ctxp, struct sa_pkg_leg *leg, int32_t st);
 /* SPNEGO's own failures: a malformed token and a refused negotiation. */
 #define SA_NEGO_BAD_TOKEN SEC_E_INVALID_TOKEN
 #define SA_NEGO_REFUSED SEC_E_LOGON_DENIED
 
-int32_t sa_nego_init_leg(void *cv, void **ctx, struct sa_pkg_leg *leg);
-int32_t sa_nego_accept_leg(void *cv, void **ctx, struct sa_pkg_leg *leg);
-struct nego_ctx *sa_nego_ctx_new(struct nego_cred *c, int client);
-void sa_nego_ctx_delete(void *xv);
+int32_t sa__nego_init_leg(void *cv, void **ctx, struct sa_pkg_leg *leg);
+int32_t sa__nego_accept_leg(void *cv, void **ctx, struct sa_pkg_leg *leg);
+struct nego_ctx *sa__nego_ctx_new(struct nego_cred *c, int client);
+void sa__nego_ctx_delete(void *xv);
 
 #endif /* SSPIASYNC_PACKAGES_NEGO_PKG_H */

@@ -20,23 +20,23 @@ static int oid_eq(struct sa_spnego_buf a, struct sa_spnego_buf b)
 	return a.len == b.len && a.p != NULL && memcmp(a.p, b.p, a.len) == 0;
 }
 
-const struct sa_package *sa_nego_mech_of(struct sa_spnego_buf oid)
+const struct sa_package *sa__nego_mech_of(struct sa_spnego_buf oid)
 {
 #ifdef SA_HAVE_KRB5
-	if (oid_eq(oid, sa_spnego_oid_krb5) || oid_eq(oid, sa_spnego_oid_krb5_ms))
+	if (oid_eq(oid, sa__spnego_oid_krb5) || oid_eq(oid, sa__spnego_oid_krb5_ms))
 		return &sa__krb5;
 #endif
-	if (oid_eq(oid, sa_spnego_oid_ntlm))
+	if (oid_eq(oid, sa__spnego_oid_ntlm))
 		return &sa__ntlm;
 	return NULL;
 }
 
-struct sa_spnego_buf sa_nego_oid_of(const struct sa_package *mech)
+struct sa_spnego_buf sa__nego_oid_of(const struct sa_package *mech)
 {
-	return mech == &sa__ntlm ? sa_spnego_oid_ntlm : sa_spnego_oid_krb5;
+	return mech == &sa__ntlm ? sa__spnego_oid_ntlm : sa__spnego_oid_krb5;
 }
 
-void *sa_nego_mech_cred(const struct nego_cred *c, const struct sa_package *mech)
+void *sa__nego_mech_cred(const struct nego_cred *c, const struct sa_package *mech)
 {
 	return mech == &sa__ntlm ? c->ntlm : c->krb5;
 }
@@ -116,7 +116,7 @@ static int32_t cred_set_lookup(void *cv, sa_pkg_lookup_fn fn, void *arg)
 
 /* ---- contexts -------------------------------------------------------------------------- */
 
-struct nego_ctx *sa_nego_ctx_new(struct nego_cred *c, int client)
+struct nego_ctx *sa__nego_ctx_new(struct nego_cred *c, int client)
 {
 	struct nego_ctx *x = sa__calloc(1, sizeof *x);
 	if (x != NULL) {
@@ -126,7 +126,7 @@ struct nego_ctx *sa_nego_ctx_new(struct nego_cred *c, int client)
 	return x;
 }
 
-void sa_nego_mech_drop(struct nego_ctx *x)
+void sa__nego_mech_drop(struct nego_ctx *x)
 {
 	if (x->mech_ctx != NULL)
 		x->mech->ctx_delete(x->mech_ctx);
@@ -134,15 +134,15 @@ void sa_nego_mech_drop(struct nego_ctx *x)
 	x->mech_done = 0;
 }
 
-void sa_nego_ctx_delete(void *xv)
+void sa__nego_ctx_delete(void *xv)
 {
 	struct nego_ctx *x = xv;
-	sa_nego_mech_drop(x);
+	sa__nego_mech_drop(x);
 	sa__free(x->mech_types);
 	sa__free(x);
 }
 
-int sa_nego_keep_mech_types(struct nego_ctx *x, const uint8_t *p, size_t n)
+int sa__nego_keep_mech_types(struct nego_ctx *x, const uint8_t *p, size_t n)
 {
 	uint8_t *copy = sa__malloc(n);
 	if (copy == NULL)
@@ -154,7 +154,7 @@ int sa_nego_keep_mech_types(struct nego_ctx *x, const uint8_t *p, size_t n)
 	return 0;
 }
 
-int32_t sa_nego_mech_leg(struct nego_ctx *x, const struct sa_pkg_leg *leg, const uint8_t *in,
+int32_t sa__nego_mech_leg(struct nego_ctx *x, const struct sa_pkg_leg *leg, const uint8_t *in,
 			 size_t in_len, uint8_t **tok, size_t *tok_len)
 {
 	const struct sa_package *m = x->mech;
@@ -172,7 +172,7 @@ int32_t sa_nego_mech_leg(struct nego_ctx *x, const struct sa_pkg_leg *leg, const
 	 * does: the acceptor's last NegTokenResp carries it. */
 	if (x->client && m != &sa__ntlm)
 		l.req |= ISC_REQ_MUTUAL_AUTH;
-	void *cred = sa_nego_mech_cred(x->cred, m);
+	void *cred = sa__nego_mech_cred(x->cred, m);
 	int32_t st = x->client ? m->init_leg(cred, &x->mech_ctx, &l)
 			       : m->accept_leg(cred, &x->mech_ctx, &l);
 	if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED) {
@@ -181,20 +181,20 @@ int32_t sa_nego_mech_leg(struct nego_ctx *x, const struct sa_pkg_leg *leg, const
 		x->expiry = l.expiry;
 		x->mech_done = st == SEC_E_OK;
 	} else {
-		sa_nego_tok_free(*tok, 0); /* the mechanism failed: nothing was written */
+		sa__nego_tok_free(*tok, 0); /* the mechanism failed: nothing was written */
 		*tok = NULL;
 	}
 	return st;
 }
 
-void sa_nego_tok_free(uint8_t *tok, size_t len)
+void sa__nego_tok_free(uint8_t *tok, size_t len)
 {
 	if (tok != NULL)
 		sa__wipe(tok, len);
 	sa__free(tok);
 }
 
-int32_t sa_nego_mic_make(struct nego_ctx *x, uint8_t *mic, size_t cap, size_t *len)
+int32_t sa__nego_mic_make(struct nego_ctx *x, uint8_t *mic, size_t cap, size_t *len)
 {
 	SecBuffer b[2] = {{(unsigned long)x->mech_types_len, SECBUFFER_DATA, x->mech_types},
 			  {(unsigned long)cap, SECBUFFER_TOKEN, mic}};
@@ -209,7 +209,7 @@ int32_t sa_nego_mic_make(struct nego_ctx *x, uint8_t *mic, size_t cap, size_t *l
 	return st;
 }
 
-int32_t sa_nego_mic_check(struct nego_ctx *x, struct sa_spnego_buf mic)
+int32_t sa__nego_mic_check(struct nego_ctx *x, struct sa_spnego_buf mic)
 {
 	unsigned long qop = 0;
 	SecBuffer b[2] = {{(unsigned long)x->mech_types_len, SECBUFFER_DATA, x->mech_types},
@@ -223,11 +223,11 @@ int32_t sa_nego_mic_check(struct nego_ctx *x, struct sa_spnego_buf mic)
 	return st == SEC_E_OK || st == SEC_E_INSUFFICIENT_MEMORY ? st : SEC_E_MESSAGE_ALTERED;
 }
 
-int32_t sa_nego_leg_end(struct nego_ctx *x, void **ctxp, struct sa_pkg_leg *leg, int32_t st)
+int32_t sa__nego_leg_end(struct nego_ctx *x, void **ctxp, struct sa_pkg_leg *leg, int32_t st)
 {
 	if (st != SEC_E_OK && st != SEC_I_CONTINUE_NEEDED) {
 		if (*ctxp == NULL)
-			sa_nego_ctx_delete(x);
+			sa__nego_ctx_delete(x);
 		return st;
 	}
 	*ctxp = x;
@@ -344,9 +344,9 @@ const struct sa_package sa__negotiate = {
 	.cred_acquire = cred_acquire,
 	.cred_free = cred_free,
 	.cred_name = cred_name,
-	.init_leg = sa_nego_init_leg,
-	.accept_leg = sa_nego_accept_leg,
-	.ctx_delete = sa_nego_ctx_delete,
+	.init_leg = sa__nego_init_leg,
+	.accept_leg = sa__nego_accept_leg,
+	.ctx_delete = sa__nego_ctx_delete,
 	.ctx_names = ctx_names,
 	.ctx_lifespan = ctx_lifespan,
 	.ctx_native_names = ctx_native_names,

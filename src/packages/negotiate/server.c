@@ -29,8 +29,8 @@ static int32_t answer(struct nego_ctx *x, struct sa_pkg_leg *leg, int state, int
 		leg->out_len = tok_len;
 		return SEC_E_OK;
 	}
-	rc = sa_spnego_encode_resp(state,
-				   name_mech ? sa_nego_oid_of(x->mech) : (struct sa_spnego_buf){NULL, 0},
+	rc = sa__spnego_encode_resp(state,
+				   name_mech ? sa__nego_oid_of(x->mech) : (struct sa_spnego_buf){NULL, 0},
 				   (struct sa_spnego_buf){tok_len ? tok : NULL, tok_len},
 				   (struct sa_spnego_buf){mic_len ? mic : NULL, mic_len}, leg->out,
 				   leg->out_cap, &len);
@@ -56,7 +56,7 @@ static int32_t finish_leg(struct nego_ctx *x, struct sa_pkg_leg *leg, int32_t ms
 	}
 	if (x->mech_done) {
 		if (peer_mic.p != NULL) {
-			if ((st = sa_nego_mic_check(x, peer_mic)) != SEC_E_OK)
+			if ((st = sa__nego_mic_check(x, peer_mic)) != SEC_E_OK)
 				return st;
 			x->mic_needed = 1; /* it sent one: it wants ours */
 		} else if (x->mic_needed && !x->first_choice) {
@@ -64,7 +64,7 @@ static int32_t finish_leg(struct nego_ctx *x, struct sa_pkg_leg *leg, int32_t ms
 		} else {
 			x->mic_needed = 0; /* its first choice, and it sent none: none due */
 		}
-		if (x->mic_needed && (st = sa_nego_mic_make(x, mic, sizeof mic, &mic_len)) != SEC_E_OK)
+		if (x->mic_needed && (st = sa__nego_mic_make(x, mic, sizeof mic, &mic_len)) != SEC_E_OK)
 			return st;
 	}
 	int state = x->mech_done ? SA_SPNEGO_COMPLETED : SA_SPNEGO_INCOMPLETE;
@@ -81,14 +81,14 @@ static int32_t raw_leg(struct nego_ctx *x, struct sa_pkg_leg *leg, const struct 
 {
 	uint8_t *tok = NULL;
 	size_t tok_len = 0;
-	if (m == NULL || sa_nego_mech_cred(x->cred, m) == NULL)
+	if (m == NULL || sa__nego_mech_cred(x->cred, m) == NULL)
 		return SEC_E_NO_CREDENTIALS;
 	x->raw = 1;
 	x->mech = m;
-	int32_t st = sa_nego_mech_leg(x, leg, leg->in, leg->in_len, &tok, &tok_len);
+	int32_t st = sa__nego_mech_leg(x, leg, leg->in, leg->in_len, &tok, &tok_len);
 	if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED)
 		st = finish_leg(x, leg, st, 0, tok, tok_len, (struct sa_spnego_buf){NULL, 0});
-	sa_nego_tok_free(tok, tok_len);
+	sa__nego_tok_free(tok, tok_len);
 	return st;
 }
 
@@ -97,27 +97,27 @@ static int32_t first_leg(struct nego_ctx *x, struct sa_pkg_leg *leg)
 	struct sa_spnego_init in;
 	const struct sa_package *m = NULL;
 	size_t i;
-	switch (sa_spnego_sniff(leg->in, leg->in_len)) {
+	switch (sa__spnego_sniff(leg->in, leg->in_len)) {
 	case SA_SPNEGO_RAW_NTLM:
 		return raw_leg(x, leg, &sa__ntlm);
 	case SA_SPNEGO_RAW_KRB5:
-		return raw_leg(x, leg, sa_nego_mech_of(sa_spnego_oid_krb5));
+		return raw_leg(x, leg, sa__nego_mech_of(sa__spnego_oid_krb5));
 	case SA_SPNEGO_INIT:
 		break;
 	default:
 		return SEC_E_INVALID_TOKEN;
 	}
-	int rc = sa_spnego_decode_init(leg->in, leg->in_len, &in);
+	int rc = sa__spnego_decode_init(leg->in, leg->in_len, &in);
 	if (rc != 0)
 		return rc == -2 ? SEC_E_INSUFFICIENT_MEMORY : SEC_E_INVALID_TOKEN;
 	for (i = 0; i < in.n_mechs && m == NULL; i++) {
-		m = sa_nego_mech_of(in.mechs[i]);
-		if (m != NULL && sa_nego_mech_cred(x->cred, m) == NULL)
+		m = sa__nego_mech_of(in.mechs[i]);
+		if (m != NULL && sa__nego_mech_cred(x->cred, m) == NULL)
 			m = NULL;
 	}
 	if (m == NULL)
 		return SA_NEGO_REFUSED; /* nothing in common */
-	if (sa_nego_keep_mech_types(x, in.mech_types.p, in.mech_types.len) != 0)
+	if (sa__nego_keep_mech_types(x, in.mech_types.p, in.mech_types.len) != 0)
 		return SEC_E_INSUFFICIENT_MEMORY;
 	x->mech = m;
 	x->first_choice = i == 1;
@@ -130,10 +130,10 @@ static int32_t first_leg(struct nego_ctx *x, struct sa_pkg_leg *leg)
 	}
 	uint8_t *tok = NULL;
 	size_t tok_len = 0;
-	int32_t st = sa_nego_mech_leg(x, leg, in.mech_token.p, in.mech_token.len, &tok, &tok_len);
+	int32_t st = sa__nego_mech_leg(x, leg, in.mech_token.p, in.mech_token.len, &tok, &tok_len);
 	if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED)
 		st = finish_leg(x, leg, st, 1, tok, tok_len, in.mic);
-	sa_nego_tok_free(tok, tok_len);
+	sa__nego_tok_free(tok, tok_len);
 	return st;
 }
 
@@ -146,7 +146,7 @@ static int32_t later_leg(struct nego_ctx *x, struct sa_pkg_leg *leg)
 	size_t in_len = leg->in_len;
 	int32_t st;
 	if (!x->raw) {
-		if (sa_spnego_decode_resp(leg->in, leg->in_len, &r) != 0)
+		if (sa__spnego_decode_resp(leg->in, leg->in_len, &r) != 0)
 			return SEC_E_INVALID_TOKEN;
 		if (r.neg_state == SA_SPNEGO_REJECT)
 			return SA_NEGO_REFUSED;
@@ -155,21 +155,21 @@ static int32_t later_leg(struct nego_ctx *x, struct sa_pkg_leg *leg)
 	}
 	if (x->mech_done || in == NULL || in_len == 0)
 		return SEC_E_INVALID_TOKEN;
-	st = sa_nego_mech_leg(x, leg, in, in_len, &tok, &tok_len);
+	st = sa__nego_mech_leg(x, leg, in, in_len, &tok, &tok_len);
 	if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED)
 		st = finish_leg(x, leg, st, 0, tok, tok_len, r.mic);
-	sa_nego_tok_free(tok, tok_len);
+	sa__nego_tok_free(tok, tok_len);
 	return st;
 }
 
-int32_t sa_nego_accept_leg(void *cv, void **ctxp, struct sa_pkg_leg *leg)
+int32_t sa__nego_accept_leg(void *cv, void **ctxp, struct sa_pkg_leg *leg)
 {
 	struct nego_ctx *x = *ctxp;
 	int32_t st;
 	if (leg->in_len == 0)
 		return SEC_E_INVALID_TOKEN;
 	if (x == NULL) {
-		if ((x = sa_nego_ctx_new(cv, 0)) == NULL)
+		if ((x = sa__nego_ctx_new(cv, 0)) == NULL)
 			return SEC_E_INSUFFICIENT_MEMORY;
 		st = first_leg(x, leg);
 	} else if (x->done) {
@@ -177,5 +177,5 @@ int32_t sa_nego_accept_leg(void *cv, void **ctxp, struct sa_pkg_leg *leg)
 	} else {
 		st = later_leg(x, leg);
 	}
-	return sa_nego_leg_end(x, ctxp, leg, st);
+	return sa__nego_leg_end(x, ctxp, leg, st);
 }

@@ -20,9 +20,9 @@ static const uint8_t oid_krb5_ms[] = {0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 
 static const uint8_t oid_ntlm[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a};
 static const uint8_t oid_spnego[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x02};
 
-const struct sa_spnego_buf sa_spnego_oid_krb5 = {oid_krb5, sizeof oid_krb5};
-const struct sa_spnego_buf sa_spnego_oid_krb5_ms = {oid_krb5_ms, sizeof oid_krb5_ms};
-const struct sa_spnego_buf sa_spnego_oid_ntlm = {oid_ntlm, sizeof oid_ntlm};
+const struct sa_spnego_buf sa__spnego_oid_krb5 = {oid_krb5, sizeof oid_krb5};
+const struct sa_spnego_buf sa__spnego_oid_krb5_ms = {oid_krb5_ms, sizeof oid_krb5_ms};
+const struct sa_spnego_buf sa__spnego_oid_ntlm = {oid_ntlm, sizeof oid_ntlm};
 
 /* The tags of spnego.asn (all EXPLICIT: [n] is context-specific constructed). */
 enum {
@@ -138,7 +138,7 @@ static int buf_is(struct sa_spnego_buf b, const uint8_t *want, size_t wn)
 
 /* ---- telling tokens apart --------------------------------------------------------- */
 
-enum sa_spnego_kind sa_spnego_sniff(const uint8_t *in, size_t n)
+enum sa_spnego_kind sa__spnego_sniff(const uint8_t *in, size_t n)
 {
 	static const uint8_t ntlmssp[8] = {'N', 'T', 'L', 'M', 'S', 'S', 'P', 0};
 	struct sa_spnego_buf oid;
@@ -266,7 +266,7 @@ static int neg_token_init(struct sa_spnego_buf seq, struct sa_spnego_init *out)
 	return d.n == 0 ? 0 : -1;
 }
 
-int sa_spnego_decode_init(const uint8_t *in, size_t n, struct sa_spnego_init *out)
+int sa__spnego_decode_init(const uint8_t *in, size_t n, struct sa_spnego_init *out)
 {
 	struct sa_spnego_init r = {0};
 	struct sa_spnego_buf c, mech, seq;
@@ -288,7 +288,7 @@ int sa_spnego_decode_init(const uint8_t *in, size_t n, struct sa_spnego_init *ou
 	return 0;
 }
 
-int sa_spnego_decode_resp(const uint8_t *in, size_t n, struct sa_spnego_resp *out)
+int sa__spnego_decode_resp(const uint8_t *in, size_t n, struct sa_spnego_resp *out)
 {
 	struct sa_spnego_resp r = {.neg_state = SA_SPNEGO_NO_STATE};
 	struct sa_spnego_buf seq, st;
@@ -420,7 +420,7 @@ static int room(size_t need, uint8_t *out, size_t cap, size_t *len)
 	return 0;
 }
 
-int sa_spnego_encode_mech_types(const struct sa_spnego_buf *mechs, size_t n_mechs, uint8_t *out,
+int sa__spnego_encode_mech_types(const struct sa_spnego_buf *mechs, size_t n_mechs, uint8_t *out,
 				size_t cap, size_t *len)
 {
 	size_t ml = mechs_size(mechs, n_mechs);
@@ -433,7 +433,7 @@ int sa_spnego_encode_mech_types(const struct sa_spnego_buf *mechs, size_t n_mech
 	return r;
 }
 
-int sa_spnego_encode_init(const struct sa_spnego_buf *mechs, size_t n_mechs,
+int sa__spnego_encode_init(const struct sa_spnego_buf *mechs, size_t n_mechs,
 			  struct sa_spnego_buf mech_token, struct sa_spnego_buf mic, uint8_t *out,
 			  size_t cap, size_t *len)
 {
@@ -456,7 +456,7 @@ int sa_spnego_encode_init(const struct sa_spnego_buf *mechs, size_t n_mechs,
 	return 0;
 }
 
-int sa_spnego_encode_resp(int neg_state, struct sa_spnego_buf mech, struct sa_spnego_buf token,
+int sa__spnego_encode_resp(int neg_state, struct sa_spnego_buf mech, struct sa_spnego_buf token,
 			  struct sa_spnego_buf mic, uint8_t *out, size_t cap, size_t *len)
 {
 	uint8_t st = (uint8_t)neg_state;

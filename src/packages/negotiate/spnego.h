@@ -43,14 +43,14 @@ enum sa_spnego_kind {
 };
 
 /*
- * sa_spnego_sniff() - What the first bytes of a token say it is.
+ * sa__spnego_sniff() - What the first bytes of a token say it is.
  * Reads only [in, in + n): the 0x60 header must have a definite length of
  * at most 3 bytes, the OID after it must lie inside the input.  The rest
  * is not looked at: a token sniffed INIT or RESP can still fail to decode.
  * Returns UNKNOWN for anything else, for in == NULL and for n == 0.
  * Context: any thread; never allocates.
  */
-enum sa_spnego_kind sa_spnego_sniff(const uint8_t *in, size_t n);
+enum sa_spnego_kind sa__spnego_sniff(const uint8_t *in, size_t n);
 
 /* ---- decoding ----------------------------------------------------------------- */
 
@@ -91,7 +91,7 @@ enum {
  *    test_spnego_decode_rejects_bad_oids]
  * I4 mech_types is the MechTypeList as received, tag and length included
  *    (what a mechListMIC covers): for a list of n_mechs OIDs it equals
- *    sa_spnego_encode_mech_types(mechs, n_mechs).
+ *    sa__spnego_encode_mech_types(mechs, n_mechs).
  *    [test_spnego_mech_types_is_what_the_mic_covers]
  * I5 The input is at most SA_SPNEGO_MAX_TOKEN bytes; a field cannot be
  *    larger.  [test_spnego_decode_rejects_oversize_input]
@@ -117,7 +117,7 @@ struct sa_spnego_resp {
 };
 
 /*
- * sa_spnego_decode_init() - Decode an initial token: the RFC 2743 framing
+ * sa__spnego_decode_init() - Decode an initial token: the RFC 2743 framing
  * (0x60, the SPNEGO OID 1.3.6.1.5.5.2) around [0] NegTokenInit (RFC 4178
  * 4.2.1) or Microsoft's NegTokenInit2 ([MS-SPNG] 2.2.1.1: negHints is
  * checked as syntax and ignored, mechListMIC is its [4]; mechTypes is
@@ -128,14 +128,14 @@ struct sa_spnego_resp {
  * Ownership: out's pointers point into in, valid while in lives.
  * Context: any thread; never allocates.
  */
-int sa_spnego_decode_init(const uint8_t *in, size_t n, struct sa_spnego_init *out);
+int sa__spnego_decode_init(const uint8_t *in, size_t n, struct sa_spnego_init *out);
 
 /*
- * sa_spnego_decode_resp() - Decode a NegTokenResp (RFC 4178 4.2.2): the
+ * sa__spnego_decode_resp() - Decode a NegTokenResp (RFC 4178 4.2.2): the
  * bare [1] (0xa1), no framing.  negState must be one of the four values.
- * Returns, owns and allocates (nothing) as sa_spnego_decode_init().
+ * Returns, owns and allocates (nothing) as sa__spnego_decode_init().
  */
-int sa_spnego_decode_resp(const uint8_t *in, size_t n, struct sa_spnego_resp *out);
+int sa__spnego_decode_resp(const uint8_t *in, size_t n, struct sa_spnego_resp *out);
 
 /* ---- encoding ----------------------------------------------------------------- */
 
@@ -155,21 +155,21 @@ int sa_spnego_decode_resp(const uint8_t *in, size_t n, struct sa_spnego_resp *ou
 
 /* NegTokenInit with mechTypes, mechToken and mechListMIC (no reqFlags) in
  * the framing: 60 len 06 06 2b 06 01 05 05 02 a0 ... */
-int sa_spnego_encode_init(const struct sa_spnego_buf *mechs, size_t n_mechs,
+int sa__spnego_encode_init(const struct sa_spnego_buf *mechs, size_t n_mechs,
 			  struct sa_spnego_buf mech_token, struct sa_spnego_buf mic, uint8_t *out,
 			  size_t cap, size_t *len);
 /* NegTokenResp (a1 ...); neg_state SA_SPNEGO_NO_STATE: omitted. */
-int sa_spnego_encode_resp(int neg_state, struct sa_spnego_buf mech, struct sa_spnego_buf token,
+int sa__spnego_encode_resp(int neg_state, struct sa_spnego_buf mech, struct sa_spnego_buf token,
 			  struct sa_spnego_buf mic, uint8_t *out, size_t cap, size_t *len);
 /* The MechTypeList (30 len 06 ...) a mechListMIC covers: the bytes
- * sa_spnego_encode_init puts in its mechTypes, and what I4 promises a
+ * sa__spnego_encode_init puts in its mechTypes, and what I4 promises a
  * decoded mech_types equals. */
-int sa_spnego_encode_mech_types(const struct sa_spnego_buf *mechs, size_t n_mechs, uint8_t *out,
+int sa__spnego_encode_mech_types(const struct sa_spnego_buf *mechs, size_t n_mechs, uint8_t *out,
 				size_t cap, size_t *len);
 
 /* OID contents: 1.2.840.113554.1.2.2 (Kerberos 5), 1.2.840.48018.1.2.2
  * (Microsoft's Kerberos 5 OID), 1.3.6.1.4.1.311.2.2.10 (NTLMSSP). */
-extern const struct sa_spnego_buf sa_spnego_oid_krb5, sa_spnego_oid_krb5_ms, sa_spnego_oid_ntlm;
+extern const struct sa_spnego_buf sa__spnego_oid_krb5, sa__spnego_oid_krb5_ms, sa__spnego_oid_ntlm;
 
 #ifdef __cplusplus
 }

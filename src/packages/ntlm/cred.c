@@ -30,19 +30,19 @@ static void host_name(char out[16])
 static void str_wipe_free(char *s)
 {
 	if (s != NULL) {
-		sa_ntlm_wipe(s, strlen(s));
+		sa__ntlm_wipe(s, strlen(s));
 		sa__free(s);
 	}
 }
 
-void sa_ntlm_cred_free(void *c)
+void sa__ntlm_cred_free(void *c)
 {
 	struct ntlm_cred *cr = c;
 	str_wipe_free(cr->user);
 	str_wipe_free(cr->domain);
-	sa_ntlm_users_free(&cr->users);
+	sa__ntlm_users_free(&cr->users);
 	(void)pthread_mutex_destroy(&cr->lock);
-	sa_ntlm_wipe(cr, sizeof *cr);
+	sa__ntlm_wipe(cr, sizeof *cr);
 	sa__free(cr);
 }
 
@@ -83,10 +83,10 @@ static int32_t cred_outbound(struct ntlm_cred *c, const struct sa_pkg_cred_args 
 	if (a->identity != NULL) {
 		const struct sa_pkg_identity *id = a->identity;
 		uint8_t probe[2 * SA_NTLM_NAME_MAX];
-		if (sa_ntlm_utf16(id->user, 0, probe, sizeof probe) < 0 ||
-		    sa_ntlm_utf16(id->domain, 0, probe, sizeof probe) < 0)
+		if (sa__ntlm_utf16(id->user, 0, probe, sizeof probe) < 0 ||
+		    sa__ntlm_utf16(id->domain, 0, probe, sizeof probe) < 0)
 			return SEC_E_INVALID_PARAMETER; /* not UTF-8, or too long */
-		if (sa_ntlm_nt_hash(id->password, c->nt_hash) != 0)
+		if (sa__ntlm_nt_hash(id->password, c->nt_hash) != 0)
 			return SEC_E_INVALID_PARAMETER;
 		c->user = sa__strdup(id->user);
 		c->domain = sa__strdup(id->domain);
@@ -99,7 +99,7 @@ static int32_t cred_outbound(struct ntlm_cred *c, const struct sa_pkg_cred_args 
 	if (path == NULL)
 		return SEC_E_NO_CREDENTIALS;
 	struct sa_ntlm_users users;
-	int rc = sa_ntlm_users_load(path, &users);
+	int rc = sa__ntlm_users_load(path, &users);
 	if (rc == -2)
 		return SEC_E_INSUFFICIENT_MEMORY;
 	if (rc != 0)
@@ -111,7 +111,7 @@ static int32_t cred_outbound(struct ntlm_cred *c, const struct sa_pkg_cred_args 
 		if (split_principal(a->principal, &want_user, &want_domain) != 0)
 			st = SEC_E_INSUFFICIENT_MEMORY;
 		else
-			e = sa_ntlm_users_find(&users, want_domain[0] ? want_domain : NULL,
+			e = sa__ntlm_users_find(&users, want_domain[0] ? want_domain : NULL,
 					       want_user);
 	} else if (users.n != 0) {
 		e = &users.v[0];
@@ -128,11 +128,11 @@ static int32_t cred_outbound(struct ntlm_cred *c, const struct sa_pkg_cred_args 
 	}
 	sa__free(want_user);
 	sa__free(want_domain);
-	sa_ntlm_users_free(&users);
+	sa__ntlm_users_free(&users);
 	return st;
 }
 
-int32_t sa_ntlm_cred_acquire(const struct sa_pkg_cred_args *a, void **out, int64_t *expiry)
+int32_t sa__ntlm_cred_acquire(const struct sa_pkg_cred_args *a, void **out, int64_t *expiry)
 {
 	struct ntlm_cred *c = sa__calloc(1, sizeof *c);
 	if (c == NULL)
@@ -147,8 +147,8 @@ int32_t sa_ntlm_cred_acquire(const struct sa_pkg_cred_args *a, void **out, int64
 	for (size_t i = 0; i < sizeof lower; i++)
 		lower[i] = (c->host[i] >= 'A' && c->host[i] <= 'Z') ? (char)(c->host[i] + 32)
 								    : c->host[i];
-	long h16 = sa_ntlm_utf16(c->host, 0, c->host16, sizeof c->host16);
-	long l16 = sa_ntlm_utf16(lower, 0, c->dns16, sizeof c->dns16);
+	long h16 = sa__ntlm_utf16(c->host, 0, c->host16, sizeof c->host16);
+	long l16 = sa__ntlm_utf16(lower, 0, c->dns16, sizeof c->dns16);
 	c->host16_len = h16 > 0 ? (size_t)h16 : 0;
 	c->dns16_len = l16 > 0 ? (size_t)l16 : 0;
 	/* Only a server sends them (a host name that is not UTF-8 cannot). */
@@ -158,14 +158,14 @@ int32_t sa_ntlm_cred_acquire(const struct sa_pkg_cred_args *a, void **out, int64
 		st = cred_outbound(c, a);
 	if (st == SEC_E_OK && (a->use & SECPKG_CRED_INBOUND)) {
 		const char *path = getenv("NTLM_USER_FILE");
-		int rc = path != NULL ? sa_ntlm_users_load(path, &c->users) : 0;
+		int rc = path != NULL ? sa__ntlm_users_load(path, &c->users) : 0;
 		if (rc == -2)
 			st = SEC_E_INSUFFICIENT_MEMORY;
 		else if (rc != 0)
 			st = SEC_E_NO_CREDENTIALS; /* named but unreadable */
 	}
 	if (st != SEC_E_OK) {
-		sa_ntlm_cred_free(c);
+		sa__ntlm_cred_free(c);
 		return st;
 	}
 	*out = c;
@@ -173,7 +173,7 @@ int32_t sa_ntlm_cred_acquire(const struct sa_pkg_cred_args *a, void **out, int64
 	return SEC_E_OK;
 }
 
-int32_t sa_ntlm_cred_name(void *cv, char **name)
+int32_t sa__ntlm_cred_name(void *cv, char **name)
 {
 	struct ntlm_cred *c = cv;
 	if (!c->has_identity) {
@@ -191,7 +191,7 @@ int32_t sa_ntlm_cred_name(void *cv, char **name)
 	return SEC_E_OK;
 }
 
-int32_t sa_ntlm_cred_set_lookup(void *cv, sa_pkg_lookup_fn fn, void *arg)
+int32_t sa__ntlm_cred_set_lookup(void *cv, sa_pkg_lookup_fn fn, void *arg)
 {
 	struct ntlm_cred *c = cv;
 	if (!(c->use & SECPKG_CRED_INBOUND))

@@ -21,7 +21,7 @@
 #include <nettle/md5.h>
 #include <nettle/memops.h>
 
-void sa_ntlm_md4(const void *p, size_t n, uint8_t out[16])
+void sa__ntlm_md4(const void *p, size_t n, uint8_t out[16])
 {
 	struct md4_ctx c;
 
@@ -29,10 +29,10 @@ void sa_ntlm_md4(const void *p, size_t n, uint8_t out[16])
 	md4_update(&c, n, p);
 	md4_digest(&c, MD4_DIGEST_SIZE, out);
 	/* The input is a password: its last block may sit in the context. */
-	sa_ntlm_wipe(&c, sizeof c);
+	sa__ntlm_wipe(&c, sizeof c);
 }
 
-void sa_ntlm_md5(const struct sa_ntlm_iov *v, size_t nv, uint8_t out[16])
+void sa__ntlm_md5(const struct sa_ntlm_iov *v, size_t nv, uint8_t out[16])
 {
 	struct md5_ctx c;
 
@@ -40,10 +40,10 @@ void sa_ntlm_md5(const struct sa_ntlm_iov *v, size_t nv, uint8_t out[16])
 	for (size_t i = 0; i < nv; i++)
 		md5_update(&c, v[i].n, v[i].p);
 	md5_digest(&c, MD5_DIGEST_SIZE, out);
-	sa_ntlm_wipe(&c, sizeof c);
+	sa__ntlm_wipe(&c, sizeof c);
 }
 
-void sa_ntlm_hmac_md5_pre(const uint8_t *key, size_t key_len, const void *pre, size_t pre_len,
+void sa__ntlm_hmac_md5_pre(const uint8_t *key, size_t key_len, const void *pre, size_t pre_len,
 			  const struct sa_ntlm_iov *v, size_t nv, uint8_t out[16])
 {
 	struct hmac_md5_ctx c;
@@ -55,37 +55,37 @@ void sa_ntlm_hmac_md5_pre(const uint8_t *key, size_t key_len, const void *pre, s
 		hmac_md5_update(&c, v[i].n, v[i].p);
 	hmac_md5_digest(&c, MD5_DIGEST_SIZE, out);
 	/* The inner and outer states are the key in all but name. */
-	sa_ntlm_wipe(&c, sizeof c);
+	sa__ntlm_wipe(&c, sizeof c);
 }
 
-void sa_ntlm_hmac_md5(const uint8_t *key, size_t key_len, const struct sa_ntlm_iov *v, size_t nv,
+void sa__ntlm_hmac_md5(const uint8_t *key, size_t key_len, const struct sa_ntlm_iov *v, size_t nv,
 		      uint8_t out[16])
 {
-	sa_ntlm_hmac_md5_pre(key, key_len, NULL, 0, v, nv, out);
+	sa__ntlm_hmac_md5_pre(key, key_len, NULL, 0, v, nv, out);
 }
 
-void sa_ntlm_rc4_init(struct sa_ntlm_rc4 *r, const uint8_t key[16])
+void sa__ntlm_rc4_init(struct sa_ntlm_rc4 *r, const uint8_t key[16])
 {
 	arcfour128_set_key(&r->s, key);
 }
 
-void sa_ntlm_rc4(struct sa_ntlm_rc4 *r, uint8_t *dst, const uint8_t *src, size_t n)
+void sa__ntlm_rc4(struct sa_ntlm_rc4 *r, uint8_t *dst, const uint8_t *src, size_t n)
 {
 	/* nettle allows dst == src (in place), as SEAL does. */
 	if (n != 0)
 		arcfour_crypt(&r->s, n, dst, src);
 }
 
-void sa_ntlm_rc4_once(const uint8_t key[16], uint8_t *dst, const uint8_t *src, size_t n)
+void sa__ntlm_rc4_once(const uint8_t key[16], uint8_t *dst, const uint8_t *src, size_t n)
 {
 	struct sa_ntlm_rc4 r;
 
-	sa_ntlm_rc4_init(&r, key);
-	sa_ntlm_rc4(&r, dst, src, n);
-	sa_ntlm_wipe(&r, sizeof r);
+	sa__ntlm_rc4_init(&r, key);
+	sa__ntlm_rc4(&r, dst, src, n);
+	sa__ntlm_wipe(&r, sizeof r);
 }
 
-int sa_ntlm_random(void *p, size_t n)
+int sa__ntlm_random(void *p, size_t n)
 {
 	uint8_t *b = p;
 	size_t got = 0;
@@ -104,12 +104,12 @@ int sa_ntlm_random(void *p, size_t n)
 	return 0;
 }
 
-int sa_ntlm_ct_equal(const void *a, const void *b, size_t n)
+int sa__ntlm_ct_equal(const void *a, const void *b, size_t n)
 {
 	return memeql_sec(a, b, n) != 0;
 }
 
-void sa_ntlm_wipe(void *p, size_t n)
+void sa__ntlm_wipe(void *p, size_t n)
 {
 	if (p != NULL && n != 0)
 		explicit_bzero(p, n);

@@ -20,7 +20,7 @@ static int header_ok(const uint8_t *m, size_t n, size_t min, uint32_t type)
 	if (m == NULL || n < min)
 		return -1;
 	/* Not a secret; compared as every comparison in this package is. */
-	if (!sa_ntlm_ct_equal(m, signature, SA_NTLM_SIG_LEN) || sa_ntlm_le32(m + 8) != type)
+	if (!sa__ntlm_ct_equal(m, signature, SA_NTLM_SIG_LEN) || sa_ntlm_le32(m + 8) != type)
 		return -1;
 	return 0;
 }
@@ -51,7 +51,7 @@ static size_t payload_start(const uint8_t *m, const struct sa_ntlm_field *f, siz
 	return lo;
 }
 
-int sa_ntlm_parse_negotiate(const uint8_t *m, size_t n, struct sa_ntlm_negotiate *out)
+int sa__ntlm_parse_negotiate(const uint8_t *m, size_t n, struct sa_ntlm_negotiate *out)
 {
 	if (header_ok(m, n, 16, SA_NTLM_NEGOTIATE) != 0)
 		return -1;
@@ -63,7 +63,7 @@ int sa_ntlm_parse_negotiate(const uint8_t *m, size_t n, struct sa_ntlm_negotiate
 	return 0;
 }
 
-int sa_ntlm_parse_challenge(const uint8_t *m, size_t n, struct sa_ntlm_challenge *out)
+int sa__ntlm_parse_challenge(const uint8_t *m, size_t n, struct sa_ntlm_challenge *out)
 {
 	if (header_ok(m, n, 32, SA_NTLM_CHALLENGE) != 0)
 		return -1;
@@ -76,7 +76,7 @@ int sa_ntlm_parse_challenge(const uint8_t *m, size_t n, struct sa_ntlm_challenge
 	return 0;
 }
 
-int sa_ntlm_parse_authenticate(const uint8_t *m, size_t n, struct sa_ntlm_authenticate *out)
+int sa__ntlm_parse_authenticate(const uint8_t *m, size_t n, struct sa_ntlm_authenticate *out)
 {
 	if (header_ok(m, n, SA_NTLM_AUTH_MIN, SA_NTLM_AUTHENTICATE) != 0)
 		return -1;
@@ -91,7 +91,7 @@ int sa_ntlm_parse_authenticate(const uint8_t *m, size_t n, struct sa_ntlm_authen
 	return 0;
 }
 
-int sa_ntlm_av_check(const uint8_t *info, size_t n)
+int sa__ntlm_av_check(const uint8_t *info, size_t n)
 {
 	size_t at = 0;
 	while (n - at >= 4) {
@@ -107,7 +107,7 @@ int sa_ntlm_av_check(const uint8_t *info, size_t n)
 	return -1; /* no MsvAvEOL */
 }
 
-int sa_ntlm_av_find(const uint8_t *info, size_t n, uint16_t id, struct sa_ntlm_field *out)
+int sa__ntlm_av_find(const uint8_t *info, size_t n, uint16_t id, struct sa_ntlm_field *out)
 {
 	size_t at = 0;
 	while (n - at >= 4) {
@@ -127,7 +127,7 @@ int sa_ntlm_av_find(const uint8_t *info, size_t n, uint16_t id, struct sa_ntlm_f
 
 /* ---- writing --------------------------------------------------------------- */
 
-void sa_ntlm_wr_init(struct sa_ntlm_wr *w, uint8_t *buf, size_t cap, uint32_t type, size_t hdr)
+void sa__ntlm_wr_init(struct sa_ntlm_wr *w, uint8_t *buf, size_t cap, uint32_t type, size_t hdr)
 {
 	*w = (struct sa_ntlm_wr){.buf = buf, .cap = cap, .len = hdr};
 	if (hdr > cap) {
@@ -139,20 +139,20 @@ void sa_ntlm_wr_init(struct sa_ntlm_wr *w, uint8_t *buf, size_t cap, uint32_t ty
 	sa_ntlm_put32(buf + 8, type);
 }
 
-void sa_ntlm_wr_u16(struct sa_ntlm_wr *w, size_t off, uint16_t v)
+void sa__ntlm_wr_u16(struct sa_ntlm_wr *w, size_t off, uint16_t v)
 {
 	uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
-	sa_ntlm_wr_bytes(w, off, b, 2);
+	sa__ntlm_wr_bytes(w, off, b, 2);
 }
 
-void sa_ntlm_wr_u32(struct sa_ntlm_wr *w, size_t off, uint32_t v)
+void sa__ntlm_wr_u32(struct sa_ntlm_wr *w, size_t off, uint32_t v)
 {
 	uint8_t b[4];
 	sa_ntlm_put32(b, v);
-	sa_ntlm_wr_bytes(w, off, b, 4);
+	sa__ntlm_wr_bytes(w, off, b, 4);
 }
 
-void sa_ntlm_wr_bytes(struct sa_ntlm_wr *w, size_t off, const void *p, size_t n)
+void sa__ntlm_wr_bytes(struct sa_ntlm_wr *w, size_t off, const void *p, size_t n)
 {
 	if (w->err || off > w->cap || n > w->cap - off) {
 		w->err = 1;
@@ -162,30 +162,30 @@ void sa_ntlm_wr_bytes(struct sa_ntlm_wr *w, size_t off, const void *p, size_t n)
 		memcpy(w->buf + off, p, n);
 }
 
-void sa_ntlm_wr_field(struct sa_ntlm_wr *w, size_t off, const void *p, size_t n)
+void sa__ntlm_wr_field(struct sa_ntlm_wr *w, size_t off, const void *p, size_t n)
 {
 	size_t at = w->len;
 	if (n > 0xFFFF) {
 		w->err = 1;
 		return;
 	}
-	sa_ntlm_wr_bytes(w, at, p, n);
+	sa__ntlm_wr_bytes(w, at, p, n);
 	w->len = w->err ? w->len : at + n;
-	sa_ntlm_wr_u16(w, off, (uint16_t)n);
-	sa_ntlm_wr_u16(w, off + 2, (uint16_t)n);
-	sa_ntlm_wr_u32(w, off + 4, (uint32_t)at);
+	sa__ntlm_wr_u16(w, off, (uint16_t)n);
+	sa__ntlm_wr_u16(w, off + 2, (uint16_t)n);
+	sa__ntlm_wr_u32(w, off + 4, (uint32_t)at);
 }
 
-void sa_ntlm_wr_av(struct sa_ntlm_wr *w, uint16_t id, const void *p, size_t n)
+void sa__ntlm_wr_av(struct sa_ntlm_wr *w, uint16_t id, const void *p, size_t n)
 {
 	if (n > 0xFFFF) {
 		w->err = 1;
 		return;
 	}
 	size_t at = w->len;
-	sa_ntlm_wr_u16(w, at, id);
-	sa_ntlm_wr_u16(w, at + 2, (uint16_t)n);
-	sa_ntlm_wr_bytes(w, at + 4, p, n);
+	sa__ntlm_wr_u16(w, at, id);
+	sa__ntlm_wr_u16(w, at + 2, (uint16_t)n);
+	sa__ntlm_wr_bytes(w, at + 4, p, n);
 	if (!w->err)
 		w->len = at + 4 + n;
 }

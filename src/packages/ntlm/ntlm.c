@@ -26,11 +26,11 @@
 #include <string.h>
 #include <time.h>
 
-const uint8_t sa_ntlm_version[8] = {10, 0, 0, 0, 0, 0, 0, 15};
+const uint8_t sa__ntlm_version[8] = {10, 0, 0, 0, 0, 0, 0, 15};
 
 /* ---- contexts ------------------------------------------------------------- */
 
-struct ntlm_ctx *sa_ntlm_ctx_new(struct ntlm_cred *c, int client)
+struct ntlm_ctx *sa__ntlm_ctx_new(struct ntlm_cred *c, int client)
 {
 	struct ntlm_ctx *x = sa__calloc(1, sizeof *x);
 	if (x != NULL) {
@@ -40,25 +40,25 @@ struct ntlm_ctx *sa_ntlm_ctx_new(struct ntlm_cred *c, int client)
 	return x;
 }
 
-void sa_ntlm_ctx_delete(void *xv)
+void sa__ntlm_ctx_delete(void *xv)
 {
 	struct ntlm_ctx *x = xv;
 	if (x->msgs != NULL) {
-		sa_ntlm_wipe(x->msgs, x->neg_len + x->chal_len);
+		sa__ntlm_wipe(x->msgs, x->neg_len + x->chal_len);
 		sa__free(x->msgs);
 	}
 	if (x->keys != NULL) {
-		sa_ntlm_wipe(x->keys, sizeof *x->keys);
+		sa__ntlm_wipe(x->keys, sizeof *x->keys);
 		sa__free(x->keys);
 	}
 	sa__free(x->name);
 	sa__free(x->server);
-	sa_ntlm_wipe(x, sizeof *x);
+	sa__ntlm_wipe(x, sizeof *x);
 	sa__free(x);
 }
 
 /* Keep a copy of the message just sent or received, after those before it. */
-int sa_ntlm_keep_msg(struct ntlm_ctx *x, const uint8_t *m, size_t n, int is_challenge)
+int sa__ntlm_keep_msg(struct ntlm_ctx *x, const uint8_t *m, size_t n, int is_challenge)
 {
 	size_t have = x->neg_len + x->chal_len;
 	uint8_t *p = sa__malloc(have + n);
@@ -68,7 +68,7 @@ int sa_ntlm_keep_msg(struct ntlm_ctx *x, const uint8_t *m, size_t n, int is_chal
 		memcpy(p, x->msgs, have);
 	memcpy(p + have, m, n);
 	if (x->msgs != NULL) {
-		sa_ntlm_wipe(x->msgs, have);
+		sa__ntlm_wipe(x->msgs, have);
 		sa__free(x->msgs);
 	}
 	x->msgs = p;
@@ -79,10 +79,10 @@ int sa_ntlm_keep_msg(struct ntlm_ctx *x, const uint8_t *m, size_t n, int is_chal
 	return 0;
 }
 
-void sa_ntlm_drop_msgs(struct ntlm_ctx *x)
+void sa__ntlm_drop_msgs(struct ntlm_ctx *x)
 {
 	if (x->msgs != NULL) {
-		sa_ntlm_wipe(x->msgs, x->neg_len + x->chal_len);
+		sa__ntlm_wipe(x->msgs, x->neg_len + x->chal_len);
 		sa__free(x->msgs);
 	}
 	x->msgs = NULL;
@@ -90,7 +90,7 @@ void sa_ntlm_drop_msgs(struct ntlm_ctx *x)
 
 /* The ISC_RET_ / ASC_RET_ flags a complete context reports: what was asked
  * for and negotiated (the REQ and RET bits of these coincide). */
-unsigned long sa_ntlm_ret_flags(const struct ntlm_ctx *x, unsigned long req)
+unsigned long sa__ntlm_ret_flags(const struct ntlm_ctx *x, unsigned long req)
 {
 	unsigned long integ = x->client ? ISC_REQ_INTEGRITY : ASC_REQ_INTEGRITY;
 	unsigned long got = ISC_REQ_CONNECTION & req;
@@ -101,24 +101,24 @@ unsigned long sa_ntlm_ret_flags(const struct ntlm_ctx *x, unsigned long req)
 	return got;
 }
 
-void sa_ntlm_ctx_done(struct ntlm_ctx *x, struct sa_pkg_leg *leg, const uint8_t exported[16],
+void sa__ntlm_ctx_done(struct ntlm_ctx *x, struct sa_pkg_leg *leg, const uint8_t exported[16],
 		      char *name, char *server, size_t out_len)
 {
 	x->name = name;
 	x->server = server;
 	memcpy(x->exported, exported, 16);
-	sa_ntlm_drop_msgs(x);
+	sa__ntlm_drop_msgs(x);
 	x->step = DONE;
 	x->start = sa__filetime_now();
 	leg->out_len = out_len;
-	leg->attrs = sa_ntlm_ret_flags(x, leg->req);
+	leg->attrs = sa__ntlm_ret_flags(x, leg->req);
 	leg->expiry = SA_NTLM_NEVER;
 }
 
 /* MD5 of the channel bindings as [MS-NLMP] 3.1.5.1.2 hashes them (the
  * gss_channel_bindings_struct layout); zeros when there are none.  -1 when
  * the buffer is malformed. */
-int sa_ntlm_bindings_hash(const unsigned char *b, size_t n, uint8_t out[16])
+int sa__ntlm_bindings_hash(const unsigned char *b, size_t n, uint8_t out[16])
 {
 	memset(out, 0, 16);
 	if (b == NULL)
@@ -147,15 +147,15 @@ int sa_ntlm_bindings_hash(const unsigned char *b, size_t n, uint8_t out[16])
 		{w[0], 4}, {w[1], 4}, {b + off[0], len[0]}, {w[2], 4},
 		{w[3], 4}, {b + off[1], len[1]}, {w[4], 4}, {b + off[2], len[2]},
 	};
-	sa_ntlm_md5(v, 8, out);
+	sa__ntlm_md5(v, 8, out);
 	return 0;
 }
 
 /* A name for the AUTHENTICATE: UTF-16LE, or ASCII when OEM. */
-long sa_ntlm_put_name(const char *s, int unicode, uint8_t *out, size_t cap)
+long sa__ntlm_put_name(const char *s, int unicode, uint8_t *out, size_t cap)
 {
 	if (unicode)
-		return sa_ntlm_utf16(s, 0, out, cap);
+		return sa__ntlm_utf16(s, 0, out, cap);
 	size_t n = strlen(s);
 	if (n > cap)
 		return -1;
@@ -167,7 +167,7 @@ long sa_ntlm_put_name(const char *s, int unicode, uint8_t *out, size_t cap)
 }
 
 /* A name from a received message, as new UTF-8. */
-char *sa_ntlm_get_name(const struct sa_ntlm_field *f, int unicode)
+char *sa__ntlm_get_name(const struct sa_ntlm_field *f, int unicode)
 {
 	if (f->len == 0) {
 		char *e = sa__malloc(1);
@@ -175,14 +175,14 @@ char *sa_ntlm_get_name(const struct sa_ntlm_field *f, int unicode)
 			e[0] = '\0';
 		return e;
 	}
-	return unicode ? sa_ntlm_utf8(f->p, f->len) : sa_ntlm_oem(f->p, f->len);
+	return unicode ? sa__ntlm_utf8(f->p, f->len) : sa__ntlm_oem(f->p, f->len);
 }
 
 /* 1 when get_name can take f (a NULL from it then meant no memory). */
-int sa_ntlm_name_ok(const struct sa_ntlm_field *f, int unicode)
+int sa__ntlm_name_ok(const struct sa_ntlm_field *f, int unicode)
 {
 	if (unicode)
-		return sa_ntlm_utf16_ok(f->p, f->len);
+		return sa__ntlm_utf16_ok(f->p, f->len);
 	return f->len == 0 || memchr(f->p, 0, f->len) == NULL;
 }
 
@@ -243,20 +243,20 @@ const struct sa_package sa__ntlm = {
 	.max_signature = 16,
 	.block_size = 0,
 	.security_trailer = 16,
-	.cred_acquire = sa_ntlm_cred_acquire,
-	.cred_free = sa_ntlm_cred_free,
-	.cred_name = sa_ntlm_cred_name,
-	.init_leg = sa_ntlm_init_leg,
-	.accept_leg = sa_ntlm_accept_leg,
-	.ctx_delete = sa_ntlm_ctx_delete,
+	.cred_acquire = sa__ntlm_cred_acquire,
+	.cred_free = sa__ntlm_cred_free,
+	.cred_name = sa__ntlm_cred_name,
+	.init_leg = sa__ntlm_init_leg,
+	.accept_leg = sa__ntlm_accept_leg,
+	.ctx_delete = sa__ntlm_ctx_delete,
 	.ctx_names = ctx_names,
 	.ctx_lifespan = ctx_lifespan,
 	.ctx_native_names = ctx_native_names,
 	.ctx_session_key = ctx_session_key,
-	.cred_set_lookup = sa_ntlm_cred_set_lookup,
-	.make_signature = sa_ntlm_make_signature,
-	.verify_signature = sa_ntlm_verify_signature,
-	.encrypt = sa_ntlm_encrypt,
-	.decrypt = sa_ntlm_decrypt,
-	.ctx_mic_done = sa_ntlm_mic_done,
+	.cred_set_lookup = sa__ntlm_cred_set_lookup,
+	.make_signature = sa__ntlm_make_signature,
+	.verify_signature = sa__ntlm_verify_signature,
+	.encrypt = sa__ntlm_encrypt,
+	.decrypt = sa__ntlm_decrypt,
+	.ctx_mic_done = sa__ntlm_mic_done,
 };

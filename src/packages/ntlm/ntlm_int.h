@@ -16,7 +16,7 @@
  *
  * Nothing here knows the library's handles or state machine, nor SSPI's
  * types.  Secrets (passwords, hashes, keys, RC4 states) are wiped
- * with sa_ntlm_wipe before their memory is freed and never traced.
+ * with sa__ntlm_wipe before their memory is freed and never traced.
  */
 #ifndef SSPIASYNC_PACKAGES_NTLM_INT_H
 #define SSPIASYNC_PACKAGES_NTLM_INT_H
@@ -97,28 +97,28 @@ struct sa_ntlm_iov {
 	size_t n;
 };
 
-void sa_ntlm_md4(const void *p, size_t n, uint8_t out[16]);
-void sa_ntlm_md5(const struct sa_ntlm_iov *v, size_t nv, uint8_t out[16]);
-void sa_ntlm_hmac_md5(const uint8_t *key, size_t key_len, const struct sa_ntlm_iov *v, size_t nv,
+void sa__ntlm_md4(const void *p, size_t n, uint8_t out[16]);
+void sa__ntlm_md5(const struct sa_ntlm_iov *v, size_t nv, uint8_t out[16]);
+void sa__ntlm_hmac_md5(const uint8_t *key, size_t key_len, const struct sa_ntlm_iov *v, size_t nv,
 		      uint8_t out[16]);
 /* The same with pre (pre_len bytes) hashed before the pieces: a message
  * signature's sequence number ahead of the caller's buffers. */
-void sa_ntlm_hmac_md5_pre(const uint8_t *key, size_t key_len, const void *pre, size_t pre_len,
+void sa__ntlm_hmac_md5_pre(const uint8_t *key, size_t key_len, const void *pre, size_t pre_len,
 			  const struct sa_ntlm_iov *v, size_t nv, uint8_t out[16]);
 /* An RC4 stream (nettle's arcfour). */
 struct sa_ntlm_rc4 {
 	struct arcfour_ctx s;
 };
-void sa_ntlm_rc4_init(struct sa_ntlm_rc4 *r, const uint8_t key[16]);
-void sa_ntlm_rc4(struct sa_ntlm_rc4 *r, uint8_t *dst, const uint8_t *src, size_t n);
+void sa__ntlm_rc4_init(struct sa_ntlm_rc4 *r, const uint8_t key[16]);
+void sa__ntlm_rc4(struct sa_ntlm_rc4 *r, uint8_t *dst, const uint8_t *src, size_t n);
 /* One-shot RC4 of n bytes under key (EncryptedRandomSessionKey). */
-void sa_ntlm_rc4_once(const uint8_t key[16], uint8_t *dst, const uint8_t *src, size_t n);
+void sa__ntlm_rc4_once(const uint8_t key[16], uint8_t *dst, const uint8_t *src, size_t n);
 /* 0 and n random bytes at p, or -1 (getrandom failed). */
-int sa_ntlm_random(void *p, size_t n);
+int sa__ntlm_random(void *p, size_t n);
 /* 1 when equal; time depends on n only. */
-int sa_ntlm_ct_equal(const void *a, const void *b, size_t n);
+int sa__ntlm_ct_equal(const void *a, const void *b, size_t n);
 /* Overwrite n bytes at p with zeros; not optimised away. */
-void sa_ntlm_wipe(void *p, size_t n);
+void sa__ntlm_wipe(void *p, size_t n);
 
 /* ---- keys.c ---------------------------------------------------------------- */
 
@@ -131,38 +131,38 @@ struct sa_ntlm_dir {
 
 /* NT hash = MD4(UTF-16LE(password)).  password is UTF-8; -1 when it is not
  * valid UTF-8 or longer than SA_NTLM_NAME_MAX units (nothing written). */
-int sa_ntlm_nt_hash(const char *password, uint8_t out[16]);
+int sa__ntlm_nt_hash(const char *password, uint8_t out[16]);
 /* NTOWFv2 = HMAC_MD5(nt_hash, UTF-16LE(upper(user) || domain)); -1 on bad UTF-8. */
-int sa_ntlm_ntowfv2(const uint8_t nt_hash[16], const char *user, const char *domain,
+int sa__ntlm_ntowfv2(const uint8_t nt_hash[16], const char *user, const char *domain,
 		    uint8_t out[16]);
 /* NTProofStr = HMAC_MD5(key, server_challenge || blob). */
-void sa_ntlm_v2_proof(const uint8_t key[16], const uint8_t sc[8], const uint8_t *blob,
+void sa__ntlm_v2_proof(const uint8_t key[16], const uint8_t sc[8], const uint8_t *blob,
 		      size_t blob_len, uint8_t proof[16]);
 /* LMv2 = HMAC_MD5(key, sc || cc) || cc (24 bytes). */
-void sa_ntlm_lmv2(const uint8_t key[16], const uint8_t sc[8], const uint8_t cc[8],
+void sa__ntlm_lmv2(const uint8_t key[16], const uint8_t sc[8], const uint8_t cc[8],
 		  uint8_t out[24]);
 /* SessionBaseKey = HMAC_MD5(key, proof). */
-void sa_ntlm_session_base_key(const uint8_t key[16], const uint8_t proof[16], uint8_t out[16]);
+void sa__ntlm_session_base_key(const uint8_t key[16], const uint8_t proof[16], uint8_t out[16]);
 /* MIC = HMAC_MD5(exported, negotiate || challenge || authenticate); the
  * AUTHENTICATE bytes are given with their MIC field already zeroed. */
-void sa_ntlm_mic(const uint8_t exported[16], const uint8_t *neg, size_t neg_len,
+void sa__ntlm_mic(const uint8_t exported[16], const uint8_t *neg, size_t neg_len,
 		 const uint8_t *chal, size_t chal_len, const uint8_t *auth, size_t auth_len,
 		 uint8_t out[16]);
 /* The two directions' keys from ExportedSessionKey (128-bit sealing):
  * client: send = client-to-server, recv = server-to-client; server: the reverse. */
-void sa_ntlm_derive(const uint8_t exported[16], int client, struct sa_ntlm_dir *send,
+void sa__ntlm_derive(const uint8_t exported[16], int client, struct sa_ntlm_dir *send,
 		    struct sa_ntlm_dir *recv);
 /* The 16-byte signature of msg (several pieces) with extended session
  * security: version 1, HMAC_MD5(sign_key, seq || msg)[0..8] (RC4'd through
  * d->seal when key_exch), seq.  Uses d->seq as given; the caller advances it. */
-void sa_ntlm_sign(struct sa_ntlm_dir *d, int key_exch, uint32_t seq, const struct sa_ntlm_iov *msg,
+void sa__ntlm_sign(struct sa_ntlm_dir *d, int key_exch, uint32_t seq, const struct sa_ntlm_iov *msg,
 		  size_t nmsg, uint8_t sig[16]);
-/* sa_ntlm_sign in two halves, for sealing, whose data runs through the
+/* sa__ntlm_sign in two halves, for sealing, whose data runs through the
  * stream between them: the HMAC over seq || msg (the plaintext), then the
  * signature from it (mac is wiped). */
-void sa_ntlm_mac(const struct sa_ntlm_dir *d, uint32_t seq, const struct sa_ntlm_iov *msg,
+void sa__ntlm_mac(const struct sa_ntlm_dir *d, uint32_t seq, const struct sa_ntlm_iov *msg,
 		 size_t nmsg, uint8_t mac[16]);
-void sa_ntlm_sig_close(struct sa_ntlm_dir *d, int key_exch, uint32_t seq, uint8_t mac[16],
+void sa__ntlm_sig_close(struct sa_ntlm_dir *d, int key_exch, uint32_t seq, uint8_t mac[16],
 		       uint8_t sig[16]);
 
 /* ---- users.c --------------------------------------------------------------- */
@@ -170,14 +170,14 @@ void sa_ntlm_sig_close(struct sa_ntlm_dir *d, int key_exch, uint32_t seq, uint8_
 /* UTF-8 (NUL-terminated) to UTF-16LE at out (room for cap bytes); returns
  * the bytes written, or -1 (not UTF-8, a NUL, or no room).  upper: ASCII
  * letters upper-cased (only ASCII is folded; see README). */
-long sa_ntlm_utf16(const char *s, int upper, uint8_t *out, size_t cap);
+long sa__ntlm_utf16(const char *s, int upper, uint8_t *out, size_t cap);
 /* UTF-16LE (len bytes) to a new NUL-terminated UTF-8 string (sa__malloc), or
  * NULL (odd length, lone surrogate, a NUL, no memory). */
-char *sa_ntlm_utf8(const uint8_t *p, size_t len);
-/* 1 when sa_ntlm_utf8 would take p (so its NULL meant no memory), else 0. */
-int sa_ntlm_utf16_ok(const uint8_t *p, size_t len);
+char *sa__ntlm_utf8(const uint8_t *p, size_t len);
+/* 1 when sa__ntlm_utf8 would take p (so its NULL meant no memory), else 0. */
+int sa__ntlm_utf16_ok(const uint8_t *p, size_t len);
 /* OEM (taken as Latin-1 / ASCII) bytes to a new UTF-8 string, or NULL. */
-char *sa_ntlm_oem(const uint8_t *p, size_t len);
+char *sa__ntlm_oem(const uint8_t *p, size_t len);
 
 /* One user: names as given (UTF-8), the NT hash of the password. */
 struct sa_ntlm_user {
@@ -194,14 +194,14 @@ struct sa_ntlm_users {
  * memory.  Lines: "DOMAIN:user:password" (password is the rest of the line,
  * may hold ':'); blank lines and lines starting with '#' are skipped; a line
  * without two ':' is skipped. */
-int sa_ntlm_users_load(const char *path, struct sa_ntlm_users *out);
+int sa__ntlm_users_load(const char *path, struct sa_ntlm_users *out);
 /* First entry whose user matches (ASCII case-insensitively) and whose domain
  * matches (case-insensitively; an entry's empty domain or a NULL domain
  * matches any); NULL when none. */
-const struct sa_ntlm_user *sa_ntlm_users_find(const struct sa_ntlm_users *u, const char *domain,
+const struct sa_ntlm_user *sa__ntlm_users_find(const struct sa_ntlm_users *u, const char *domain,
 					      const char *user);
 /* Wipe and free every entry. */
-void sa_ntlm_users_free(struct sa_ntlm_users *u);
+void sa__ntlm_users_free(struct sa_ntlm_users *u);
 
 /* ---- msg.c ----------------------------------------------------------------- */
 
@@ -229,14 +229,14 @@ struct sa_ntlm_authenticate {
 /* Parsers: 0, or -1 for anything malformed (wrong signature or type, a
  * field outside the message, a truncated header).  They never read outside
  * [m, m + n). */
-int sa_ntlm_parse_negotiate(const uint8_t *m, size_t n, struct sa_ntlm_negotiate *out);
-int sa_ntlm_parse_challenge(const uint8_t *m, size_t n, struct sa_ntlm_challenge *out);
-int sa_ntlm_parse_authenticate(const uint8_t *m, size_t n, struct sa_ntlm_authenticate *out);
+int sa__ntlm_parse_negotiate(const uint8_t *m, size_t n, struct sa_ntlm_negotiate *out);
+int sa__ntlm_parse_challenge(const uint8_t *m, size_t n, struct sa_ntlm_challenge *out);
+int sa__ntlm_parse_authenticate(const uint8_t *m, size_t n, struct sa_ntlm_authenticate *out);
 
 /* AV pairs: 0 when info is a well-formed list (every pair inside, ending
  * with MsvAvEOL), else -1.  find: the first pair with that id, 1 found, 0 not. */
-int sa_ntlm_av_check(const uint8_t *info, size_t n);
-int sa_ntlm_av_find(const uint8_t *info, size_t n, uint16_t id, struct sa_ntlm_field *out);
+int sa__ntlm_av_check(const uint8_t *info, size_t n);
+int sa__ntlm_av_find(const uint8_t *info, size_t n, uint16_t id, struct sa_ntlm_field *out);
 
 /* A message writer: header of hdr bytes, payload appended after it, each
  * field's (len, maxlen, offset) written at its place in the header.  No
@@ -246,14 +246,14 @@ struct sa_ntlm_wr {
 	size_t cap, len; /* len: end of the payload so far */
 	int err;         /* 1: something did not fit */
 };
-void sa_ntlm_wr_init(struct sa_ntlm_wr *w, uint8_t *buf, size_t cap, uint32_t type, size_t hdr);
-void sa_ntlm_wr_u16(struct sa_ntlm_wr *w, size_t off, uint16_t v);
-void sa_ntlm_wr_u32(struct sa_ntlm_wr *w, size_t off, uint32_t v);
-void sa_ntlm_wr_bytes(struct sa_ntlm_wr *w, size_t off, const void *p, size_t n);
+void sa__ntlm_wr_init(struct sa_ntlm_wr *w, uint8_t *buf, size_t cap, uint32_t type, size_t hdr);
+void sa__ntlm_wr_u16(struct sa_ntlm_wr *w, size_t off, uint16_t v);
+void sa__ntlm_wr_u32(struct sa_ntlm_wr *w, size_t off, uint32_t v);
+void sa__ntlm_wr_bytes(struct sa_ntlm_wr *w, size_t off, const void *p, size_t n);
 /* Append n bytes to the payload and point the field header at off to them. */
-void sa_ntlm_wr_field(struct sa_ntlm_wr *w, size_t off, const void *p, size_t n);
+void sa__ntlm_wr_field(struct sa_ntlm_wr *w, size_t off, const void *p, size_t n);
 /* Append an AV pair to the payload (no field header). */
-void sa_ntlm_wr_av(struct sa_ntlm_wr *w, uint16_t id, const void *p, size_t n);
+void sa__ntlm_wr_av(struct sa_ntlm_wr *w, uint16_t id, const void *p, size_t n);
 
 static inline uint16_t sa_ntlm_le16(const uint8_t *p)
 {

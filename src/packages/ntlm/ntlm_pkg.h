@@ -21,7 +21,7 @@
 
 #define SA_NTLM_NEVER INT64_MAX
 /* Our Version field: 10.0, build 0, NTLMSSP_REVISION_W2K3 (15). */
-extern const uint8_t sa_ntlm_version[8];
+extern const uint8_t sa__ntlm_version[8];
 
 /* ---- credentials (cred.c) ---------------------------------------------------- */
 
@@ -72,46 +72,46 @@ struct ntlm_ctx {
 	int64_t start;
 };
 
-int32_t sa_ntlm_cred_acquire(const struct sa_pkg_cred_args *a, void **out, int64_t *expiry);
-void sa_ntlm_cred_free(void *c);
+int32_t sa__ntlm_cred_acquire(const struct sa_pkg_cred_args *a, void **out, int64_t *expiry);
+void sa__ntlm_cred_free(void *c);
 /* "DOMAIN\\user" (or "user"), or our host name for a credential with no identity. */
-int32_t sa_ntlm_cred_name(void *cv, char **name);
-int32_t sa_ntlm_cred_set_lookup(void *cv, sa_pkg_lookup_fn fn, void *arg);
+int32_t sa__ntlm_cred_name(void *cv, char **name);
+int32_t sa__ntlm_cred_set_lookup(void *cv, sa_pkg_lookup_fn fn, void *arg);
 
 /* ---- contexts (ntlm.c) ------------------------------------------------------- */
 
-struct ntlm_ctx *sa_ntlm_ctx_new(struct ntlm_cred *c, int client);
-void sa_ntlm_ctx_delete(void *xv);
+struct ntlm_ctx *sa__ntlm_ctx_new(struct ntlm_cred *c, int client);
+void sa__ntlm_ctx_delete(void *xv);
 /* Keep a copy of the NEGOTIATE (is_challenge 0) or CHALLENGE (1): 0, or -1 (no memory). */
-int sa_ntlm_keep_msg(struct ntlm_ctx *x, const uint8_t *m, size_t n, int is_challenge);
-void sa_ntlm_drop_msgs(struct ntlm_ctx *x);
-unsigned long sa_ntlm_ret_flags(const struct ntlm_ctx *x, unsigned long req);
+int sa__ntlm_keep_msg(struct ntlm_ctx *x, const uint8_t *m, size_t n, int is_challenge);
+void sa__ntlm_drop_msgs(struct ntlm_ctx *x);
+unsigned long sa__ntlm_ret_flags(const struct ntlm_ctx *x, unsigned long req);
 /* The last leg succeeded (client: AUTHENTICATE written; server: it
  * checked): take name and server (sa__malloc'd), keep the session key, drop
  * the kept messages, step DONE, and fill the leg's outputs. */
-void sa_ntlm_ctx_done(struct ntlm_ctx *x, struct sa_pkg_leg *leg, const uint8_t exported[16],
+void sa__ntlm_ctx_done(struct ntlm_ctx *x, struct sa_pkg_leg *leg, const uint8_t exported[16],
 		      char *name, char *server, size_t out_len);
 /* MD5 of a SEC_CHANNEL_BINDINGS buffer ([MS-NLMP] 3.1.5.1.2); zeros for none; -1 malformed. */
-int sa_ntlm_bindings_hash(const unsigned char *b, size_t n, uint8_t out[16]);
+int sa__ntlm_bindings_hash(const unsigned char *b, size_t n, uint8_t out[16]);
 /* A name as UTF-16LE (unicode) or ASCII OEM: bytes written, or -1. */
-long sa_ntlm_put_name(const char *s, int unicode, uint8_t *out, size_t cap);
-/* A received name as new UTF-8, or NULL (then sa_ntlm_name_ok tells bad input from no memory). */
-char *sa_ntlm_get_name(const struct sa_ntlm_field *f, int unicode);
-int sa_ntlm_name_ok(const struct sa_ntlm_field *f, int unicode);
+long sa__ntlm_put_name(const char *s, int unicode, uint8_t *out, size_t cap);
+/* A received name as new UTF-8, or NULL (then sa__ntlm_name_ok tells bad input from no memory). */
+char *sa__ntlm_get_name(const struct sa_ntlm_field *f, int unicode);
+int sa__ntlm_name_ok(const struct sa_ntlm_field *f, int unicode);
 
 /* ---- legs (client.c, server.c) ------------------------------------------------ */
 
-int32_t sa_ntlm_init_leg(void *cv, void **ctx, struct sa_pkg_leg *leg);
-int32_t sa_ntlm_accept_leg(void *cv, void **ctx, struct sa_pkg_leg *leg);
+int32_t sa__ntlm_init_leg(void *cv, void **ctx, struct sa_pkg_leg *leg);
+int32_t sa__ntlm_accept_leg(void *cv, void **ctx, struct sa_pkg_leg *leg);
 
 /* ---- message protection (protect.c) ------------------------------------------ */
 
-int32_t sa_ntlm_make_signature(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno);
-int32_t sa_ntlm_verify_signature(void *xv, SecBufferDesc *msg, unsigned long seqno,
+int32_t sa__ntlm_make_signature(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno);
+int32_t sa__ntlm_verify_signature(void *xv, SecBufferDesc *msg, unsigned long seqno,
 				 unsigned long *qop);
-int32_t sa_ntlm_encrypt(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno);
-int32_t sa_ntlm_decrypt(void *xv, SecBufferDesc *msg, unsigned long seqno, unsigned long *qop);
+int32_t sa__ntlm_encrypt(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno);
+int32_t sa__ntlm_decrypt(void *xv, SecBufferDesc *msg, unsigned long seqno, unsigned long *qop);
 /* package.h's ctx_mic_done: the RC4 reset after a SPNEGO mechListMIC. */
-int32_t sa_ntlm_mic_done(void *xv, int sent);
+int32_t sa__ntlm_mic_done(void *xv, int sent);
 
 #endif /* SSPIASYNC_PACKAGES_NTLM_PKG_H */

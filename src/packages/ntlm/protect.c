@@ -50,7 +50,7 @@ static void seal_run(struct sa_ntlm_rc4 *r, const struct msg_parts *p)
 	for (size_t i = 0; i < p->ndata; i++) {
 		SecBuffer *b = p->data[i];
 		if (!(b->BufferType & (SECBUFFER_READONLY | SECBUFFER_READONLY_WITH_CHECKSUM)))
-			sa_ntlm_rc4(r, b->pvBuffer, b->pvBuffer, b->cbBuffer);
+			sa__ntlm_rc4(r, b->pvBuffer, b->pvBuffer, b->cbBuffer);
 	}
 }
 
@@ -69,7 +69,7 @@ static int32_t msg_ready(struct ntlm_ctx *x)
 		x->keys = sa__malloc(sizeof *x->keys);
 		if (x->keys == NULL)
 			return SEC_E_INSUFFICIENT_MEMORY;
-		sa_ntlm_derive(x->exported, x->client, &x->keys->send, &x->keys->recv);
+		sa__ntlm_derive(x->exported, x->client, &x->keys->send, &x->keys->recv);
 	}
 	return SEC_E_OK;
 }
@@ -101,10 +101,10 @@ static int32_t protect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 	msg_iov(&p, v);
 	struct sa_ntlm_dir *d = &x->keys->send;
 	uint8_t mac[16], sig[16];
-	sa_ntlm_mac(d, d->seq, v, p.ndata, mac);
+	sa__ntlm_mac(d, d->seq, v, p.ndata, mac);
 	if (seal)
 		seal_run(&d->seal, &p);
-	sa_ntlm_sig_close(d, (x->flags & SA_NTLM_F_KEY_EXCH) != 0, d->seq, mac, sig);
+	sa__ntlm_sig_close(d, (x->flags & SA_NTLM_F_KEY_EXCH) != 0, d->seq, mac, sig);
 	memcpy(p.token->pvBuffer, sig, 16);
 	p.token->cbBuffer = 16;
 	d->seq++;
@@ -112,7 +112,7 @@ static int32_t protect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 }
 
 /* Check (and unseal) incoming data: the stream runs over the data, then
- * over the checksum, in sa_ntlm_sign.  A failure leaves the receive state
+ * over the checksum, in sa__ntlm_sign.  A failure leaves the receive state
  * as it was, and a sealed message as it came, so one tampered message does
  * not break the ones after it. */
 static int32_t unprotect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
@@ -129,24 +129,24 @@ static int32_t unprotect(struct ntlm_ctx *x, SecBufferDesc *msg, int seal)
 	struct sa_ntlm_iov v[MAX_PIECES];
 	uint8_t want[16];
 	msg_iov(&p, v);
-	sa_ntlm_sign(d, (x->flags & SA_NTLM_F_KEY_EXCH) != 0, d->seq, v, p.ndata, want);
-	if (sa_ntlm_ct_equal(want, got, 16)) {
+	sa__ntlm_sign(d, (x->flags & SA_NTLM_F_KEY_EXCH) != 0, d->seq, v, p.ndata, want);
+	if (sa__ntlm_ct_equal(want, got, 16)) {
 		d->seq++;
-		sa_ntlm_wipe(&saved, sizeof saved);
+		sa__ntlm_wipe(&saved, sizeof saved);
 		return SEC_E_OK;
 	}
 	st = sa_ntlm_le32(got + 12) != d->seq ? SEC_E_OUT_OF_SEQUENCE : SEC_E_MESSAGE_ALTERED;
 	if (seal) { /* give the caller back what it gave us */
 		struct sa_ntlm_rc4 again = saved.seal;
 		seal_run(&again, &p);
-		sa_ntlm_wipe(&again, sizeof again);
+		sa__ntlm_wipe(&again, sizeof again);
 	}
 	*d = saved;
-	sa_ntlm_wipe(&saved, sizeof saved);
+	sa__ntlm_wipe(&saved, sizeof saved);
 	return st;
 }
 
-int32_t sa_ntlm_make_signature(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno)
+int32_t sa__ntlm_make_signature(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno)
 {
 	(void)seqno; /* connection-oriented: the context keeps the sequence */
 	if (qop != 0)
@@ -154,7 +154,7 @@ int32_t sa_ntlm_make_signature(void *xv, unsigned long qop, SecBufferDesc *msg, 
 	return protect(xv, msg, 0);
 }
 
-int32_t sa_ntlm_verify_signature(void *xv, SecBufferDesc *msg, unsigned long seqno,
+int32_t sa__ntlm_verify_signature(void *xv, SecBufferDesc *msg, unsigned long seqno,
 				unsigned long *qop)
 {
 	(void)seqno;
@@ -162,7 +162,7 @@ int32_t sa_ntlm_verify_signature(void *xv, SecBufferDesc *msg, unsigned long seq
 	return unprotect(xv, msg, 0);
 }
 
-int32_t sa_ntlm_encrypt(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno)
+int32_t sa__ntlm_encrypt(void *xv, unsigned long qop, SecBufferDesc *msg, unsigned long seqno)
 {
 	struct ntlm_ctx *x = xv;
 	(void)seqno;
@@ -173,7 +173,7 @@ int32_t sa_ntlm_encrypt(void *xv, unsigned long qop, SecBufferDesc *msg, unsigne
 	return protect(x, msg, qop == 0);
 }
 
-int32_t sa_ntlm_decrypt(void *xv, SecBufferDesc *msg, unsigned long seqno, unsigned long *qop)
+int32_t sa__ntlm_decrypt(void *xv, SecBufferDesc *msg, unsigned long seqno, unsigned long *qop)
 {
 	struct ntlm_ctx *x = xv;
 	(void)seqno;
@@ -185,19 +185,19 @@ int32_t sa_ntlm_decrypt(void *xv, SecBufferDesc *msg, unsigned long seqno, unsig
 
 /* [MS-SPNG] 3.3.5.1: after a mechListMIC, that direction's RC4 stream
  * starts again from its sealing key; its sequence number goes on. */
-int32_t sa_ntlm_mic_done(void *xv, int sent)
+int32_t sa__ntlm_mic_done(void *xv, int sent)
 {
 	struct ntlm_ctx *x = xv;
 	struct sa_ntlm_dir send, recv;
 	int32_t st = msg_ready(x);
 	if (st != SEC_E_OK)
 		return st;
-	sa_ntlm_derive(x->exported, x->client, &send, &recv);
+	sa__ntlm_derive(x->exported, x->client, &send, &recv);
 	if (sent)
 		x->keys->send.seal = send.seal;
 	else
 		x->keys->recv.seal = recv.seal;
-	sa_ntlm_wipe(&send, sizeof send);
-	sa_ntlm_wipe(&recv, sizeof recv);
+	sa__ntlm_wipe(&send, sizeof send);
+	sa__ntlm_wipe(&recv, sizeof recv);
 	return SEC_E_OK;
 }

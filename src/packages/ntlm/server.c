@@ -18,7 +18,7 @@
 static int32_t server_challenge(struct ntlm_cred *c, void **ctx, struct sa_pkg_leg *leg)
 {
 	struct sa_ntlm_negotiate neg;
-	if (leg->in == NULL || sa_ntlm_parse_negotiate(leg->in, leg->in_len, &neg) != 0)
+	if (leg->in == NULL || sa__ntlm_parse_negotiate(leg->in, leg->in_len, &neg) != 0)
 		return SEC_E_INVALID_TOKEN;
 	if (!(neg.flags & SA_NTLM_F_ESS))
 		return SEC_E_UNSUPPORTED_FUNCTION; /* NTLMv1 session security only */
@@ -31,43 +31,43 @@ static int32_t server_challenge(struct ntlm_cred *c, void **ctx, struct sa_pkg_l
 		f |= SA_NTLM_F_SEAL;
 	int unicode = (f & SA_NTLM_F_UNICODE) != 0;
 
-	struct ntlm_ctx *x = sa_ntlm_ctx_new(c, 0);
+	struct ntlm_ctx *x = sa__ntlm_ctx_new(c, 0);
 	if (x == NULL)
 		return SEC_E_INSUFFICIENT_MEMORY;
-	if (sa_ntlm_random(x->server_challenge, 8) != 0) {
-		sa_ntlm_ctx_delete(x);
+	if (sa__ntlm_random(x->server_challenge, 8) != 0) {
+		sa__ntlm_ctx_delete(x);
 		return SEC_E_INTERNAL_ERROR;
 	}
 	struct sa_ntlm_wr w;
-	sa_ntlm_wr_init(&w, leg->out, leg->out_cap, SA_NTLM_CHALLENGE, SA_NTLM_CHAL_HDR);
+	sa__ntlm_wr_init(&w, leg->out, leg->out_cap, SA_NTLM_CHALLENGE, SA_NTLM_CHAL_HDR);
 	if (unicode)
-		sa_ntlm_wr_field(&w, 12, c->host16, c->host16_len);
+		sa__ntlm_wr_field(&w, 12, c->host16, c->host16_len);
 	else
-		sa_ntlm_wr_field(&w, 12, c->host, strlen(c->host));
-	sa_ntlm_wr_u32(&w, 20, f);
-	sa_ntlm_wr_bytes(&w, 24, x->server_challenge, 8);
-	sa_ntlm_wr_bytes(&w, 48, sa_ntlm_version, 8);
+		sa__ntlm_wr_field(&w, 12, c->host, strlen(c->host));
+	sa__ntlm_wr_u32(&w, 20, f);
+	sa__ntlm_wr_bytes(&w, 24, x->server_challenge, 8);
+	sa__ntlm_wr_bytes(&w, 48, sa__ntlm_version, 8);
 	/* Target info: appended to the payload, then its field header. */
 	size_t ti_at = w.len;
 	int64_t now = sa__filetime_now();
 	uint8_t t[8];
 	for (int i = 0; i < 8; i++)
 		t[i] = (uint8_t)((uint64_t)now >> (8 * i));
-	sa_ntlm_wr_av(&w, SA_NTLM_AV_NB_DOMAIN, c->host16, c->host16_len);
-	sa_ntlm_wr_av(&w, SA_NTLM_AV_NB_COMPUTER, c->host16, c->host16_len);
-	sa_ntlm_wr_av(&w, SA_NTLM_AV_DNS_DOMAIN, c->dns16, c->dns16_len);
-	sa_ntlm_wr_av(&w, SA_NTLM_AV_DNS_COMPUTER, c->dns16, c->dns16_len);
-	sa_ntlm_wr_av(&w, SA_NTLM_AV_TIMESTAMP, t, 8);
-	sa_ntlm_wr_av(&w, SA_NTLM_AV_EOL, NULL, 0);
-	sa_ntlm_wr_u16(&w, 40, (uint16_t)(w.len - ti_at));
-	sa_ntlm_wr_u16(&w, 42, (uint16_t)(w.len - ti_at));
-	sa_ntlm_wr_u32(&w, 44, (uint32_t)ti_at);
+	sa__ntlm_wr_av(&w, SA_NTLM_AV_NB_DOMAIN, c->host16, c->host16_len);
+	sa__ntlm_wr_av(&w, SA_NTLM_AV_NB_COMPUTER, c->host16, c->host16_len);
+	sa__ntlm_wr_av(&w, SA_NTLM_AV_DNS_DOMAIN, c->dns16, c->dns16_len);
+	sa__ntlm_wr_av(&w, SA_NTLM_AV_DNS_COMPUTER, c->dns16, c->dns16_len);
+	sa__ntlm_wr_av(&w, SA_NTLM_AV_TIMESTAMP, t, 8);
+	sa__ntlm_wr_av(&w, SA_NTLM_AV_EOL, NULL, 0);
+	sa__ntlm_wr_u16(&w, 40, (uint16_t)(w.len - ti_at));
+	sa__ntlm_wr_u16(&w, 42, (uint16_t)(w.len - ti_at));
+	sa__ntlm_wr_u32(&w, 44, (uint32_t)ti_at);
 	if (w.err) {
-		sa_ntlm_ctx_delete(x);
+		sa__ntlm_ctx_delete(x);
 		return SEC_E_BUFFER_TOO_SMALL;
 	}
-	if (sa_ntlm_keep_msg(x, leg->in, leg->in_len, 0) != 0 || sa_ntlm_keep_msg(x, leg->out, w.len, 1) != 0) {
-		sa_ntlm_ctx_delete(x);
+	if (sa__ntlm_keep_msg(x, leg->in, leg->in_len, 0) != 0 || sa__ntlm_keep_msg(x, leg->out, w.len, 1) != 0) {
+		sa__ntlm_ctx_delete(x);
 		return SEC_E_INSUFFICIENT_MEMORY;
 	}
 	x->flags = f;
@@ -91,7 +91,7 @@ static int user_hash(struct ntlm_cred *c, const char *domain, const char *user, 
 		return fn(arg, domain, user, out) == SEC_E_OK ? 0 : -1;
 	/* A client that names no domain (curl -u user:pw) matches any entry. */
 	const struct sa_ntlm_user *e =
-		sa_ntlm_users_find(&c->users, domain[0] != '\0' ? domain : NULL, user);
+		sa__ntlm_users_find(&c->users, domain[0] != '\0' ? domain : NULL, user);
 	if (e == NULL)
 		return -1;
 	memcpy(out, e->nt_hash, 16);
@@ -118,48 +118,48 @@ static int32_t server_verify(struct ntlm_ctx *x, const struct sa_pkg_leg *leg,
 	size_t blob_len = a->nt.len - 16;
 	const uint8_t *av = blob + SA_NTLM_V2_BLOB_FIXED;
 	size_t av_len = blob_len - SA_NTLM_V2_BLOB_FIXED;
-	if (blob[0] != 1 || sa_ntlm_av_check(av, av_len) != 0)
+	if (blob[0] != 1 || sa__ntlm_av_check(av, av_len) != 0)
 		return SEC_E_INVALID_TOKEN;
-	char *user = sa_ntlm_get_name(&a->user, unicode), *domain = sa_ntlm_get_name(&a->domain, unicode);
+	char *user = sa__ntlm_get_name(&a->user, unicode), *domain = sa__ntlm_get_name(&a->domain, unicode);
 	int32_t st = SEC_E_OK;
 	const char *file_domain = NULL;
 	if (user == NULL || domain == NULL)
-		st = sa_ntlm_name_ok(&a->user, unicode) && sa_ntlm_name_ok(&a->domain, unicode)
+		st = sa__ntlm_name_ok(&a->user, unicode) && sa__ntlm_name_ok(&a->domain, unicode)
 			     ? SEC_E_INSUFFICIENT_MEMORY
 			     : SEC_E_INVALID_TOKEN;
 	else if (user_hash(c, domain, user, k->hash, &file_domain) != 0)
 		st = SEC_E_LOGON_DENIED; /* unknown user */
-	else if (sa_ntlm_ntowfv2(k->hash, user, domain, k->key) != 0)
+	else if (sa__ntlm_ntowfv2(k->hash, user, domain, k->key) != 0)
 		st = SEC_E_LOGON_DENIED;
 	if (st == SEC_E_OK) {
-		sa_ntlm_v2_proof(k->key, x->server_challenge, blob, blob_len, k->proof);
-		if (!sa_ntlm_ct_equal(k->proof, a->nt.p, 16))
+		sa__ntlm_v2_proof(k->key, x->server_challenge, blob, blob_len, k->proof);
+		if (!sa__ntlm_ct_equal(k->proof, a->nt.p, 16))
 			st = SEC_E_LOGON_DENIED; /* wrong password */
 	}
 	/* Channel bindings: when we have some, a client's non-zero hash must match. */
 	struct sa_ntlm_field f;
 	static const uint8_t zero[16];
 	if (st == SEC_E_OK && leg->bindings != NULL &&
-	    sa_ntlm_av_find(av, av_len, SA_NTLM_AV_CHANNEL_BINDINGS, &f) && f.len == 16 &&
-	    !sa_ntlm_ct_equal(f.p, zero, 16)) {
-		if (sa_ntlm_bindings_hash(leg->bindings, leg->bindings_len, k->cb) != 0)
+	    sa__ntlm_av_find(av, av_len, SA_NTLM_AV_CHANNEL_BINDINGS, &f) && f.len == 16 &&
+	    !sa__ntlm_ct_equal(f.p, zero, 16)) {
+		if (sa__ntlm_bindings_hash(leg->bindings, leg->bindings_len, k->cb) != 0)
 			st = SEC_E_INVALID_PARAMETER;
-		else if (!sa_ntlm_ct_equal(k->cb, f.p, 16))
+		else if (!sa__ntlm_ct_equal(k->cb, f.p, 16))
 			st = SEC_E_LOGON_DENIED;
 	}
 	if (st == SEC_E_OK) {
-		sa_ntlm_session_base_key(k->key, k->proof, k->base);
+		sa__ntlm_session_base_key(k->key, k->proof, k->base);
 		if (flags & SA_NTLM_F_KEY_EXCH) {
 			if (a->enc_key.len != 16)
 				st = SEC_E_INVALID_TOKEN;
 			else
-				sa_ntlm_rc4_once(k->base, k->exported, a->enc_key.p, 16);
+				sa__ntlm_rc4_once(k->base, k->exported, a->enc_key.p, 16);
 		} else {
 			memcpy(k->exported, k->base, 16);
 		}
 	}
 	/* The MIC, when MsvAvFlags says it is there. */
-	if (st == SEC_E_OK && sa_ntlm_av_find(av, av_len, SA_NTLM_AV_FLAGS, &f) && f.len == 4 &&
+	if (st == SEC_E_OK && sa__ntlm_av_find(av, av_len, SA_NTLM_AV_FLAGS, &f) && f.len == 4 &&
 	    (sa_ntlm_le32(f.p) & SA_NTLM_AVF_MIC)) {
 		uint8_t *copy = a->has_mic ? sa__malloc(leg->in_len) : NULL;
 		if (!a->has_mic) {
@@ -169,9 +169,9 @@ static int32_t server_verify(struct ntlm_ctx *x, const struct sa_pkg_leg *leg,
 		} else {
 			memcpy(copy, leg->in, leg->in_len);
 			memset(copy + SA_NTLM_AUTH_MIC_OFF, 0, 16);
-			sa_ntlm_mic(k->exported, x->msgs, x->neg_len, x->msgs + x->neg_len,
+			sa__ntlm_mic(k->exported, x->msgs, x->neg_len, x->msgs + x->neg_len,
 				    x->chal_len, copy, leg->in_len, k->mic);
-			if (!sa_ntlm_ct_equal(k->mic, leg->in + SA_NTLM_AUTH_MIC_OFF, 16))
+			if (!sa__ntlm_ct_equal(k->mic, leg->in + SA_NTLM_AUTH_MIC_OFF, 16))
 				st = SEC_E_LOGON_DENIED;
 			sa__free(copy);
 		}
@@ -194,7 +194,7 @@ static int32_t server_verify(struct ntlm_ctx *x, const struct sa_pkg_leg *leg,
 static int32_t server_authenticate(struct ntlm_ctx *x, struct sa_pkg_leg *leg)
 {
 	struct sa_ntlm_authenticate a;
-	if (leg->in == NULL || sa_ntlm_parse_authenticate(leg->in, leg->in_len, &a) != 0)
+	if (leg->in == NULL || sa__ntlm_parse_authenticate(leg->in, leg->in_len, &a) != 0)
 		return SEC_E_INVALID_TOKEN;
 	/* The flags the client confirms, within what we offered. */
 	uint32_t offered = x->flags;
@@ -213,15 +213,15 @@ static int32_t server_authenticate(struct ntlm_ctx *x, struct sa_pkg_leg *leg)
 		st = SEC_E_INSUFFICIENT_MEMORY;
 	}
 	if (st == SEC_E_OK)
-		sa_ntlm_ctx_done(x, leg, k->exported, name, server, 0);
+		sa__ntlm_ctx_done(x, leg, k->exported, name, server, 0);
 	else if (st == SEC_E_INSUFFICIENT_MEMORY)
 		x->flags = offered; /* retryable: nothing changed */
-	sa_ntlm_wipe(k, sizeof *k);
+	sa__ntlm_wipe(k, sizeof *k);
 	sa__free(k);
 	return st;
 }
 
-int32_t sa_ntlm_accept_leg(void *cv, void **ctx, struct sa_pkg_leg *leg)
+int32_t sa__ntlm_accept_leg(void *cv, void **ctx, struct sa_pkg_leg *leg)
 {
 	struct ntlm_cred *c = cv;
 	if (!(c->use & SECPKG_CRED_INBOUND))

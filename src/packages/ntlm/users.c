@@ -58,7 +58,7 @@ static long utf8_next(const unsigned char **ps)
 	return (long)c;
 }
 
-long sa_ntlm_utf16(const char *s, int upper, uint8_t *out, size_t cap)
+long sa__ntlm_utf16(const char *s, int upper, uint8_t *out, size_t cap)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = 0;
@@ -144,7 +144,7 @@ static char *utf8_put(char *o, uint32_t c)
 	return o;
 }
 
-char *sa_ntlm_utf8(const uint8_t *p, size_t len)
+char *sa__ntlm_utf8(const uint8_t *p, size_t len)
 {
 	size_t nu = len / 2, need = 1, i;
 	char *r, *o;
@@ -171,7 +171,7 @@ char *sa_ntlm_utf8(const uint8_t *p, size_t len)
 	return r;
 }
 
-int sa_ntlm_utf16_ok(const uint8_t *p, size_t len)
+int sa__ntlm_utf16_ok(const uint8_t *p, size_t len)
 {
 	size_t nu = len / 2;
 	if (len % 2 != 0 || (p == NULL && len != 0))
@@ -182,7 +182,7 @@ int sa_ntlm_utf16_ok(const uint8_t *p, size_t len)
 	return 1;
 }
 
-char *sa_ntlm_oem(const uint8_t *p, size_t len)
+char *sa__ntlm_oem(const uint8_t *p, size_t len)
 {
 	size_t need = 1;
 	char *r, *o;
@@ -231,7 +231,7 @@ static int read_all(const char *path, uint8_t **out, size_t *out_len)
 				goto out_free;
 			}
 			memcpy(nb, b, len);
-			sa_ntlm_wipe(b, len);
+			sa__ntlm_wipe(b, len);
 			sa__free(b);
 			b = nb;
 			cap *= 2;
@@ -253,7 +253,7 @@ static int read_all(const char *path, uint8_t **out, size_t *out_len)
 
 out_free:
 	e = errno;
-	sa_ntlm_wipe(b, len);
+	sa__ntlm_wipe(b, len);
 	sa__free(b);
 	errno = e;
 out_close:
@@ -271,7 +271,7 @@ static int name_ok(const char *s)
 {
 	uint8_t u[2 * SA_NTLM_NAME_MAX];
 
-	return sa_ntlm_utf16(s, 0, u, sizeof u) >= 0;
+	return sa__ntlm_utf16(s, 0, u, sizeof u) >= 0;
 }
 
 /*
@@ -312,10 +312,10 @@ static int parse_line(const uint8_t *p, const uint8_t *e, struct sa_ntlm_user *u
 
 	memcpy(pw, c2 + 1, plen);
 	pw[plen] = 0;
-	ok = name_ok(block) && name_ok(block + dlen + 1) && sa_ntlm_nt_hash(pw, u->nt_hash) == 0;
-	sa_ntlm_wipe(pw, sizeof pw);
+	ok = name_ok(block) && name_ok(block + dlen + 1) && sa__ntlm_nt_hash(pw, u->nt_hash) == 0;
+	sa__ntlm_wipe(pw, sizeof pw);
 	if (!ok) {
-		sa_ntlm_wipe(u->nt_hash, sizeof u->nt_hash);
+		sa__ntlm_wipe(u->nt_hash, sizeof u->nt_hash);
 		sa__free(block);
 		return 0;
 	}
@@ -328,12 +328,12 @@ static void users_free_n(struct sa_ntlm_user *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		sa__free(v[i].domain); /* the block holds the user too */
-		sa_ntlm_wipe(&v[i], sizeof v[i]);
+		sa__ntlm_wipe(&v[i], sizeof v[i]);
 	}
 	sa__free(v);
 }
 
-int sa_ntlm_users_load(const char *path, struct sa_ntlm_users *out)
+int sa__ntlm_users_load(const char *path, struct sa_ntlm_users *out)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0, lines = 1, n = 0;
@@ -373,7 +373,7 @@ int sa_ntlm_users_load(const char *path, struct sa_ntlm_users *out)
 	ret = 0;
 
 out_wipe:
-	sa_ntlm_wipe(buf, len);
+	sa__ntlm_wipe(buf, len);
 	sa__free(buf);
 	return ret;
 }
@@ -394,7 +394,7 @@ static int ascii_case_eq(const char *a, const char *b)
 	}
 }
 
-const struct sa_ntlm_user *sa_ntlm_users_find(const struct sa_ntlm_users *u, const char *domain,
+const struct sa_ntlm_user *sa__ntlm_users_find(const struct sa_ntlm_users *u, const char *domain,
 					      const char *user)
 {
 	if (u == NULL || user == NULL)
@@ -409,7 +409,7 @@ const struct sa_ntlm_user *sa_ntlm_users_find(const struct sa_ntlm_users *u, con
 	return NULL;
 }
 
-void sa_ntlm_users_free(struct sa_ntlm_users *u)
+void sa__ntlm_users_free(struct sa_ntlm_users *u)
 {
 	if (u == NULL)
 		return;
