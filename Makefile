@@ -19,7 +19,10 @@ B ?= build
 OPT ?= -O2 -g
 SAN ?=
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-ALL_CPPFLAGS = -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L $(CPPFLAGS)
+# DEFS: the library's own build switches for a variant (SA_DEBUG_LOCKS,
+# SA_HELGRIND), kept apart from the user's CPPFLAGS.
+DEFS ?=
+ALL_CPPFLAGS = -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L $(DEFS) $(CPPFLAGS)
 ALL_CFLAGS = $(WARN) $(OPT) $(SAN) -pthread $(CFLAGS)
 ALL_LDFLAGS = $(SAN) -pthread $(LDFLAGS)
 
@@ -185,8 +188,11 @@ SAN_COMMON := -fno-sanitize-recover=all -fno-omit-frame-pointer
 # LeakSanitizer forgives only MIT's leak listed (and explained) in test/lsan.supp.
 export LSAN_OPTIONS ?= suppressions=$(CURDIR)/test/lsan.supp:print_suppressions=0
 
+# The sanitizer builds also check that every _locked helper runs under its
+# lock (src/util/lock.h, SA_ASSERT_HELD).
+DEBUG_LOCKS := DEFS=-DSA_DEBUG_LOCKS
 asan:
-	$(MAKE) B=build/asan OPT="-O1 -g" SAN="-fsanitize=address,undefined $(SAN_COMMON)" check-run
+	$(MAKE) B=build/asan OPT="-O1 -g" SAN="-fsanitize=address,undefined $(SAN_COMMON)" $(DEBUG_LOCKS) check-run
 
 # Allocation-failure injection over every public function (test/oomcheck.c):
 # in-process under ASan/LSan (fast), or under Valgrind.
@@ -197,7 +203,7 @@ oomcheck-run: $(B)/test/oomcheck
 	$(RUN_BOUNDED) $(OOM_RUNNER) $(B)/test/oomcheck
 
 oomcheck:
-	$(MAKE) B=build/asan OPT="-O1 -g" SAN="-fsanitize=address,undefined $(SAN_COMMON)" oomcheck-run
+	$(MAKE) B=build/asan OPT="-O1 -g" SAN="-fsanitize=address,undefined $(SAN_COMMON)" $(DEBUG_LOCKS) oomcheck-run
 
 oomcheck-valgrind:
 	$(MAKE) OOM_RUNNER="$(VALGRIND_MEMCHECK)" oomcheck-run
@@ -212,11 +218,16 @@ soak: $(B)/test/soak
 # Race detectors on every suite's TCases that start threads (test/helgrind.sh
 # lists them; with strace it checks none is missing); each TCase alone, in
 # process, bounded by TEST_TIMEOUT; any report fails.
-helgrind: check-build
-	TOOL=helgrind B=$(B) HG_TIMEOUT=$(TEST_TIMEOUT) sh test/helgrind.sh $(TESTS)
+# Both in build/hg, built with -DSA_HELGRIND: the happens-before annotations
+# (src/util/annotate.h) exist only there, never in the installed library.
+HG_BUILD := $(MAKE) B=build/hg DEFS=-DSA_HELGRIND
+helgrind:
+	$(HG_BUILD) check-build
+	TOOL=helgrind B=build/hg HG_TIMEOUT=$(TEST_TIMEOUT) sh test/helgrind.sh $(subst $(B)/,build/hg/,$(TESTS))
 
-drd: check-build
-	TOOL=drd B=$(B) HG_TIMEOUT=$(TEST_TIMEOUT) sh test/helgrind.sh $(TESTS)
+drd:
+	$(HG_BUILD) check-build
+	TOOL=drd B=build/hg HG_TIMEOUT=$(TEST_TIMEOUT) sh test/helgrind.sh $(subst $(B)/,build/hg/,$(TESTS))
 
 # The compiler matrix: the combinations the other stages do not run.  gcc and
 # clang at -O2 plain are `make check` and `make clang`; gcc with ASan+UBSan
@@ -295,7 +306,7 @@ coverage:
 
 tsan:
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 die_after_fork=0" \
-	$(MAKE) B=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread $(SAN_COMMON)" check-run
+	$(MAKE) B=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread $(SAN_COMMON)" $(DEBUG_LOCKS) check-run
 
 clang:
 	$(MAKE) B=build/clang CC=clang check-run
