@@ -4,8 +4,11 @@
  */
 #include "testlib.h"
 #include "util/alloc.h"
+#include "util/lock.h"
 
 #include <check.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 
 START_TEST(test_alloc_fail_at_fails_exactly_the_kth)
@@ -62,6 +65,33 @@ START_TEST(test_alloc_calloc_zeroes_and_checks_overflow)
 }
 END_TEST
 
+/* SA_LOCK/SA_UNLOCK lock and unlock in every build; with SA_DEBUG_LOCKS
+ * (make asan, make tsan) the thread's record says what it holds, which is
+ * what SA_ASSERT_HELD asserts in every _locked helper. */
+START_TEST(test_lock_record_follows_the_thread_s_mutexes)
+{
+	pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER, b = PTHREAD_MUTEX_INITIALIZER;
+	SA_LOCK(&a);
+	SA_LOCK(&b);
+	ck_assert_int_eq(pthread_mutex_trylock(&a), EBUSY);
+	SA_ASSERT_HELD(&a);
+	SA_ASSERT_HELD(&b);
+#ifdef SA_DEBUG_LOCKS
+	ck_assert(sa__lock_held(&a) && sa__lock_held(&b));
+	SA_UNLOCK(&a); /* out of order: the record keeps b */
+	ck_assert(!sa__lock_held(&a) && sa__lock_held(&b));
+#else
+	SA_UNLOCK(&a);
+#endif
+	ck_assert_int_eq(pthread_mutex_trylock(&a), 0);
+	SA_UNLOCK(&b);
+	pthread_mutex_unlock(&a);
+#ifdef SA_DEBUG_LOCKS
+	ck_assert(!sa__lock_held(&a) && !sa__lock_held(&b));
+#endif
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("alloc");
@@ -69,6 +99,9 @@ int main(void)
 	tcase_add_test(tc, test_alloc_fail_at_fails_exactly_the_kth);
 	tcase_add_test(tc, test_alloc_fail_at_zero_disarms);
 	tcase_add_test(tc, test_alloc_calloc_zeroes_and_checks_overflow);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("locks");
+	tcase_add_test(tc, test_lock_record_follows_the_thread_s_mutexes);
 	suite_add_tcase(s, tc);
 	return tl_run_suite(s);
 }

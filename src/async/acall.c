@@ -6,6 +6,7 @@
 #include "async/async_int.h"
 
 #include "util/alloc.h"
+#include "util/lock.h"
 
 int sa__acall_create(struct sa_engine *e, uintptr_t *out)
 {
@@ -14,9 +15,9 @@ int sa__acall_create(struct sa_engine *e, uintptr_t *out)
 		return SA_ENOMEM;
 	a->state = SA_ACALL_IDLE;
 	a->engine = e;
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	int rc = sa_htable_insert(e->acalls, a, &a->self);
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	if (rc != SA_OK) {
 		sa__free(a);
 		return rc;
@@ -28,6 +29,7 @@ int sa__acall_create(struct sa_engine *e, uintptr_t *out)
 /* Acquire @w under e->lock: the context, or NULL for a freed or forged handle. */
 static struct sa_acall *acall_get_locked(struct sa_engine *e, uintptr_t w)
 {
+	SA_ASSERT_HELD(&e->lock);
 	struct sa_handle h = {w, 0};
 	void *obj;
 	return sa_htable_acquire(e->acalls, h, &obj) == SA_OK ? obj : NULL;
@@ -35,12 +37,13 @@ static struct sa_acall *acall_get_locked(struct sa_engine *e, uintptr_t w)
 
 static void acall_put_locked(struct sa_engine *e, struct sa_acall *a)
 {
+	SA_ASSERT_HELD(&e->lock);
 	sa_htable_release(e->acalls, a->self);
 }
 
 int sa__acall_free(struct sa_engine *e, uintptr_t w)
 {
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	struct sa_acall *a = acall_get_locked(e, w);
 	int rc = a != NULL ? SA_OK : SA_EBADHANDLE;
 	struct sa_handle made = {0, 0};
@@ -72,7 +75,7 @@ int sa__acall_free(struct sa_engine *e, uintptr_t w)
 		(void)removed; /* ours to remove: we hold a reference */
 		acall_put_locked(e, a);
 	}
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	if (undo != NULL)
 		undo(owner, made);
 	return rc;
@@ -81,7 +84,7 @@ int sa__acall_free(struct sa_engine *e, uintptr_t w)
 int sa__acall_reinit(struct sa_engine *e, uintptr_t w)
 {
 	int rc = SA_EBADHANDLE;
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	struct sa_acall *a = acall_get_locked(e, w);
 	if (a != NULL) {
 		if (sa__acall_busy_locked(a)) {
@@ -93,14 +96,14 @@ int sa__acall_reinit(struct sa_engine *e, uintptr_t w)
 		}
 		acall_put_locked(e, a);
 	}
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	return rc;
 }
 
 int sa__acall_set_callback(struct sa_engine *e, uintptr_t w, void (*cb)(void), void *data)
 {
 	int rc = SA_EBADHANDLE;
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	struct sa_acall *a = acall_get_locked(e, w);
 	if (a != NULL) {
 		if (a->state == SA_ACALL_PENDING && cb != NULL) {
@@ -118,27 +121,27 @@ int sa__acall_set_callback(struct sa_engine *e, uintptr_t w, void (*cb)(void), v
 		}
 		acall_put_locked(e, a);
 	}
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	return rc;
 }
 
 int sa__acall_requires_notify(struct sa_engine *e, uintptr_t w)
 {
 	int yes = SA_EBADHANDLE;
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	struct sa_acall *a = acall_get_locked(e, w);
 	if (a != NULL) {
 		yes = a->cb != NULL;
 		acall_put_locked(e, a);
 	}
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	return yes;
 }
 
 int sa__acall_status(struct sa_engine *e, uintptr_t w, int32_t *status)
 {
 	int rc = SA_EBADHANDLE;
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	struct sa_acall *a = acall_get_locked(e, w);
 	if (a != NULL) {
 		rc = SA_OK;
@@ -152,19 +155,19 @@ int sa__acall_status(struct sa_engine *e, uintptr_t w, int32_t *status)
 		}
 		acall_put_locked(e, a);
 	}
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	return rc;
 }
 
 int sa__acall_check_idle(struct sa_engine *e, uintptr_t w)
 {
 	int rc = SA_EBADHANDLE;
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	struct sa_acall *a = acall_get_locked(e, w);
 	if (a != NULL) {
 		rc = a->state == SA_ACALL_IDLE && !sa__acall_busy_locked(a) ? SA_OK : SA_EINVAL;
 		acall_put_locked(e, a);
 	}
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /*
  * src/async/async_int.h - private to src/async/: the engine and the
- * async-call context, their invariants and the library's lock order.
+ * async-call context and their invariants.
  */
 #ifndef SSPIASYNC_ASYNC_ASYNC_INT_H
 #define SSPIASYNC_ASYNC_ASYNC_INT_H
@@ -13,7 +13,7 @@
 
 #include "async/async.h"
 
-/* LOCK ORDER: runtime g_lock < engine.lock < ctx.lock < rt.buf_lock < htable.lock; htable's process-wide g_lock is a leaf. None is held across a package leg or a user callback. */
+/* The library's lock order, with this layer's lock #2: src/sspi/sspi_int.h, LOCK ORDER. */
 
 enum sa_acall_state { SA_ACALL_IDLE = 1, SA_ACALL_PENDING, SA_ACALL_DONE };
 
@@ -184,7 +184,7 @@ void sa__engine_notify(struct sa_engine *e, struct sa_acall *a, uint32_t seq, vo
  * Key: [i] immutable after create, [E] lock.
  */
 struct sa_engine {
-	pthread_mutex_t lock;         /* LOCK ORDER #2 (async_int.h); guards [E] */
+	pthread_mutex_t lock;         /* LOCK ORDER #2 (src/sspi/sspi_int.h); guards [E] */
 	pthread_cond_t changed;       /* a job finished (drain waits for a running one) */
 	struct sa_htable *acalls;     /* [i] one-word handles */
 	struct sa_engine_config cfg;  /* [i] */

@@ -7,6 +7,7 @@
 #include "async/async_int.h"
 
 #include "util/alloc.h"
+#include "util/lock.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -36,6 +37,7 @@ int sa__cq_table_create(struct sa_engine *e)
 /* Context: engine lock held. */
 static int cq_wants_fd_locked(const struct sa_cq *q)
 {
+	SA_ASSERT_HELD(&q->engine->lock);
 	const struct sa_engine *e = q->engine;
 	return q->records != 0 ||
 	       (e->cfg.threads == 0 && (e->ready_head != NULL || e->notify_head != NULL));
@@ -43,6 +45,7 @@ static int cq_wants_fd_locked(const struct sa_cq *q)
 
 void sa__cq_level_locked(struct sa_cq *q)
 {
+	SA_ASSERT_HELD(&q->engine->lock);
 	int want = cq_wants_fd_locked(q);
 	if (want && !q->readable) {
 		uint64_t one = 1;
@@ -59,6 +62,7 @@ void sa__cq_level_locked(struct sa_cq *q)
 
 void sa__cq_levels_locked(struct sa_engine *e)
 {
+	SA_ASSERT_HELD(&e->lock);
 	if (e->cfg.threads != 0)
 		return; /* pool mode: only records move a level */
 	for (struct sa_cq *q = e->cq_list; q != NULL; q = q->next)
@@ -67,6 +71,7 @@ void sa__cq_levels_locked(struct sa_engine *e)
 
 void sa__cq_push_locked(struct sa_cq *q, struct sa_acall *a)
 {
+	SA_ASSERT_HELD(&q->engine->lock);
 	a->notify_queued = 1;
 	a->notify_next = NULL;
 	a->notify_prev = q->tail;
@@ -81,6 +86,7 @@ void sa__cq_push_locked(struct sa_cq *q, struct sa_acall *a)
 
 void sa__cq_unlink_locked(struct sa_cq *q, struct sa_acall *a)
 {
+	SA_ASSERT_HELD(&q->engine->lock);
 	assert(a->notify_queued && a->cq == q);
 	if (a->notify_prev != NULL)
 		a->notify_prev->notify_next = a->notify_next;
@@ -108,7 +114,7 @@ int sa__cq_create(struct sa_engine *e, uintptr_t *out)
 		sa__free(q);
 		return rc;
 	}
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	int rc = sa_htable_insert(e->cqs, q, &q->self);
 	if (rc == SA_OK) {
 		q->listed = 1;
@@ -119,7 +125,7 @@ int sa__cq_create(struct sa_engine *e, uintptr_t *out)
 		e->cq_list = q;
 		sa__cq_level_locked(q); /* no-thread mode: work may be queued already */
 	}
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	if (rc != SA_OK) {
 		close(q->fd);
 		sa__free(q);
@@ -132,6 +138,7 @@ int sa__cq_create(struct sa_engine *e, uintptr_t *out)
 /* Acquire queue @w: the queue, or NULL for a bad handle.  Context: engine lock held. */
 static struct sa_cq *cq_get_locked(struct sa_engine *e, uintptr_t w)
 {
+	SA_ASSERT_HELD(&e->lock);
 	struct sa_handle h = {w, 0};
 	void *obj;
 	return sa_htable_acquire(e->cqs, h, &obj) == SA_OK ? obj : NULL;
@@ -140,6 +147,7 @@ static struct sa_cq *cq_get_locked(struct sa_engine *e, uintptr_t w)
 /* Context: engine lock held; @q off the engine's list. */
 static void cq_unlist_locked(struct sa_engine *e, struct sa_cq *q)
 {
+	SA_ASSERT_HELD(&e->lock);
 	if (!q->listed)
 		return;
 	if (q->prev != NULL)
@@ -154,7 +162,7 @@ static void cq_unlist_locked(struct sa_engine *e, struct sa_cq *q)
 
 int sa__cq_destroy(struct sa_engine *e, uintptr_t w)
 {
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	struct sa_cq *q = cq_get_locked(e, w);
 	int rc = SA_EBADHANDLE;
 	if (q != NULL) {
@@ -167,20 +175,20 @@ int sa__cq_destroy(struct sa_engine *e, uintptr_t w)
 		}
 		sa_htable_release(e->cqs, q->self); /* the last one frees it (a reap may hold one) */
 	}
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	return rc;
 }
 
 int sa__cq_fd(struct sa_engine *e, uintptr_t w)
 {
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	struct sa_cq *q = cq_get_locked(e, w);
 	int fd = -1;
 	if (q != NULL) {
 		fd = q->fd;
 		sa_htable_release(e->cqs, q->self);
 	}
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	return fd;
 }
 
@@ -188,7 +196,7 @@ int sa__acall_bind(struct sa_engine *e, uintptr_t w, uintptr_t qw)
 {
 	struct sa_handle ah = {w, 0};
 	void *obj;
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	int rc = sa_htable_acquire(e->acalls, ah, &obj);
 	if (rc == SA_OK) {
 		struct sa_acall *a = obj;
@@ -208,7 +216,7 @@ int sa__acall_bind(struct sa_engine *e, uintptr_t w, uintptr_t qw)
 			sa_htable_release(e->cqs, q->self);
 		sa_htable_release(e->acalls, a->self);
 	}
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	return rc;
 }
 
@@ -218,6 +226,7 @@ int sa__acall_bind(struct sa_engine *e, uintptr_t w, uintptr_t qw)
 static struct sa_acall *cq_take_locked(struct sa_cq *q, void (**cb)(void), void **data,
 				       uint32_t *seq)
 {
+	SA_ASSERT_HELD(&q->engine->lock);
 	struct sa_acall *a = q->head;
 	sa__cq_unlink_locked(q, a); /* also brings the fd down when it empties (Q2) */
 	*cb = a->done_cb;
@@ -241,9 +250,9 @@ long sa__cq_reap(struct sa_engine *e, uintptr_t w, struct sa_cq_record *out, uns
 {
 	if (sa__engine_in_callback())
 		return SA_EBUSY;
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	struct sa_cq *q = cq_get_locked(e, w);
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	if (q == NULL)
 		return SA_EBADHANDLE;
 	long got = 0;
@@ -255,11 +264,11 @@ long sa__cq_reap(struct sa_engine *e, uintptr_t w, struct sa_cq_record *out, uns
 		void (*cb)(void);
 		void *data;
 		uint32_t seq;
-		pthread_mutex_lock(&e->lock);
+		SA_LOCK(&e->lock);
 		struct sa_acall *a = q->head != NULL ? cq_take_locked(q, &cb, &data, &seq) : NULL;
 		if (a != NULL)
 			out[got] = (struct sa_cq_record){a->self.lower, data, a->status};
-		pthread_mutex_unlock(&e->lock);
+		SA_UNLOCK(&e->lock);
 		if (a == NULL)
 			break;
 		cq_deliver(e, a, seq, cb, data);
@@ -275,12 +284,12 @@ void sa__cq_flush_all(struct sa_engine *e)
 		void (*cb)(void);
 		void *data;
 		uint32_t seq;
-		pthread_mutex_lock(&e->lock);
+		SA_LOCK(&e->lock);
 		struct sa_cq *q = e->cq_list;
 		while (q != NULL && q->head == NULL)
 			q = q->next;
 		struct sa_acall *a = q != NULL ? cq_take_locked(q, &cb, &data, &seq) : NULL;
-		pthread_mutex_unlock(&e->lock);
+		SA_UNLOCK(&e->lock);
 		if (a == NULL)
 			return;
 		cq_deliver(e, a, seq, cb, data);

@@ -9,6 +9,7 @@
 #include "async/async_int.h"
 
 #include "util/alloc.h"
+#include "util/lock.h"
 #include "util/annotate.h"
 
 #include <assert.h>
@@ -69,18 +70,21 @@ static _Thread_local uint32_t tl_notifying_seq;
 
 int sa__acall_busy_locked(const struct sa_acall *a)
 {
+	SA_ASSERT_HELD(&a->engine->lock);
 	return a->state == SA_ACALL_PENDING || a->notify_queued ||
 	       (a->notifying != 0 && !(tl_notifying == a && tl_notifying_seq == a->notifying));
 }
 
 void sa__acall_told_locked(struct sa_acall *a)
 {
+	SA_ASSERT_HELD(&a->engine->lock);
 	a->told = 1;
 	a->made = (struct sa_handle){0, 0};
 }
 
 uint32_t sa__acall_notifying_locked(struct sa_acall *a)
 {
+	SA_ASSERT_HELD(&a->engine->lock);
 	if (++a->notify_seq == 0)
 		a->notify_seq = 1; /* 0 means none */
 	a->notifying = a->notify_seq;
@@ -226,6 +230,7 @@ void sa__engine_destroy(struct sa_engine *e)
  * Context: e->lock held. */
 static void work_signal_locked(struct sa_engine *e)
 {
+	SA_ASSERT_HELD(&e->lock);
 	if (e->idle != 0)
 		pthread_cond_signal(&e->work);
 }
@@ -233,6 +238,7 @@ static void work_signal_locked(struct sa_engine *e)
 /* Context: e->lock held. */
 static void ready_push_locked(struct sa_engine *e, struct sa_serial *q)
 {
+	SA_ASSERT_HELD(&e->lock);
 	if (q->ready)
 		return;
 	q->ready = 1;
@@ -249,6 +255,7 @@ static void ready_push_locked(struct sa_engine *e, struct sa_serial *q)
 /* Context: e->lock held. */
 static void ready_unlink_locked(struct sa_engine *e, struct sa_serial *q)
 {
+	SA_ASSERT_HELD(&e->lock);
 	if (!q->ready)
 		return;
 	if (q->prev_ready != NULL)
@@ -268,6 +275,7 @@ static void ready_unlink_locked(struct sa_engine *e, struct sa_serial *q)
  * when none.  Context: e->lock held. */
 static struct sa_job *job_take_locked(struct sa_engine *e, int *abandoned)
 {
+	SA_ASSERT_HELD(&e->lock);
 	while (e->ready_head != NULL) {
 		struct sa_serial *q = e->ready_head;
 		ready_unlink_locked(e, q);
@@ -297,6 +305,7 @@ static struct sa_serial *job_queue(struct sa_job *job)
  * bound (E3).  Context: e->lock held. */
 static int reserve_locked(struct sa_engine *e, struct sa_acall *a, int exempt)
 {
+	SA_ASSERT_HELD(&e->lock);
 	if (a->state != SA_ACALL_IDLE || sa__acall_busy_locked(a))
 		return SA_EINVAL;
 	if (!exempt && e->pending >= e->cfg.max_pending)
@@ -314,6 +323,7 @@ static int reserve_locked(struct sa_engine *e, struct sa_acall *a, int exempt)
  * job, A2).  Context: e->lock held. */
 static void enqueue_locked(struct sa_engine *e, struct sa_acall *a, struct sa_job *job)
 {
+	SA_ASSERT_HELD(&e->lock);
 	job->acall = a;
 	job->next = NULL;
 	if (job->serial == NULL)
@@ -333,6 +343,7 @@ static void enqueue_locked(struct sa_engine *e, struct sa_acall *a, struct sa_jo
  * the job on success).  Context: e->lock held. */
 static int submit_locked(struct sa_engine *e, struct sa_acall *a, struct sa_job *job)
 {
+	SA_ASSERT_HELD(&e->lock);
 	int rc = reserve_locked(e, a, (job->ops->flags & SA_JOB_EXEMPT) != 0);
 	if (rc == SA_OK)
 		enqueue_locked(e, a, job);
@@ -343,11 +354,11 @@ int sa__engine_submit(struct sa_engine *e, uintptr_t w, struct sa_job *job)
 {
 	struct sa_handle h = {w, 0};
 	void *obj;
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	int rc = sa_htable_acquire(e->acalls, h, &obj);
 	if (rc == SA_OK && (rc = submit_locked(e, obj, job)) != SA_OK)
 		sa_htable_release(e->acalls, h);
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	return rc;
 }
 
@@ -355,11 +366,11 @@ int sa__engine_reserve(struct sa_engine *e, uintptr_t w, struct sa_acall **res)
 {
 	struct sa_handle h = {w, 0};
 	void *obj;
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	int rc = sa_htable_acquire(e->acalls, h, &obj);
 	if (rc == SA_OK && (rc = reserve_locked(e, obj, 1)) != SA_OK)
 		sa_htable_release(e->acalls, h);
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	if (rc == SA_OK)
 		*res = obj;
 	return rc;
@@ -368,10 +379,10 @@ int sa__engine_reserve(struct sa_engine *e, uintptr_t w, struct sa_acall **res)
 void sa__engine_submit_reserved(struct sa_engine *e, struct sa_acall *res, struct sa_job *job)
 {
 	assert(job->ops->flags & SA_JOB_EXEMPT); /* a reservation is exempt */
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	assert(res->state == SA_ACALL_PENDING);
 	enqueue_locked(e, res, job);
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 }
 
 /* The async context a status job is embedded in. */
@@ -415,6 +426,7 @@ static struct sa_job *status_job_prepare_locked(struct sa_acall *a, int32_t stat
 						struct sa_serial *serial,
 						void (*release)(void *owner), void *owner)
 {
+	SA_ASSERT_HELD(&a->engine->lock);
 	struct sa_job *job = &a->status_job;
 	a->status_job_status = status;
 	a->status_job_release = release;
@@ -427,7 +439,7 @@ int sa__engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status,
 {
 	struct sa_handle h = {w, 0};
 	void *obj;
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	int rc = sa_htable_acquire(e->acalls, h, &obj);
 	if (rc == SA_OK) {
 		struct sa_acall *a = obj;
@@ -436,7 +448,7 @@ int sa__engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status,
 		else
 			sa_htable_release(e->acalls, h);
 	}
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	return rc;
 }
 
@@ -444,17 +456,17 @@ void sa__engine_submit_status_reserved(struct sa_engine *e, struct sa_acall *res
 				      struct sa_serial *serial, void (*release)(void *owner),
 				      void *owner)
 {
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	assert(res->state == SA_ACALL_PENDING);
 	enqueue_locked(e, res, status_job_prepare_locked(res, status, serial, release, owner));
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 }
 
 int sa__job_publish(struct sa_job *job, int32_t status, void (*copy_out)(struct sa_job *job))
 {
 	struct sa_acall *a = job->acall;
 	struct sa_engine *e = a->engine;
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	int published = !a->abandoned;
 	if (published) {
 		if (copy_out != NULL)
@@ -462,7 +474,7 @@ int sa__job_publish(struct sa_job *job, int32_t status, void (*copy_out)(struct 
 		a->status = status;
 		a->published = 1;
 	}
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	return published;
 }
 
@@ -483,6 +495,7 @@ static void job_execute(struct sa_job *job, int abandoned, int32_t cancel_status
 /* A call is no longer queued or running (E3).  Context: e->lock held. */
 static void call_ended_locked(struct sa_engine *e, int exempt)
 {
+	SA_ASSERT_HELD(&e->lock);
 	e->calls--;
 	if (!exempt)
 		e->pending--;
@@ -505,18 +518,18 @@ static void job_finish(struct sa_engine *e, struct sa_job *job)
 	struct sa_handle made = job->made;
 	void *owner = job->owner;
 	test_point(SA_ENGINE_POINT_RAN, ah.lower);
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	struct sa_serial *q = job_queue(job);
 	q->running = 0;
 	if (q->head != NULL && q != &job->own)
 		ready_push_locked(e, q);
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 
 	if (job->ops->release != NULL)
 		job->ops->release(job); /* the job may be gone after this */
 
 	int keep_ref = 0;
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	int abandoned = a->abandoned; /* A7: decided here, for good */
 	/* An undo is the end of its call: counted pending until it is done. */
 	int undoing = abandoned && undo != NULL && made.lower != 0;
@@ -552,12 +565,12 @@ static void job_finish(struct sa_engine *e, struct sa_job *job)
 	sa__cq_levels_locked(e);
 	if (e->changed_waiters != 0)
 		pthread_cond_broadcast(&e->changed); /* a drain or shutdown waits for this job */
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	if (undoing) {
 		undo(owner, made); /* A7: what nobody can learn of goes (no lock held) */
-		pthread_mutex_lock(&e->lock);
+		SA_LOCK(&e->lock);
 		call_ended_locked(e, exempt);
-		pthread_mutex_unlock(&e->lock);
+		SA_UNLOCK(&e->lock);
 	}
 	if (!keep_ref)
 		sa_htable_release(e->acalls, ah);
@@ -571,10 +584,10 @@ static void notify_deliver(struct sa_engine *e)
 	if (!atomic_load_explicit(&e->notify_any, memory_order_relaxed))
 		return;
 	for (;;) {
-		pthread_mutex_lock(&e->lock);
+		SA_LOCK(&e->lock);
 		struct sa_acall *a = e->notify_head;
 		if (a == NULL) {
-			pthread_mutex_unlock(&e->lock);
+			SA_UNLOCK(&e->lock);
 			return;
 		}
 		e->notify_head = a->notify_next;
@@ -593,7 +606,7 @@ static void notify_deliver(struct sa_engine *e)
 		if (call)
 			sa__acall_told_locked(a); /* A7: the callback tells */
 		sa__cq_levels_locked(e);
-		pthread_mutex_unlock(&e->lock);
+		SA_UNLOCK(&e->lock);
 		if (call)
 			sa__engine_notify(e, a, seq, cb, data);
 		sa_htable_release(e->acalls, ah);
@@ -612,10 +625,10 @@ void sa__engine_notify(struct sa_engine *e, struct sa_acall *a, uint32_t seq, vo
 	tl_in_callback--;
 	tl_notifying = outer;
 	tl_notifying_seq = outer_seq;
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	if (a->notifying == seq)
 		a->notifying = 0; /* alive: the caller's reference is released after this */
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 }
 
 unsigned sa__engine_run(struct sa_engine *e, unsigned max)
@@ -630,10 +643,10 @@ unsigned sa__engine_run(struct sa_engine *e, unsigned max)
 		if (max != 0 && n >= max)
 			break;
 		int abandoned = 0;
-		pthread_mutex_lock(&e->lock);
+		SA_LOCK(&e->lock);
 		struct sa_job *job = job_take_locked(e, &abandoned);
 		int more = e->notify_head != NULL;
-		pthread_mutex_unlock(&e->lock);
+		SA_UNLOCK(&e->lock);
 		if (job == NULL) {
 			if (more)
 				continue;
@@ -648,7 +661,7 @@ unsigned sa__engine_run(struct sa_engine *e, unsigned max)
 
 void sa__engine_drain(struct sa_engine *e, struct sa_serial *q)
 {
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	for (;;) {
 		if (q->running) { /* another thread runs its head: wait (E2) */
 			e->changed_waiters++;
@@ -668,12 +681,12 @@ void sa__engine_drain(struct sa_engine *e, struct sa_serial *q)
 		q->running = 1;
 		e->running++;
 		int abandoned = job->acall->abandoned;
-		pthread_mutex_unlock(&e->lock);
+		SA_UNLOCK(&e->lock);
 		job_execute(job, abandoned, 0);
 		job_finish(e, job); /* its callback waits for sspiasync_run() */
-		pthread_mutex_lock(&e->lock);
+		SA_LOCK(&e->lock);
 	}
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 }
 
 /* A worker: run jobs and deliver callbacks until stopped; sleep only when
@@ -683,36 +696,36 @@ static void *worker_main(void *arg)
 	struct sa_worker *self = arg;
 	struct sa_engine *e = self->engine;
 	tl_worker = self;
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	while (!e->stopping) {
 		int abandoned = 0;
 		struct sa_job *job = job_take_locked(e, &abandoned);
 		if (job != NULL) {
-			pthread_mutex_unlock(&e->lock);
+			SA_UNLOCK(&e->lock);
 			job_execute(job, abandoned, 0);
 			job_finish(e, job);
 			notify_deliver(e);
-			pthread_mutex_lock(&e->lock);
+			SA_LOCK(&e->lock);
 		} else if (e->notify_head != NULL) {
-			pthread_mutex_unlock(&e->lock);
+			SA_UNLOCK(&e->lock);
 			notify_deliver(e);
-			pthread_mutex_lock(&e->lock);
+			SA_LOCK(&e->lock);
 		} else {
 			e->idle++;
 			pthread_cond_wait(&e->work, &e->lock);
 			e->idle--;
 		}
 	}
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	return NULL;
 }
 
 void sa__engine_stop(struct sa_engine *e)
 {
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	e->stopping = 1;
 	pthread_cond_broadcast(&e->work);
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	for (unsigned i = 0; i < e->nworkers; i++)
 		pthread_join(e->workers[i].thread, NULL);
 	e->nworkers = 0;
@@ -722,16 +735,16 @@ void sa__engine_cancel_all(struct sa_engine *e, int32_t status)
 {
 	for (;;) {
 		int abandoned = 0;
-		pthread_mutex_lock(&e->lock);
+		SA_LOCK(&e->lock);
 		struct sa_job *job = job_take_locked(e, &abandoned);
 		if (job == NULL && e->running != 0) {
 			e->changed_waiters++;
 			pthread_cond_wait(&e->changed, &e->lock);
 			e->changed_waiters--;
-			pthread_mutex_unlock(&e->lock);
+			SA_UNLOCK(&e->lock);
 			continue;
 		}
-		pthread_mutex_unlock(&e->lock);
+		SA_UNLOCK(&e->lock);
 		if (job == NULL)
 			break;
 		job_execute(job, abandoned, status);
@@ -749,9 +762,9 @@ uint32_t sa__engine_live_acalls(struct sa_engine *e)
 
 uint32_t sa__engine_pending(struct sa_engine *e)
 {
-	pthread_mutex_lock(&e->lock);
+	SA_LOCK(&e->lock);
 	uint32_t n = e->calls;
-	pthread_mutex_unlock(&e->lock);
+	SA_UNLOCK(&e->lock);
 	return n;
 }
 

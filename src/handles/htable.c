@@ -13,6 +13,7 @@
 
 #include "handles/htable_int.h"
 #include "util/alloc.h"
+#include "util/lock.h"
 #include "util/annotate.h"
 
 #include <assert.h>
@@ -148,7 +149,7 @@ struct sa_htable {
 	_Atomic(struct slot *) chunks[NCHUNKS]; /* [a] written under L, once each */
 
 	/* Written by insert and recycling. */
-	_Alignas(CACHE_LINE) pthread_mutex_t lock; /* LOCK ORDER #5, innermost (async/async_int.h); guards [L] */
+	_Alignas(CACHE_LINE) pthread_mutex_t lock; /* LOCK ORDER #5 (src/sspi/sspi_int.h); guards [L] */
 	void *chunk_mem[NCHUNKS];     /* [L] raw allocations behind chunks[] */
 	uint32_t nslots;              /* [L] slots allocated */
 	uint32_t nchunks;             /* [L] */
@@ -166,7 +167,7 @@ struct sa_htable {
  * Key: [P] g_lock.  g_key is written once under pthread_once, then read-only. */
 static pthread_once_t g_key_once = PTHREAD_ONCE_INIT;
 static uint64_t g_key[2];
-/* LOCK ORDER: g_lock is a leaf: nothing is locked or allocated under it (held across fork: I10). */
+/* LOCK ORDER #6 (src/sspi/sspi_int.h): g_lock is a leaf: nothing is locked or allocated under it (held across fork: I10). */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t g_serial;                 /* [P] tables created in this process */
 static uint32_t g_next_instance = 1;      /* [P] the instance the next two-word table tries first */
@@ -187,12 +188,12 @@ static uint64_t splitmix64(uint64_t *s)
  * child gets the lock free with the counters as the parent left them. */
 static void atfork_prepare(void)
 {
-	pthread_mutex_lock(&g_lock);
+	SA_LOCK(&g_lock);
 }
 
 static void atfork_release(void)
 {
-	pthread_mutex_unlock(&g_lock);
+	SA_UNLOCK(&g_lock);
 }
 
 /* Once per process: the key, and the fork handlers (I10). */
@@ -215,6 +216,7 @@ static void key_init_once(void)
 /* Is @instance the instance of a live two-word table?  Context: g_lock held. */
 static bool instance_live_locked(uint32_t instance)
 {
+	SA_ASSERT_HELD(&g_lock);
 	for (const struct sa_htable *t = g_live_two_word; t != NULL; t = t->live_next)
 		if (t->instance == instance)
 			return true;
@@ -228,6 +230,7 @@ static bool instance_live_locked(uint32_t instance)
  * belongs to a live table. */
 static int instance_take_locked(uint32_t *instance)
 {
+	SA_ASSERT_HELD(&g_lock);
 	if (g_nlive_two_word >= INSTANCE_MAX) /* LCOV_EXCL_BR_LINE: 2^24 - 1 live tables, ~8 GiB */
 		return SA_ENOSPC;
 	for (;;) {
@@ -248,6 +251,7 @@ static int instance_take_locked(uint32_t *instance)
 /* Context: g_lock held; @t is a two-word table. */
 static void live_list_add_locked(struct sa_htable *t)
 {
+	SA_ASSERT_HELD(&g_lock);
 	t->live_prev = NULL;
 	t->live_next = g_live_two_word;
 	if (g_live_two_word != NULL)
@@ -259,6 +263,7 @@ static void live_list_add_locked(struct sa_htable *t)
 /* Context: g_lock held; @t is on the list. */
 static void live_list_del_locked(struct sa_htable *t)
 {
+	SA_ASSERT_HELD(&g_lock);
 	if (t->live_prev != NULL)
 		t->live_prev->live_next = t->live_next;
 	else
@@ -357,6 +362,7 @@ static inline struct slot *slot_lookup(struct sa_htable *t, uint32_t idx)
 /* Context: t->lock held; @idx < t->nslots. */
 static inline struct slot *slot_at_locked(struct sa_htable *t, uint32_t idx)
 {
+	SA_ASSERT_HELD(&t->lock);
 	struct slot *s = slot_lookup(t, idx);
 	assert(s != NULL);
 	return s;
@@ -364,6 +370,7 @@ static inline struct slot *slot_at_locked(struct sa_htable *t, uint32_t idx)
 
 static inline void free_list_push_locked(struct sa_htable *t, uint32_t idx, struct slot *s)
 {
+	SA_ASSERT_HELD(&t->lock);
 	s->next_free = FREE_NONE;
 	s->on_free_list = 1;
 	if (t->free_tail == FREE_NONE)
@@ -376,6 +383,7 @@ static inline void free_list_push_locked(struct sa_htable *t, uint32_t idx, stru
 
 static inline uint32_t free_list_pop_locked(struct sa_htable *t)
 {
+	SA_ASSERT_HELD(&t->lock);
 	uint32_t idx = t->free_head;
 	struct slot *s = slot_at_locked(t, idx);
 	t->free_head = s->next_free;
@@ -400,6 +408,7 @@ static void *alloc_aligned(size_t n, void **raw)
  * Context: t->lock held.  Returns SA_OK, SA_ENOSPC or SA_ENOMEM. */
 static int table_grow_locked(struct sa_htable *t)
 {
+	SA_ASSERT_HELD(&t->lock);
 	if (t->nslots >= t->max)
 		return SA_ENOSPC;
 	unsigned k = t->nchunks;
@@ -460,7 +469,7 @@ int sa_htable_create(const struct sa_htable_config *cfg, struct sa_htable **out)
 	uint32_t instance = 0, floor = 1;
 	uint32_t gen_limit = cfg->form == SA_HTABLE_TWO_WORD ? SA_HTABLE_GEN_LIMIT_TWO_WORD
 							     : SA_HTABLE_GEN_LIMIT_ONE_WORD;
-	pthread_mutex_lock(&g_lock);
+	SA_LOCK(&g_lock);
 	if (cfg->form == SA_HTABLE_TWO_WORD) {
 		rc = instance_take_locked(&instance);
 		if (rc == SA_OK) { /* LCOV_EXCL_BR_LINE: see instance_take_locked */
@@ -472,7 +481,7 @@ int sa_htable_create(const struct sa_htable_config *cfg, struct sa_htable **out)
 		floor = g_oneword_floor;
 	}
 	uint64_t serial = ++g_serial;
-	pthread_mutex_unlock(&g_lock);
+	SA_UNLOCK(&g_lock);
 	if (rc != SA_OK) { /* LCOV_EXCL_BR_LINE: see instance_take_locked */
 		pthread_mutex_destroy(&t->lock);
 		sa__free(raw);
@@ -515,7 +524,7 @@ int sa_htable_destroy(struct sa_htable *t)
 		return SA_OK;
 	if (atomic_load_explicit(&t->live, memory_order_acquire) != 0)
 		return SA_EBUSY;
-	pthread_mutex_lock(&g_lock);
+	SA_LOCK(&g_lock);
 	if (t->form == SA_HTABLE_TWO_WORD) {
 		live_list_del_locked(t); /* its instance may be taken again */
 	} else if (t->gen_high >= t->gen_limit) {
@@ -523,7 +532,7 @@ int sa_htable_destroy(struct sa_htable *t)
 	} else if (t->gen_high >= g_oneword_floor) {
 		g_oneword_floor = t->gen_high + 1;
 	}
-	pthread_mutex_unlock(&g_lock);
+	SA_UNLOCK(&g_lock);
 	for (unsigned k = 0; k < t->nchunks; k++)
 		sa__free(t->chunk_mem[k]);
 	pthread_mutex_destroy(&t->lock);
@@ -536,7 +545,7 @@ int sa_htable_insert(struct sa_htable *t, void *obj, struct sa_handle *h)
 	if (t == NULL || obj == NULL || h == NULL)
 		return SA_EINVAL;
 	int rc = SA_OK;
-	pthread_mutex_lock(&t->lock);
+	SA_LOCK(&t->lock);
 	if (t->free_head == FREE_NONE) {
 		rc = table_grow_locked(t);
 		if (rc != SA_OK)
@@ -558,7 +567,7 @@ int sa_htable_insert(struct sa_htable *t, void *obj, struct sa_handle *h)
 		t->gen_high = gen;
 	*h = handle_encode(t, idx, gen);
 out_unlock:
-	pthread_mutex_unlock(&t->lock);
+	SA_UNLOCK(&t->lock);
 	return rc;
 }
 
@@ -570,7 +579,7 @@ static void slot_finalize(struct sa_htable *t, struct slot *s, uint32_t idx, uin
 	void *obj = s->obj;
 	if (t->dtor != NULL)
 		t->dtor(obj, t->dtor_arg);
-	pthread_mutex_lock(&t->lock);
+	SA_LOCK(&t->lock);
 	s->obj = NULL;
 	uint32_t next = gen + 1;
 	if (gen >= t->gen_limit) {
@@ -581,7 +590,7 @@ static void slot_finalize(struct sa_htable *t, struct slot *s, uint32_t idx, uin
 	free_list_push_locked(t, idx, s);
 	atomic_store_explicit(&t->live, atomic_load_explicit(&t->live, memory_order_relaxed) - 1,
 			      memory_order_release);
-	pthread_mutex_unlock(&t->lock);
+	SA_UNLOCK(&t->lock);
 }
 
 int sa_htable_acquire(struct sa_htable *t, struct sa_handle h, void **obj)
@@ -674,7 +683,7 @@ int sa_htable_remove(struct sa_htable *t, struct sa_handle h)
 int sa_htable_next(struct sa_htable *t, uint32_t *cursor, struct sa_handle *h)
 {
 	int found = 0;
-	pthread_mutex_lock(&t->lock);
+	SA_LOCK(&t->lock);
 	for (uint32_t idx = *cursor; idx < t->nslots; idx++) {
 		uint64_t w = atomic_load_explicit(&slot_at_locked(t, idx)->word, memory_order_acquire);
 		if (w & WORD_LIVE) {
@@ -686,7 +695,7 @@ int sa_htable_next(struct sa_htable *t, uint32_t *cursor, struct sa_handle *h)
 	}
 	if (!found)
 		*cursor = t->nslots;
-	pthread_mutex_unlock(&t->lock);
+	SA_UNLOCK(&t->lock);
 	return found;
 }
 
@@ -710,7 +719,7 @@ int sa__htable_check(struct sa_htable *t)
 	 * table has its instance.  (g_lock and t->lock are never held together.) */
 	if (t->form == SA_HTABLE_TWO_WORD) {
 		uint32_t self = 0, same_instance = 0, n = 0;
-		pthread_mutex_lock(&g_lock);
+		SA_LOCK(&g_lock);
 		for (const struct sa_htable *u = g_live_two_word; u != NULL && n <= g_nlive_two_word;
 		     u = u->live_next, n++) {
 			self += u == t;
@@ -718,11 +727,11 @@ int sa__htable_check(struct sa_htable *t)
 		}
 		if (self != 1 || same_instance != 0 || n != g_nlive_two_word)
 			rc = SA_EINVAL;
-		pthread_mutex_unlock(&g_lock);
+		SA_UNLOCK(&g_lock);
 		if (rc != SA_OK)
 			return rc;
 	}
-	pthread_mutex_lock(&t->lock);
+	SA_LOCK(&t->lock);
 	for (uint32_t idx = t->free_head; idx != FREE_NONE; idx = slot_at_locked(t, idx)->next_free) {
 		struct slot *s = slot_at_locked(t, idx);
 		uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
@@ -750,34 +759,34 @@ int sa__htable_check(struct sa_htable *t)
 			    nfree + nlive + nheld != t->nslots ||
 			    nlive + nheld != atomic_load_explicit(&t->live, memory_order_relaxed)))
 		rc = SA_EINVAL;
-	pthread_mutex_unlock(&t->lock);
+	SA_UNLOCK(&t->lock);
 	return rc;
 }
 
 uint32_t sa__htable_nslots(struct sa_htable *t)
 {
-	pthread_mutex_lock(&t->lock);
+	SA_LOCK(&t->lock);
 	uint32_t n = t->nslots;
-	pthread_mutex_unlock(&t->lock);
+	SA_UNLOCK(&t->lock);
 	return n;
 }
 
 uint32_t sa__htable_wraps(struct sa_htable *t)
 {
-	pthread_mutex_lock(&t->lock);
+	SA_LOCK(&t->lock);
 	uint32_t n = t->wraps;
-	pthread_mutex_unlock(&t->lock);
+	SA_UNLOCK(&t->lock);
 	return n;
 }
 
 void sa__htable_test_set_free_generation(struct sa_htable *t, uint32_t gen)
 {
 	assert(gen >= 1 && gen <= t->gen_limit);
-	pthread_mutex_lock(&t->lock);
+	SA_LOCK(&t->lock);
 	for (uint32_t idx = t->free_head; idx != FREE_NONE; idx = slot_at_locked(t, idx)->next_free)
 		atomic_store_explicit(&slot_at_locked(t, idx)->word, (uint64_t)gen << WORD_GEN_SHIFT,
 				      memory_order_relaxed);
-	pthread_mutex_unlock(&t->lock);
+	SA_UNLOCK(&t->lock);
 }
 
 int sa__htable_test_add_refs(struct sa_htable *t, struct sa_handle h, int64_t delta)
@@ -798,21 +807,21 @@ int sa__htable_test_add_refs(struct sa_htable *t, struct sa_handle h, int64_t de
 uint32_t sa__htable_test_set_oneword_floor(uint32_t floor)
 {
 	assert(floor >= 1 && floor <= SA_HTABLE_GEN_LIMIT_ONE_WORD);
-	pthread_mutex_lock(&g_lock);
+	SA_LOCK(&g_lock);
 	uint32_t old = g_oneword_floor;
 	g_oneword_floor = floor;
-	pthread_mutex_unlock(&g_lock);
+	SA_UNLOCK(&g_lock);
 	return old;
 }
 
 uint32_t sa__htable_test_set_next_instance(uint32_t next)
 {
 	assert(next >= 1 && next <= INSTANCE_MAX);
-	pthread_mutex_lock(&g_lock);
+	SA_LOCK(&g_lock);
 	uint32_t old = g_next_instance;
 	g_next_instance = next;
 	g_instance_wrapped = true; /* moved by hand: live instances may lie ahead */
-	pthread_mutex_unlock(&g_lock);
+	SA_UNLOCK(&g_lock);
 	return old;
 }
 
@@ -826,15 +835,15 @@ void sa__htable_test_corrupt(struct sa_htable *t, int how, int undo)
 	static uint64_t saved_word; /* tests only: one corruption at a time */
 	int d = undo ? -1 : 1;
 	if (how == SA_HTABLE_CORRUPT_UNLISTED) {
-		pthread_mutex_lock(&g_lock);
+		SA_LOCK(&g_lock);
 		if (undo)
 			live_list_add_locked(t);
 		else
 			live_list_del_locked(t);
-		pthread_mutex_unlock(&g_lock);
+		SA_UNLOCK(&g_lock);
 		return;
 	}
-	pthread_mutex_lock(&t->lock);
+	SA_LOCK(&t->lock);
 	struct slot *head = t->free_head != FREE_NONE ? slot_at_locked(t, t->free_head) : NULL;
 	struct slot *tail = t->free_tail != FREE_NONE ? slot_at_locked(t, t->free_tail) : NULL;
 	switch (how) {
@@ -865,5 +874,5 @@ void sa__htable_test_corrupt(struct sa_htable *t, int how, int undo)
 		}
 		break;
 	}
-	pthread_mutex_unlock(&t->lock);
+	SA_UNLOCK(&t->lock);
 }

@@ -18,7 +18,6 @@
 #include <stddef.h>
 #include <string.h>
 
-#define CONTAINER_OF(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
 
 static uintptr_t acall_word(const SspiAsyncContext *c)
 {

@@ -13,6 +13,7 @@
 #include "sspi/sspi_int.h"
 
 #include "util/alloc.h"
+#include "util/lock.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@ void sa__ctx_put(struct sa_runtime *rt, struct sa_ctx *ctx)
 /* Context: ctx->lock held.  Returns with it held and the context not busy. */
 static void ctx_wait_idle_locked(struct sa_ctx *ctx)
 {
+	SA_ASSERT_HELD(&ctx->lock);
 	while (ctx->busy)
 		pthread_cond_wait(&ctx->idle, &ctx->lock);
 }
@@ -92,6 +94,7 @@ static void trace_flush(void)
 /* Context: ctx->lock held. */
 static SECURITY_STATUS ctx_step_locked(struct sa_ctx *ctx, enum sa_fsm_event ev, int32_t status)
 {
+	SA_ASSERT_HELD(&ctx->lock);
 	enum sa_fsm_state s = (enum sa_fsm_state)ctx->state;
 	int32_t st = sa_fsm_step(ctx->rt->trace ? &trace_hook : NULL, ctx->id, &s, ev, status);
 	ctx->state = (uint8_t)s;
@@ -101,14 +104,14 @@ static SECURITY_STATUS ctx_step_locked(struct sa_ctx *ctx, enum sa_fsm_event ev,
 /* Drop ctx->lock, then print what was traced under it. */
 static void ctx_unlock(struct sa_ctx *ctx)
 {
-	pthread_mutex_unlock(&ctx->lock);
+	SA_UNLOCK(&ctx->lock);
 	if (tl_ntrace != 0)
 		trace_flush();
 }
 
 SECURITY_STATUS sa__ctx_begin(struct sa_ctx *ctx, enum sa_fsm_event ev)
 {
-	pthread_mutex_lock(&ctx->lock);
+	SA_LOCK(&ctx->lock);
 	ctx_wait_idle_locked(ctx);
 	SECURITY_STATUS st = ctx_step_locked(ctx, ev, SEC_E_OK);
 	if (st == SEC_E_OK)
@@ -119,7 +122,7 @@ SECURITY_STATUS sa__ctx_begin(struct sa_ctx *ctx, enum sa_fsm_event ev)
 
 SECURITY_STATUS sa__ctx_end(struct sa_ctx *ctx, enum sa_fsm_event ev, SECURITY_STATUS status)
 {
-	pthread_mutex_lock(&ctx->lock);
+	SA_LOCK(&ctx->lock);
 	assert(ctx->busy);
 	if (ev != SA_FSM_NEVENTS)
 		status = ctx_step_locked(ctx, ev, status);
@@ -329,7 +332,7 @@ void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l)
 	enum sa_fsm_event ev = sa_fsm_classify(pst);
 	int made = ev == SA_FSM_EV_LEG_CONTINUE || ev == SA_FSM_EV_LEG_OK;
 
-	pthread_mutex_lock(&ctx->lock);
+	SA_LOCK(&ctx->lock);
 	assert(ctx->state == SA_FSM_NEW ? (pkg_ctx != NULL) == made : pkg_ctx == ctx->pkg_ctx);
 	ctx->pkg_ctx = pkg_ctx;
 	l->status = ctx_step_locked(ctx, ev, pst);
@@ -480,23 +483,23 @@ SECURITY_STATUS sa__ctx_call_end(struct sa_runtime *rt, struct sa_ctx *ctx, SECU
 
 int sa__ctx_complete(struct sa_ctx *ctx)
 {
-	pthread_mutex_lock(&ctx->lock);
+	SA_LOCK(&ctx->lock);
 	int yes = ctx->state == SA_FSM_COMPLETE;
-	pthread_mutex_unlock(&ctx->lock);
+	SA_UNLOCK(&ctx->lock);
 	return yes;
 }
 
 int sa__ctx_deleting(struct sa_ctx *ctx)
 {
-	pthread_mutex_lock(&ctx->lock);
+	SA_LOCK(&ctx->lock);
 	int yes = ctx->state == SA_FSM_DELETING || ctx->state == SA_FSM_INVALID;
-	pthread_mutex_unlock(&ctx->lock);
+	SA_UNLOCK(&ctx->lock);
 	return yes;
 }
 
 SECURITY_STATUS sa__ctx_mark_deleting(struct sa_ctx *ctx)
 {
-	pthread_mutex_lock(&ctx->lock);
+	SA_LOCK(&ctx->lock);
 	SECURITY_STATUS st = ctx_step_locked(ctx, SA_FSM_EV_DELETE, SEC_E_OK);
 	ctx_unlock(ctx);
 	return st;
@@ -504,7 +507,7 @@ SECURITY_STATUS sa__ctx_mark_deleting(struct sa_ctx *ctx)
 
 void sa__ctx_teardown(struct sa_runtime *rt, struct sa_ctx *ctx)
 {
-	pthread_mutex_lock(&ctx->lock);
+	SA_LOCK(&ctx->lock);
 	ctx_wait_idle_locked(ctx); /* a leg that was running finishes first */
 	assert(ctx->state == SA_FSM_DELETING);
 	ctx->busy = 1;
@@ -517,7 +520,7 @@ void sa__ctx_teardown(struct sa_runtime *rt, struct sa_ctx *ctx)
 	if (pkg_ctx != NULL)
 		ctx->pkg->ctx_delete(pkg_ctx);
 
-	pthread_mutex_lock(&ctx->lock);
+	SA_LOCK(&ctx->lock);
 	ctx->pkg_ctx = NULL;
 	SECURITY_STATUS st = ctx_step_locked(ctx, SA_FSM_EV_TEARDOWN_DONE, SEC_E_OK);
 	assert(st == SEC_E_OK);
@@ -641,9 +644,9 @@ static SECURITY_STATUS ctx_query(struct sa_runtime *rt, struct sa_ctx *ctx, unsi
 		return st;
 	}
 	case SECPKG_ATTR_FLAGS: {
-		pthread_mutex_lock(&ctx->lock);
+		SA_LOCK(&ctx->lock);
 		((SecPkgContext_Flags *)buf)->Flags = ctx->flags;
-		pthread_mutex_unlock(&ctx->lock);
+		SA_UNLOCK(&ctx->lock);
 		return SEC_E_OK;
 	}
 	case SECPKG_ATTR_SESSION_KEY: {

@@ -12,6 +12,7 @@
 #include "sspi/sspi_int.h"
 
 #include "util/alloc.h"
+#include "util/lock.h"
 
 #include <limits.h>
 #include <string.h>
@@ -51,9 +52,8 @@
  *    [test_ctxbuf_shutdown_frees_outstanding_buffers,
  *     test_ctxbuf_buffers_from_before_shutdown_are_invalid_after_reinit]
  *
- * Key: [B] rt->buf_lock, LOCK ORDER #4 (the LOCK ORDER line in
- * src/async/async_int.h: after g_lock, engine.lock and ctx.lock, before
- * htable.lock).  In practice a leaf: no other library lock is taken under
+ * Key: [B] rt->buf_lock, LOCK ORDER #4 (sspi_int.h: after g_lock,
+ * engine.lock and ctx.lock, before htable.lock).  In practice a leaf: no other library lock is taken under
  * it; only sa__calloc and sa__free run under it, when the array grows (C3).
  */
 struct sa_ctxbuf {
@@ -81,6 +81,7 @@ static size_t ctxbuf_bucket(const void *p, unsigned bits)
  * the current one stays.  Context: rt->buf_lock held. */
 static void ctxbuf_grow_locked(struct sa_ctxbuf_set *s)
 {
+	SA_ASSERT_HELD(&CONTAINER_OF(s, struct sa_runtime, bufs)->buf_lock);
 	if (s->bucket == NULL) { /* the runtime's first buffer: the inline array */
 		s->bucket = s->inline_bucket;
 		s->bits = SA_CTXBUF_INLINE_BITS;
@@ -118,13 +119,13 @@ void *sa__ctxbuf_alloc(struct sa_runtime *rt, size_t n)
 	if (b == NULL)
 		return NULL;
 	struct sa_ctxbuf_set *s = &rt->bufs;
-	pthread_mutex_lock(&rt->buf_lock);
+	SA_LOCK(&rt->buf_lock);
 	ctxbuf_grow_locked(s);
 	struct sa_ctxbuf **head = &s->bucket[ctxbuf_bucket(b->data, s->bits)];
 	b->chain = *head;
 	*head = b;
 	s->count++;
-	pthread_mutex_unlock(&rt->buf_lock);
+	SA_UNLOCK(&rt->buf_lock);
 	return b->data;
 }
 
@@ -144,7 +145,7 @@ static struct sa_ctxbuf *ctxbuf_unlink(struct sa_runtime *rt, const void *p)
 	struct sa_ctxbuf_set *s = &rt->bufs;
 	struct sa_ctxbuf *found = NULL;
 	size_t compared = 0;
-	pthread_mutex_lock(&rt->buf_lock);
+	SA_LOCK(&rt->buf_lock);
 	if (s->bucket != NULL) {
 		struct sa_ctxbuf **link = &s->bucket[ctxbuf_bucket(p, s->bits)];
 		for (struct sa_ctxbuf *b; (b = *link) != NULL; link = &b->chain) {
@@ -157,7 +158,7 @@ static struct sa_ctxbuf *ctxbuf_unlink(struct sa_runtime *rt, const void *p)
 			}
 		}
 	}
-	pthread_mutex_unlock(&rt->buf_lock);
+	SA_UNLOCK(&rt->buf_lock);
 	tl_compared = compared;
 	return found;
 }
@@ -176,7 +177,7 @@ size_t sa__ctxbuf_test_compared(void)
 void sa__ctxbuf_fini(struct sa_runtime *rt)
 {
 	struct sa_ctxbuf_set *s = &rt->bufs;
-	pthread_mutex_lock(&rt->buf_lock);
+	SA_LOCK(&rt->buf_lock);
 	if (s->bucket != NULL) {
 		for (size_t i = 0; i < (size_t)1 << s->bits; i++) {
 			struct sa_ctxbuf *b = s->bucket[i];
@@ -193,7 +194,7 @@ void sa__ctxbuf_fini(struct sa_runtime *rt)
 	s->bucket = NULL;
 	s->bits = 0;
 	s->count = 0;
-	pthread_mutex_unlock(&rt->buf_lock);
+	SA_UNLOCK(&rt->buf_lock);
 }
 
 SECURITY_STATUS SEC_ENTRY FreeContextBuffer(PVOID pvContextBuffer)

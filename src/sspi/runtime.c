@@ -33,19 +33,20 @@
  *    finished, then returns SEC_E_OK: when any sspiasync_shutdown() returns,
  *    the runtime is gone and sspiasync_init() works.
  *    [test_shutdown_second_caller_waits_for_teardown]
- * Key: [G] g_lock, [a] atomic.  Lock order: async/async_int.h; g_lock is
- * taken first or alone (stats holds it while it reads the engine).
+ * Key: [G] g_lock, [a] atomic.  Lock order: sspi_int.h, LOCK ORDER; g_lock
+ * is #1, taken first or alone (stats holds it while it reads the engine).
  */
 #include "sspi/sspi_int.h"
 
 #include "util/alloc.h"
+#include "util/lock.h"
 #include "util/annotate.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER; /* LOCK ORDER #1 (async/async_int.h) */
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER; /* LOCK ORDER #1 (sspi_int.h) */
 static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER; /* g_active or g_dying_users reached 0 during shutdown */
 static pthread_cond_t g_done = PTHREAD_COND_INITIALIZER; /* a shutdown finished (R6) */
 static _Atomic(struct sa_runtime *) g_rt;              /* [a], written under [G] */
@@ -92,7 +93,7 @@ static void atfork_register(void)
 static void g_lock_take(void)
 {
 	pthread_once(&g_atfork_once, atfork_register);
-	pthread_mutex_lock(&g_lock);
+	SA_LOCK(&g_lock);
 }
 
 static void cred_dtor(void *obj, void *arg)
@@ -189,12 +190,12 @@ static SECURITY_STATUS runtime_create(const struct sspiasync_config *cfg, struct
  * async-context call inside it has left.  Context: shutting down. */
 static void dying_close(void)
 {
-	pthread_mutex_lock(&g_lock);
+	SA_LOCK(&g_lock);
 	atomic_store(&g_dying, NULL);
 	while (atomic_load(&g_dying_users) != 0)
 		pthread_cond_wait(&g_cv, &g_lock);
 	SA_HAPPENS_AFTER(&g_dying_users); /* their work happened before */
-	pthread_mutex_unlock(&g_lock);
+	SA_UNLOCK(&g_lock);
 }
 
 /* R5: an async-context call leaves the dying runtime. */
@@ -202,9 +203,9 @@ static void dying_leave(void)
 {
 	SA_HAPPENS_BEFORE(&g_dying_users);
 	if (atomic_fetch_sub(&g_dying_users, 1) == 1 && atomic_load(&g_dying) == NULL) {
-		pthread_mutex_lock(&g_lock);
+		SA_LOCK(&g_lock);
 		pthread_cond_broadcast(&g_cv);
-		pthread_mutex_unlock(&g_lock);
+		SA_UNLOCK(&g_lock);
 	}
 }
 
@@ -245,7 +246,7 @@ SECURITY_STATUS sspiasync_init(const struct sspiasync_config *cfg)
 			atomic_store(&g_rt, rt);
 		}
 	}
-	pthread_mutex_unlock(&g_lock);
+	SA_UNLOCK(&g_lock);
 	return st;
 }
 
@@ -260,12 +261,12 @@ SECURITY_STATUS sspiasync_shutdown(void)
 		while (atomic_load(&g_shutting_down))
 			pthread_cond_wait(&g_done, &g_lock);
 		atomic_fetch_sub(&g_shutdown_waiters, 1);
-		pthread_mutex_unlock(&g_lock);
+		SA_UNLOCK(&g_lock);
 		return SEC_E_OK;
 	}
 	struct sa_runtime *rt = atomic_load(&g_rt);
 	if (rt == NULL) {
-		pthread_mutex_unlock(&g_lock);
+		SA_UNLOCK(&g_lock);
 		return SEC_E_OK;
 	}
 	/* New calls now wait; calls already inside finish first (R1); the
@@ -278,12 +279,12 @@ SECURITY_STATUS sspiasync_shutdown(void)
 	atomic_store(&g_rt, NULL);
 	/* Without g_lock: the callbacks of cancelled calls run meanwhile, and
 	 * their API calls see g_shutting_down and return. */
-	pthread_mutex_unlock(&g_lock);
+	SA_UNLOCK(&g_lock);
 	runtime_destroy(rt);
-	pthread_mutex_lock(&g_lock);
+	SA_LOCK(&g_lock);
 	atomic_store(&g_shutting_down, 0);
 	pthread_cond_broadcast(&g_done);
-	pthread_mutex_unlock(&g_lock);
+	SA_UNLOCK(&g_lock);
 	return SEC_E_OK;
 }
 
@@ -322,7 +323,7 @@ SECURITY_STATUS sa__rt_enter(struct sa_runtime **out)
 		atomic_fetch_add(&g_active, 1);
 		*out = rt;
 	}
-	pthread_mutex_unlock(&g_lock);
+	SA_UNLOCK(&g_lock);
 	return st;
 }
 
@@ -376,9 +377,9 @@ SECURITY_STATUS sa__rt_exit(struct sa_runtime *rt, SECURITY_STATUS status)
 		sa__rt_count(rt, status);
 	SA_HAPPENS_BEFORE(&g_active); /* the call's work, before shutdown sees it left */
 	if (atomic_fetch_sub(&g_active, 1) == 1 && atomic_load(&g_shutting_down)) {
-		pthread_mutex_lock(&g_lock);
+		SA_LOCK(&g_lock);
 		pthread_cond_broadcast(&g_cv);
-		pthread_mutex_unlock(&g_lock);
+		SA_UNLOCK(&g_lock);
 	}
 	return status;
 }
@@ -399,7 +400,7 @@ SECURITY_STATUS sspiasync_stats(struct sspiasync_statistics *out)
 		out->rejected_stale = sa__engine_counted(rt->engine, SA_STAT_STALE);
 		out->worker_threads = sa__engine_threads(rt->engine);
 	}
-	pthread_mutex_unlock(&g_lock);
+	SA_UNLOCK(&g_lock);
 	return SEC_E_OK;
 }
 

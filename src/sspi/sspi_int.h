@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <sspiasync/fsm.h>
@@ -20,6 +21,26 @@
 #include <sspiasync/sspiasync.h>
 
 #include "async/async.h"
+
+/*
+ * LOCK ORDER - every mutex of the library, in the one order they nest (a
+ * tree that is a single chain): a thread takes a lock only while every lock
+ * it holds is above it here.  No lock is held across a package leg or a
+ * user callback.  `make asan`/`make tsan` assert at the top of every
+ * _locked helper that its lock is held (src/util/lock.h, SA_ASSERT_HELD).
+ *
+ *   #1 runtime g_lock                 src/sspi/runtime.c (init, shutdown, stats)
+ *    `-- #2 engine lock               src/async/async_int.h, struct sa_engine
+ *         `-- #3 security-context lock    struct sa_ctx below
+ *              `-- #4 context-buffer lock struct sa_runtime below (buf_lock)
+ *                   `-- #5 handle-table lock  src/handles/htable.c, struct sa_htable
+ *                        `-- #6 htable's process-wide g_lock: a leaf; nothing is
+ *                            locked or allocated under it; the fork handlers
+ *                            take it alone
+ */
+
+/* The struct of type @type whose member @member is at @p. */
+#define CONTAINER_OF(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
 #include "packages/package.h"
 
 /* The kinds the SSPI layer gives its tables (handles.h: 1..254). */
@@ -61,7 +82,7 @@ enum sa_side { SA_SIDE_INITIATOR = 1, SA_SIDE_ACCEPTOR = 2 };
  * Key: [i] immutable after creation, [L] lock.
  */
 struct sa_ctx {
-	pthread_mutex_t lock;         /* LOCK ORDER #3 (async/async_int.h); guards [L] */
+	pthread_mutex_t lock;         /* LOCK ORDER #3 (above); guards [L] */
 	pthread_cond_t idle;          /* signalled when busy goes 0 */
 	uint8_t state;                /* [L] enum sa_fsm_state */
 	uint8_t busy;                 /* [L] a call is running on the context */
@@ -103,7 +124,7 @@ struct sa_runtime {
 	struct sa_engine *engine;         /* [i] async calls */
 	struct sa_htable *creds;          /* [i] */
 	struct sa_htable *ctxts;          /* [i] */
-	pthread_mutex_t buf_lock;         /* LOCK ORDER #4 (async/async_int.h); guards [B] */
+	pthread_mutex_t buf_lock;         /* LOCK ORDER #4 (above); guards [B] */
 	struct sa_ctxbuf_set bufs;        /* [B] context buffers given out, not yet freed */
 	_Atomic uint64_t next_ctx_id;     /* [a] */
 	int trace;                        /* [i] SSPIASYNC_TRACE=1: print every transition */
