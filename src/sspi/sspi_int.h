@@ -136,17 +136,41 @@ enum { SA_STAT_COMPLETED = 0, SA_STAT_STALE = 1 };
 
 /* --- runtime.c ------------------------------------------------------------- */
 
-/* Enter the runtime (initialising it with defaults if needed): SEC_E_OK and
- * *rt set, or SEC_E_INSUFFICIENT_MEMORY.  Pair with sa__rt_exit(). */
+/*
+ * sa__rt_enter() - Enter the runtime, creating it with the defaults
+ * (SSPIASYNC_THREADS, SSPIASYNC_TRACE) if none exists.  Returns SEC_E_OK and
+ * sets *rt: the call is inside until its one sa__rt_exit() or sa__rt_leave(),
+ * and a shutdown waits for it (R1); SEC_E_SHUTDOWN_IN_PROGRESS while a
+ * shutdown runs; SEC_E_INSUFFICIENT_MEMORY (creating the runtime failed).  On
+ * failure *rt is untouched and the call is not inside.
+ * Context: any thread, a callback included; no library lock held (takes
+ * g_lock when no runtime is published); creating one allocates and starts
+ * the worker threads.
+ */
 SECURITY_STATUS sa__rt_enter(struct sa_runtime **rt);
-/* Leave it, counting @status among the completed calls (rt NULL: not a
- * completed call, e.g. a queued submission). Returns @status. */
+/*
+ * sa__rt_exit() - Leave the runtime entered by sa__rt_enter(), counting
+ * @status among the completed calls unless @rt is NULL (not a completed
+ * call, e.g. a queued submission).  Returns @status; never fails.  From here
+ * a shutdown may proceed (R1): the caller uses the runtime no more.
+ * Context: the call that entered, any thread; no library lock held (may take
+ * g_lock to wake a waiting shutdown); allocates nothing.
+ */
 SECURITY_STATUS sa__rt_exit(struct sa_runtime *rt, SECURITY_STATUS status);
-/* Count an async call's completion with @status. */
+/*
+ * sa__rt_count() - Count an async call's completion with @status: in
+ * completed_calls, and in rejected_stale too for SEC_E_INVALID_HANDLE (0, a
+ * call abandoned before it started, counts as completed).  Never fails.
+ * Context: any thread, any lock; lock-free (relaxed atomics); @rt alive (a
+ * call inside it, or a job of its engine).
+ */
 void sa__rt_count(struct sa_runtime *rt, SECURITY_STATUS status);
-/* Leave it after a function that is not a counted call (the async-context
- * and completion-queue functions), counting in rejected_stale the stale
- * handle it was given if @stale. */
+/*
+ * sa__rt_leave() - Leave the runtime after a function that is not a counted
+ * call (the async-context and completion-queue functions), counting in
+ * rejected_stale the stale handle it was given if @stale.  Never fails.
+ * Context: as sa__rt_exit().
+ */
 void sa__rt_leave(struct sa_runtime *rt, int stale);
 /* An entry into the runtime by an async-context or completion-queue
  * function: the runtime, and whether it is the one a shutdown tears down. */
@@ -154,144 +178,344 @@ struct sa_rt_entry {
 	struct sa_runtime *rt;
 	int dying;
 };
-/* For the async-context functions (free, reinit, callback, status) and the
- * completion-queue ones: like sa__rt_enter, but while a shutdown runs they
- * reach the runtime it tears down, from every thread, until nothing runs
- * there any more (R5 in runtime.c): a free still abandons a running call
- * and a callback that shutdown runs reads its own status.  SEC_E_OK and
- * @in filled (leave with sa__rt_leave_acall), or the status to return. */
+/*
+ * sa__rt_enter_acall() - For the async-context functions (free, reinit,
+ * callback, status) and the completion-queue ones: like sa__rt_enter, but
+ * while a shutdown runs they reach the runtime it tears down, from every
+ * thread, until nothing runs there any more (R5 in runtime.c): a free still
+ * abandons a running call and a callback that shutdown runs reads its own
+ * status.  SEC_E_OK and @in filled (leave with sa__rt_leave_acall), or the
+ * status to return with nothing held: SEC_E_SHUTDOWN_IN_PROGRESS (the dying
+ * runtime's door is closed) or SEC_E_INSUFFICIENT_MEMORY.
+ * Context: any thread, a callback included; no library lock held; like
+ * sa__rt_enter it creates the runtime if none exists (allocates, starts
+ * workers), even for a free.
+ */
 SECURITY_STATUS sa__rt_enter_acall(struct sa_rt_entry *in);
-/* Leave, counting in rejected_stale the stale handle it was given if @stale. */
+/*
+ * sa__rt_leave_acall() - Leave through the door sa__rt_enter_acall() used,
+ * counting in rejected_stale the stale handle it was given if @stale.  Never
+ * fails.
+ * Context: the call that entered; no library lock held (may take g_lock to
+ * wake a waiting shutdown).
+ */
 void sa__rt_leave_acall(const struct sa_rt_entry *in, int stale);
-/* Tests only: threads inside sspiasync_shutdown() waiting for another
- * thread's shutdown to finish (R6). */
+/*
+ * sa__rt_test_shutdown_waiters() - Tests only: threads inside
+ * sspiasync_shutdown() waiting for another thread's shutdown to finish (R6);
+ * a snapshot.  Context: any thread; lock-free.
+ */
 unsigned sa__rt_test_shutdown_waiters(void);
 
 /* --- ctxbuf.c ------------------------------------------------------------- */
 
-/* Context buffers (FreeContextBuffer): allocate @n bytes given to the caller.
- * NULL when out of memory. */
+/*
+ * sa__ctxbuf_alloc() - A context buffer of @n bytes (16-byte aligned) to give
+ * the caller, who frees it with FreeContextBuffer.  NULL when out of memory
+ * (or @n too large), nothing changed.  A failed growth of the set only makes
+ * its chains longer (C4).
+ * Context: any thread inside @rt; takes buf_lock (LOCK ORDER #4): callable
+ * under the engine lock or a context lock, not a handle table's; allocates.
+ */
 void *sa__ctxbuf_alloc(struct sa_runtime *rt, size_t n);
-/* Free one given out earlier (or not yet given out, on an error path); never
- * allocates (C4). */
+/*
+ * sa__ctxbuf_free() - Free the context buffer @p, given out earlier (or not
+ * yet given out, on an error path); NULL is a no-op.  A pointer that is not a
+ * live buffer of @rt is ignored silently (FreeContextBuffer reports it).
+ * Never fails, never allocates (C4).
+ * Context: any thread inside @rt; takes buf_lock (#4): callable under the
+ * engine lock (an async leg's copy-out) or a context lock.
+ */
 void sa__ctxbuf_free(struct sa_runtime *rt, void *p);
-/* Copy @s into a new context buffer; NULL when out of memory. */
+/*
+ * sa__ctxbuf_strdup() - Copy the string @s (not NULL) into a new context
+ * buffer; NULL when out of memory, nothing changed.
+ * Context: as sa__ctxbuf_alloc().
+ */
 char *sa__ctxbuf_strdup(struct sa_runtime *rt, const char *s);
-/* Free every context buffer still given out, and the set's array (C5).
- * Context: runtime teardown, no call inside @rt. */
+/*
+ * sa__ctxbuf_fini() - Free every context buffer still given out, and the
+ * set's array (C5); the set is empty after it, so FreeContextBuffer of a
+ * pointer from before is refused.  Never fails.
+ * Context: runtime teardown, no call inside @rt; takes buf_lock.
+ */
 void sa__ctxbuf_fini(struct sa_runtime *rt);
-/* Test hook: how many of our headers the calling thread's last lookup
- * (FreeContextBuffer, sa__ctxbuf_free) compared with the pointer (C3). */
+/*
+ * sa__ctxbuf_test_compared() - Test hook: how many of our headers the calling
+ * thread's last lookup (FreeContextBuffer, sa__ctxbuf_free) compared with the
+ * pointer (C3).  Context: any thread; reads a thread-local.
+ */
 size_t sa__ctxbuf_test_compared(void);
 
 /* --- cred.c ---------------------------------------------------------------- */
 
-/* Make a credential: SEC_E_OK with *h and *expiry set, or an error and
- * nothing made.  @identity: copied strings or NULL. */
+/*
+ * sa__cred_acquire() - Make a credential of @pkg (the package's cred_acquire
+ * with @principal, @use and @identity: copied strings or NULL) and insert it
+ * in @rt's credential table.  Returns SEC_E_OK with *h and *expiry set; the
+ * package's failure status; or SEC_E_INSUFFICIENT_MEMORY (memory, or the
+ * table full).  On failure *h and *expiry are untouched and nothing is made.
+ * Context: any thread inside @rt (a synchronous caller, or the worker running
+ * an async acquire); no library lock held; allocates; runs the package,
+ * which may block.
+ */
 SECURITY_STATUS sa__cred_acquire(struct sa_runtime *rt, const struct sa_package *pkg,
 				 const char *principal, unsigned long use,
 				 const struct sa_pkg_identity *identity, struct sa_handle *h,
 				 int64_t *expiry);
-/* A call on a credential, like sa__ctx_call_begin/end for contexts: enter
- * the runtime and reference the credential @ph (not NULL) names.  SEC_E_OK
- * (finish with sa__cred_call_end, which releases, leaves the runtime and
- * returns @st), or the status to return, with nothing held.
- * Context: any thread, no library lock held. */
+/*
+ * sa__cred_call_begin() - A call on a credential, like sa__ctx_call_begin/end
+ * for contexts: enter the runtime and reference the credential @ph (not
+ * NULL) names.  SEC_E_OK (finish with sa__cred_call_end, which releases,
+ * leaves the runtime and returns @st), or the status to return, with
+ * nothing held: SEC_E_SHUTDOWN_IN_PROGRESS or SEC_E_INSUFFICIENT_MEMORY
+ * (entering), SEC_E_INVALID_HANDLE (stale or forged), SEC_E_INSUFFICIENT_MEMORY
+ * (reference count saturated); a bad handle is counted as a completed call.
+ * On failure *cred is untouched but *rt and *h may be written.
+ * Context: any thread, no library lock held; may create the runtime.
+ */
 SECURITY_STATUS sa__cred_call_begin(const CredHandle *ph, struct sa_runtime **rt,
 				    struct sa_handle *h, struct sa_cred **cred);
+/*
+ * sa__cred_call_end() - End a call sa__cred_call_begin() began: release the
+ * credential @h (the last reference of a freed handle frees it: the
+ * package's cred_free), then leave @rt counting @st.  Returns @st; never
+ * fails.
+ * Context: any thread; no library lock held; allocates nothing.
+ */
 SECURITY_STATUS sa__cred_call_end(struct sa_runtime *rt, struct sa_handle h, SECURITY_STATUS st);
 
 /* --- wide.c ---------------------------------------------------------------- */
 
-/* A new UTF-8 copy at *@out of the NUL-terminated UTF-16 @w (NULL gives
- * NULL).  SEC_E_OK; SEC_E_INVALID_PARAMETER (ill-formed UTF-16);
- * SEC_E_INSUFFICIENT_MEMORY.  Free with sa__free.  Context: any thread. */
+/*
+ * sa__wide_in() - A new UTF-8 copy at *@out of the NUL-terminated UTF-16 @w
+ * (NULL gives NULL).  SEC_E_OK; SEC_E_INVALID_PARAMETER (ill-formed UTF-16);
+ * SEC_E_INSUFFICIENT_MEMORY.  On failure *out is NULL and nothing is
+ * allocated.  Free with sa__free.
+ * Context: any thread, no runtime needed; allocates.
+ */
 SECURITY_STATUS sa__wide_in(const SEC_WCHAR *w, char **out);
 
 /* --- identity.c ------------------------------------------------------------ */
 
-/* Read the caller's @auth (any SEC_WINNT_AUTH_IDENTITY form) for package
- * @pkg into new UTF-8 copies at @out (all or none).  Returns SEC_E_OK;
- * SEC_E_INVALID_PARAMETER (bad Flags, Length, NULL string with a length,
- * ill-formed UTF-16, embedded NUL); SEC_E_UNSUPPORTED_FUNCTION (protected,
- * marshalled or EX2 identities); SEC_E_SECPKG_NOT_FOUND (a PackageList that
- * leaves @pkg nothing); SEC_E_INSUFFICIENT_MEMORY.
- * Context: any thread, no lock held. */
+/*
+ * sa__identity_copy() - Read the caller's @auth (any SEC_WINNT_AUTH_IDENTITY
+ * form) for package @pkg into new UTF-8 copies at @out (all or none).
+ * Returns SEC_E_OK; SEC_E_INVALID_PARAMETER (bad Flags, Length, NULL string
+ * with a length, ill-formed UTF-16, embedded NUL); SEC_E_UNSUPPORTED_FUNCTION
+ * (protected, marshalled or EX2 identities); SEC_E_SECPKG_NOT_FOUND (a
+ * PackageList that leaves @pkg nothing); SEC_E_INSUFFICIENT_MEMORY.  On
+ * failure nothing stays allocated and @out holds no string (untouched when
+ * the layout is refused, else NULL strings): sa__identity_free on it is safe.
+ * Context: any thread, no lock held, no runtime needed; allocates.
+ */
 SECURITY_STATUS sa__identity_copy(const void *auth, const struct sa_package *pkg,
 				  struct sa_pkg_identity *out);
-/* Release (and wipe the password of) an identity sa__identity_copy made;
- * a zeroed one is a no-op.  Context: any thread. */
+/*
+ * sa__identity_free() - Release (and wipe the password of) an identity
+ * sa__identity_copy made, leaving its strings NULL; a zeroed one is a no-op.
+ * Never fails.  Context: any thread.
+ */
 void sa__identity_free(struct sa_pkg_identity *pid);
-/* Check AcquireCredentialsHandle's arguments but the identity (which
- * sa__identity_copy reads): SEC_E_OK and *pkg, *use set. */
+/*
+ * sa__cred_args_check() - Check AcquireCredentialsHandle's arguments but the
+ * identity (which sa__identity_copy reads): SEC_E_OK and *pkg, *use set
+ * (@use_in without SECPKG_CRED_RESERVED); SEC_E_INVALID_PARAMETER (NULL
+ * @package, non-NULL @logon_id, a use other than INBOUND, OUTBOUND or BOTH)
+ * with *pkg and *use untouched; SEC_E_SECPKG_NOT_FOUND, *pkg set to NULL.
+ * Context: any thread, no runtime needed; allocates nothing.
+ */
 SECURITY_STATUS sa__cred_args_check(const char *package, unsigned long use_in, const void *logon_id,
 				    const struct sa_package **pkg, unsigned long *use);
 
 /* --- status.c -------------------------------------------------------------- */
 
-/* The one table from the inner modules' SA_* codes to SECURITY_STATUS. */
+/*
+ * sa__status_from_sa() - The one table from the inner modules' SA_* codes to
+ * SECURITY_STATUS: SA_ENOSPC and SA_EBUSY (a full table, a saturated
+ * reference count) are SEC_E_INSUFFICIENT_MEMORY; a code not in the table is
+ * SEC_E_INTERNAL_ERROR.  Context: any thread; pure.
+ */
 SECURITY_STATUS sa__status_from_sa(int code);
 
 /* --- buffers.c ------------------------------------------------------------- */
 
-/* Check a SecBufferDesc the caller passed: version, buffer array, and that
- * no buffer claims bytes at NULL.  SEC_E_OK or SEC_E_INVALID_PARAMETER.
- * NULL @desc is SEC_E_OK when @optional. */
+/*
+ * sa__desc_check() - Check a SecBufferDesc the caller passed: version, buffer
+ * array, and that no buffer but a SECBUFFER_MISSING claims bytes at NULL.
+ * SEC_E_OK or SEC_E_INVALID_PARAMETER.  NULL @desc is SEC_E_OK when
+ * @optional; no buffers (cBuffers 0) is SEC_E_OK.
+ * Context: any thread, no runtime needed; reads @desc and its array, never a
+ * buffer's bytes.
+ */
 SECURITY_STATUS sa__desc_check(const SecBufferDesc *desc, int optional);
-/* The same for an ISC/ASC output description (NULL allowed), except that a
- * SECBUFFER_TOKEN may claim bytes at NULL: that is the leg's to answer
- * (*_REQ_ALLOCATE_MEMORY: ignored; without: SEC_E_INTERNAL_ERROR). */
+/*
+ * sa__desc_check_leg_out() - The same for an ISC/ASC output description (NULL
+ * allowed), except that a SECBUFFER_TOKEN may claim bytes at NULL: that is
+ * the leg's to answer (*_REQ_ALLOCATE_MEMORY: ignored; without:
+ * SEC_E_INTERNAL_ERROR).  Context: as sa__desc_check().
+ */
 SECURITY_STATUS sa__desc_check_leg_out(const SecBufferDesc *desc);
-/* The first buffer of @type (attributes masked off) in @desc, or NULL. */
+/*
+ * sa__desc_find() - The first buffer of @type (attributes masked off) in
+ * @desc, a pointer into the caller's array; NULL if none, or @desc or its
+ * array is NULL.  The version is not checked (sa__desc_check first).
+ * Context: any thread; pure.
+ */
 SecBuffer *sa__desc_find(const SecBufferDesc *desc, unsigned long type);
 
 /* --- context.c ------------------------------------------------------------- */
 
-/* Resolve a context handle pointer: acquire its entry.  SEC_E_OK and *ctx
- * set (pair with sa__ctx_put), or SEC_E_INVALID_HANDLE. */
+/*
+ * sa__ctx_get() - Resolve a context handle pointer: acquire its entry.
+ * SEC_E_OK and *ctx set (pair with sa__ctx_put); SEC_E_INVALID_HANDLE (NULL
+ * @h, stale, forged or another kind; a context being deleted is found until
+ * its teardown removes the handle); SEC_E_INSUFFICIENT_MEMORY (reference
+ * count saturated).  On failure *ctx is untouched.
+ * Context: any thread inside @rt; lock-free; never blocks, allocates nothing.
+ */
 SECURITY_STATUS sa__ctx_get(struct sa_runtime *rt, const CtxtHandle *h, struct sa_ctx **ctx);
+/*
+ * sa__ctx_put() - Drop a reference sa__ctx_get() took.  The last one of a
+ * removed context frees it (lock and condvar destroyed), its embedded
+ * delete job with it.  Never fails.
+ * Context: any thread; @ctx->lock not held; may take the context table's
+ * lock.
+ */
 void sa__ctx_put(struct sa_runtime *rt, struct sa_ctx *ctx);
-/* Begin a call on an acquired context: wait until it is not busy, ask the
- * fsm to admit @ev; on SEC_E_OK the context is busy (end with sa__ctx_end). */
+/*
+ * sa__ctx_begin() - Begin a call on an acquired context: wait until it is not
+ * busy, ask the fsm to admit @ev; on SEC_E_OK the context is busy (end with
+ * sa__ctx_end).  Otherwise the fsm's refusal, state unchanged (fsm I5):
+ * SEC_E_OUT_OF_SEQUENCE (a leg on a COMPLETE or REJECTED context, a query on
+ * a REJECTED one) or SEC_E_INVALID_HANDLE (DELETING, INVALID).  A NEW
+ * context admits only a leg: other events are IMPOSSIBLE cells (asserted;
+ * SEC_E_INTERNAL_ERROR in a release build).
+ * Context: any thread holding a reference; no library lock held; blocks
+ * while another call runs on the context; allocates nothing; prints the
+ * step to stderr under SSPIASYNC_TRACE=1.
+ */
 SECURITY_STATUS sa__ctx_begin(struct sa_ctx *ctx, enum sa_fsm_event ev);
-/* End a call: apply @ev (if not SA_FSM_NEVENTS) with @status, clear busy.
- * Returns the status the fsm reports. */
+/*
+ * sa__ctx_end() - End a call sa__ctx_begin() began (busy, asserted): apply
+ * @ev (if not SA_FSM_NEVENTS) with @status, clear busy and wake the calls
+ * waiting.  Returns the status the fsm reports (@status for SA_FSM_NEVENTS);
+ * never fails.
+ * Context: any thread; no library lock held; takes @ctx->lock; allocates
+ * nothing.
+ */
 SECURITY_STATUS sa__ctx_end(struct sa_ctx *ctx, enum sa_fsm_event ev, SECURITY_STATUS status);
 
-/* For synchronous calls: sa__ctx_get, then run the async calls queued on
- * the context before this call (their callbacks wait for sspiasync_run). */
+/*
+ * sa__ctx_get_sync() - For synchronous calls: sa__ctx_get, then run the async
+ * calls queued on the context before this call, on this thread
+ * (sa__engine_drain; their callbacks are delivered by a worker, or in
+ * no-thread mode wait for sspiasync_run).  Returns as sa__ctx_get(); on
+ * failure nothing ran.
+ * Context: any thread inside @rt, a callback included; no library lock held;
+ * may block (a queued call running elsewhere) and runs package legs here.
+ */
 SECURITY_STATUS sa__ctx_get_sync(struct sa_runtime *rt, const CtxtHandle *h, struct sa_ctx **ctx);
 
-/* The delete path: move an acquired context to DELETING (SEC_E_OK), or say
- * why not (SEC_E_INVALID_HANDLE: already deleting or deleted). */
+/*
+ * sa__ctx_mark_deleting() - The delete path: move an acquired context to
+ * DELETING (SEC_E_OK), or say why not (SEC_E_INVALID_HANDLE: already deleting
+ * or deleted; nothing changed).  It does not wait for a running call: a leg
+ * already running finishes and reports its own status, calls not yet
+ * admitted are refused.  Exactly one caller gets SEC_E_OK and must tear the
+ * context down (sa__ctx_teardown).  @ctx must not be NEW (IMPOSSIBLE:
+ * asserted; SEC_E_INTERNAL_ERROR in a release build).
+ * Context: any thread holding a reference; no library lock held; takes
+ * @ctx->lock; never waits; allocates nothing.
+ */
 SECURITY_STATUS sa__ctx_mark_deleting(struct sa_ctx *ctx);
-/* 1 while the handshake is complete (COMPLETE): message calls can run. */
+/*
+ * sa__ctx_complete() - 1 while the handshake is complete (COMPLETE): message
+ * calls can run; else 0.  A snapshot: a delete may follow at once.
+ * Context: any thread holding a reference; no library lock held; takes
+ * @ctx->lock.
+ */
 int sa__ctx_complete(struct sa_ctx *ctx);
-/* 1 once a delete was accepted (DELETING or INVALID): no call is admitted. */
+/*
+ * sa__ctx_deleting() - 1 once a delete was accepted (DELETING or INVALID): no
+ * call is admitted; else 0, a snapshot (a delete may be accepted at once).
+ * Context: any thread holding a reference; no library lock held; takes
+ * @ctx->lock.
+ */
 int sa__ctx_deleting(struct sa_ctx *ctx);
-/* Tear down a DELETING context: handle removed, package state freed,
- * INVALID, credential released.  Never allocates. */
+/*
+ * sa__ctx_teardown() - Tear down a DELETING context (asserted), once, by the
+ * caller whose sa__ctx_mark_deleting() succeeded: wait until no call runs on
+ * it (a running leg finishes first), remove the handle, free the package
+ * state, step to INVALID, release the credential (the last reference of a
+ * freed credential frees it).  The caller's reference keeps @ctx's memory
+ * until its sa__ctx_put().  Never fails, never allocates.
+ * Context: any thread inside @rt (a synchronous delete, the delete job,
+ * shutdown); no library lock held; may block; runs the package's ctx_delete
+ * with no lock held.
+ */
 void sa__ctx_teardown(struct sa_runtime *rt, struct sa_ctx *ctx);
-/* Every synchronous call on an existing context but the legs and delete:
- * enter the runtime, resolve @h, run the async calls queued before, have the
- * fsm admit a query-like call.  SEC_E_OK: the context is busy, end with
- * sa__ctx_call_end (which returns its status, left and counted).  Otherwise
- * the final status, with nothing held. */
+/*
+ * sa__ctx_call_begin() - Every synchronous call on an existing context but
+ * the legs and delete: enter the runtime, resolve @h, run the async calls
+ * queued before, have the fsm admit a query-like call.  SEC_E_OK: the
+ * context is busy, end with sa__ctx_call_end (which returns its status, left
+ * and counted).  Otherwise the final status, with nothing held:
+ * SEC_E_SHUTDOWN_IN_PROGRESS or SEC_E_INSUFFICIENT_MEMORY (entering);
+ * SEC_E_INVALID_HANDLE (stale, forged, deleting); SEC_E_OUT_OF_SEQUENCE
+ * (REJECTED); SEC_E_INSUFFICIENT_MEMORY (reference count saturated).  A
+ * failure after entering is counted as a completed call, and *rt may be
+ * written even then.
+ * Context: any thread, a callback included; no library lock held; may create
+ * the runtime; may block (queued calls, a call running on the context) and
+ * runs queued package legs here.
+ */
 SECURITY_STATUS sa__ctx_call_begin(const CtxtHandle *h, struct sa_runtime **rt, struct sa_ctx **ctx);
+/*
+ * sa__ctx_call_end() - End a call sa__ctx_call_begin() began: clear busy (no
+ * fsm step), drop the reference, leave @rt counting @st.  Returns @st; never
+ * fails.
+ * Context: any thread; no library lock held; allocates nothing.
+ */
 SECURITY_STATUS sa__ctx_call_end(struct sa_runtime *rt, struct sa_ctx *ctx, SECURITY_STATUS st);
-/* The synchronous delete. */
+/*
+ * sa__ctx_delete() - The synchronous delete of @h, inside @rt (the caller
+ * entered it): mark it DELETING, run the calls queued on it here (legs
+ * complete SEC_E_INVALID_HANDLE without the package), tear it down.  Returns
+ * SEC_E_OK (deleted); SEC_E_INVALID_HANDLE (NULL, stale or forged @h, or a
+ * delete already accepted: it returns at once, without waiting for that
+ * one); SEC_E_INSUFFICIENT_MEMORY (reference count saturated).  On failure
+ * nothing is done.
+ * Context: any thread inside @rt, an async call's undo() included; no
+ * library lock held; may block (a call running on the context); allocates
+ * nothing; runs the package's ctx_delete.
+ */
 SECURITY_STATUS sa__ctx_delete(struct sa_runtime *rt, const CtxtHandle *h);
 
-/* Tear down every context and credential left (sspiasync_shutdown). */
+/*
+ * sa__ctx_delete_all() - Shutdown: delete every context left in @rt's table
+ * (sa__ctx_delete) and remove every credential handle left (each freed with
+ * its last reference).  Never fails.
+ * Context: sspiasync_shutdown, after the engine ran or cancelled every call
+ * and with no call inside @rt; no library lock held; runs package teardown.
+ */
 void sa__ctx_delete_all(struct sa_runtime *rt);
 
-/* Handle conversions between Microsoft's SecHandle and the table's form. */
+/*
+ * sa__handle_from() - Handle conversions between Microsoft's SecHandle and
+ * the table's form: the table's form of @h (not NULL).  Never fails.
+ * Context: any thread; pure.
+ */
 static inline struct sa_handle sa__handle_from(const SecHandle *h)
 {
 	struct sa_handle r = {h->dwLower, h->dwUpper};
 	return r;
 }
 
+/*
+ * sa__handle_to() - Write @h in Microsoft's form at @out (not NULL).  Never
+ * fails.  Context: any thread; writes only *@out.
+ */
 static inline void sa__handle_to(SecHandle *out, struct sa_handle h)
 {
 	out->dwLower = h.lower;
@@ -332,28 +556,85 @@ struct sa_leg {
 	int scratch;               /* room is the worker's scratch */
 };
 
-/* Fill @l's inputs and output pointers (results cleared). */
+/*
+ * sa__leg_init() - Fill @l's inputs and output pointers (results cleared);
+ * @out_tok (may be NULL) is read now: its room and pvBuffer as of the call.
+ * Never fails.  Context: any thread, no runtime needed.
+ */
 void sa__leg_init(struct sa_leg *l, enum sa_side side, const unsigned char *in, size_t in_len,
 		  const char *target, unsigned long req, SecBuffer *out_tok, PCtxtHandle new_h,
 		  unsigned long *attrs, PTimeStamp expiry);
-/* Point @l at @in's SECBUFFER_CHANNEL_BINDINGS buffer, if it has one. */
+/*
+ * sa__leg_bindings() - Point @l at @in's SECBUFFER_CHANNEL_BINDINGS buffer,
+ * if it has a non-empty one: not copied, so it must stay put while @l is
+ * used (an async submission copies it).  Never fails.
+ * Context: any thread, no runtime needed.
+ */
 void sa__leg_bindings(struct sa_leg *l, const SecBufferDesc *in);
-/* Structural checks of one call's arguments (SEC_E_INVALID_PARAMETER, then
- * SEC_E_INVALID_HANDLE for a first leg without a credential); sets *out_tok
- * to the output's first SECBUFFER_TOKEN, NULL when it has none. */
+/*
+ * sa__leg_check() - Structural checks of one call's arguments
+ * (SEC_E_INVALID_PARAMETER: NULL @attrs, neither @ctx_h nor @new_h, a bad @in
+ * or @out; then SEC_E_INVALID_HANDLE for a first leg without a credential);
+ * sets *out_tok to the output's first SECBUFFER_TOKEN, NULL when it has none,
+ * for SEC_E_OK and SEC_E_INVALID_HANDLE (untouched otherwise).  ISC's
+ * Reserved1/2 are the callers' to check; @side and @req are not looked at.
+ * Context: any thread, no runtime needed; reads the caller's structures,
+ * changes nothing.
+ */
 SECURITY_STATUS sa__leg_check(enum sa_side side, const CredHandle *cred_h, const CtxtHandle *ctx_h,
 			      unsigned long req, const SecBufferDesc *in, const CtxtHandle *new_h,
 			      const SecBufferDesc *out, const unsigned long *attrs, SecBuffer **out_tok);
-/* Resolve the handles: SEC_E_OK (release with sa__leg_release) or SEC_E_INVALID_HANDLE. */
+/*
+ * sa__leg_resolve() - Resolve the handles: a first leg (@ctx_h NULL)
+ * references the credential @cred_h (not NULL: sa__leg_check), a later leg
+ * the context @ctx_h, which must be of @l's side.  SEC_E_OK (release with
+ * sa__leg_release); SEC_E_INVALID_HANDLE (stale, forged, wrong side) or
+ * SEC_E_INSUFFICIENT_MEMORY (reference count saturated), with nothing held
+ * (though @l's handle fields are written): then no sa__leg_release.
+ * Context: any thread inside @rt; lock-free; never blocks, allocates nothing.
+ */
 SECURITY_STATUS sa__leg_resolve(struct sa_runtime *rt, struct sa_leg *l, const CredHandle *cred_h,
 				const CtxtHandle *ctx_h);
-/* Run the leg: admission or creation, the package, the fsm step. */
+/*
+ * sa__leg_perform() - Run the leg: admission (a later leg waits until no call
+ * runs on the context) or creation (a first leg's context, in the table but
+ * unpublished, busy), the output room, the package with no lock held, the
+ * fsm step.  Never fails as a call: l->status is the leg's status, l->made
+ * whether it left a context whose outputs to write (sa__leg_output).  A
+ * refused leg (out of sequence, deleting, no memory, a token buffer claiming
+ * bytes at NULL) changes nothing.
+ * Context: any thread inside @rt (a synchronous caller, a worker, a thread in
+ * sspiasync_run or a drain); no library lock held; may block (waiting, the
+ * package; NTLM may call the user's lookup function); allocates; follow with
+ * sa__leg_release on the same thread (the room may be the worker's scratch).
+ */
 void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l);
-/* Write a made leg's outputs. */
+/*
+ * sa__leg_output() - Write a made leg's outputs (call only when l->made):
+ * the token (copied to the caller's buffer, or the context buffer handed over
+ * with *_RET_ALLOCATED_MEMORY; with nothing to send an allocated room is
+ * freed and pvBuffer set to NULL), cbBuffer, *attrs, and *expiry and *new_h
+ * when not NULL.  Never fails; allocates nothing.
+ * Context: any thread; no lock needed, or under the engine lock (an async
+ * call's copy-out, sa__job_publish): it takes only buf_lock (#4).
+ */
 void sa__leg_output(struct sa_runtime *rt, struct sa_leg *l);
-/* Drop what the leg holds; a first leg that made no context takes it out again. */
+/*
+ * sa__leg_release() - Drop what the leg holds: its room (back to the worker's
+ * scratch, or freed, a context buffer not handed over included), a later
+ * leg's context reference; a first leg that made no context takes it out
+ * again (freed), and its credential reference goes unless the made context
+ * now holds it.  Never fails; allocates nothing.
+ * Context: after a successful sa__leg_resolve, on the thread that ran
+ * sa__leg_perform when the room is scratch (W1, asserted); no library lock
+ * held (the last references it drops run destructors: a package's cred_free).
+ */
 void sa__leg_release(struct sa_runtime *rt, struct sa_leg *l);
 
+/*
+ * sa__timestamp_set() - Set *@ts to @filetime unless @ts is NULL.  Never
+ * fails.  Context: any thread; writes only *@ts.
+ */
 static inline void sa__timestamp_set(PTimeStamp ts, int64_t filetime)
 {
 	if (ts != NULL)
