@@ -64,7 +64,7 @@ run_tcases() {
 	check_krb5_interop) echo mit ;;
 	# Processes only (KDC, proxy, peers): no thread.
 	check_krb5_realm | check_spnego) echo - ;;
-	check_alloc | check_fsm | check_htable_edges | check_ntlm_kat | check_sspi_header) echo - ;;
+	check_alloc | check_fsm | check_htable_edges | check_ntlm_kat | check_sspi_header | check_queue) echo - ;;
 	# The default pool where a test calls before its own no-thread init;
 	# "utf16" starts none.
 	check_wide) echo calls identity ntlm unsupported tables ;;

@@ -76,7 +76,7 @@
  *   context), D = 1 (the delete's):
  *     astate[a]        [E] a->state (IDLE / PENDING / DONE)
  *     abandoned[a]     [E] a->abandoned
- *     notify_queued[a] [E] a->notify_queued (on the engine notify list or on
+ *     notify_queued[a] [E] a->notify_node linked (on the engine notify list or on
  *                          the CQ's record list)
  *     cbseq[a]         [E] the sequence number of the latest callback
  *                          started, 0 when none runs (the old a->notifying)
@@ -105,12 +105,12 @@
  *     jq[a]            [i] job_queue(job): QC = &ctx->serial, QOWN + a =
  *                          &job->own (a job that runs on its own)
  *   struct sa_engine (async_int.h):
- *     readyq, qready[] [E] e->ready_head/tail list, q->ready
- *     sq               [E] ctx->serial.head/tail (the FIFO of queued jobs)
- *     own[q]           [E] job->own.head (queue QOWN + a holds job a)
+ *     readyq, qready[] [E] the e->ready list, q->ready_node linked
+ *     sq               [E] ctx->serial.jobs (the FIFO of queued jobs)
+ *     own[q]           [E] job->own.jobs (queue QOWN + a holds job a)
  *     qrun[q]          [E] q->running
  *     e_running,e_calls[E] e->running, e->calls
- *     notifyl          [E] e->notify_head/tail list
+ *     notifyl          [E] the e->notify list
  *     idle, waiting[w], woken[w]
  *                      [E] e->idle and the condition variable e->work: a
  *                          worker is blocked in pthread_cond_wait (waiting),
@@ -125,8 +125,8 @@
  *     notify_any       [A] e->notify_any, written under [E], read unlocked as
  *                          notify_deliver's hint
  *   struct sa_cq (async_int.h, src/async/cq.c):
- *     cql              [E] q->head/tail, the records (Q1)
- *     efd              [E] q->readable, kept == (records != 0) by
+ *     cql              [E] q->records (Q1)
+ *     efd              [E] q->readable, kept == (records non-empty) by
  *                          sa__cq_level_locked at every push/unlink (Q2,
  *                          pool mode)
  *   struct sa_ctx (src/sspi/sspi_int.h):

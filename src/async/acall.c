@@ -7,6 +7,7 @@
 
 #include "util/alloc.h"
 #include "util/lock.h"
+#include "util/queue.h"
 
 int sa__acall_create(struct sa_engine *e, uintptr_t *out)
 {
@@ -15,6 +16,7 @@ int sa__acall_create(struct sa_engine *e, uintptr_t *out)
 		return SA_ENOMEM;
 	a->state = SA_ACALL_IDLE;
 	a->engine = e;
+	sa__queue_init(&a->notify_node);
 	SA_LOCK(&e->lock);
 	int rc = sa_htable_insert(e->acalls, a, &a->self);
 	SA_UNLOCK(&e->lock);
@@ -63,7 +65,7 @@ int sa__acall_free(struct sa_engine *e, uintptr_t w)
 		a->abandoned = 1;
 		if (a->cq != NULL) {
 			struct sa_cq *q = a->cq;
-			if (a->notify_queued) {
+			if (sa__queue_linked(&a->notify_node)) {
 				/* A6: its record goes now, with the record's reference. */
 				sa__cq_unlink_locked(q, a);
 				acall_put_locked(e, a);

@@ -31,7 +31,7 @@ enum sa_acall_state { SA_ACALL_IDLE = 1, SA_ACALL_PENDING, SA_ACALL_DONE };
  * A4 The callback runs at most once per call, after the call's serial queue
  *    moved on, with no lock held, and never inside an API call other than
  *    sspiasync_run() (and shutdown's cancellations).  [test_async_callback_*]
- * A5 From DONE until its callback has returned (notify_queued, then
+ * A5 From DONE until its callback has returned (notify_node linked, then
  *    notifying), reinit and submission are refused to every thread but the
  *    one running that callback, so a callback always sees its own call and a
  *    context is on the notify list at most once.  Each delivery gets a
@@ -63,7 +63,7 @@ enum sa_acall_state { SA_ACALL_IDLE = 1, SA_ACALL_PENDING, SA_ACALL_DONE };
 struct sa_acall {
 	uint8_t state;             /* [E] enum sa_acall_state */
 	uint8_t abandoned;         /* [E] freed while a call was pending or undelivered */
-	uint8_t notify_queued;     /* [E] on the engine's notify list */
+	uint8_t told;              /* [E] the caller learnt of the DONE call (A7) */
 	uint32_t notifying;        /* [E] number of the latest callback started, running; 0: none (A5) */
 	uint32_t notify_seq;       /* [E] deliveries numbered so far (0 is never a number) */
 	uint8_t published;         /* [E] the PENDING call published; DONE when its job finishes */
@@ -74,10 +74,9 @@ struct sa_acall {
 	void *done_data;           /* [E] */
 	struct sa_handle self;     /* [i] */
 	struct sa_engine *engine;  /* [i] */
-	struct sa_acall *notify_next; /* [E] on the engine's notify list or its queue's records */
-	struct sa_acall *notify_prev; /* [E] on its queue's records (unlinked by a free) */
+	struct sa_queue notify_node;  /* [E] linked: on the engine's notify list, or, bound, on its
+				       * queue's records (a free unlinks a record) (A5, A6) */
 	struct sa_cq *cq;             /* [E] the completion queue it is bound to, or NULL */
-	uint8_t told;              /* [E] the caller learnt of the DONE call (A7) */
 	struct sa_handle made;     /* [E] what the DONE call made, until the caller is told (A7) */
 	void (*undo)(void *owner, struct sa_handle made); /* [E] how to delete it */
 	void *undo_owner;          /* [E] */
@@ -116,8 +115,8 @@ struct sa_worker {
  * A completion queue (sspiasync_cq), in the engine's table of queues.
  * Q1 Its records are DONE calls of bound async contexts, each holding the
  *    job's reference on its context, in completion order; a context is on
- *    it at most once (notify_queued).
- * Q2 readable == (the eventfd's counter is non-zero) == (records != 0, or in
+ *    it at most once (its notify_node, A5).
+ * Q2 readable == (the eventfd's counter is non-zero) == (records non-empty, or in
  *    no-thread mode the engine has a job that may start or a callback that
  *    waits for sspiasync_run); kept so under the engine lock at every change.
  *    So in no-thread mode a change of the engine's work moves every queue's
@@ -131,38 +130,87 @@ struct sa_cq {
 	struct sa_handle self;      /* [i] */
 	struct sa_engine *engine;   /* [i] */
 	int fd;                     /* [i] eventfd, EFD_NONBLOCK | EFD_CLOEXEC */
-	struct sa_acall *head, *tail; /* [E] records (Q1) */
-	uint32_t records;           /* [E] */
+	struct sa_queue records;    /* [E] sa_acall.notify_node, oldest first (Q1) */
 	uint32_t bound;             /* [E] (Q3) */
 	uint8_t readable;           /* [E] (Q2) */
-	uint8_t listed;             /* [E] on the engine's list of queues */
-	struct sa_cq *next, *prev;  /* [E] the engine's list of queues */
+	struct sa_queue node;       /* [E] linked: on the engine's cq_list (until destroy) */
 };
 
-/* Bring @q's fd to its level (Q2).  Context: engine lock held. */
+/*
+ * sa__cq_level_locked() - Bring @q's eventfd to its level (Q2): one
+ * nonblocking write or read when the level changes, errors ignored.  Never
+ * fails, never blocks; allocates nothing.
+ * Context: engine lock held.
+ */
 void sa__cq_level_locked(struct sa_cq *q);
-/* No-thread mode: recompute the engine's work level and, if it changed,
- * bring every queue's fd to its level (Q2).  Context: engine lock held. */
+/*
+ * sa__cq_levels_locked() - No-thread mode: bring every queue's fd to its
+ * level (Q2) after a change of the engine's work: O(queues), a system call
+ * for each queue whose level moves.  No-op in pool mode.  Never fails.
+ * Context: engine lock held.
+ */
 void sa__cq_levels_locked(struct sa_engine *e);
-/* Append @a's completion to its queue (A6, Q1).  Context: engine lock held. */
+/*
+ * sa__cq_push_locked() - Append @a's completion to its queue @q (A6, Q1): @a
+ * is DONE, bound to @q and on no list; the job's reference passes to the
+ * record, and the fd is raised (Q2).  Never fails; allocates nothing.
+ * Context: engine lock held.
+ */
 void sa__cq_push_locked(struct sa_cq *q, struct sa_acall *a);
-/* Take @a's waiting record off its queue (a free); the caller drops the
- * record's reference.  Context: engine lock held. */
+/*
+ * sa__cq_unlink_locked() - Take @a's waiting record off its queue @q (a free,
+ * a reap); @a must be on @q (asserted).  The caller then owns the record's
+ * reference.  Lowers the fd when @q empties (Q2).  Never fails.
+ * Context: engine lock held.
+ */
 void sa__cq_unlink_locked(struct sa_cq *q, struct sa_acall *a);
-/* Shutdown: run every record's callback here and drop the records. */
+/*
+ * sa__cq_flush_all() - Shutdown: take every queue's records (each tells its
+ * caller, A7), run their callbacks on this thread with no lock held, and
+ * drop the records' references.  Never fails.
+ * Context: the shutdown thread (sa__engine_cancel_all); no library lock
+ * held; runs user callbacks; allocates nothing.
+ */
 void sa__cq_flush_all(struct sa_engine *e);
-/* The engine's table of queues: made with the engine, emptied with it. */
+/*
+ * sa__cq_table_create() - Make the engine's table of queues (e->cqs), whose
+ * handles take the one-word slots above the async contexts'.  Returns SA_OK
+ * or sa_htable_create()'s error (SA_ENOMEM), e->cqs then untouched.
+ * Context: engine creation, no engine lock; allocates; takes the handle
+ * tables' process-wide lock.
+ */
 int sa__cq_table_create(struct sa_engine *e);
+/*
+ * sa__cq_table_destroy() - Remove every queue left, bound or not (each is
+ * freed and its eventfd closed), and free the table.  Never fails; a
+ * reference still held on a queue is a bug (asserted).
+ * Context: engine creation's failure or destruction: no other thread uses
+ * the engine; no lock held.
+ */
 void sa__cq_table_destroy(struct sa_engine *e);
-/* The caller learnt of @a's DONE call: what it made is the caller's (A7).
- * Context: engine lock held. */
+/*
+ * sa__acall_told_locked() - The caller learnt of @a's DONE call: what it made
+ * is the caller's, no free undoes it (A7).  Never fails.
+ * Context: engine lock held.
+ */
 void sa__acall_told_locked(struct sa_acall *a);
-/* Number a delivery of @a's callback and mark it running (A5); returns the
- * number for sa__engine_notify.  Context: engine lock held. */
+/*
+ * sa__acall_notifying_locked() - Number a delivery of @a's callback and mark
+ * it running (A5); returns the number (never 0) for sa__engine_notify().
+ * Never fails.
+ * Context: engine lock held.
+ */
 uint32_t sa__acall_notifying_locked(struct sa_acall *a);
-/* Run @a's callback @cb(@data) on this thread with no lock held, as
- * delivery @seq (from sa__acall_notifying_locked); clears notifying after
- * unless a later delivery started meanwhile. */
+/*
+ * sa__engine_notify() - Run @a's callback @cb(@data) through cfg.notify on
+ * this thread with no lock held, as delivery @seq (from
+ * sa__acall_notifying_locked), sa__engine_in_callback() being 1 meanwhile
+ * (nesting allowed); then clear notifying unless a later delivery started
+ * meanwhile.  Never fails.
+ * Context: any thread; no library lock held (it takes the engine lock
+ * after); the caller's reference keeps @a alive; runs a user callback, so it
+ * blocks as long as that does.
+ */
 void sa__engine_notify(struct sa_engine *e, struct sa_acall *a, uint32_t seq, void (*cb)(void),
 		       void *data);
 
@@ -173,7 +221,7 @@ void sa__engine_notify(struct sa_engine *e, struct sa_acall *a, uint32_t seq, vo
  * E2 Jobs of one serial queue run one at a time, in submission order.
  * E3 pending counts non-exempt jobs queued or running; a submission past
  *    max_pending is refused.  [test_async_bound_*]
- * E4 A serial queue is on the ready list at most once (its ready flag), and
+ * E4 A serial queue is on the ready list at most once (its ready_node), and
  *    only while it has a queued job: a drain that empties it unlinks it, so
  *    a context freed afterwards is never reached through the list.
  * E5 The engine touches a job's queue only before calling its release(),
@@ -188,11 +236,9 @@ struct sa_engine {
 	pthread_cond_t changed;       /* a job finished (drain waits for a running one) */
 	struct sa_htable *acalls;     /* [i] one-word handles */
 	struct sa_engine_config cfg;  /* [i] */
-	struct sa_serial *ready_head; /* [E] queues whose head may run */
-	struct sa_serial *ready_tail; /* [E] */
-	struct sa_acall *notify_head; /* [E] completions whose callbacks wait */
-	struct sa_acall *notify_tail; /* [E] */
-	_Atomic uint8_t notify_any;   /* [a] notify_head != NULL, written under [E]; read unlocked as a hint */
+	struct sa_queue ready;        /* [E] queues whose head may run: sa_serial.ready_node (E4) */
+	struct sa_queue notify;       /* [E] completions whose callbacks wait: sa_acall.notify_node */
+	_Atomic uint8_t notify_any;   /* [a] notify non-empty, written under [E]; read unlocked as a hint */
 	uint32_t changed_waiters;     /* [E] threads waiting on changed (drain, shutdown) */
 	pthread_cond_t work;          /* pool: a job or a callback waits for a worker */
 	struct sa_worker *workers;    /* [i] pool mode: cfg.threads workers */
@@ -203,12 +249,17 @@ struct sa_engine {
 	uint32_t calls;               /* [E] all jobs queued or running */
 	uint32_t running;             /* [E] jobs running now */
 	struct sa_htable *cqs;        /* [i] completion queues, one-word handles */
-	struct sa_cq *cq_list;        /* [E] every live queue (no-thread levels, shutdown) */
+	struct sa_queue cq_list;      /* [E] every live queue, newest first: sa_cq.node (no-thread
+				       * levels, shutdown) */
 	_Atomic uint64_t counts[SA_ENGINE_NCOUNTS]; /* [a] counted on threads that are not workers */
 };
 
-/* A1/A5: may @a take reinit or a submission from this thread now?
- * Context: engine lock held. */
+/*
+ * sa__acall_busy_locked() - 1 if @a must refuse reinit, binding or a
+ * submission from this thread now (A1, A5): a call PENDING, its completion
+ * queued, or its latest callback running other than on this thread; else 0.
+ * Context: engine lock held; reads this thread's delivery (thread-local).
+ */
 int sa__acall_busy_locked(const struct sa_acall *a);
 
 #endif /* SSPIASYNC_ASYNC_ASYNC_INT_H */

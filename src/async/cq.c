@@ -8,6 +8,7 @@
 
 #include "util/alloc.h"
 #include "util/lock.h"
+#include "util/queue.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -39,8 +40,8 @@ static int cq_wants_fd_locked(const struct sa_cq *q)
 {
 	SA_ASSERT_HELD(&q->engine->lock);
 	const struct sa_engine *e = q->engine;
-	return q->records != 0 ||
-	       (e->cfg.threads == 0 && (e->ready_head != NULL || e->notify_head != NULL));
+	return !sa__queue_empty(&q->records) ||
+	       (e->cfg.threads == 0 && (!sa__queue_empty(&e->ready) || !sa__queue_empty(&e->notify)));
 }
 
 void sa__cq_level_locked(struct sa_cq *q)
@@ -65,40 +66,22 @@ void sa__cq_levels_locked(struct sa_engine *e)
 	SA_ASSERT_HELD(&e->lock);
 	if (e->cfg.threads != 0)
 		return; /* pool mode: only records move a level */
-	for (struct sa_cq *q = e->cq_list; q != NULL; q = q->next)
-		sa__cq_level_locked(q);
+	for (struct sa_queue *n = sa__queue_head(&e->cq_list); n != &e->cq_list; n = sa__queue_next(n))
+		sa__cq_level_locked(SA_QUEUE_DATA(n, struct sa_cq, node));
 }
 
 void sa__cq_push_locked(struct sa_cq *q, struct sa_acall *a)
 {
 	SA_ASSERT_HELD(&q->engine->lock);
-	a->notify_queued = 1;
-	a->notify_next = NULL;
-	a->notify_prev = q->tail;
-	if (q->tail != NULL)
-		q->tail->notify_next = a;
-	else
-		q->head = a;
-	q->tail = a;
-	q->records++;
+	sa__queue_insert_tail(&q->records, &a->notify_node);
 	sa__cq_level_locked(q);
 }
 
 void sa__cq_unlink_locked(struct sa_cq *q, struct sa_acall *a)
 {
 	SA_ASSERT_HELD(&q->engine->lock);
-	assert(a->notify_queued && a->cq == q);
-	if (a->notify_prev != NULL)
-		a->notify_prev->notify_next = a->notify_next;
-	else
-		q->head = a->notify_next;
-	if (a->notify_next != NULL)
-		a->notify_next->notify_prev = a->notify_prev;
-	else
-		q->tail = a->notify_prev;
-	a->notify_next = a->notify_prev = NULL;
-	a->notify_queued = 0;
-	q->records--;
+	assert(sa__queue_linked(&a->notify_node) && a->cq == q);
+	sa__queue_remove(&a->notify_node);
 	sa__cq_level_locked(q);
 }
 
@@ -108,6 +91,8 @@ int sa__cq_create(struct sa_engine *e, uintptr_t *out)
 	if (q == NULL)
 		return SA_ENOMEM;
 	q->engine = e;
+	sa__queue_init(&q->records);
+	sa__queue_init(&q->node);
 	q->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (q->fd < 0) {
 		int rc = errno == ENOMEM ? SA_ENOMEM : SA_ENOSPC;
@@ -117,12 +102,7 @@ int sa__cq_create(struct sa_engine *e, uintptr_t *out)
 	SA_LOCK(&e->lock);
 	int rc = sa_htable_insert(e->cqs, q, &q->self);
 	if (rc == SA_OK) {
-		q->listed = 1;
-		q->next = e->cq_list;
-		q->prev = NULL;
-		if (e->cq_list != NULL)
-			e->cq_list->prev = q;
-		e->cq_list = q;
+		sa__queue_insert_head(&e->cq_list, &q->node); /* newest first */
 		sa__cq_level_locked(q); /* no-thread mode: work may be queued already */
 	}
 	SA_UNLOCK(&e->lock);
@@ -144,20 +124,12 @@ static struct sa_cq *cq_get_locked(struct sa_engine *e, uintptr_t w)
 	return sa_htable_acquire(e->cqs, h, &obj) == SA_OK ? obj : NULL;
 }
 
-/* Context: engine lock held; @q off the engine's list. */
+/* Take @q off the engine's list (nothing if it is off).  Context: engine
+ * lock held. */
 static void cq_unlist_locked(struct sa_engine *e, struct sa_cq *q)
 {
 	SA_ASSERT_HELD(&e->lock);
-	if (!q->listed)
-		return;
-	if (q->prev != NULL)
-		q->prev->next = q->next;
-	else
-		e->cq_list = q->next;
-	if (q->next != NULL)
-		q->next->prev = q->prev;
-	q->next = q->prev = NULL;
-	q->listed = 0;
+	sa__queue_remove(&q->node); /* queue.h, U3 */
 }
 
 int sa__cq_destroy(struct sa_engine *e, uintptr_t w)
@@ -227,7 +199,7 @@ static struct sa_acall *cq_take_locked(struct sa_cq *q, void (**cb)(void), void 
 				       uint32_t *seq)
 {
 	SA_ASSERT_HELD(&q->engine->lock);
-	struct sa_acall *a = q->head;
+	struct sa_acall *a = SA_QUEUE_DATA(sa__queue_head(&q->records), struct sa_acall, notify_node);
 	sa__cq_unlink_locked(q, a); /* also brings the fd down when it empties (Q2) */
 	*cb = a->done_cb;
 	*data = a->done_data;
@@ -265,7 +237,8 @@ long sa__cq_reap(struct sa_engine *e, uintptr_t w, struct sa_cq_record *out, uns
 		void *data;
 		uint32_t seq;
 		SA_LOCK(&e->lock);
-		struct sa_acall *a = q->head != NULL ? cq_take_locked(q, &cb, &data, &seq) : NULL;
+		int any = !sa__queue_empty(&q->records);
+		struct sa_acall *a = any ? cq_take_locked(q, &cb, &data, &seq) : NULL;
 		if (a != NULL)
 			out[got] = (struct sa_cq_record){a->self.lower, data, a->status};
 		SA_UNLOCK(&e->lock);
@@ -285,10 +258,15 @@ void sa__cq_flush_all(struct sa_engine *e)
 		void *data;
 		uint32_t seq;
 		SA_LOCK(&e->lock);
-		struct sa_cq *q = e->cq_list;
-		while (q != NULL && q->head == NULL)
-			q = q->next;
-		struct sa_acall *a = q != NULL ? cq_take_locked(q, &cb, &data, &seq) : NULL;
+		struct sa_acall *a = NULL;
+		for (struct sa_queue *n = sa__queue_head(&e->cq_list); n != &e->cq_list;
+		     n = sa__queue_next(n)) {
+			struct sa_cq *q = SA_QUEUE_DATA(n, struct sa_cq, node);
+			if (!sa__queue_empty(&q->records)) {
+				a = cq_take_locked(q, &cb, &data, &seq);
+				break;
+			}
+		}
 		SA_UNLOCK(&e->lock);
 		if (a == NULL)
 			return;
@@ -304,7 +282,7 @@ void sa__cq_table_destroy(struct sa_engine *e)
 		int rc = sa_htable_remove(e->cqs, h);
 		(void)rc;
 	}
-	e->cq_list = NULL;
+	sa__queue_init(&e->cq_list); /* the queues on it were freed */
 	int rc = sa_htable_destroy(e->cqs);
 	assert(rc == SA_OK);
 	(void)rc;

@@ -11,6 +11,7 @@
 #include "util/alloc.h"
 #include "util/lock.h"
 #include "util/annotate.h"
+#include "util/queue.h"
 
 #include <assert.h>
 #include <stddef.h>
@@ -71,7 +72,7 @@ static _Thread_local uint32_t tl_notifying_seq;
 int sa__acall_busy_locked(const struct sa_acall *a)
 {
 	SA_ASSERT_HELD(&a->engine->lock);
-	return a->state == SA_ACALL_PENDING || a->notify_queued ||
+	return a->state == SA_ACALL_PENDING || sa__queue_linked(&a->notify_node) ||
 	       (a->notifying != 0 && !(tl_notifying == a && tl_notifying_seq == a->notifying));
 }
 
@@ -98,10 +99,9 @@ int sa__engine_in_callback(void)
 
 void sa__serial_init(struct sa_serial *q)
 {
-	q->head = q->tail = NULL;
-	q->next_ready = q->prev_ready = NULL;
+	sa__queue_init(&q->jobs);
+	sa__queue_init(&q->ready_node);
 	q->running = 0;
-	q->ready = 0;
 }
 
 static void acall_dtor(void *obj, void *arg)
@@ -162,6 +162,9 @@ int sa__engine_create(const struct sa_engine_config *cfg, struct sa_engine **out
 	struct sa_engine *e = sa__calloc(1, sizeof *e);
 	if (e == NULL)
 		return SA_ENOMEM;
+	sa__queue_init(&e->ready);
+	sa__queue_init(&e->notify);
+	sa__queue_init(&e->cq_list);
 	struct sa_htable_config tc = {.kind = 0x41, .form = SA_HTABLE_ONE_WORD,
 				      .max_entries = cfg->max_async, .dtor = acall_dtor};
 	if (tc.max_entries == 0 || tc.max_entries > SA_ACALL_SLOTS)
@@ -239,35 +242,26 @@ static void work_signal_locked(struct sa_engine *e)
 static void ready_push_locked(struct sa_engine *e, struct sa_serial *q)
 {
 	SA_ASSERT_HELD(&e->lock);
-	if (q->ready)
-		return;
-	q->ready = 1;
-	q->next_ready = NULL;
-	q->prev_ready = e->ready_tail;
-	if (e->ready_tail != NULL)
-		e->ready_tail->next_ready = q;
-	else
-		e->ready_head = q;
-	e->ready_tail = q;
+	if (sa__queue_linked(&q->ready_node))
+		return; /* E4: once */
+	sa__queue_insert_tail(&e->ready, &q->ready_node);
 	work_signal_locked(e);
 }
 
-/* Context: e->lock held. */
+/* Take @q off the ready list if it is on it.  Context: e->lock held. */
 static void ready_unlink_locked(struct sa_engine *e, struct sa_serial *q)
 {
 	SA_ASSERT_HELD(&e->lock);
-	if (!q->ready)
-		return;
-	if (q->prev_ready != NULL)
-		q->prev_ready->next_ready = q->next_ready;
-	else
-		e->ready_head = q->next_ready;
-	if (q->next_ready != NULL)
-		q->next_ready->prev_ready = q->prev_ready;
-	else
-		e->ready_tail = q->prev_ready;
-	q->next_ready = q->prev_ready = NULL;
-	q->ready = 0;
+	sa__queue_remove(&q->ready_node); /* nothing if unlinked (queue.h, U3) */
+}
+
+/* Take the oldest job off @q, which has one.  Context: e->lock held. */
+static struct sa_job *serial_pop_locked(struct sa_engine *e, struct sa_serial *q)
+{
+	SA_ASSERT_HELD(&e->lock);
+	struct sa_queue *n = sa__queue_head(&q->jobs);
+	sa__queue_remove(n);
+	return SA_QUEUE_DATA(n, struct sa_job, node);
 }
 
 /* The next job that may start, taken off its queue and marked running, and
@@ -276,15 +270,13 @@ static void ready_unlink_locked(struct sa_engine *e, struct sa_serial *q)
 static struct sa_job *job_take_locked(struct sa_engine *e, int *abandoned)
 {
 	SA_ASSERT_HELD(&e->lock);
-	while (e->ready_head != NULL) {
-		struct sa_serial *q = e->ready_head;
+	while (!sa__queue_empty(&e->ready)) {
+		struct sa_serial *q = SA_QUEUE_DATA(sa__queue_head(&e->ready), struct sa_serial,
+						    ready_node);
 		ready_unlink_locked(e, q);
-		if (q->running || q->head == NULL)
+		if (q->running || sa__queue_empty(&q->jobs))
 			continue; /* running elsewhere: re-queued when that job finishes */
-		struct sa_job *job = q->head;
-		q->head = job->next;
-		if (q->head == NULL)
-			q->tail = NULL;
+		struct sa_job *job = serial_pop_locked(e, q);
 		q->running = 1;
 		e->running++;
 		*abandoned = job->acall->abandoned;
@@ -325,15 +317,10 @@ static void enqueue_locked(struct sa_engine *e, struct sa_acall *a, struct sa_jo
 {
 	SA_ASSERT_HELD(&e->lock);
 	job->acall = a;
-	job->next = NULL;
 	if (job->serial == NULL)
 		sa__serial_init(&job->own);
 	struct sa_serial *q = job_queue(job);
-	if (q->tail != NULL)
-		q->tail->next = job;
-	else
-		q->head = job;
-	q->tail = job;
+	sa__queue_insert_tail(&q->jobs, &job->node);
 	if (!q->running)
 		ready_push_locked(e, q);
 	sa__cq_levels_locked(e);
@@ -521,7 +508,7 @@ static void job_finish(struct sa_engine *e, struct sa_job *job)
 	SA_LOCK(&e->lock);
 	struct sa_serial *q = job_queue(job);
 	q->running = 0;
-	if (q->head != NULL && q != &job->own)
+	if (!sa__queue_empty(&q->jobs) && q != &job->own)
 		ready_push_locked(e, q);
 	SA_UNLOCK(&e->lock);
 
@@ -551,13 +538,8 @@ static void job_finish(struct sa_engine *e, struct sa_job *job)
 		sa__cq_push_locked(a->cq, a); /* A6: the job's reference goes with the record */
 		keep_ref = 1;
 	} else if (a->state == SA_ACALL_DONE && !abandoned && a->done_cb != NULL) {
-		a->notify_queued = 1; /* the job's reference now belongs to the record (A5) */
-		a->notify_next = NULL;
-		if (e->notify_tail != NULL)
-			e->notify_tail->notify_next = a;
-		else
-			e->notify_head = a;
-		e->notify_tail = a;
+		/* Linked: the job's reference now belongs to the record (A5). */
+		sa__queue_insert_tail(&e->notify, &a->notify_node);
 		atomic_store_explicit(&e->notify_any, 1, memory_order_relaxed);
 		keep_ref = 1;
 		work_signal_locked(e); /* pool: a worker runs it (never the sync caller) */
@@ -585,17 +567,15 @@ static void notify_deliver(struct sa_engine *e)
 		return;
 	for (;;) {
 		SA_LOCK(&e->lock);
-		struct sa_acall *a = e->notify_head;
-		if (a == NULL) {
+		if (sa__queue_empty(&e->notify)) {
 			SA_UNLOCK(&e->lock);
 			return;
 		}
-		e->notify_head = a->notify_next;
-		if (e->notify_head == NULL) {
-			e->notify_tail = NULL;
+		struct sa_queue *n = sa__queue_head(&e->notify);
+		sa__queue_remove(n); /* unlinked: no longer queued (A5) */
+		struct sa_acall *a = SA_QUEUE_DATA(n, struct sa_acall, notify_node);
+		if (sa__queue_empty(&e->notify))
 			atomic_store_explicit(&e->notify_any, 0, memory_order_relaxed);
-		}
-		a->notify_queued = 0;
 		int abandoned = a->abandoned;
 		void (*cb)(void) = a->done_cb;
 		void *data = a->done_data;
@@ -645,7 +625,7 @@ unsigned sa__engine_run(struct sa_engine *e, unsigned max)
 		int abandoned = 0;
 		SA_LOCK(&e->lock);
 		struct sa_job *job = job_take_locked(e, &abandoned);
-		int more = e->notify_head != NULL;
+		int more = !sa__queue_empty(&e->notify);
 		SA_UNLOCK(&e->lock);
 		if (job == NULL) {
 			if (more)
@@ -669,12 +649,10 @@ void sa__engine_drain(struct sa_engine *e, struct sa_serial *q)
 			e->changed_waiters--;
 			continue;
 		}
-		struct sa_job *job = q->head;
-		if (job == NULL)
+		if (sa__queue_empty(&q->jobs))
 			break;
-		q->head = job->next;
-		if (q->head == NULL) {
-			q->tail = NULL;
+		struct sa_job *job = serial_pop_locked(e, q);
+		if (sa__queue_empty(&q->jobs)) {
 			ready_unlink_locked(e, q); /* E4: nothing left to run here */
 			sa__cq_levels_locked(e);
 		}
@@ -706,7 +684,7 @@ static void *worker_main(void *arg)
 			job_finish(e, job);
 			notify_deliver(e);
 			SA_LOCK(&e->lock);
-		} else if (e->notify_head != NULL) {
+		} else if (!sa__queue_empty(&e->notify)) {
 			SA_UNLOCK(&e->lock);
 			notify_deliver(e);
 			SA_LOCK(&e->lock);

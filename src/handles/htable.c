@@ -15,6 +15,7 @@
 #include "util/alloc.h"
 #include "util/lock.h"
 #include "util/annotate.h"
+#include "util/queue.h"
 
 #include <assert.h>
 #include <pthread.h>
@@ -160,7 +161,7 @@ struct sa_htable {
 	_Atomic uint32_t live;        /* [a] written under L */
 	void *self_mem;               /* [i] the raw allocation this struct sits in */
 	uint64_t serial;              /* [i] this table's number in the process; the key comes from it */
-	struct sa_htable *live_prev, *live_next; /* [P] two-word: the list of live tables */
+	struct sa_queue live_node;    /* [P] two-word: linked on g_live_two_word */
 };
 
 /* --- process-wide state ---------------------------------------------------
@@ -172,7 +173,8 @@ static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t g_serial;                 /* [P] tables created in this process */
 static uint32_t g_next_instance = 1;      /* [P] the instance the next two-word table tries first */
 static bool g_instance_wrapped;           /* [P] instances are being reused: skip live ones */
-static struct sa_htable *g_live_two_word; /* [P] the live two-word tables, newest first */
+/* [P] the live two-word tables, newest first (sa_htable.live_node); an empty list */
+static struct sa_queue g_live_two_word = {&g_live_two_word, &g_live_two_word};
 static uint32_t g_nlive_two_word;         /* [P] */
 static uint32_t g_oneword_floor = 1;      /* [P] first generation of the next one-word table */
 
@@ -217,8 +219,9 @@ static void key_init_once(void)
 static bool instance_live_locked(uint32_t instance)
 {
 	SA_ASSERT_HELD(&g_lock);
-	for (const struct sa_htable *t = g_live_two_word; t != NULL; t = t->live_next)
-		if (t->instance == instance)
+	for (struct sa_queue *n = sa__queue_head(&g_live_two_word); n != &g_live_two_word;
+	     n = sa__queue_next(n))
+		if (SA_QUEUE_DATA(n, struct sa_htable, live_node)->instance == instance)
 			return true;
 	return false;
 }
@@ -252,11 +255,7 @@ static int instance_take_locked(uint32_t *instance)
 static void live_list_add_locked(struct sa_htable *t)
 {
 	SA_ASSERT_HELD(&g_lock);
-	t->live_prev = NULL;
-	t->live_next = g_live_two_word;
-	if (g_live_two_word != NULL)
-		g_live_two_word->live_prev = t;
-	g_live_two_word = t;
+	sa__queue_insert_head(&g_live_two_word, &t->live_node);
 	g_nlive_two_word++;
 }
 
@@ -264,13 +263,7 @@ static void live_list_add_locked(struct sa_htable *t)
 static void live_list_del_locked(struct sa_htable *t)
 {
 	SA_ASSERT_HELD(&g_lock);
-	if (t->live_prev != NULL)
-		t->live_prev->live_next = t->live_next;
-	else
-		g_live_two_word = t->live_next;
-	if (t->live_next != NULL)
-		t->live_next->live_prev = t->live_prev;
-	t->live_prev = t->live_next = NULL;
+	sa__queue_remove(&t->live_node);
 	g_nlive_two_word--;
 }
 
@@ -720,8 +713,9 @@ int sa__htable_check(struct sa_htable *t)
 	if (t->form == SA_HTABLE_TWO_WORD) {
 		uint32_t self = 0, same_instance = 0, n = 0;
 		SA_LOCK(&g_lock);
-		for (const struct sa_htable *u = g_live_two_word; u != NULL && n <= g_nlive_two_word;
-		     u = u->live_next, n++) {
+		for (struct sa_queue *q = sa__queue_head(&g_live_two_word);
+		     q != &g_live_two_word && n <= g_nlive_two_word; q = sa__queue_next(q), n++) {
+			const struct sa_htable *u = SA_QUEUE_DATA(q, struct sa_htable, live_node);
 			self += u == t;
 			same_instance += u != t && u->instance == t->instance;
 		}
