@@ -16,6 +16,7 @@
 #include <sspiasync/sspi.h>
 #include <sspiasync/sspiasync.h>
 
+#include "sspi/sspi_int.h"
 #include "sspi_testlib.h"
 #include "testlib.h"
 
@@ -76,6 +77,7 @@ static unsigned run(unsigned max)
 static void finish(void)
 {
 	sa__alloc_fail_at(0);
+	ck_assert_int_eq(sa__rt_test_engine_check(), SA_OK); /* quiet or not, it holds */
 	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
 	ck_assert_uint_eq(tl_live_blocks(), 0);
 	struct sspiasync_statistics s = stats();
@@ -2715,6 +2717,43 @@ static void mt_cb(SspiAsyncContext *handle, PVOID data)
 	pthread_mutex_unlock(&m->lock);
 }
 
+/* A thread that runs the engine's self-check over and over while the test
+ * runs, so it sees the engine at arbitrary moments between two lock
+ * holders; it only counts, the test's thread asserts (checker_stop). */
+struct checker {
+	pthread_t tid;
+	_Atomic int stop;
+	_Atomic unsigned runs, failed;
+};
+
+static void *checker_main(void *arg)
+{
+	struct checker *c = arg;
+	while (!atomic_load(&c->stop)) {
+		if (sa__rt_test_engine_check() != SA_OK)
+			atomic_fetch_add(&c->failed, 1);
+		atomic_fetch_add(&c->runs, 1);
+		sched_yield();
+	}
+	return NULL;
+}
+
+static void checker_start(struct checker *c)
+{
+	atomic_init(&c->stop, 0);
+	atomic_init(&c->runs, 0);
+	atomic_init(&c->failed, 0);
+	ck_assert_int_eq(pthread_create(&c->tid, NULL, checker_main, c), 0);
+}
+
+static void checker_stop(struct checker *c)
+{
+	atomic_store(&c->stop, 1);
+	pthread_join(c->tid, NULL);
+	ck_assert_uint_eq(atomic_load(&c->failed), 0);
+	ck_assert_uint_gt(atomic_load(&c->runs), 0);
+}
+
 static void *mt_runner(void *arg)
 {
 	struct mt *m = arg;
@@ -2786,6 +2825,8 @@ START_TEST(test_async_two_runner_threads_complete_each_call_once)
 	pthread_t runner[2];
 	for (int i = 0; i < 2; i++)
 		ck_assert_int_eq(pthread_create(&runner[i], NULL, mt_runner, &m), 0);
+	struct checker chk;
+	checker_start(&chk);
 
 	/* Legs on one context from 8 async contexts, each reused once its
 	 * previous call's callback ran. */
@@ -2839,6 +2880,7 @@ START_TEST(test_async_two_runner_threads_complete_each_call_once)
 	atomic_store(&m.stop, 1);
 	for (int i = 0; i < 2; i++)
 		pthread_join(runner[i], NULL);
+	checker_stop(&chk);
 	sspiasync_run(0);
 
 	ck_assert(all_done);
@@ -3184,10 +3226,13 @@ START_TEST(test_async_pool_stress_two_submitters_deletes_racing_legs)
 		th[i] = (struct pool_th){.cred = &cred, .rounds = tl_slow() ? 100 : 4000};
 		pool_sync_init(&th[i].p);
 	}
+	struct checker chk;
+	checker_start(&chk);
 	for (int i = 0; i < 2; i++)
 		ck_assert_int_eq(pthread_create(&tid[i], NULL, pool_submitter, &th[i]), 0);
 	for (int i = 0; i < 2; i++)
 		pthread_join(tid[i], NULL);
+	checker_stop(&chk);
 	for (int i = 0; i < 2; i++) {
 		ck_assert_int_eq(th[i].refused, 0);
 		ck_assert_int_eq(th[i].timeouts, 0);

@@ -13,6 +13,7 @@
 #include <sspiasync/errors.h>
 
 #include "async/async.h"
+#include "sspi/sspi_int.h"
 #include "sspi_testlib.h"
 #include "testlib.h"
 
@@ -28,6 +29,7 @@
 
 static void finish(void)
 {
+	ck_assert_int_eq(sa__rt_test_engine_check(), SA_OK);
 	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
 	ck_assert_uint_eq(tl_live_blocks(), 0);
 }
@@ -363,7 +365,22 @@ struct order {
 	pthread_cond_t cv;
 	unsigned released; /* [lock] */
 	unsigned rounds;
+	_Atomic int check_stop;
+	_Atomic unsigned checks, unsound; /* sa__engine_check() runs, and failures */
 };
+
+/* Check the engine over and over while the submitters and workers run. */
+static void *order_checker(void *arg)
+{
+	struct order *o = arg;
+	while (!atomic_load(&o->check_stop)) {
+		if (sa__engine_check(o->e) != SA_OK)
+			atomic_fetch_add(&o->unsound, 1);
+		atomic_fetch_add(&o->checks, 1);
+		sched_yield();
+	}
+	return NULL;
+}
 
 struct ojob {
 	struct sa_job job;
@@ -475,8 +492,9 @@ START_TEST(test_pool_engine_runs_each_queue_in_order_with_two_workers)
 	struct sa_engine_config cfg = {.max_async = 1u << 16, .max_pending = 1u << 20,
 				       .pending_status = 1, .notify = no_notify, .threads = 2};
 	ck_assert_int_eq(sa__engine_create(&cfg, &o.e), SA_OK);
-	pthread_t tid[ORDER_SUBMITTERS];
+	pthread_t tid[ORDER_SUBMITTERS], checker;
 	struct order_th th[ORDER_SUBMITTERS];
+	ck_assert_int_eq(pthread_create(&checker, NULL, order_checker, &o), 0);
 	for (unsigned i = 0; i < ORDER_SUBMITTERS; i++) {
 		th[i] = (struct order_th){&o, i};
 		ck_assert_int_eq(pthread_create(&tid[i], NULL, order_submitter, &th[i]), 0);
@@ -492,6 +510,10 @@ START_TEST(test_pool_engine_runs_each_queue_in_order_with_two_workers)
 		;
 	unsigned released = o.released;
 	pthread_mutex_unlock(&o.lock);
+	atomic_store(&o.check_stop, 1);
+	pthread_join(checker, NULL);
+	ck_assert_uint_gt(atomic_load(&o.checks), 0);
+	ck_assert_uint_eq(atomic_load(&o.unsound), 0);
 	ck_assert_uint_eq(atomic_load(&o.refused), 0);
 	ck_assert_uint_eq(released, total);
 	ck_assert_uint_eq(atomic_load(&o.ran) + atomic_load(&o.cancelled), total);
@@ -507,6 +529,7 @@ START_TEST(test_pool_engine_runs_each_queue_in_order_with_two_workers)
 		sched_yield();
 	ck_assert_uint_eq(sa__engine_pending(o.e), 0);
 	ck_assert_uint_eq(sa__engine_live_acalls(o.e), 0);
+	ck_assert_int_eq(sa__engine_check(o.e), SA_OK);
 	sa__engine_cancel_all(o.e, 0);
 	sa__engine_destroy(o.e);
 	pthread_cond_destroy(&o.cv);
@@ -609,6 +632,7 @@ START_TEST(test_pool_engine_second_job_of_a_queue_waits_while_a_worker_is_free)
 	ck_assert_int_eq(sa__engine_submit(e, w[1], &j[1].job), SA_OK);
 	ck_assert_int_eq(sa__engine_submit(e, w[2], &j[2].job), SA_OK);
 	ck_assert(gate_wait(&g, &g.b1_ran, 1)); /* the other worker passed A2 by */
+	ck_assert_int_eq(sa__engine_check(e), SA_OK); /* A running, A2 queued behind it */
 	pthread_mutex_lock(&g.lock);
 	int a2_early = g.a2_ran;
 	g.open = 1;
@@ -627,9 +651,86 @@ START_TEST(test_pool_engine_second_job_of_a_queue_waits_while_a_worker_is_free)
 		ck_assert_int_eq(st, 0);
 		sa__acall_free(e, w[i]);
 	}
+	ck_assert_int_eq(sa__engine_check(e), SA_OK);
 	sa__engine_destroy(e);
 	pthread_cond_destroy(&g.cv);
 	pthread_mutex_destroy(&g.lock);
+	ck_assert_uint_eq(tl_live_blocks(), 0);
+}
+END_TEST
+
+/* sa__engine_check() notices each kind of damage sa__engine_test_corrupt()
+ * does, and accepts the engine once it is repaired: on an engine with a
+ * worker (idle), a queued job (no-thread: nothing runs it), a DONE call
+ * whose callback waits, and a completion queue with a record. */
+static void check_notify(uintptr_t acall, void (*cb)(void), void *data)
+{
+	(void)acall;
+	(void)cb;
+	(void)data;
+}
+
+static void check_job_run(struct sa_job *job)
+{
+	int published = sa__job_publish(job, 0, NULL);
+	(void)published;
+}
+
+static void check_job_cancel(struct sa_job *job, int32_t status)
+{
+	if (status != 0) {
+		int published = sa__job_publish(job, status, NULL);
+		(void)published;
+	}
+}
+
+static const struct sa_job_ops check_job_ops = {.run = check_job_run, .cancel = check_job_cancel};
+
+static void check_cb(void)
+{
+}
+
+START_TEST(test_pool_engine_check_notices_each_corruption)
+{
+	struct sa_engine_config cfg = {.max_async = 64, .max_pending = 64, .pending_status = 1,
+				       .notify = check_notify, .threads = 0};
+	struct sa_engine *e;
+	ck_assert_int_eq(sa__engine_create(&cfg, &e), SA_OK);
+	ck_assert_int_eq(sa__engine_check(e), SA_OK); /* empty */
+	uintptr_t cq, w[3];
+	ck_assert_int_eq(sa__cq_create(e, &cq), SA_OK);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(sa__acall_create(e, &w[i]), SA_OK);
+	ck_assert_int_eq(sa__acall_set_callback(e, w[0], check_cb, NULL), SA_OK);
+	ck_assert_int_eq(sa__acall_bind(e, w[1], cq), SA_OK);
+	struct sa_serial q0, q;
+	sa__serial_init(&q0);
+	sa__serial_init(&q);
+	struct sa_job j[3];
+	for (int i = 0; i < 3; i++)
+		j[i] = (struct sa_job){.ops = &check_job_ops, .serial = i == 2 ? &q : &q0};
+	ck_assert_int_eq(sa__engine_submit(e, w[0], &j[0]), SA_OK);
+	ck_assert_int_eq(sa__engine_submit(e, w[1], &j[1]), SA_OK);
+	sa__engine_drain(e, &q0); /* w[0]: its callback waits; w[1]: a record */
+	ck_assert_int_eq(sa__engine_submit(e, w[2], &j[2]), SA_OK); /* queued */
+	ck_assert_int_eq(sa__engine_check(e), SA_OK);
+	static const int how[] = {SA_ENGINE_CORRUPT_PENDING, SA_ENGINE_CORRUPT_RUNNING,
+				  SA_ENGINE_CORRUPT_IDLE, SA_ENGINE_CORRUPT_NOTIFY_ANY,
+				  SA_ENGINE_CORRUPT_READABLE};
+	for (size_t i = 0; i < sizeof how / sizeof how[0]; i++) {
+		sa__engine_test_corrupt(e, how[i], 0);
+		ck_assert_msg(sa__engine_check(e) == SA_EINVAL, "corruption %d not noticed", how[i]);
+		sa__engine_test_corrupt(e, how[i], 1);
+		ck_assert_msg(sa__engine_check(e) == SA_OK, "repair of %d not accepted", how[i]);
+	}
+	sa__engine_cancel_all(e, 7); /* runs the callback, flushes the record */
+	ck_assert_int_eq(sa__engine_check(e), SA_OK);
+	ck_assert_int_eq(sa__acall_bind(e, w[1], 0), SA_OK);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(sa__acall_free(e, w[i]), SA_OK);
+	ck_assert_int_eq(sa__cq_destroy(e, cq), SA_OK);
+	ck_assert_int_eq(sa__engine_check(e), SA_OK);
+	sa__engine_destroy(e);
 	ck_assert_uint_eq(tl_live_blocks(), 0);
 }
 END_TEST
@@ -901,6 +1002,7 @@ static Suite *pool_suite(void)
 	tc = tcase(s, "order", 300);
 	tcase_add_test(tc, test_pool_engine_second_job_of_a_queue_waits_while_a_worker_is_free);
 	tcase_add_test(tc, test_pool_engine_runs_each_queue_in_order_with_two_workers);
+	tcase_add_test(tc, test_pool_engine_check_notices_each_corruption);
 
 	tc = tcase(s, "regress", 60);
 	tcase_add_test(tc, test_regress_leg_on_deleting_context_exempt_from_bound);

@@ -456,6 +456,41 @@ typedef void (*sa_engine_test_hook_fn)(enum sa_engine_point point, uintptr_t aca
 extern _Atomic(sa_engine_test_hook_fn) sa__engine_test_hook;
 
 /*
+ * sa__engine_check() - Verify, under the engine lock, the invariants of
+ * async_int.h that its state shows: the ready list holds queues with a
+ * queued job, each job there PENDING on its own queue (E1, E4); the counts
+ * bound each other and what the lists hold (running, queued <= calls;
+ * queued non-exempt <= pending <= calls: E1, E3); idle <= workers (E6); the
+ * notify list holds DONE contexts bound to no queue, notify_any mirroring it
+ * (A5); each queue's records are DONE live contexts bound to it, no more
+ * than it has bound, and its readable flag is its level (Q1-Q3); every live
+ * context is in a known state, linked only when DONE, keeps what it made
+ * only while DONE and not told (A7), is bound only to a live queue, and the
+ * bindings add up to the queues' counts (Q3).  Lists are walked with a bound,
+ * so a damaged one ends the walk.  Returns SA_OK, or SA_EINVAL (the engine is
+ * corrupt; nothing changed).  Never aborts; allocates nothing.
+ * Context: any thread, any moment (the invariants hold whenever the lock is
+ * free); no engine lock held (takes it, then the handle tables' locks under
+ * it); for tests and asserts: O(contexts x queues + queued jobs).
+ */
+int sa__engine_check(struct sa_engine *e);
+/*
+ * sa__engine_test_corrupt() - Break one invariant of @e on purpose
+ * (SA_ENGINE_CORRUPT_*), so a test can show sa__engine_check() notices; the
+ * same call with @undo set repairs it.  Nothing must change the engine in
+ * between (a quiet engine).
+ * Context: tests only; takes the engine lock.
+ */
+enum {
+	SA_ENGINE_CORRUPT_PENDING = 1, /* pending above calls (E3) */
+	SA_ENGINE_CORRUPT_RUNNING,     /* running above calls (E1) */
+	SA_ENGINE_CORRUPT_IDLE,        /* more workers idle than started (E6) */
+	SA_ENGINE_CORRUPT_NOTIFY_ANY,  /* notify_any not mirroring the notify list (A5) */
+	SA_ENGINE_CORRUPT_READABLE,    /* the newest queue's readable flag off its level (Q2) */
+};
+void sa__engine_test_corrupt(struct sa_engine *e, int how, int undo);
+
+/*
  * sa__engine_in_callback() - 1 while this thread runs a callback an engine
  * delivered (sa__engine_notify, nested ones included), else 0.
  * Context: any thread, any lock; reads a thread-local.

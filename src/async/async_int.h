@@ -137,6 +137,13 @@ struct sa_cq {
 };
 
 /*
+ * sa__cq_wants_fd_locked() - The level @q's eventfd must have (Q2): 1 while
+ * it holds a record or, in no-thread mode, a job may start or a callback
+ * waits; else 0.  Changes nothing.
+ * Context: engine lock held.
+ */
+int sa__cq_wants_fd_locked(const struct sa_cq *q);
+/*
  * sa__cq_level_locked() - Bring @q's eventfd to its level (Q2): one
  * nonblocking write or read when the level changes, errors ignored.  Never
  * fails, never blocks; allocates nothing.
@@ -253,6 +260,12 @@ struct sa_engine {
 				       * levels, shutdown) */
 	_Atomic uint64_t counts[SA_ENGINE_NCOUNTS]; /* [a] counted on threads that are not workers */
 };
+
+/* The serial queue @job runs on: its context's, or its own (E2). */
+static inline struct sa_serial *sa__job_queue(struct sa_job *job)
+{
+	return job->serial != NULL ? job->serial : &job->own;
+}
 
 /*
  * sa__acall_busy_locked() - 1 if @a must refuse reinit, binding or a

@@ -35,8 +35,7 @@ int sa__cq_table_create(struct sa_engine *e)
 	return sa_htable_create(&tc, &e->cqs);
 }
 
-/* Context: engine lock held. */
-static int cq_wants_fd_locked(const struct sa_cq *q)
+int sa__cq_wants_fd_locked(const struct sa_cq *q)
 {
 	SA_ASSERT_HELD(&q->engine->lock);
 	const struct sa_engine *e = q->engine;
@@ -47,7 +46,7 @@ static int cq_wants_fd_locked(const struct sa_cq *q)
 void sa__cq_level_locked(struct sa_cq *q)
 {
 	SA_ASSERT_HELD(&q->engine->lock);
-	int want = cq_wants_fd_locked(q);
+	int want = sa__cq_wants_fd_locked(q);
 	if (want && !q->readable) {
 		uint64_t one = 1;
 		ssize_t n = write(q->fd, &one, sizeof one);

@@ -287,11 +287,6 @@ static struct sa_job *job_take_locked(struct sa_engine *e, int *abandoned)
 	return NULL;
 }
 
-static struct sa_serial *job_queue(struct sa_job *job)
-{
-	return job->serial != NULL ? job->serial : &job->own;
-}
-
 /* Claim @a, which the caller acquired, for one call (A1): PENDING from
  * now, its reference the call's; a non-exempt call counts against the
  * bound (E3).  Context: e->lock held. */
@@ -319,7 +314,7 @@ static void enqueue_locked(struct sa_engine *e, struct sa_acall *a, struct sa_jo
 	job->acall = a;
 	if (job->serial == NULL)
 		sa__serial_init(&job->own);
-	struct sa_serial *q = job_queue(job);
+	struct sa_serial *q = sa__job_queue(job);
 	sa__queue_insert_tail(&q->jobs, &job->node);
 	if (!q->running)
 		ready_push_locked(e, q);
@@ -506,10 +501,12 @@ static void job_finish(struct sa_engine *e, struct sa_job *job)
 	void *owner = job->owner;
 	test_point(SA_ENGINE_POINT_RAN, ah.lower);
 	SA_LOCK(&e->lock);
-	struct sa_serial *q = job_queue(job);
+	struct sa_serial *q = sa__job_queue(job);
 	q->running = 0;
-	if (!sa__queue_empty(&q->jobs) && q != &job->own)
+	if (!sa__queue_empty(&q->jobs) && q != &job->own) {
 		ready_push_locked(e, q);
+		sa__cq_levels_locked(e); /* Q2 at every change (no-thread mode) */
+	}
 	SA_UNLOCK(&e->lock);
 
 	if (job->ops->release != NULL)

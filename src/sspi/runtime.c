@@ -293,6 +293,17 @@ unsigned sa__rt_test_shutdown_waiters(void)
 	return atomic_load(&g_shutdown_waiters);
 }
 
+int sa__rt_test_engine_check(void)
+{
+	int rc = SA_OK;
+	g_lock_take();
+	struct sa_runtime *rt = atomic_load(&g_rt);
+	if (rt != NULL && !atomic_load(&g_shutting_down))
+		rc = sa__engine_check(rt->engine);
+	SA_UNLOCK(&g_lock);
+	return rc;
+}
+
 SECURITY_STATUS sa__rt_enter(struct sa_runtime **out)
 {
 	/* Fast path: announce the call, then look (seq_cst pairs with shutdown's

@@ -206,6 +206,14 @@ void sa__rt_leave_acall(const struct sa_rt_entry *in, int stale);
  * a snapshot.  Context: any thread; lock-free.
  */
 unsigned sa__rt_test_shutdown_waiters(void);
+/*
+ * sa__rt_test_engine_check() - Tests only: sa__engine_check() of the
+ * published runtime's engine (SA_OK or SA_EINVAL); SA_OK when there is no
+ * runtime or a shutdown runs (nothing to check).  Creates nothing.
+ * Context: any thread, a callback included; no library lock held (takes
+ * g_lock, then the engine lock under it).
+ */
+int sa__rt_test_engine_check(void);
 
 /* --- ctxbuf.c ------------------------------------------------------------- */
 
