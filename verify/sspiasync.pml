@@ -35,17 +35,18 @@
  *              (the delete's once the delete was begun), at any point, also
  *              while its callback runs.
  *   callback() the user's SspiAsyncNotifyCallback, run by a Worker
- *              (notify_deliver -> sa__engine_notify) or by the Loop (reap);
+ *              (sa__notify_deliver -> notify_call) or by the Loop (reap);
  *              it may call SspiFreeAsyncContext on its own async context or
  *              on the other one (not with -DSYNC_LEG or -DNO_CB_FREE).
- *   Worker(w)  worker_main() (src/async/engine.c): job_take_locked,
- *              job_execute, job_finish, notify_deliver; sleeps on e->work.
+ *   Worker(w)  worker_main() (src/async/engine.c): sa__job_take_locked,
+ *              sa__job_execute (job.c: run, job_finish), sa__notify_deliver
+ *              (notify.c); sleeps on e->work.
  *   Loop()     the event loop: poll() on the CQ's eventfd, then
- *              sa__cq_reap() (src/async/cq.c): unlink every waiting record
+ *              sa__cq_reap() (src/async/notify.c): unlink every waiting record
  *              in one hold of the engine lock (notifying = callback != NULL),
  *              then per record: [REAP_RECHECK: under the lock, drop it if its
  *              context was freed meanwhile], callback with no lock,
- *              notifying = 0 (sa__engine_notify), release the reference.
+ *              notifying = 0 (notify_call), release the reference.
  *   SyncLeg()  (-DSYNC_LEG) InitializeSecurityContextA -> leg_sync()
  *              (src/sspi/context.c): sa__leg_resolve, sa__engine_drain,
  *              sa__leg_perform, sa__leg_release; the one caller of a package
@@ -123,7 +124,7 @@
  *                          counted in e->changed_waiters; job_finish
  *                          broadcasts when there is one, clearing them all.
  *     notify_any       [A] e->notify_any, written under [E], read unlocked as
- *                          notify_deliver's hint
+ *                          sa__notify_deliver's hint
  *   struct sa_cq (async_int.h, src/async/cq.c):
  *     cql              [E] q->records (Q1)
  *     efd              [E] q->readable, kept == (records non-empty) by
@@ -251,7 +252,7 @@
  *     their own queue), at most MAXCALL = 3 calls, no free.  FIRST_LEG: the
  *     leg always makes its context; the credential is elided.
  *   - Pool mode only (2 workers); the no-thread mode (sspiasync_run) runs
- *     the same job_execute/job_finish on one thread, a subset of these
+ *     the same sa__job_execute/job_finish on one thread, a subset of these
  *     interleavings.  The CQ eventfd is a flag kept equal to "records
  *     queued" under the engine lock (the design's "readable exactly while").
  *   - Memory is a pair (in table, references); C memory ordering is not
@@ -282,8 +283,8 @@
  *   BUG_ADMIT_ANY                a leg ignores the fsm's admission
  *   BUG_NO_WORK_SIGNAL           ready_push/job_finish never wake a worker
  *   BUG_TEARDOWN_BEFORE_LEG_DONE teardown does not wait for ctx->busy (sync)
- *   BUG_QUEUE_NOT_SERIAL         job_take ignores q->running (sync)
- *   BUG_HINT_CLEARED_EARLY       notify_deliver clears notify_any at every
+ *   BUG_QUEUE_NOT_SERIAL         sa__job_take_locked ignores q->running (sync)
+ *   BUG_HINT_CLEARED_EARLY       sa__notify_deliver clears notify_any at every
  *                                pop: a worker spins (no-cycle check)
  *   The code before issue 19:
  *   BUG_FREE_IGNORED_IN_SHUTDOWN a free while shutdown runs does nothing
@@ -385,7 +386,7 @@ byte jkind[NA];
 byte jq[NA];
 
 #define ALIVE(a)      (a_in_table[a] || a_rc[a] > 0)
-/* sa__acall_busy_locked() (engine.c), on a thread whose tl_notifying is
+/* sa__acall_busy_locked() (acall.c), on a thread whose tl_notifying is
  * @tn with tl_seq @ts: PENDING, or its completion waits, or a callback runs
  * and this thread is not the one running the latest callback. */
 #ifndef BUG_NOTIFYING_FLAG
@@ -529,7 +530,7 @@ inline ready_unlink(q) {
 	fi
 }
 
-/* job_take_locked(): the next job that may start, its queue marked running,
+/* sa__job_take_locked() (job.c): the next job that may start, its queue marked running,
  * and (ab) whether its call was abandoned.  P8 (E2): the job taken is the
  * head of its FIFO and nothing else of that queue runs. */
 inline job_take(j) {
@@ -596,7 +597,7 @@ inline submit(a, kind, q) {
  * the queue empties) and release the record's reference (A6); unbind;
  * remove the table entry (the handle is stale at once).  One hold of the
  * engine lock; the acquire/release pair around it is elided.  On the
- * engine's notify list a record is not unlinked: notify_deliver skips it. */
+ * engine's notify list a record is not unlinked: sa__notify_deliver skips it. */
 inline free_op(fa, fwho) {
 		if
 		:: a_in_table[fa] ->
@@ -691,12 +692,12 @@ inline acall_free(fa, fwho) {
 }
 
 /* =========================================================================
- * Jobs: job_execute -> ops->run / ops->cancel, job_finish.
+ * Jobs: sa__job_execute (job.c) -> ops->run / ops->cancel, job_finish.
  * Locals used (declared by every proctype that runs jobs: JOB_LOCALS):
  *   byte tq, q, st, na, ms, mst, rd, door; bit ab, adm, keep, call, del, g, rok.
  * ========================================================================= */
 
-/* sa__job_publish() (engine.c): unless abandoned, copy_out + status.
+/* sa__job_publish() (job.c): unless abandoned, copy_out + status.
  * P6: never for a freed async context. */
 inline publish(j, s) {
 	atomic {
@@ -804,7 +805,7 @@ inline leg_perform() {
 	fi
 }
 
-/* job_execute() (engine.c) and the ops of async_api.c / engine.c; @ab was
+/* job_run_or_cancel() (job.c) and the ops of async_api.c / engine.c; @ab was
  * read under the engine lock when the job was taken; @cn: shutdown's
  * sa__engine_cancel_all, which cancels a non-exempt job with
  * SEC_E_SHUTDOWN_IN_PROGRESS (published) and runs an exempt one. */
@@ -863,7 +864,7 @@ inline job_execute(j, cn) {
 	fi
 }
 
-/* job_finish() (engine.c): release the queue; release() drops the job's
+/* job_finish() (job.c): release the queue; release() drops the job's
  * references (the delete job may free the context and itself); then DONE
  * and the record (CQ) or the notify list, else drop the acall reference. */
 inline job_finish(j) {
@@ -1104,7 +1105,7 @@ inline cb_take(x, c, xms) {
 #endif
 }
 
-/* After the callback (sa__engine_notify): clear the mark only if it is
+/* After the callback (notify_call, notify.c): clear the mark only if it is
  * still this callback's (the old code: always). */
 inline cb_end(x, xms) {
 #ifndef BUG_NOTIFYING_FLAG
@@ -1118,7 +1119,7 @@ inline cb_end(x, xms) {
 	xms = 0
 }
 
-/* notify_deliver() (engine.c): every queued callback, each with no lock;
+/* sa__notify_deliver() (notify.c): every queued callback, each with no lock;
  * first an unlocked look at the notify_any hint (ebf7faa), which may send it
  * back with callbacks waiting: the worker loop re-checks under the lock. */
 inline notify_deliver(tid) {
@@ -1219,7 +1220,7 @@ inline drain(who, dj) {
 
 /* worker_main() (engine.c); stopped only by shutdown (SHUTDOWN:
  * e->stopping, checked at the top of each round, under the lock).
- * take_or_sleep is one hold of the engine lock: job_take_locked, else
+ * take_or_sleep is one hold of the engine lock: sa__job_take_locked, else
  * callbacks waiting, else sleep. */
 inline take_or_sleep(me) {
 	q = 0; st = 0; na = 0; ab = 0; adm = 0; keep = 0; call = 0;  /* dead: not state */

@@ -1,13 +1,58 @@
 /*
  * src/async/acall.c - async-call contexts (SspiAsyncContext): create, free,
- * reinit, callback registration and status.  Each lives in the engine's
- * one-word handle table; invariants A1-A5 are in async_int.h.
+ * reinit, callback registration, status, binding to a completion queue, and
+ * what a context's state says about it (busy, told, the delivery this
+ * thread runs: A5, A7).  Each lives in the engine's one-word handle table;
+ * invariants A1-A7 are in async_int.h.  Not here: running a call (job.c) or
+ * delivering its completion (notify.c).
  */
 #include "async/async_int.h"
 
 #include "util/alloc.h"
 #include "util/lock.h"
 #include "util/queue.h"
+
+/* Whose callback this thread runs, and which delivery of it (A5). */
+static _Thread_local const struct sa_acall *tl_notifying;
+static _Thread_local uint32_t tl_notifying_seq;
+
+void sa__acall_delivery_enter(const struct sa_acall *a, uint32_t seq,
+			      struct sa_acall_delivery *outer)
+{
+	outer->a = tl_notifying;
+	outer->seq = tl_notifying_seq;
+	tl_notifying = a;
+	tl_notifying_seq = seq;
+}
+
+void sa__acall_delivery_exit(const struct sa_acall_delivery *outer)
+{
+	tl_notifying = outer->a;
+	tl_notifying_seq = outer->seq;
+}
+
+int sa__acall_busy_locked(const struct sa_acall *a)
+{
+	SA_ASSERT_HELD(&a->engine->lock);
+	return a->state == SA_ACALL_PENDING || sa__queue_linked(&a->notify_node) ||
+	       (a->notifying != 0 && !(tl_notifying == a && tl_notifying_seq == a->notifying));
+}
+
+void sa__acall_told_locked(struct sa_acall *a)
+{
+	SA_ASSERT_HELD(&a->engine->lock);
+	a->told = 1;
+	a->made = (struct sa_handle){0, 0};
+}
+
+uint32_t sa__acall_notifying_locked(struct sa_acall *a)
+{
+	SA_ASSERT_HELD(&a->engine->lock);
+	if (++a->notify_seq == 0)
+		a->notify_seq = 1; /* 0 means none */
+	a->notifying = a->notify_seq;
+	return a->notify_seq;
+}
 
 int sa__acall_create(struct sa_engine *e, uintptr_t *out)
 {
@@ -169,6 +214,34 @@ int sa__acall_check_idle(struct sa_engine *e, uintptr_t w)
 	if (a != NULL) {
 		rc = a->state == SA_ACALL_IDLE && !sa__acall_busy_locked(a) ? SA_OK : SA_EINVAL;
 		acall_put_locked(e, a);
+	}
+	SA_UNLOCK(&e->lock);
+	return rc;
+}
+
+int sa__acall_bind(struct sa_engine *e, uintptr_t w, uintptr_t qw)
+{
+	struct sa_handle ah = {w, 0};
+	void *obj;
+	SA_LOCK(&e->lock);
+	int rc = sa_htable_acquire(e->acalls, ah, &obj);
+	if (rc == SA_OK) {
+		struct sa_acall *a = obj;
+		struct sa_cq *q = qw != 0 ? sa__cq_acquire_locked(e, qw) : NULL;
+		if (qw != 0 && q == NULL) {
+			rc = SA_EBADHANDLE;
+		} else if (a->state == SA_ACALL_PENDING || sa__acall_busy_locked(a)) {
+			rc = SA_EBUSY;
+		} else {
+			if (a->cq != NULL)
+				a->cq->bound--;
+			a->cq = q;
+			if (q != NULL)
+				q->bound++;
+		}
+		if (q != NULL)
+			sa_htable_release(e->cqs, q->self);
+		sa_htable_release(e->acalls, a->self);
 	}
 	SA_UNLOCK(&e->lock);
 	return rc;

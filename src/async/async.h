@@ -492,7 +492,8 @@ void sa__engine_test_corrupt(struct sa_engine *e, int how, int undo);
 
 /*
  * sa__engine_in_callback() - 1 while this thread runs a callback an engine
- * delivered (sa__engine_notify, nested ones included), else 0.
+ * delivered (notify.c: the notify list, a reap, shutdown's flush; nested
+ * ones included), else 0.
  * Context: any thread, any lock; reads a thread-local.
  */
 int sa__engine_in_callback(void);

@@ -1,6 +1,22 @@
 /*
- * src/async/async_int.h - private to src/async/: the engine and the
- * async-call context and their invariants.
+ * src/async/async_int.h - private to src/async/: the engine, the async-call
+ * context, the completion queue and their invariants, and the functions the
+ * files of src/async/ call in one another, grouped by the file that defines
+ * them.  The files call one another in one direction only (no cycle):
+ *
+ *   cq <- acall <- notify <- job <- engine        (X <- Y: Y calls X, never
+ *                                                   the reverse)
+ *   cq <- check                                    (the self-check, a leaf)
+ *
+ *   cq.c      completion queues, their fds' levels (Q2), their records
+ *   acall.c   async-call contexts; binding one to a queue; busy/told (A5, A7)
+ *   notify.c  delivering completions: the notify list, reap, shutdown flush
+ *   job.c     serial queues, the ready list, taking, running and finishing a job
+ *   engine.c  create/destroy, workers, submission, the run loops, stats
+ *   check.c   sa__engine_check() (reads every structure; calls cq.c only)
+ *
+ * Inline helpers below (sa__job_queue, sa__engine_signal_locked) belong to
+ * no file.
  */
 #ifndef SSPIASYNC_ASYNC_ASYNC_INT_H
 #define SSPIASYNC_ASYNC_ASYNC_INT_H
@@ -12,6 +28,7 @@
 #include <sspiasync/handles.h>
 
 #include "async/async.h"
+#include "util/lock.h"
 
 /* The library's lock order, with this layer's lock #2: src/sspi/sspi_int.h, LOCK ORDER. */
 
@@ -137,91 +154,6 @@ struct sa_cq {
 };
 
 /*
- * sa__cq_wants_fd_locked() - The level @q's eventfd must have (Q2): 1 while
- * it holds a record or, in no-thread mode, a job may start or a callback
- * waits; else 0.  Changes nothing.
- * Context: engine lock held.
- */
-int sa__cq_wants_fd_locked(const struct sa_cq *q);
-/*
- * sa__cq_level_locked() - Bring @q's eventfd to its level (Q2): one
- * nonblocking write or read when the level changes, errors ignored.  Never
- * fails, never blocks; allocates nothing.
- * Context: engine lock held.
- */
-void sa__cq_level_locked(struct sa_cq *q);
-/*
- * sa__cq_levels_locked() - No-thread mode: bring every queue's fd to its
- * level (Q2) after a change of the engine's work: O(queues), a system call
- * for each queue whose level moves.  No-op in pool mode.  Never fails.
- * Context: engine lock held.
- */
-void sa__cq_levels_locked(struct sa_engine *e);
-/*
- * sa__cq_push_locked() - Append @a's completion to its queue @q (A6, Q1): @a
- * is DONE, bound to @q and on no list; the job's reference passes to the
- * record, and the fd is raised (Q2).  Never fails; allocates nothing.
- * Context: engine lock held.
- */
-void sa__cq_push_locked(struct sa_cq *q, struct sa_acall *a);
-/*
- * sa__cq_unlink_locked() - Take @a's waiting record off its queue @q (a free,
- * a reap); @a must be on @q (asserted).  The caller then owns the record's
- * reference.  Lowers the fd when @q empties (Q2).  Never fails.
- * Context: engine lock held.
- */
-void sa__cq_unlink_locked(struct sa_cq *q, struct sa_acall *a);
-/*
- * sa__cq_flush_all() - Shutdown: take every queue's records (each tells its
- * caller, A7), run their callbacks on this thread with no lock held, and
- * drop the records' references.  Never fails.
- * Context: the shutdown thread (sa__engine_cancel_all); no library lock
- * held; runs user callbacks; allocates nothing.
- */
-void sa__cq_flush_all(struct sa_engine *e);
-/*
- * sa__cq_table_create() - Make the engine's table of queues (e->cqs), whose
- * handles take the one-word slots above the async contexts'.  Returns SA_OK
- * or sa_htable_create()'s error (SA_ENOMEM), e->cqs then untouched.
- * Context: engine creation, no engine lock; allocates; takes the handle
- * tables' process-wide lock.
- */
-int sa__cq_table_create(struct sa_engine *e);
-/*
- * sa__cq_table_destroy() - Remove every queue left, bound or not (each is
- * freed and its eventfd closed), and free the table.  Never fails; a
- * reference still held on a queue is a bug (asserted).
- * Context: engine creation's failure or destruction: no other thread uses
- * the engine; no lock held.
- */
-void sa__cq_table_destroy(struct sa_engine *e);
-/*
- * sa__acall_told_locked() - The caller learnt of @a's DONE call: what it made
- * is the caller's, no free undoes it (A7).  Never fails.
- * Context: engine lock held.
- */
-void sa__acall_told_locked(struct sa_acall *a);
-/*
- * sa__acall_notifying_locked() - Number a delivery of @a's callback and mark
- * it running (A5); returns the number (never 0) for sa__engine_notify().
- * Never fails.
- * Context: engine lock held.
- */
-uint32_t sa__acall_notifying_locked(struct sa_acall *a);
-/*
- * sa__engine_notify() - Run @a's callback @cb(@data) through cfg.notify on
- * this thread with no lock held, as delivery @seq (from
- * sa__acall_notifying_locked), sa__engine_in_callback() being 1 meanwhile
- * (nesting allowed); then clear notifying unless a later delivery started
- * meanwhile.  Never fails.
- * Context: any thread; no library lock held (it takes the engine lock
- * after); the caller's reference keeps @a alive; runs a user callback, so it
- * blocks as long as that does.
- */
-void sa__engine_notify(struct sa_engine *e, struct sa_acall *a, uint32_t seq, void (*cb)(void),
-		       void *data);
-
-/*
  * The engine.
  * E1 A job is in exactly one place: a serial queue (queued), running (its
  *    queue's running flag set), or finished and released.
@@ -261,11 +193,93 @@ struct sa_engine {
 	_Atomic uint64_t counts[SA_ENGINE_NCOUNTS]; /* [a] counted on threads that are not workers */
 };
 
+/* --- inline: belong to no file ------------------------------------------- */
+
 /* The serial queue @job runs on: its context's, or its own (E2). */
 static inline struct sa_serial *sa__job_queue(struct sa_job *job)
 {
 	return job->serial != NULL ? job->serial : &job->own;
 }
+
+/* Pool mode: a job or a callback is ready; wake a worker (E6).
+ * Context: e->lock held. */
+static inline void sa__engine_signal_locked(struct sa_engine *e)
+{
+	SA_ASSERT_HELD(&e->lock);
+	if (e->idle != 0)
+		pthread_cond_signal(&e->work);
+}
+
+/* --- cq.c: calls nothing else in src/async/ ------------------------------ */
+
+/*
+ * sa__cq_table_create() - Make the engine's table of queues (e->cqs), whose
+ * handles take the one-word slots above the async contexts'.  Returns SA_OK
+ * or sa_htable_create()'s error (SA_ENOMEM), e->cqs then untouched.
+ * Context: engine creation, no engine lock; allocates; takes the handle
+ * tables' process-wide lock.
+ */
+int sa__cq_table_create(struct sa_engine *e);
+/*
+ * sa__cq_table_destroy() - Remove every queue left, bound or not (each is
+ * freed and its eventfd closed), and free the table.  Never fails; a
+ * reference still held on a queue is a bug (asserted).
+ * Context: engine creation's failure or destruction: no other thread uses
+ * the engine; no lock held.
+ */
+void sa__cq_table_destroy(struct sa_engine *e);
+/*
+ * sa__cq_wants_fd_locked() - The level @q's eventfd must have (Q2): 1 while
+ * it holds a record or, in no-thread mode, a job may start or a callback
+ * waits; else 0.  Changes nothing.
+ * Context: engine lock held.
+ */
+int sa__cq_wants_fd_locked(const struct sa_cq *q);
+/*
+ * sa__cq_level_locked() - Bring @q's eventfd to its level (Q2): one
+ * nonblocking write or read when the level changes, errors ignored.  Never
+ * fails, never blocks; allocates nothing.
+ * Context: engine lock held.
+ */
+void sa__cq_level_locked(struct sa_cq *q);
+/*
+ * sa__cq_levels_locked() - No-thread mode: bring every queue's fd to its
+ * level (Q2) after a change of the engine's work: O(queues), a system call
+ * for each queue whose level moves.  No-op in pool mode.  Never fails.
+ * Context: engine lock held.
+ */
+void sa__cq_levels_locked(struct sa_engine *e);
+/*
+ * sa__cq_push_locked() - Append @a's completion to its queue @q (A6, Q1): @a
+ * is DONE, bound to @q and on no list; the job's reference passes to the
+ * record, and the fd is raised (Q2).  Never fails; allocates nothing.
+ * Context: engine lock held.
+ */
+void sa__cq_push_locked(struct sa_cq *q, struct sa_acall *a);
+/*
+ * sa__cq_unlink_locked() - Take @a's waiting record off its queue @q (a free,
+ * a reap); @a must be on @q (asserted).  The caller then owns the record's
+ * reference.  Lowers the fd when @q empties (Q2).  Never fails.
+ * Context: engine lock held.
+ */
+void sa__cq_unlink_locked(struct sa_cq *q, struct sa_acall *a);
+/*
+ * sa__cq_take_locked() - Take @q's oldest record off it (A6, Q1) and return
+ * its async context; the caller then owns the record's reference.  Lowers
+ * the fd when @q empties (Q2).  @q must hold a record (not checked).  Never
+ * fails; allocates nothing.
+ * Context: engine lock held.
+ */
+struct sa_acall *sa__cq_take_locked(struct sa_cq *q);
+/*
+ * sa__cq_acquire_locked() - The queue named @w, referenced (release with
+ * sa_htable_release(e->cqs, q->self)); NULL for a bad handle.  Allocates
+ * nothing.
+ * Context: engine lock held.
+ */
+struct sa_cq *sa__cq_acquire_locked(struct sa_engine *e, uintptr_t w);
+
+/* --- acall.c: calls cq.c ------------------------------------------------- */
 
 /*
  * sa__acall_busy_locked() - 1 if @a must refuse reinit, binding or a
@@ -274,5 +288,102 @@ static inline struct sa_serial *sa__job_queue(struct sa_job *job)
  * Context: engine lock held; reads this thread's delivery (thread-local).
  */
 int sa__acall_busy_locked(const struct sa_acall *a);
+/*
+ * sa__acall_told_locked() - The caller learnt of @a's DONE call: what it made
+ * is the caller's, no free undoes it (A7).  Never fails.
+ * Context: engine lock held.
+ */
+void sa__acall_told_locked(struct sa_acall *a);
+/*
+ * sa__acall_notifying_locked() - Number a delivery of @a's callback and mark
+ * it running (A5); returns the number (never 0) for the delivery (notify.c).
+ * Never fails.
+ * Context: engine lock held.
+ */
+uint32_t sa__acall_notifying_locked(struct sa_acall *a);
+/* The delivery a thread runs (A5): whose callback, and its number. */
+struct sa_acall_delivery {
+	const struct sa_acall *a;
+	uint32_t seq;
+};
+/*
+ * sa__acall_delivery_enter() - From now this thread runs delivery @seq of
+ * @a's callback (A5: sa__acall_busy_locked lets it reinit and resubmit @a);
+ * the delivery it ran before, if any, is saved in *@outer for
+ * sa__acall_delivery_exit() (deliveries nest).  Never fails.
+ * Context: the delivering thread, no lock needed (thread-local).
+ */
+void sa__acall_delivery_enter(const struct sa_acall *a, uint32_t seq,
+			      struct sa_acall_delivery *outer);
+/*
+ * sa__acall_delivery_exit() - The callback returned: this thread runs the
+ * delivery saved in *@outer again (none, or the one it nests in).
+ * Context: the thread of the matching sa__acall_delivery_enter().
+ */
+void sa__acall_delivery_exit(const struct sa_acall_delivery *outer);
 
+/* --- notify.c: calls acall.c, cq.c --------------------------------------- */
+
+/*
+ * sa__notify_push_locked() - Queue @a's callback for delivery (A5): @a is
+ * DONE with a captured callback, bound to no queue and on no list; the job's
+ * reference passes to the entry, and in pool mode an idle worker is woken
+ * (E6).  Never fails; allocates nothing.
+ * Context: engine lock held.
+ */
+void sa__notify_push_locked(struct sa_engine *e, struct sa_acall *a);
+/*
+ * sa__notify_deliver() - Run every queued callback on this thread, each with
+ * no lock held (A4), and drop each entry's reference.  The unlocked look at
+ * notify_any is a hint: a callback queued by another thread after it is
+ * run by that thread's own delivery or by a worker it woke (E6).  Never
+ * fails.
+ * Context: any thread; no library lock held; runs user callbacks.
+ */
+void sa__notify_deliver(struct sa_engine *e);
+/*
+ * sa__cq_flush_all() - Shutdown: take every queue's records (each tells its
+ * caller, A7), run their callbacks on this thread with no lock held, and
+ * drop the records' references.  Never fails.
+ * Context: the shutdown thread (sa__engine_cancel_all); no library lock
+ * held; runs user callbacks; allocates nothing.
+ */
+void sa__cq_flush_all(struct sa_engine *e);
+
+/* --- job.c: calls notify.c, cq.c ----------------------------------------- */
+
+/*
+ * sa__job_enqueue_locked() - Queue @job as the call @a was reserved for (the
+ * reference passes to the job, A2): after the jobs on its serial queue (or
+ * on its own queue), its queue made ready unless a job of it runs (E4), the
+ * fds levelled (Q2).  Never fails; allocates nothing.
+ * Context: e->lock held.
+ */
+void sa__job_enqueue_locked(struct sa_engine *e, struct sa_acall *a, struct sa_job *job);
+/*
+ * sa__job_take_locked() - The next job that may start, taken off its queue
+ * and marked running (E1, E2), and in *@abandoned whether its call was
+ * abandoned before it started (A3); NULL, *@abandoned untouched, when none.
+ * Context: e->lock held.
+ */
+struct sa_job *sa__job_take_locked(struct sa_engine *e, int *abandoned);
+/*
+ * sa__job_take_from_locked() - As sa__job_take_locked(), but the oldest job
+ * of @q, which has one and runs none (asserted): a drain.  Unlinks @q from
+ * the ready list when it empties (E4).  Never fails.
+ * Context: e->lock held.
+ */
+struct sa_job *sa__job_take_from_locked(struct sa_engine *e, struct sa_serial *q, int *abandoned);
+/*
+ * sa__job_execute() - Run the taken @job on this thread, or cancel it: with
+ * 0 if its call was abandoned before it started (@abandoned, A3), with
+ * @cancel_status if that is not 0 and the job is not exempt (shutdown);
+ * then finish it: its queue released (E2), the job released (E5), the call
+ * DONE with its completion queued for delivery or as a record (A1, A6), or
+ * what an abandoned call made undone (A7).  The one way every run loop runs
+ * a job.  Never fails.
+ * Context: no library lock held; runs package legs and release()/undo()
+ * here; no user callback.
+ */
+void sa__job_execute(struct sa_engine *e, struct sa_job *job, int abandoned, int32_t cancel_status);
 #endif /* SSPIASYNC_ASYNC_ASYNC_INT_H */

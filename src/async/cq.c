@@ -1,8 +1,10 @@
 /*
- * src/async/cq.c - completion queues: an eventfd an event loop polls and a
- * reap call that hands back finished calls of the async contexts bound to
- * the queue, running their callbacks on the reaping thread.  Invariants A6
- * and Q1-Q3 are in async_int.h; the engine lock guards everything here.
+ * src/async/cq.c - completion queues: the queues and their table, each
+ * queue's eventfd kept at its level (Q2), and its list of records (push,
+ * unlink, take).  Not here: binding a context (acall.c), reaping and
+ * running callbacks (notify.c).  Calls nothing else in src/async/.
+ * Invariants A6 and Q1-Q3 are in async_int.h; the engine lock guards
+ * everything here.
  */
 #include "async/async_int.h"
 
@@ -114,8 +116,7 @@ int sa__cq_create(struct sa_engine *e, uintptr_t *out)
 	return SA_OK;
 }
 
-/* Acquire queue @w: the queue, or NULL for a bad handle.  Context: engine lock held. */
-static struct sa_cq *cq_get_locked(struct sa_engine *e, uintptr_t w)
+struct sa_cq *sa__cq_acquire_locked(struct sa_engine *e, uintptr_t w)
 {
 	SA_ASSERT_HELD(&e->lock);
 	struct sa_handle h = {w, 0};
@@ -134,7 +135,7 @@ static void cq_unlist_locked(struct sa_engine *e, struct sa_cq *q)
 int sa__cq_destroy(struct sa_engine *e, uintptr_t w)
 {
 	SA_LOCK(&e->lock);
-	struct sa_cq *q = cq_get_locked(e, w);
+	struct sa_cq *q = sa__cq_acquire_locked(e, w);
 	int rc = SA_EBADHANDLE;
 	if (q != NULL) {
 		rc = SA_EBUSY;
@@ -153,7 +154,7 @@ int sa__cq_destroy(struct sa_engine *e, uintptr_t w)
 int sa__cq_fd(struct sa_engine *e, uintptr_t w)
 {
 	SA_LOCK(&e->lock);
-	struct sa_cq *q = cq_get_locked(e, w);
+	struct sa_cq *q = sa__cq_acquire_locked(e, w);
 	int fd = -1;
 	if (q != NULL) {
 		fd = q->fd;
@@ -163,114 +164,12 @@ int sa__cq_fd(struct sa_engine *e, uintptr_t w)
 	return fd;
 }
 
-int sa__acall_bind(struct sa_engine *e, uintptr_t w, uintptr_t qw)
-{
-	struct sa_handle ah = {w, 0};
-	void *obj;
-	SA_LOCK(&e->lock);
-	int rc = sa_htable_acquire(e->acalls, ah, &obj);
-	if (rc == SA_OK) {
-		struct sa_acall *a = obj;
-		struct sa_cq *q = qw != 0 ? cq_get_locked(e, qw) : NULL;
-		if (qw != 0 && q == NULL) {
-			rc = SA_EBADHANDLE;
-		} else if (a->state == SA_ACALL_PENDING || sa__acall_busy_locked(a)) {
-			rc = SA_EBUSY;
-		} else {
-			if (a->cq != NULL)
-				a->cq->bound--;
-			a->cq = q;
-			if (q != NULL)
-				q->bound++;
-		}
-		if (q != NULL)
-			sa_htable_release(e->cqs, q->self);
-		sa_htable_release(e->acalls, a->self);
-	}
-	SA_UNLOCK(&e->lock);
-	return rc;
-}
-
-/* Take @q's oldest record, with its callback and data as they are now;
- * from here its callback counts as running (A5).  Context: engine lock
- * held; @q holds a record. */
-static struct sa_acall *cq_take_locked(struct sa_cq *q, void (**cb)(void), void **data,
-				       uint32_t *seq)
+struct sa_acall *sa__cq_take_locked(struct sa_cq *q)
 {
 	SA_ASSERT_HELD(&q->engine->lock);
 	struct sa_acall *a = SA_QUEUE_DATA(sa__queue_head(&q->records), struct sa_acall, notify_node);
 	sa__cq_unlink_locked(q, a); /* also brings the fd down when it empties (Q2) */
-	*cb = a->done_cb;
-	*data = a->done_data;
-	*seq = *cb != NULL ? sa__acall_notifying_locked(a) : 0;
-	sa__acall_told_locked(a); /* A7: the record tells */
 	return a;
-}
-
-/* Run a taken record's callback with no lock held, then drop the record's
- * reference, which kept @a alive through it, even one that frees @a (A2). */
-static void cq_deliver(struct sa_engine *e, struct sa_acall *a, uint32_t seq, void (*cb)(void),
-		       void *data)
-{
-	if (cb != NULL)
-		sa__engine_notify(e, a, seq, cb, data);
-	sa_htable_release(e->acalls, a->self);
-}
-
-long sa__cq_reap(struct sa_engine *e, uintptr_t w, struct sa_cq_record *out, unsigned n)
-{
-	if (sa__engine_in_callback())
-		return SA_EBUSY;
-	SA_LOCK(&e->lock);
-	struct sa_cq *q = cq_get_locked(e, w);
-	SA_UNLOCK(&e->lock);
-	if (q == NULL)
-		return SA_EBADHANDLE;
-	long got = 0;
-	/* One record at a time: a callback may free a context whose record is
-	 * next, and a free unlinks a record only while it is on the queue (A6);
-	 * so nothing is taken off ahead of the callbacks before it
-	 * (verify/sspiasync.pml, REAP_NO_RECHECK). */
-	while ((unsigned long)got < n) {
-		void (*cb)(void);
-		void *data;
-		uint32_t seq;
-		SA_LOCK(&e->lock);
-		int any = !sa__queue_empty(&q->records);
-		struct sa_acall *a = any ? cq_take_locked(q, &cb, &data, &seq) : NULL;
-		if (a != NULL)
-			out[got] = (struct sa_cq_record){a->self.lower, data, a->status};
-		SA_UNLOCK(&e->lock);
-		if (a == NULL)
-			break;
-		cq_deliver(e, a, seq, cb, data);
-		got++;
-	}
-	sa_htable_release(e->cqs, q->self);
-	return got;
-}
-
-void sa__cq_flush_all(struct sa_engine *e)
-{
-	for (;;) {
-		void (*cb)(void);
-		void *data;
-		uint32_t seq;
-		SA_LOCK(&e->lock);
-		struct sa_acall *a = NULL;
-		for (struct sa_queue *n = sa__queue_head(&e->cq_list); n != &e->cq_list;
-		     n = sa__queue_next(n)) {
-			struct sa_cq *q = SA_QUEUE_DATA(n, struct sa_cq, node);
-			if (!sa__queue_empty(&q->records)) {
-				a = cq_take_locked(q, &cb, &data, &seq);
-				break;
-			}
-		}
-		SA_UNLOCK(&e->lock);
-		if (a == NULL)
-			return;
-		cq_deliver(e, a, seq, cb, data);
-	}
 }
 
 void sa__cq_table_destroy(struct sa_engine *e)

@@ -1,10 +1,12 @@
 /*
- * src/async/engine.c - the async engine: submission, per-context order, the
- * no-thread run loop, draining for synchronous calls, completion delivery and
- * shutdown cancellation.  Async-call contexts themselves are in acall.c.
- * Invariants E1-E4 and A1-A5: async_int.h.  One engine lock guards every
- * queue and every async context; it is never held while a job runs or a
- * callback is called.
+ * src/async/engine.c - the engine itself: create and destroy, the worker
+ * threads, submission and reservation (the pending-call bound), the run
+ * loops (worker, sa__engine_run, drain, shutdown's cancel_all), stop, and
+ * statistics.  Every loop runs a job through sa__job_execute() (job.c) and
+ * delivers through sa__notify_deliver() (notify.c).  Async-call contexts
+ * are in acall.c, completion queues in cq.c.  Invariants E1-E6: async_int.h.
+ * One engine lock guards every queue and every async context; it is never
+ * held while a job runs or a callback is called.
  */
 #include "async/async_int.h"
 
@@ -16,17 +18,6 @@
 #include <assert.h>
 #include <stddef.h>
 
-_Atomic(sa_engine_test_hook_fn) sa__engine_test_hook;
-
-/* Call the test hook, if a test set one. */
-static inline void test_point(enum sa_engine_point point, uintptr_t acall)
-{
-	sa_engine_test_hook_fn fn = atomic_load_explicit(&sa__engine_test_hook, memory_order_acquire);
-	if (fn != NULL)
-		fn(point, acall);
-}
-
-static _Thread_local int tl_in_callback;
 static _Thread_local struct sa_worker *tl_worker; /* this thread's, if it is a worker */
 
 int sa__engine_on_worker(void)
@@ -65,45 +56,6 @@ uint64_t sa__engine_counted(struct sa_engine *e, unsigned which)
 		n += atomic_load_explicit(&e->workers[i].counts[which], memory_order_relaxed);
 	return n;
 }
-/* Whose callback this thread runs, and which delivery of it (A5). */
-static _Thread_local const struct sa_acall *tl_notifying;
-static _Thread_local uint32_t tl_notifying_seq;
-
-int sa__acall_busy_locked(const struct sa_acall *a)
-{
-	SA_ASSERT_HELD(&a->engine->lock);
-	return a->state == SA_ACALL_PENDING || sa__queue_linked(&a->notify_node) ||
-	       (a->notifying != 0 && !(tl_notifying == a && tl_notifying_seq == a->notifying));
-}
-
-void sa__acall_told_locked(struct sa_acall *a)
-{
-	SA_ASSERT_HELD(&a->engine->lock);
-	a->told = 1;
-	a->made = (struct sa_handle){0, 0};
-}
-
-uint32_t sa__acall_notifying_locked(struct sa_acall *a)
-{
-	SA_ASSERT_HELD(&a->engine->lock);
-	if (++a->notify_seq == 0)
-		a->notify_seq = 1; /* 0 means none */
-	a->notifying = a->notify_seq;
-	return a->notify_seq;
-}
-
-int sa__engine_in_callback(void)
-{
-	return tl_in_callback;
-}
-
-void sa__serial_init(struct sa_serial *q)
-{
-	sa__queue_init(&q->jobs);
-	sa__queue_init(&q->ready_node);
-	q->running = 0;
-}
-
 static void acall_dtor(void *obj, void *arg)
 {
 	(void)arg;
@@ -229,64 +181,6 @@ void sa__engine_destroy(struct sa_engine *e)
 	sa__free(e);
 }
 
-/* Pool mode: a job or a callback is ready; wake a worker (E6).
- * Context: e->lock held. */
-static void work_signal_locked(struct sa_engine *e)
-{
-	SA_ASSERT_HELD(&e->lock);
-	if (e->idle != 0)
-		pthread_cond_signal(&e->work);
-}
-
-/* Context: e->lock held. */
-static void ready_push_locked(struct sa_engine *e, struct sa_serial *q)
-{
-	SA_ASSERT_HELD(&e->lock);
-	if (sa__queue_linked(&q->ready_node))
-		return; /* E4: once */
-	sa__queue_insert_tail(&e->ready, &q->ready_node);
-	work_signal_locked(e);
-}
-
-/* Take @q off the ready list if it is on it.  Context: e->lock held. */
-static void ready_unlink_locked(struct sa_engine *e, struct sa_serial *q)
-{
-	SA_ASSERT_HELD(&e->lock);
-	sa__queue_remove(&q->ready_node); /* nothing if unlinked (queue.h, U3) */
-}
-
-/* Take the oldest job off @q, which has one.  Context: e->lock held. */
-static struct sa_job *serial_pop_locked(struct sa_engine *e, struct sa_serial *q)
-{
-	SA_ASSERT_HELD(&e->lock);
-	struct sa_queue *n = sa__queue_head(&q->jobs);
-	sa__queue_remove(n);
-	return SA_QUEUE_DATA(n, struct sa_job, node);
-}
-
-/* The next job that may start, taken off its queue and marked running, and
- * in *@abandoned whether its call was abandoned before it started (A3); NULL
- * when none.  Context: e->lock held. */
-static struct sa_job *job_take_locked(struct sa_engine *e, int *abandoned)
-{
-	SA_ASSERT_HELD(&e->lock);
-	while (!sa__queue_empty(&e->ready)) {
-		struct sa_serial *q = SA_QUEUE_DATA(sa__queue_head(&e->ready), struct sa_serial,
-						    ready_node);
-		ready_unlink_locked(e, q);
-		if (q->running || sa__queue_empty(&q->jobs))
-			continue; /* running elsewhere: re-queued when that job finishes */
-		struct sa_job *job = serial_pop_locked(e, q);
-		q->running = 1;
-		e->running++;
-		*abandoned = job->acall->abandoned;
-		sa__cq_levels_locked(e);
-		return job;
-	}
-	sa__cq_levels_locked(e);
-	return NULL;
-}
-
 /* Claim @a, which the caller acquired, for one call (A1): PENDING from
  * now, its reference the call's; a non-exempt call counts against the
  * bound (E3).  Context: e->lock held. */
@@ -306,21 +200,6 @@ static int reserve_locked(struct sa_engine *e, struct sa_acall *a, int exempt)
 	return SA_OK;
 }
 
-/* Queue @job as the call @a was reserved for (the reference passes to the
- * job, A2).  Context: e->lock held. */
-static void enqueue_locked(struct sa_engine *e, struct sa_acall *a, struct sa_job *job)
-{
-	SA_ASSERT_HELD(&e->lock);
-	job->acall = a;
-	if (job->serial == NULL)
-		sa__serial_init(&job->own);
-	struct sa_serial *q = sa__job_queue(job);
-	sa__queue_insert_tail(&q->jobs, &job->node);
-	if (!q->running)
-		ready_push_locked(e, q);
-	sa__cq_levels_locked(e);
-}
-
 /* Queue @job for @a, which the caller acquired (the reference passes to
  * the job on success).  Context: e->lock held. */
 static int submit_locked(struct sa_engine *e, struct sa_acall *a, struct sa_job *job)
@@ -328,7 +207,7 @@ static int submit_locked(struct sa_engine *e, struct sa_acall *a, struct sa_job 
 	SA_ASSERT_HELD(&e->lock);
 	int rc = reserve_locked(e, a, (job->ops->flags & SA_JOB_EXEMPT) != 0);
 	if (rc == SA_OK)
-		enqueue_locked(e, a, job);
+		sa__job_enqueue_locked(e, a, job);
 	return rc;
 }
 
@@ -363,7 +242,7 @@ void sa__engine_submit_reserved(struct sa_engine *e, struct sa_acall *res, struc
 	assert(job->ops->flags & SA_JOB_EXEMPT); /* a reservation is exempt */
 	SA_LOCK(&e->lock);
 	assert(res->state == SA_ACALL_PENDING);
-	enqueue_locked(e, res, job);
+	sa__job_enqueue_locked(e, res, job);
 	SA_UNLOCK(&e->lock);
 }
 
@@ -426,7 +305,7 @@ int sa__engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status,
 	if (rc == SA_OK) {
 		struct sa_acall *a = obj;
 		if ((rc = reserve_locked(e, a, 1)) == SA_OK)
-			enqueue_locked(e, a, status_job_prepare_locked(a, status, serial, release, owner));
+			sa__job_enqueue_locked(e, a, status_job_prepare_locked(a, status, serial, release, owner));
 		else
 			sa_htable_release(e->acalls, h);
 	}
@@ -440,188 +319,24 @@ void sa__engine_submit_status_reserved(struct sa_engine *e, struct sa_acall *res
 {
 	SA_LOCK(&e->lock);
 	assert(res->state == SA_ACALL_PENDING);
-	enqueue_locked(e, res, status_job_prepare_locked(res, status, serial, release, owner));
-	SA_UNLOCK(&e->lock);
-}
-
-int sa__job_publish(struct sa_job *job, int32_t status, void (*copy_out)(struct sa_job *job))
-{
-	struct sa_acall *a = job->acall;
-	struct sa_engine *e = a->engine;
-	SA_LOCK(&e->lock);
-	int published = !a->abandoned;
-	if (published) {
-		if (copy_out != NULL)
-			copy_out(job); /* outputs first, then the status (A1) */
-		a->status = status;
-		a->published = 1;
-	}
-	SA_UNLOCK(&e->lock);
-	return published;
-}
-
-/* Run @job, or cancel it if its call was abandoned before it started (A3:
- * @abandoned, read under the lock when the job was taken) or @cancel_status
- * says so.  Context: no lock held. */
-static void job_execute(struct sa_job *job, int abandoned, int32_t cancel_status)
-{
-	test_point(SA_ENGINE_POINT_RUN, job->acall->self.lower);
-	if (abandoned)
-		job->ops->cancel(job, 0);
-	else if (cancel_status != 0 && !(job->ops->flags & SA_JOB_EXEMPT))
-		job->ops->cancel(job, cancel_status);
-	else
-		job->ops->run(job);
-}
-
-/* A call is no longer queued or running (E3).  Context: e->lock held. */
-static void call_ended_locked(struct sa_engine *e, int exempt)
-{
-	SA_ASSERT_HELD(&e->lock);
-	e->calls--;
-	if (!exempt)
-		e->pending--;
-}
-
-/* After a job ran, in this order: free its queue for the next job; release
- * the job (E5: its references go, an embedded job is free for reuse); then
- * make the call DONE and queue its callback, or drop the job's reference on
- * the async context.  DONE comes last, so nobody can reinit the context and
- * reuse its embedded job before the job is released (A1, A5).  DONE is the
- * call's linearization point (A7): a free before it abandoned the call, and
- * what the call made (job->made) is undone here, after the lock is dropped. */
-static void job_finish(struct sa_engine *e, struct sa_job *job)
-{
-	struct sa_acall *a = job->acall; /* alive: the job's reference (A2) */
-	struct sa_handle ah = a->self;
-	int exempt = (job->ops->flags & SA_JOB_EXEMPT) != 0;
-	/* The job may be gone after release(): what undo needs, now. */
-	void (*undo)(void *owner, struct sa_handle made) = job->ops->undo;
-	struct sa_handle made = job->made;
-	void *owner = job->owner;
-	test_point(SA_ENGINE_POINT_RAN, ah.lower);
-	SA_LOCK(&e->lock);
-	struct sa_serial *q = sa__job_queue(job);
-	q->running = 0;
-	if (!sa__queue_empty(&q->jobs) && q != &job->own) {
-		ready_push_locked(e, q);
-		sa__cq_levels_locked(e); /* Q2 at every change (no-thread mode) */
-	}
-	SA_UNLOCK(&e->lock);
-
-	if (job->ops->release != NULL)
-		job->ops->release(job); /* the job may be gone after this */
-
-	int keep_ref = 0;
-	SA_LOCK(&e->lock);
-	int abandoned = a->abandoned; /* A7: decided here, for good */
-	/* An undo is the end of its call: counted pending until it is done. */
-	int undoing = abandoned && undo != NULL && made.lower != 0;
-	e->running--;
-	if (!undoing)
-		call_ended_locked(e, exempt);
-	if (a->published && !abandoned) {
-		/* Clearing the callback while PENDING suppressed it. */
-		a->published = 0;
-		a->state = SA_ACALL_DONE;
-		a->done_cb = a->cb;
-		a->done_data = a->cb_data;
-		a->told = 0; /* A7: what it made is the caller's once told */
-		a->made = undo != NULL ? made : (struct sa_handle){0, 0};
-		a->undo = undo;
-		a->undo_owner = owner;
-	}
-	if (a->state == SA_ACALL_DONE && !abandoned && a->cq != NULL) {
-		sa__cq_push_locked(a->cq, a); /* A6: the job's reference goes with the record */
-		keep_ref = 1;
-	} else if (a->state == SA_ACALL_DONE && !abandoned && a->done_cb != NULL) {
-		/* Linked: the job's reference now belongs to the record (A5). */
-		sa__queue_insert_tail(&e->notify, &a->notify_node);
-		atomic_store_explicit(&e->notify_any, 1, memory_order_relaxed);
-		keep_ref = 1;
-		work_signal_locked(e); /* pool: a worker runs it (never the sync caller) */
-	}
-	sa__cq_levels_locked(e);
-	if (e->changed_waiters != 0)
-		pthread_cond_broadcast(&e->changed); /* a drain or shutdown waits for this job */
-	SA_UNLOCK(&e->lock);
-	if (undoing) {
-		undo(owner, made); /* A7: what nobody can learn of goes (no lock held) */
-		SA_LOCK(&e->lock);
-		call_ended_locked(e, exempt);
-		SA_UNLOCK(&e->lock);
-	}
-	if (!keep_ref)
-		sa_htable_release(e->acalls, ah);
-}
-
-/* Run every queued callback, each with no lock held (A4).  The unlocked
- * look at notify_any is a hint: a callback queued by another thread after it
- * is run by that thread's own delivery or by a worker it woke (E6). */
-static void notify_deliver(struct sa_engine *e)
-{
-	if (!atomic_load_explicit(&e->notify_any, memory_order_relaxed))
-		return;
-	for (;;) {
-		SA_LOCK(&e->lock);
-		if (sa__queue_empty(&e->notify)) {
-			SA_UNLOCK(&e->lock);
-			return;
-		}
-		struct sa_queue *n = sa__queue_head(&e->notify);
-		sa__queue_remove(n); /* unlinked: no longer queued (A5) */
-		struct sa_acall *a = SA_QUEUE_DATA(n, struct sa_acall, notify_node);
-		if (sa__queue_empty(&e->notify))
-			atomic_store_explicit(&e->notify_any, 0, memory_order_relaxed);
-		int abandoned = a->abandoned;
-		void (*cb)(void) = a->done_cb;
-		void *data = a->done_data;
-		struct sa_handle ah = a->self;
-		int call = !abandoned && cb != NULL;
-		/* A5: other threads wait for the callback. */
-		uint32_t seq = call ? sa__acall_notifying_locked(a) : 0;
-		if (call)
-			sa__acall_told_locked(a); /* A7: the callback tells */
-		sa__cq_levels_locked(e);
-		SA_UNLOCK(&e->lock);
-		if (call)
-			sa__engine_notify(e, a, seq, cb, data);
-		sa_htable_release(e->acalls, ah);
-	}
-}
-
-void sa__engine_notify(struct sa_engine *e, struct sa_acall *a, uint32_t seq, void (*cb)(void),
-		       void *data)
-{
-	const struct sa_acall *outer = tl_notifying;
-	uint32_t outer_seq = tl_notifying_seq;
-	tl_notifying = a;
-	tl_notifying_seq = seq;
-	tl_in_callback++;
-	e->cfg.notify(a->self.lower, cb, data);
-	tl_in_callback--;
-	tl_notifying = outer;
-	tl_notifying_seq = outer_seq;
-	SA_LOCK(&e->lock);
-	if (a->notifying == seq)
-		a->notifying = 0; /* alive: the caller's reference is released after this */
+	sa__job_enqueue_locked(e, res, status_job_prepare_locked(res, status, serial, release, owner));
 	SA_UNLOCK(&e->lock);
 }
 
 unsigned sa__engine_run(struct sa_engine *e, unsigned max)
 {
-	if (tl_in_callback || e->nworkers != 0)
+	if (sa__engine_in_callback() || e->nworkers != 0)
 		return 0;
 	unsigned n = 0;
 	for (;;) {
 		/* Callbacks first: also those of calls that synchronous calls
 		 * ran, whose callbacks may queue more work for this run. */
-		notify_deliver(e);
+		sa__notify_deliver(e);
 		if (max != 0 && n >= max)
 			break;
 		int abandoned = 0;
 		SA_LOCK(&e->lock);
-		struct sa_job *job = job_take_locked(e, &abandoned);
+		struct sa_job *job = sa__job_take_locked(e, &abandoned);
 		int more = !sa__queue_empty(&e->notify);
 		SA_UNLOCK(&e->lock);
 		if (job == NULL) {
@@ -629,8 +344,7 @@ unsigned sa__engine_run(struct sa_engine *e, unsigned max)
 				continue;
 			break;
 		}
-		job_execute(job, abandoned, 0);
-		job_finish(e, job);
+		sa__job_execute(e, job, abandoned, 0);
 		n++;
 	}
 	return n;
@@ -648,17 +362,10 @@ void sa__engine_drain(struct sa_engine *e, struct sa_serial *q)
 		}
 		if (sa__queue_empty(&q->jobs))
 			break;
-		struct sa_job *job = serial_pop_locked(e, q);
-		if (sa__queue_empty(&q->jobs)) {
-			ready_unlink_locked(e, q); /* E4: nothing left to run here */
-			sa__cq_levels_locked(e);
-		}
-		q->running = 1;
-		e->running++;
-		int abandoned = job->acall->abandoned;
+		int abandoned;
+		struct sa_job *job = sa__job_take_from_locked(e, q, &abandoned);
 		SA_UNLOCK(&e->lock);
-		job_execute(job, abandoned, 0);
-		job_finish(e, job); /* its callback waits for sspiasync_run() */
+		sa__job_execute(e, job, abandoned, 0); /* its callback waits for sspiasync_run() */
 		SA_LOCK(&e->lock);
 	}
 	SA_UNLOCK(&e->lock);
@@ -674,16 +381,15 @@ static void *worker_main(void *arg)
 	SA_LOCK(&e->lock);
 	while (!e->stopping) {
 		int abandoned = 0;
-		struct sa_job *job = job_take_locked(e, &abandoned);
+		struct sa_job *job = sa__job_take_locked(e, &abandoned);
 		if (job != NULL) {
 			SA_UNLOCK(&e->lock);
-			job_execute(job, abandoned, 0);
-			job_finish(e, job);
-			notify_deliver(e);
+			sa__job_execute(e, job, abandoned, 0);
+			sa__notify_deliver(e);
 			SA_LOCK(&e->lock);
 		} else if (!sa__queue_empty(&e->notify)) {
 			SA_UNLOCK(&e->lock);
-			notify_deliver(e);
+			sa__notify_deliver(e);
 			SA_LOCK(&e->lock);
 		} else {
 			e->idle++;
@@ -711,7 +417,7 @@ void sa__engine_cancel_all(struct sa_engine *e, int32_t status)
 	for (;;) {
 		int abandoned = 0;
 		SA_LOCK(&e->lock);
-		struct sa_job *job = job_take_locked(e, &abandoned);
+		struct sa_job *job = sa__job_take_locked(e, &abandoned);
 		if (job == NULL && e->running != 0) {
 			e->changed_waiters++;
 			pthread_cond_wait(&e->changed, &e->lock);
@@ -722,11 +428,10 @@ void sa__engine_cancel_all(struct sa_engine *e, int32_t status)
 		SA_UNLOCK(&e->lock);
 		if (job == NULL)
 			break;
-		job_execute(job, abandoned, status);
-		job_finish(e, job);
-		notify_deliver(e);
+		sa__job_execute(e, job, abandoned, status);
+		sa__notify_deliver(e);
 	}
-	notify_deliver(e);
+	sa__notify_deliver(e);
 	sa__cq_flush_all(e); /* completions nobody reaped: their callbacks run here */
 }
 
