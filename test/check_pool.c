@@ -182,8 +182,9 @@ START_TEST(test_pool_scratch_spares_the_output_allocation)
 END_TEST
 
 /* W1 with nesting: a callback on the only worker runs a synchronous leg
- * (which takes the scratch again), and the async leg after it still gets
- * the right token: the handshake completes. */
+ * (not a job: it gets no scratch and takes room of its own), and the async
+ * leg after it, in the scratch again, still gets the right token: the
+ * handshake completes. */
 struct nest {
 	struct done d;
 	CredHandle *sc;
@@ -401,9 +402,10 @@ static void ojob_record(struct ojob *j)
 	atomic_store(&o->inside[j->q], 0);
 }
 
-static void ojob_run(struct sa_job *job)
+static void ojob_run(struct sa_job *job, const struct sa_job_env *env)
 {
 	struct ojob *j = (struct ojob *)job;
+	(void)env;
 	ojob_record(j);
 	atomic_fetch_add(&j->o->ran, 1);
 	int published = sa__job_publish(job, 0, NULL);
@@ -541,11 +543,14 @@ END_TEST
 /* E2, deterministically: two workers; job A1 holds queue A (blocked on a
  * gate), A2 waits behind it, B1 on queue B is submitted last.  The ready
  * list is FIFO, so once B1 has run the second worker has passed A2 by: A2
- * must not have started while A1 runs, and runs once the gate opens. */
+ * must not have started while A1 runs, and runs once the gate opens.  W1
+ * too: A1 and B1, running at once, were each handed a scratch of their own. */
 struct gate {
 	pthread_mutex_t lock;
 	pthread_cond_t cv;
 	int a1_running, open, a2_ran, b1_ran, a2_during_a1, released;
+	const unsigned char *a1_scratch, *b1_scratch;
+	size_t a1_cap, b1_cap;
 };
 
 struct gjob {
@@ -554,7 +559,7 @@ struct gjob {
 	char name; /* 'A' first job of A, 'a' second, 'B' */
 };
 
-static void gjob_run(struct sa_job *job)
+static void gjob_run(struct sa_job *job, const struct sa_job_env *env)
 {
 	struct gjob *j = (struct gjob *)job;
 	struct gate *g = j->g;
@@ -563,6 +568,8 @@ static void gjob_run(struct sa_job *job)
 	deadline.tv_sec += 30;
 	pthread_mutex_lock(&g->lock);
 	if (j->name == 'A') {
+		g->a1_scratch = env->scratch;
+		g->a1_cap = env->cap;
 		g->a1_running = 1;
 		pthread_cond_broadcast(&g->cv);
 		while (!g->open && pthread_cond_timedwait(&g->cv, &g->lock, &deadline) == 0)
@@ -572,6 +579,8 @@ static void gjob_run(struct sa_job *job)
 		g->a2_during_a1 |= g->a1_running;
 		g->a2_ran = 1;
 	} else {
+		g->b1_scratch = env->scratch;
+		g->b1_cap = env->cap;
 		g->b1_ran = 1;
 	}
 	pthread_cond_broadcast(&g->cv);
@@ -617,7 +626,8 @@ START_TEST(test_pool_engine_second_job_of_a_queue_waits_while_a_worker_is_free)
 				       .notify = no_notify, .threads = 2};
 	struct sa_engine *e;
 	ck_assert_int_eq(sa__engine_create(&cfg, &e), SA_OK);
-	struct gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0};
+	struct gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0,
+			 NULL, NULL, 0, 0};
 	struct sa_serial qa, qb;
 	sa__serial_init(&qa);
 	sa__serial_init(&qb);
@@ -639,6 +649,11 @@ START_TEST(test_pool_engine_second_job_of_a_queue_waits_while_a_worker_is_free)
 	pthread_cond_broadcast(&g.cv);
 	pthread_mutex_unlock(&g.lock);
 	ck_assert_int_eq(a2_early, 0);
+	ck_assert_ptr_nonnull(g.a1_scratch); /* W1: a worker's, one per running job */
+	ck_assert_ptr_nonnull(g.b1_scratch);
+	ck_assert_ptr_ne(g.a1_scratch, g.b1_scratch);
+	ck_assert_uint_gt(g.a1_cap, 0);
+	ck_assert_uint_eq(g.a1_cap, g.b1_cap);
 	ck_assert(gate_wait(&g, &g.a2_ran, 1));
 	ck_assert(gate_wait(&g, &g.released, 3));
 	ck_assert_int_eq(g.a2_during_a1, 0);
@@ -670,8 +685,9 @@ static void check_notify(uintptr_t acall, void (*cb)(void), void *data)
 	(void)data;
 }
 
-static void check_job_run(struct sa_job *job)
+static void check_job_run(struct sa_job *job, const struct sa_job_env *env)
 {
+	(void)env;
 	int published = sa__job_publish(job, 0, NULL);
 	(void)published;
 }

@@ -23,17 +23,32 @@ struct sa_engine;
 struct sa_job;
 
 /*
+ * What the engine hands a job's run(): @scratch, @cap bytes of room that
+ * are the job's from run() until its release() returns (its worker's own,
+ * W1 in async_int.h), e.g. for a package's output copied out at publish.
+ * NULL and 0 unless a worker's run loop runs the job: in sa__engine_run, a
+ * drain, shutdown, or a job run inside another job's run() or undo().
+ */
+struct sa_job_env {
+	unsigned char *scratch;
+	size_t cap;
+};
+
+/*
  * What a job does.  run() does the work with no engine lock held and ends by
  * calling sa__job_publish() exactly once; before that it sets job->made to
- * the handle of what it made for the caller, if anything.  cancel() is
- * called instead of run() when the job will not run: its async context was
- * freed before it started (status 0: publish nothing) or shutdown cancels it
- * (@status SHUTDOWN_IN_PROGRESS: publish it).  release() frees the job once
- * it is finished (NULL: nothing to free) and drops its references.  undo()
- * (may be NULL) runs after release() when the call was abandoned, i.e. its
- * async context freed before the call turned DONE (A7): it deletes @made,
- * which nobody can learn of any more; @owner is job->owner.  It also runs
- * in sa__acall_free() when the context is freed after DONE but before the
+ * the handle of what it made for the caller, if anything; @env (never NULL)
+ * is what the engine hands it.  cancel() is called instead of run() when the
+ * job will not run: its async context was freed before it started (status
+ * 0: publish nothing) or shutdown cancels it (@status SHUTDOWN_IN_PROGRESS:
+ * publish it).  When run() or cancel() returns, the engine counts the call
+ * (cfg.count) with the status it gave sa__job_publish(), published or
+ * abandoned, or 0 if it gave none.  release() frees the job once it is
+ * finished (NULL: nothing to free) and drops its references.  undo() (may
+ * be NULL) runs after release() when the call was abandoned, i.e. its async
+ * context freed before the call turned DONE (A7): it deletes @made, which
+ * nobody can learn of any more; @owner is job->owner.  It also runs in
+ * sa__acall_free() when the context is freed after DONE but before the
  * caller was told (A7).
  * Context: every op runs with no library lock held, on the thread that runs
  * the job (a worker, or one in sa__engine_run, sa__engine_drain or
@@ -42,7 +57,7 @@ struct sa_job;
  * allocate, but must not drain the job's own queue (it would wait for them).
  */
 struct sa_job_ops {
-	void (*run)(struct sa_job *job);
+	void (*run)(struct sa_job *job, const struct sa_job_env *env);
 	void (*cancel)(struct sa_job *job, int32_t status);
 	void (*release)(struct sa_job *job);
 	void (*undo)(void *owner, struct sa_handle made);
@@ -70,16 +85,25 @@ struct sa_job {
 	struct sa_acall *acall;       /* [i] set by sa__engine_submit, referenced */
 	void *owner;                  /* [i] free for the caller (its runtime) */
 	struct sa_handle made;        /* set by run() before it publishes; {0, 0}: nothing */
+	int32_t status;               /* the status run() or cancel() published, or would have
+				       * (sa__job_publish); 0: none; counted when it returns */
 };
 
 /* Calls the user's callback; the engine stores it as an opaque function. */
 typedef void (*sa_notify_fn)(uintptr_t acall, void (*cb)(void), void *data);
+/* Counts one call that ended with @status (0: abandoned before it started),
+ * e.g. with sa__engine_count().  Context: any thread, no engine lock held;
+ * must not block or call into the engine but sa__engine_count(). */
+typedef void (*sa_count_fn)(struct sa_engine *e, int32_t status);
 
 struct sa_engine_config {
 	uint32_t max_async;     /* async contexts at most */
 	uint32_t max_pending;   /* non-exempt jobs queued or running at most */
 	int32_t pending_status; /* what sa__acall_status reports while PENDING */
 	sa_notify_fn notify;    /* runs a callback */
+	sa_count_fn count;      /* counts every call once as it ends (NULL: not counted):
+				 * a job when its run() or cancel() returns, a status job
+				 * when it is submitted (sa__engine_submit_status) */
 	unsigned threads;       /* 0: no-thread mode (sa__engine_run); else worker threads */
 };
 
@@ -236,7 +260,7 @@ void sa__engine_submit_reserved(struct sa_engine *e, struct sa_acall *res, struc
 /*
  * sa__engine_submit_status_reserved() - Queue a completion with @status as
  * the reserved call @res, using it up: as sa__engine_submit_status() (@serial,
- * @release and @owner alike), but it never fails.
+ * @release and @owner alike, counted here too), but it never fails.
  * Context: any thread; engine lock not held (takes it); allocates nothing.
  */
 void sa__engine_submit_status_reserved(struct sa_engine *e, struct sa_acall *res, int32_t status,
@@ -252,8 +276,11 @@ void sa__engine_submit_status_reserved(struct sa_engine *e, struct sa_acall *res
  * shutdown it completes with its own @status, not the cancelling one.
  * Returns as sa__engine_submit() but never SA_ENOSPC.  On failure nothing is
  * queued and @release is not called: what @owner holds is still the caller's.
- * Context: any thread; engine lock not held (takes it); @release runs later
- * on the thread that finishes the completion, with no lock held.
+ * On SA_OK the call is counted (cfg.count, @status) here, before this
+ * returns: nothing can change its outcome.
+ * Context: any thread; engine lock not held (takes it; counts after dropping
+ * it); @release runs later on the thread that finishes the completion, with
+ * no lock held.
  */
 int sa__engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status,
 			    struct sa_serial *serial, void (*release)(void *owner), void *owner);
@@ -262,7 +289,9 @@ int sa__engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status,
  * sa__job_publish() - Called by a job's run() or cancel() once: unless the
  * async context was freed meanwhile, call @copy_out(@job) (write the caller's
  * outputs) and record @status, under the engine lock (so a concurrent free
- * either happens before, and nothing is written, or after).  The context
+ * either happens before, and nothing is written, or after).  @status is the
+ * call's final status either way (job->status): the engine counts it when
+ * run() or cancel() returns, abandoned or not.  The context
  * becomes DONE when the job is finished (its queue released, its callback
  * queued), so nobody can reinit it in between.  Returns 1 if published, 0 if
  * the call was abandoned.  run() and cancel() keep every reference the job
@@ -315,21 +344,6 @@ void sa__engine_stop(struct sa_engine *e);
  * Context: any thread, any lock; reads a thread-local.
  */
 int sa__engine_on_worker(void);
-
-/*
- * sa__engine_scratch_get() - The calling worker's scratch room if @n bytes
- * fit (SA_WORKER_SCRATCH) and it is free (W1), marked in use; NULL on any
- * other thread or then (the caller allocates).  Give it back with
- * sa__engine_scratch_put() on the same thread.  Allocates nothing.
- * Context: any thread, any lock; never blocks.
- */
-void *sa__engine_scratch_get(size_t n);
-/*
- * sa__engine_scratch_put() - Give back @room, which sa__engine_scratch_get()
- * returned on this thread (asserted).  Never fails.
- * Context: the worker that took it, any lock; never blocks.
- */
-void sa__engine_scratch_put(void *room);
 
 /* Statistics counters, kept per worker (W2) and summed when read; what each
  * counts is the caller's. */

@@ -111,10 +111,12 @@ struct sa_acall {
 
 /*
  * A worker thread's own state.
- * W1 Its scratch serves one leg at a time, on this worker's thread only: a
- *    leg's output is copied out at publish, and the room given back when the
- *    job is released, before the worker runs anything else.
- *    [test_async_pool_scratch_*]
+ * W1 Its scratch serves one job at a time, on this worker's thread only:
+ *    worker_main hands it (sa_job_env) to the job it takes, from run() until
+ *    that job's release() returns, before the worker runs anything else;
+ *    a job run meanwhile inside it (a drain in run() or undo()) and every
+ *    other run loop get none.  A leg's output there is copied out at
+ *    publish.  [test_pool_scratch_*]
  * W2 Its counters are written by this worker only; sspiasync_stats() sums
  *    them with relaxed loads (a snapshot, exact once the pool is quiet).
  * Key: [i] immutable after start, [w] this worker's thread, [a] atomic.
@@ -122,8 +124,7 @@ struct sa_acall {
 struct sa_worker {
 	struct sa_engine *engine;               /* [i] */
 	pthread_t thread;                       /* [i] */
-	unsigned char *scratch;                 /* [i] SA_WORKER_SCRATCH bytes */
-	uint8_t scratch_busy;                   /* [w] */
+	unsigned char *scratch;                 /* [i] SA_WORKER_SCRATCH bytes (W1) */
 	_Atomic uint64_t counts[SA_ENGINE_NCOUNTS]; /* [a] written by this worker only (W2) */
 	char pad[64];                           /* keeps two workers' counters off one line */
 };
@@ -192,6 +193,10 @@ struct sa_engine {
 				       * levels, shutdown) */
 	_Atomic uint64_t counts[SA_ENGINE_NCOUNTS]; /* [a] counted on threads that are not workers */
 };
+
+/* sa_job_ops.flags bit of the engine's own (async.h has the callers'): the
+ * call was counted when submitted (a status job), not when it ends. */
+#define SA_JOB_COUNTED 2u
 
 /* --- inline: belong to no file ------------------------------------------- */
 
@@ -375,15 +380,24 @@ struct sa_job *sa__job_take_locked(struct sa_engine *e, int *abandoned);
  */
 struct sa_job *sa__job_take_from_locked(struct sa_engine *e, struct sa_serial *q, int *abandoned);
 /*
- * sa__job_execute() - Run the taken @job on this thread, or cancel it: with
- * 0 if its call was abandoned before it started (@abandoned, A3), with
- * @cancel_status if that is not 0 and the job is not exempt (shutdown);
- * then finish it: its queue released (E2), the job released (E5), the call
- * DONE with its completion queued for delivery or as a record (A1, A6), or
- * what an abandoned call made undone (A7).  The one way every run loop runs
- * a job.  Never fails.
- * Context: no library lock held; runs package legs and release()/undo()
- * here; no user callback.
+ * sa__job_execute() - Run the taken @job on this thread, handing run() @env
+ * (NULL: none, W1), or cancel it: with 0 if its call was abandoned before it
+ * started (@abandoned, A3), with @cancel_status if that is not 0 and the job
+ * is not exempt (shutdown); count the call (cfg.count) with its final
+ * status, unless it was counted at submission (SA_JOB_COUNTED); then finish
+ * it: its queue released (E2), the job released (E5), the call DONE with
+ * its completion queued for delivery or as a record (A1, A6), or what an
+ * abandoned call made undone (A7).  The one way every run loop runs a job.
+ * Never fails.
+ * Context: no library lock held; runs package legs, the count hook and
+ * release()/undo() here; no user callback.
  */
-void sa__job_execute(struct sa_engine *e, struct sa_job *job, int abandoned, int32_t cancel_status);
+void sa__job_execute(struct sa_engine *e, struct sa_job *job, int abandoned, int32_t cancel_status,
+		     const struct sa_job_env *env);
+/*
+ * sa__job_count() - Count one call that ended with @status (cfg.count; no-op
+ * without one).  Never fails.
+ * Context: no engine lock held; allocates nothing.
+ */
+void sa__job_count(struct sa_engine *e, int32_t status);
 #endif /* SSPIASYNC_ASYNC_ASYNC_INT_H */

@@ -25,23 +25,6 @@ int sa__engine_on_worker(void)
 	return tl_worker != NULL;
 }
 
-void *sa__engine_scratch_get(size_t n)
-{
-	struct sa_worker *w = tl_worker;
-	if (w == NULL || w->scratch_busy || n > SA_WORKER_SCRATCH)
-		return NULL;
-	w->scratch_busy = 1;
-	return w->scratch;
-}
-
-void sa__engine_scratch_put(void *room)
-{
-	struct sa_worker *w = tl_worker;
-	assert(w != NULL && w->scratch_busy && room == w->scratch);
-	(void)room;
-	w->scratch_busy = 0;
-}
-
 void sa__engine_count(struct sa_engine *e, unsigned which)
 {
 	struct sa_worker *w = tl_worker;
@@ -252,8 +235,9 @@ static struct sa_acall *status_job_acall(struct sa_job *job)
 	return (struct sa_acall *)(void *)((char *)job - offsetof(struct sa_acall, status_job));
 }
 
-static void status_job_run(struct sa_job *job)
+static void status_job_run(struct sa_job *job, const struct sa_job_env *env)
 {
+	(void)env;
 	struct sa_acall *a = status_job_acall(job);
 	int published = sa__job_publish(job, a->status_job_status, NULL);
 	(void)published;
@@ -264,7 +248,7 @@ static void status_job_cancel(struct sa_job *job, int32_t status)
 	/* A completion with no work: delivering it is all there is to do, so
 	 * even shutdown lets it complete with its own status. */
 	(void)status;
-	status_job_run(job);
+	status_job_run(job, NULL);
 }
 
 static void status_job_release(struct sa_job *job)
@@ -278,7 +262,7 @@ static const struct sa_job_ops status_job_ops = {
 	.run = status_job_run,
 	.cancel = status_job_cancel,
 	.release = status_job_release,
-	.flags = SA_JOB_EXEMPT,
+	.flags = SA_JOB_EXEMPT | SA_JOB_COUNTED, /* counted when submitted */
 };
 
 /* Prepare @a's embedded status job.  Context: e->lock held; @a IDLE or
@@ -310,6 +294,8 @@ int sa__engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status,
 			sa_htable_release(e->acalls, h);
 	}
 	SA_UNLOCK(&e->lock);
+	if (rc == SA_OK)
+		sa__job_count(e, status); /* nothing can change its outcome */
 	return rc;
 }
 
@@ -321,6 +307,7 @@ void sa__engine_submit_status_reserved(struct sa_engine *e, struct sa_acall *res
 	assert(res->state == SA_ACALL_PENDING);
 	sa__job_enqueue_locked(e, res, status_job_prepare_locked(res, status, serial, release, owner));
 	SA_UNLOCK(&e->lock);
+	sa__job_count(e, status);
 }
 
 unsigned sa__engine_run(struct sa_engine *e, unsigned max)
@@ -344,7 +331,7 @@ unsigned sa__engine_run(struct sa_engine *e, unsigned max)
 				continue;
 			break;
 		}
-		sa__job_execute(e, job, abandoned, 0);
+		sa__job_execute(e, job, abandoned, 0, NULL);
 		n++;
 	}
 	return n;
@@ -365,18 +352,19 @@ void sa__engine_drain(struct sa_engine *e, struct sa_serial *q)
 		int abandoned;
 		struct sa_job *job = sa__job_take_from_locked(e, q, &abandoned);
 		SA_UNLOCK(&e->lock);
-		sa__job_execute(e, job, abandoned, 0); /* its callback waits for sspiasync_run() */
+		sa__job_execute(e, job, abandoned, 0, NULL); /* its callback waits for sspiasync_run() */
 		SA_LOCK(&e->lock);
 	}
 	SA_UNLOCK(&e->lock);
 }
 
-/* A worker: run jobs and deliver callbacks until stopped; sleep only when
- * there is neither (E6). */
+/* A worker: run jobs, each handed the scratch (W1), and deliver callbacks
+ * until stopped; sleep only when there is neither (E6). */
 static void *worker_main(void *arg)
 {
 	struct sa_worker *self = arg;
 	struct sa_engine *e = self->engine;
+	const struct sa_job_env env = {self->scratch, SA_WORKER_SCRATCH};
 	tl_worker = self;
 	SA_LOCK(&e->lock);
 	while (!e->stopping) {
@@ -384,7 +372,7 @@ static void *worker_main(void *arg)
 		struct sa_job *job = sa__job_take_locked(e, &abandoned);
 		if (job != NULL) {
 			SA_UNLOCK(&e->lock);
-			sa__job_execute(e, job, abandoned, 0);
+			sa__job_execute(e, job, abandoned, 0, &env);
 			sa__notify_deliver(e);
 			SA_LOCK(&e->lock);
 		} else if (!sa__queue_empty(&e->notify)) {
@@ -428,7 +416,7 @@ void sa__engine_cancel_all(struct sa_engine *e, int32_t status)
 		SA_UNLOCK(&e->lock);
 		if (job == NULL)
 			break;
-		sa__job_execute(e, job, abandoned, status);
+		sa__job_execute(e, job, abandoned, status, NULL);
 		sa__notify_deliver(e);
 	}
 	sa__notify_deliver(e);

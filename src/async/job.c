@@ -1,11 +1,12 @@
 /*
  * src/async/job.c - jobs: their serial queues and the engine's ready list,
- * taking the next job that may start, running (or cancelling) it, its
- * publish, and finishing it (queue released, job released, call DONE, its
- * completion handed to notify.c or a completion queue).  Every run loop of
- * engine.c runs a job through sa__job_execute().  Not here: the loops
- * themselves, submission's checks and the bound (engine.c).  Invariants
- * E1-E5, A1-A3 and A7: async_int.h.
+ * taking the next job that may start, running (or cancelling) it with what
+ * the engine hands it (sa_job_env, W1), its publish, counting the call, and
+ * finishing it (queue released, job released, call DONE, its completion
+ * handed to notify.c or a completion queue).  Every run loop of engine.c
+ * runs a job through sa__job_execute().  Not here: the loops themselves,
+ * submission's checks and the bound (engine.c).  Invariants E1-E5, A1-A3,
+ * A7 and W1: async_int.h.
  */
 #include "async/async_int.h"
 
@@ -110,6 +111,7 @@ int sa__job_publish(struct sa_job *job, int32_t status, void (*copy_out)(struct 
 {
 	struct sa_acall *a = job->acall;
 	struct sa_engine *e = a->engine;
+	job->status = status; /* the call's final status, counted either way */
 	SA_LOCK(&e->lock);
 	int published = !a->abandoned;
 	if (published) {
@@ -122,18 +124,26 @@ int sa__job_publish(struct sa_job *job, int32_t status, void (*copy_out)(struct 
 	return published;
 }
 
-/* Run @job, or cancel it if its call was abandoned before it started (A3:
- * @abandoned, read under the lock when the job was taken) or @cancel_status
- * says so.  Context: no lock held. */
-static void job_run_or_cancel(struct sa_job *job, int abandoned, int32_t cancel_status)
+/* Run @job with @env, or cancel it if its call was abandoned before it
+ * started (A3: @abandoned, read under the lock when the job was taken) or
+ * @cancel_status says so.  Context: no lock held. */
+static void job_run_or_cancel(struct sa_job *job, int abandoned, int32_t cancel_status,
+			      const struct sa_job_env *env)
 {
 	test_point(SA_ENGINE_POINT_RUN, job->acall->self.lower);
+	job->status = 0; /* none until it publishes: an abandoned call's cancel */
 	if (abandoned)
 		job->ops->cancel(job, 0);
 	else if (cancel_status != 0 && !(job->ops->flags & SA_JOB_EXEMPT))
 		job->ops->cancel(job, cancel_status);
 	else
-		job->ops->run(job);
+		job->ops->run(job, env);
+}
+
+void sa__job_count(struct sa_engine *e, int32_t status)
+{
+	if (e->cfg.count != NULL)
+		e->cfg.count(e, status);
 }
 
 /* A call is no longer queued or running (E3).  Context: e->lock held. */
@@ -214,8 +224,14 @@ static void job_finish(struct sa_engine *e, struct sa_job *job)
 		sa_htable_release(e->acalls, ah);
 }
 
-void sa__job_execute(struct sa_engine *e, struct sa_job *job, int abandoned, int32_t cancel_status)
+void sa__job_execute(struct sa_engine *e, struct sa_job *job, int abandoned, int32_t cancel_status,
+		     const struct sa_job_env *env)
 {
-	job_run_or_cancel(job, abandoned, cancel_status);
+	static const struct sa_job_env none = {NULL, 0};
+	job_run_or_cancel(job, abandoned, cancel_status, env != NULL ? env : &none);
+	/* Every call counts once, abandoned or not, with the status it ended
+	 * with; before the job is released (it may be gone after). */
+	if (!(job->ops->flags & SA_JOB_COUNTED))
+		sa__job_count(e, job->status);
 	job_finish(e, job);
 }

@@ -121,13 +121,12 @@ static SECURITY_STATUS async_begin(SspiAsyncContext *ac, struct sa_runtime **rt)
 }
 
 /* A call with a bad handle: queued, completes SEC_E_INVALID_HANDLE without
- * the package (counted now: nothing can change that outcome). */
+ * the package (counted by the engine now: nothing can change that outcome). */
 static SECURITY_STATUS stale_submit(struct sa_runtime *rt, uintptr_t w)
 {
 	int rc = sa__engine_submit_status(rt->engine, w, SEC_E_INVALID_HANDLE, NULL, NULL, NULL);
 	if (rc != SA_OK)
 		return sa__rt_exit(rt, submit_status(rc));
-	sa__rt_count(rt, SEC_E_INVALID_HANDLE);
 	return sa__rt_exit(NULL, SEC_E_OK);
 }
 
@@ -150,13 +149,12 @@ static SECURITY_STATUS reserved_begin(SspiAsyncContext *ac, struct sa_runtime **
 }
 
 /* Complete the reserved call @res with @status, on @serial (NULL: on its
- * own; @release(@owner) when done), counted now. */
+ * own; @release(@owner) when done), counted by the engine now. */
 static SECURITY_STATUS reserved_status(struct sa_runtime *rt, struct sa_acall *res,
 				       SECURITY_STATUS status, struct sa_serial *serial,
 				       void (*release)(void *owner), void *owner)
 {
 	sa__engine_submit_status_reserved(rt->engine, res, status, serial, release, owner);
-	sa__rt_count(rt, status);
 	return sa__rt_exit(NULL, SEC_E_OK);
 }
 
@@ -175,16 +173,17 @@ static void leg_job_copy_out(struct sa_job *job)
 	sa__leg_output(j->rt, &j->leg);
 }
 
-static void leg_job_run(struct sa_job *job)
+/* The leg, its output in the worker's scratch if @env has room (W1), kept
+ * until release. */
+static void leg_job_run(struct sa_job *job, const struct sa_job_env *env)
 {
 	struct leg_job *j = CONTAINER_OF(job, struct leg_job, job);
 	struct sa_leg *l = &j->leg;
-	sa__leg_perform(j->rt, l);
+	sa__leg_perform(j->rt, l, env);
 	if (l->made && l->first)
 		job->made = l->ctx->self; /* deleted by undo if the call is abandoned (A7) */
 	int published = sa__job_publish(job, l->status, l->made ? leg_job_copy_out : NULL);
-	(void)published; /* abandoned: the engine undoes what was made */
-	sa__rt_count(j->rt, l->status); /* every call counts once, abandoned or not */
+	(void)published; /* abandoned: the engine undoes what was made (and counts it) */
 }
 
 /* A7: the call was abandoned; the context its first leg made goes (the
@@ -205,7 +204,6 @@ static void leg_job_cancel(struct sa_job *job, int32_t status)
 		(void)published;
 	}
 	j->leg.made = 0;
-	sa__rt_count(j->rt, status); /* 0: abandoned before it started */
 }
 
 /* After the engine is done with the job's queue (E5): drop the context or
@@ -239,7 +237,6 @@ static SECURITY_STATUS deleting_submit(struct sa_runtime *rt, uintptr_t w, struc
 		sa__ctx_put(rt, ctx);
 		return sa__rt_exit(rt, submit_status(rc));
 	}
-	sa__rt_count(rt, SEC_E_INVALID_HANDLE);
 	return sa__rt_exit(NULL, SEC_E_OK);
 }
 
@@ -332,13 +329,13 @@ SECURITY_STATUS SspiAcceptSecurityContextAsync(SspiAsyncContext *AsyncContext,
 
 /* The context's reserved delete job: tear down, then publish.  It runs even
  * when its async context was freed (fire-and-forget) and at shutdown. */
-static void delete_job_run(struct sa_job *job)
+static void delete_job_run(struct sa_job *job, const struct sa_job_env *env)
 {
 	struct sa_ctx *ctx = CONTAINER_OF(job, struct sa_ctx, delete_job);
+	(void)env;
 	sa__ctx_teardown(job->owner, ctx);
 	int published = sa__job_publish(job, SEC_E_OK, NULL);
-	(void)published; /* abandoned: the delete happened all the same */
-	sa__rt_count(job->owner, SEC_E_OK);
+	(void)published; /* abandoned: the delete happened all the same (counted so) */
 }
 
 static void ctx_put_owner(void *owner)
@@ -350,7 +347,7 @@ static void ctx_put_owner(void *owner)
 static void delete_job_cancel(struct sa_job *job, int32_t status)
 {
 	(void)status;
-	delete_job_run(job);
+	delete_job_run(job, NULL);
 }
 
 static void delete_job_release(struct sa_job *job)
@@ -438,16 +435,16 @@ static void ach_job_copy_out(struct sa_job *job)
 	sa__timestamp_set(j->out_expiry, j->expiry);
 }
 
-static void ach_job_run(struct sa_job *job)
+static void ach_job_run(struct sa_job *job, const struct sa_job_env *env)
 {
 	struct ach_job *j = CONTAINER_OF(job, struct ach_job, job);
+	(void)env;
 	SECURITY_STATUS st = sa__cred_acquire(j->rt, j->pkg, j->principal, j->use,
 					      j->has_identity ? &j->identity : NULL, &j->h, &j->expiry);
 	if (st == SEC_E_OK)
 		job->made = j->h; /* freed by undo if the call is abandoned (A7) */
 	int published = sa__job_publish(job, st, st == SEC_E_OK ? ach_job_copy_out : NULL);
-	(void)published;
-	sa__rt_count(j->rt, st); /* every call counts once, abandoned or not */
+	(void)published; /* counted with @st by the engine, abandoned or not */
 }
 
 /* A7: the call was abandoned; nobody can learn its credential's handle. */
@@ -460,12 +457,10 @@ static void ach_job_undo(void *owner, struct sa_handle made)
 
 static void ach_job_cancel(struct sa_job *job, int32_t status)
 {
-	struct ach_job *j = CONTAINER_OF(job, struct ach_job, job);
 	if (status != 0) {
 		int published = sa__job_publish(job, status, NULL);
 		(void)published;
 	}
-	sa__rt_count(j->rt, status); /* 0: abandoned before it started */
 }
 
 static void ach_job_release(struct sa_job *job)

@@ -273,7 +273,7 @@ static SECURITY_STATUS leg_create(struct sa_runtime *rt, struct sa_leg *l)
 	return SEC_E_OK;
 }
 
-void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l)
+void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l, const struct sa_job_env *env)
 {
 	l->made = 0;
 	l->room = NULL;
@@ -307,8 +307,9 @@ void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l)
 	l->scratch = 0;
 	if (l->allocate) {
 		l->room = sa__ctxbuf_alloc(rt, cap);
-	} else if ((l->room = sa__engine_scratch_get(cap)) != NULL) {
-		l->scratch = 1; /* on a worker: copied out at publish */
+	} else if (env != NULL && env->scratch != NULL && cap <= env->cap) {
+		l->room = env->scratch; /* a worker's (W1): copied out at publish */
+		l->scratch = 1;
 	} else {
 		l->room = sa__malloc(cap);
 	}
@@ -377,10 +378,8 @@ void sa__leg_release(struct sa_runtime *rt, struct sa_leg *l)
 {
 	if (l->allocate)
 		sa__ctxbuf_free(rt, l->room);
-	else if (l->scratch)
-		sa__engine_scratch_put(l->room);
-	else
-		sa__free(l->room);
+	else if (!l->scratch)
+		sa__free(l->room); /* scratch is the engine's: nothing to give back (W1) */
 	l->room = NULL;
 	l->scratch = 0;
 	if (!l->first) {
@@ -420,7 +419,7 @@ static SECURITY_STATUS leg_sync(enum sa_side side, PCredHandle cred_h, PCtxtHand
 		return sa__rt_exit(rt, st);
 	if (!l.first) /* after the async calls queued before this one */
 		sa__engine_drain(rt->engine, &l.ctx->serial);
-	sa__leg_perform(rt, &l);
+	sa__leg_perform(rt, &l, NULL); /* no scratch: not a job */
 	if (l.made)
 		sa__leg_output(rt, &l);
 	sa__leg_release(rt, &l);

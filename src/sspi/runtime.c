@@ -140,6 +140,19 @@ static unsigned runtime_threads(const struct sspiasync_config *cfg)
 	return n > SSPIASYNC_MAX_THREADS ? SSPIASYNC_MAX_THREADS : (unsigned)n;
 }
 
+/* Count a call that completed with @status: in completed_calls, and in
+ * rejected_stale too for SEC_E_INVALID_HANDLE (0, an async call abandoned
+ * before it started, counts as completed).  The one count of every call: a
+ * synchronous one in sa__rt_exit(), an async one by the engine as its job
+ * ends, or a status job's when it is queued (cfg.count).
+ * Context: any thread, any lock; lock-free (relaxed atomics). */
+static void count_call(struct sa_engine *e, int32_t status)
+{
+	sa__engine_count(e, SA_STAT_COMPLETED);
+	if (status == SEC_E_INVALID_HANDLE)
+		sa__engine_count(e, SA_STAT_STALE);
+}
+
 static SECURITY_STATUS runtime_create(const struct sspiasync_config *cfg, struct sa_runtime **out)
 {
 	struct sa_runtime *rt = sa__calloc(1, sizeof *rt);
@@ -150,6 +163,7 @@ static SECURITY_STATUS runtime_create(const struct sspiasync_config *cfg, struct
 		.max_pending = cfg && cfg->max_pending ? cfg->max_pending : SSPIASYNC_DEFAULT_MAX_PENDING,
 		.pending_status = SEC_I_ASYNC_CALL_PENDING,
 		.notify = notify_callback,
+		.count = count_call,
 		.threads = runtime_threads(cfg),
 	};
 	if (sa__engine_create(&ec, &rt->engine) != SA_OK) {
@@ -368,13 +382,6 @@ void sa__rt_leave_acall(const struct sa_rt_entry *in, int stale)
 		sa__rt_exit(NULL, SEC_E_OK);
 }
 
-void sa__rt_count(struct sa_runtime *rt, SECURITY_STATUS status)
-{
-	sa__engine_count(rt->engine, SA_STAT_COMPLETED);
-	if (status == SEC_E_INVALID_HANDLE)
-		sa__engine_count(rt->engine, SA_STAT_STALE);
-}
-
 void sa__rt_leave(struct sa_runtime *rt, int stale)
 {
 	if (stale)
@@ -385,7 +392,7 @@ void sa__rt_leave(struct sa_runtime *rt, int stale)
 SECURITY_STATUS sa__rt_exit(struct sa_runtime *rt, SECURITY_STATUS status)
 {
 	if (rt != NULL)
-		sa__rt_count(rt, status);
+		count_call(rt->engine, status);
 	SA_HAPPENS_BEFORE(&g_active); /* the call's work, before shutdown sees it left */
 	if (atomic_fetch_sub(&g_active, 1) == 1 && atomic_load(&g_shutting_down)) {
 		SA_LOCK(&g_lock);

@@ -158,14 +158,6 @@ SECURITY_STATUS sa__rt_enter(struct sa_runtime **rt);
  */
 SECURITY_STATUS sa__rt_exit(struct sa_runtime *rt, SECURITY_STATUS status);
 /*
- * sa__rt_count() - Count an async call's completion with @status: in
- * completed_calls, and in rejected_stale too for SEC_E_INVALID_HANDLE (0, a
- * call abandoned before it started, counts as completed).  Never fails.
- * Context: any thread, any lock; lock-free (relaxed atomics); @rt alive (a
- * call inside it, or a job of its engine).
- */
-void sa__rt_count(struct sa_runtime *rt, SECURITY_STATUS status);
-/*
  * sa__rt_leave() - Leave the runtime after a function that is not a counted
  * call (the async-context and completion-queue functions), counting in
  * rejected_stale the stale handle it was given if @stale.  Never fails.
@@ -560,8 +552,8 @@ struct sa_leg {
 	int made;                  /* the leg left a context: outputs to write */
 	struct sa_pkg_leg pkg_leg;
 	unsigned char *room;       /* the package's output: a context buffer (allocate), the
-				    * worker's scratch (W1, async_int.h) or allocated */
-	int scratch;               /* room is the worker's scratch */
+				    * job's scratch (sa_job_env, W1 in async_int.h) or allocated */
+	int scratch;               /* room is the job's scratch: not ours to free */
 };
 
 /*
@@ -606,17 +598,19 @@ SECURITY_STATUS sa__leg_resolve(struct sa_runtime *rt, struct sa_leg *l, const C
 /*
  * sa__leg_perform() - Run the leg: admission (a later leg waits until no call
  * runs on the context) or creation (a first leg's context, in the table but
- * unpublished, busy), the output room, the package with no lock held, the
- * fsm step.  Never fails as a call: l->status is the leg's status, l->made
+ * unpublished, busy), the output room (@env's scratch when it has room and
+ * the buffer is the caller's, else allocated; @env NULL: none), the package
+ * with no lock held, the fsm step.  Never fails as a call: l->status is the leg's status, l->made
  * whether it left a context whose outputs to write (sa__leg_output).  A
  * refused leg (out of sequence, deleting, no memory, a token buffer claiming
  * bytes at NULL) changes nothing.
  * Context: any thread inside @rt (a synchronous caller, a worker, a thread in
  * sspiasync_run or a drain); no library lock held; may block (waiting, the
  * package; NTLM may call the user's lookup function); allocates; follow with
- * sa__leg_release on the same thread (the room may be the worker's scratch).
+ * sa__leg_release while @env's scratch is still the job's (before its
+ * release() returns, W1).
  */
-void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l);
+void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l, const struct sa_job_env *env);
 /*
  * sa__leg_output() - Write a made leg's outputs (call only when l->made):
  * the token (copied to the caller's buffer, or the context buffer handed over
@@ -628,14 +622,14 @@ void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l);
  */
 void sa__leg_output(struct sa_runtime *rt, struct sa_leg *l);
 /*
- * sa__leg_release() - Drop what the leg holds: its room (back to the worker's
- * scratch, or freed, a context buffer not handed over included), a later
+ * sa__leg_release() - Drop what the leg holds: its room (freed, a context
+ * buffer not handed over included; a job's scratch stays the engine's), a later
  * leg's context reference; a first leg that made no context takes it out
  * again (freed), and its credential reference goes unless the made context
  * now holds it.  Never fails; allocates nothing.
- * Context: after a successful sa__leg_resolve, on the thread that ran
- * sa__leg_perform when the room is scratch (W1, asserted); no library lock
- * held (the last references it drops run destructors: a package's cred_free).
+ * Context: after a successful sa__leg_resolve, any thread; no library lock
+ * held (the last references it drops run destructors: a package's
+ * cred_free).
  */
 void sa__leg_release(struct sa_runtime *rt, struct sa_leg *l);
 
