@@ -1661,8 +1661,9 @@ START_TEST(test_identity_flags_every_bit_every_form_every_entry_point)
 }
 END_TEST
 
-/* NULL strings with a length, embedded NULs, the EX Length and Version, an
- * ill-formed UNICODE string: refused, through every entry point. */
+/* NULL strings with a length, lengths past the limit, embedded NULs, the EX
+ * Length and Version, an ill-formed UNICODE string: refused, through every
+ * entry point. */
 START_TEST(test_identity_malformed_strings_and_versions_are_refused)
 {
 	start_no_threads();
@@ -1685,6 +1686,20 @@ START_TEST(test_identity_malformed_strings_and_versions_are_refused)
 							  &c) == SEC_E_INVALID_PARAMETER,
 					      "%s %s: string %d NULL with a length", via_name[v], form_name[f],
 					      k);
+				/* a length past the limit (32,767), however it is read: refused
+				 * before the string is read, so nothing overflows */
+				unsigned long huge[] = {32768, 0xFFFFFFFFul, (unsigned long)-1};
+				for (size_t h = 0; h < sizeof huge / sizeof huge[0]; h++) {
+					auth = ident_make(&id, (enum form)f, "alice", "DOM", "pw",
+							  k == 3 ? pkg_name : NULL);
+					ident_field(&id, k, &p, &len);
+					*len = huge[h];
+					ck_assert_msg(acquire_via((enum via)v, pkg_name,
+								  SECPKG_CRED_OUTBOUND, auth, &c) ==
+							      SEC_E_INVALID_PARAMETER,
+						      "%s %s: string %d of length %lu", via_name[v],
+						      form_name[f], k, huge[h]);
+				}
 				/* an embedded NUL, in the middle and at the end of the length */
 				for (int at = 0; at < 2; at++) {
 					auth = ident_make(&id, (enum form)f, "alice", "DOM", "pw",

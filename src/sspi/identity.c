@@ -32,6 +32,12 @@ struct raw_identity {
 	unsigned long list_len;
 };
 
+/* The longest string an identity may hold, in bytes or UTF-16 units: a
+ * UNICODE_STRING's (32,767 units), far above any Windows name or password
+ * limit; a longer length is a caller's error, refused before its string is
+ * read or its size computed (so no length can overflow the copy's size). */
+#define SA_IDENTITY_MAX_LEN 32767u
+
 /* Flags whose meaning cannot be honoured here: Windows' own protection of
  * the strings (CredProtect, RtlEncryptMemory), marshalled strings, identity
  * providers.  Accepted without effect: _ONLY (no logon is made), NULL_USER
@@ -80,9 +86,9 @@ static SECURITY_STATUS identity_layout(const void *auth, struct raw_identity *r)
 	    (form != SEC_WINNT_AUTH_IDENTITY_ANSI && form != SEC_WINNT_AUTH_IDENTITY_UNICODE))
 		return SEC_E_INVALID_PARAMETER;
 	for (int i = 0; i < 3; i++)
-		if (r->len[i] != 0 && r->str[i] == NULL)
+		if ((r->len[i] != 0 && r->str[i] == NULL) || r->len[i] > SA_IDENTITY_MAX_LEN)
 			return SEC_E_INVALID_PARAMETER;
-	if (r->list_len != 0 && r->list == NULL)
+	if ((r->list_len != 0 && r->list == NULL) || r->list_len > SA_IDENTITY_MAX_LEN)
 		return SEC_E_INVALID_PARAMETER;
 	if (r->flags & FLAGS_UNSUPPORTED)
 		return SEC_E_UNSUPPORTED_FUNCTION;
