@@ -371,14 +371,32 @@ struct order {
 };
 
 /* Check the engine over and over while the submitters and workers run. */
+/* The self-check while the submitters and workers run, paced by the jobs:
+ * once more each time another 1/64 of them was released (or 100 ms went
+ * by), because a check walks every live context under the engine lock and,
+ * run back to back, starves the workers it watches (under TSan the test
+ * then misses its 60 s bound: CI found it). */
 static void *order_checker(void *arg)
 {
 	struct order *o = arg;
+	unsigned step = o->rounds * ORDER_QUEUES / 64 + 1, seen = 0;
 	while (!atomic_load(&o->check_stop)) {
 		if (sa__engine_check(o->e) != SA_OK)
 			atomic_fetch_add(&o->unsound, 1);
 		atomic_fetch_add(&o->checks, 1);
-		sched_yield();
+		struct timespec deadline;
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_nsec += 100000000L;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&o->lock);
+		while (!atomic_load(&o->check_stop) && o->released < seen + step &&
+		       pthread_cond_timedwait(&o->cv, &o->lock, &deadline) == 0)
+			;
+		seen = o->released;
+		pthread_mutex_unlock(&o->lock);
 	}
 	return NULL;
 }
