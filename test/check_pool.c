@@ -372,10 +372,12 @@ struct order {
 
 /* Check the engine over and over while the submitters and workers run. */
 /* The self-check while the submitters and workers run, paced by the jobs:
- * once more each time another 1/64 of them was released (or 100 ms went
- * by), because a check walks every live context under the engine lock and,
- * run back to back, starves the workers it watches (under TSan the test
- * then misses its 60 s bound: CI found it). */
+ * once more each time another 1/64 of them was released, because a check
+ * walks every live context under the engine lock and, run back to back,
+ * starves the workers it watches (under TSan the test then missed its 60 s
+ * bound: CI found it).  The test's thread sets check_stop under o->lock and
+ * broadcasts, so the untimed wait ends (no timed wait: Helgrind reports
+ * glibc's own pthread_cond_timedwait timeout path). */
 static void *order_checker(void *arg)
 {
 	struct order *o = arg;
@@ -384,17 +386,9 @@ static void *order_checker(void *arg)
 		if (sa__engine_check(o->e) != SA_OK)
 			atomic_fetch_add(&o->unsound, 1);
 		atomic_fetch_add(&o->checks, 1);
-		struct timespec deadline;
-		clock_gettime(CLOCK_REALTIME, &deadline);
-		deadline.tv_nsec += 100000000L;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
-		}
 		pthread_mutex_lock(&o->lock);
-		while (!atomic_load(&o->check_stop) && o->released < seen + step &&
-		       pthread_cond_timedwait(&o->cv, &o->lock, &deadline) == 0)
-			;
+		while (!atomic_load(&o->check_stop) && o->released < seen + step)
+			pthread_cond_wait(&o->cv, &o->lock);
 		seen = o->released;
 		pthread_mutex_unlock(&o->lock);
 	}
@@ -529,8 +523,9 @@ START_TEST(test_pool_engine_runs_each_queue_in_order_with_two_workers)
 	while (o.released < total && pthread_cond_timedwait(&o.cv, &o.lock, &deadline) == 0)
 		;
 	unsigned released = o.released;
-	pthread_mutex_unlock(&o.lock);
 	atomic_store(&o.check_stop, 1);
+	pthread_cond_broadcast(&o.cv); /* the checker's wait ends */
+	pthread_mutex_unlock(&o.lock);
 	pthread_join(checker, NULL);
 	ck_assert_uint_gt(atomic_load(&o.checks), 0);
 	ck_assert_uint_eq(atomic_load(&o.unsound), 0);
