@@ -285,6 +285,17 @@ SECURITY_STATUS sa__cred_call_begin(const CredHandle *ph, struct sa_runtime **rt
  */
 SECURITY_STATUS sa__cred_call_end(struct sa_runtime *rt, struct sa_handle h, SECURITY_STATUS st);
 
+/* --- tables.c -------------------------------------------------------------- */
+
+/* What a not-implemented attribute call answers: SEC_E_INVALID_PARAMETER
+ * for a NULL @buf, else SEC_E_INVALID_HANDLE for a bad handle (a context
+ * one as any query-like call, running the calls queued on it first), else
+ * SEC_E_UNSUPPORTED_FUNCTION.  Nothing else changes.  Shared by the
+ * Set/Query*AttributesEx stubs and the W queries of attributes whose
+ * strings are not converted.  Context: any thread, no library lock held. */
+SECURITY_STATUS sa__unsupported_ctx_attr(const CtxtHandle *ph, const void *buf);
+SECURITY_STATUS sa__unsupported_cred_attr(const CredHandle *ph, const void *buf);
+
 /* --- wide.c ---------------------------------------------------------------- */
 
 /*

@@ -171,12 +171,12 @@ SECURITY_STATUS SEC_ENTRY AddCredentialsW(PCredHandle hCredentials, SEC_WCHAR *p
 }
 
 /* Set/QueryContextAttributesEx*: a buffer is required; then the handle. */
-static SECURITY_STATUS ctx_attr(PCtxtHandle ph, const void *buf)
+SECURITY_STATUS sa__unsupported_ctx_attr(const CtxtHandle *ph, const void *buf)
 {
 	return buf == NULL ? SEC_E_INVALID_PARAMETER : unsupported_on_ctx(ph);
 }
 
-static SECURITY_STATUS cred_attr(PCredHandle ph, const void *buf)
+SECURITY_STATUS sa__unsupported_cred_attr(const CredHandle *ph, const void *buf)
 {
 	return buf == NULL ? SEC_E_INVALID_PARAMETER : unsupported_on_cred(ph);
 }
@@ -185,28 +185,28 @@ SECURITY_STATUS SEC_ENTRY SetContextAttributesA(PCtxtHandle phContext, unsigned 
 						void *pBuffer, unsigned long cbBuffer)
 {
 	(void)ulAttribute, (void)cbBuffer;
-	return ctx_attr(phContext, pBuffer);
+	return sa__unsupported_ctx_attr(phContext, pBuffer);
 }
 
 SECURITY_STATUS SEC_ENTRY SetContextAttributesW(PCtxtHandle phContext, unsigned long ulAttribute,
 						void *pBuffer, unsigned long cbBuffer)
 {
 	(void)ulAttribute, (void)cbBuffer;
-	return ctx_attr(phContext, pBuffer);
+	return sa__unsupported_ctx_attr(phContext, pBuffer);
 }
 
 SECURITY_STATUS SEC_ENTRY QueryContextAttributesExA(PCtxtHandle phContext, unsigned long ulAttribute,
 						    void *pBuffer, unsigned long cbBuffer)
 {
 	(void)ulAttribute, (void)cbBuffer;
-	return ctx_attr(phContext, pBuffer);
+	return sa__unsupported_ctx_attr(phContext, pBuffer);
 }
 
 SECURITY_STATUS SEC_ENTRY QueryContextAttributesExW(PCtxtHandle phContext, unsigned long ulAttribute,
 						    void *pBuffer, unsigned long cbBuffer)
 {
 	(void)ulAttribute, (void)cbBuffer;
-	return ctx_attr(phContext, pBuffer);
+	return sa__unsupported_ctx_attr(phContext, pBuffer);
 }
 
 SECURITY_STATUS SEC_ENTRY SetCredentialsAttributesA(PCredHandle phCredential,
@@ -214,7 +214,7 @@ SECURITY_STATUS SEC_ENTRY SetCredentialsAttributesA(PCredHandle phCredential,
 						    unsigned long cbBuffer)
 {
 	(void)ulAttribute, (void)cbBuffer;
-	return cred_attr(phCredential, pBuffer);
+	return sa__unsupported_cred_attr(phCredential, pBuffer);
 }
 
 SECURITY_STATUS SEC_ENTRY SetCredentialsAttributesW(PCredHandle phCredential,
@@ -222,7 +222,7 @@ SECURITY_STATUS SEC_ENTRY SetCredentialsAttributesW(PCredHandle phCredential,
 						    unsigned long cbBuffer)
 {
 	(void)ulAttribute, (void)cbBuffer;
-	return cred_attr(phCredential, pBuffer);
+	return sa__unsupported_cred_attr(phCredential, pBuffer);
 }
 
 SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesExA(PCredHandle phCredential,
@@ -230,7 +230,7 @@ SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesExA(PCredHandle phCredential
 							unsigned long cbBuffer)
 {
 	(void)ulAttribute, (void)cbBuffer;
-	return cred_attr(phCredential, pBuffer);
+	return sa__unsupported_cred_attr(phCredential, pBuffer);
 }
 
 SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesExW(PCredHandle phCredential,
@@ -238,7 +238,7 @@ SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesExW(PCredHandle phCredential
 							unsigned long cbBuffer)
 {
 	(void)ulAttribute, (void)cbBuffer;
-	return cred_attr(phCredential, pBuffer);
+	return sa__unsupported_cred_attr(phCredential, pBuffer);
 }
 
 /* ChangeAccountPassword: every string is required (W: well-formed), then

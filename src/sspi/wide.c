@@ -176,16 +176,8 @@ static int ctx_attr_unconverted(unsigned long attr)
 SECURITY_STATUS SEC_ENTRY QueryContextAttributesW(PCtxtHandle phContext, unsigned long ulAttribute,
 						  void *pBuffer)
 {
-	if (ctx_attr_unconverted(ulAttribute)) {
-		if (pBuffer == NULL) /* arguments first, then the handle, as the A form */
-			return SEC_E_INVALID_PARAMETER;
-		if (phContext == NULL)
-			return SEC_E_INVALID_HANDLE;
-		struct sa_runtime *rt;
-		struct sa_ctx *ctx = NULL;
-		SECURITY_STATUS st = sa__ctx_call_begin(phContext, &rt, &ctx);
-		return st != SEC_E_OK ? st : sa__ctx_call_end(rt, ctx, SEC_E_UNSUPPORTED_FUNCTION);
-	}
+	if (ctx_attr_unconverted(ulAttribute))
+		return sa__unsupported_ctx_attr(phContext, pBuffer);
 	if (ulAttribute != SECPKG_ATTR_NAMES && ulAttribute != SECPKG_ATTR_NATIVE_NAMES &&
 	    ulAttribute != SECPKG_ATTR_PACKAGE_INFO && ulAttribute != SECPKG_ATTR_NEGOTIATION_INFO)
 		return QueryContextAttributesA(phContext, ulAttribute, pBuffer); /* no strings */
@@ -205,18 +197,8 @@ SECURITY_STATUS SEC_ENTRY QueryContextAttributesW(PCtxtHandle phContext, unsigne
 SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesW(PCredHandle phCredential,
 						      unsigned long ulAttribute, void *pBuffer)
 {
-	if (ulAttribute == SECPKG_CRED_ATTR_SSI_PROVIDER) {
-		/* sProviderName: a string not converted here (ctx_attr_unconverted) */
-		if (pBuffer == NULL)
-			return SEC_E_INVALID_PARAMETER;
-		if (phCredential == NULL)
-			return SEC_E_INVALID_HANDLE;
-		struct sa_runtime *rt;
-		struct sa_handle h;
-		struct sa_cred *cred = NULL;
-		SECURITY_STATUS st = sa__cred_call_begin(phCredential, &rt, &h, &cred);
-		return st != SEC_E_OK ? st : sa__cred_call_end(rt, h, SEC_E_UNSUPPORTED_FUNCTION);
-	}
+	if (ulAttribute == SECPKG_CRED_ATTR_SSI_PROVIDER) /* a string not converted here */
+		return sa__unsupported_cred_attr(phCredential, pBuffer);
 	if (ulAttribute != SECPKG_CRED_ATTR_NAMES)
 		return QueryCredentialsAttributesA(phCredential, ulAttribute, pBuffer);
 	if (pBuffer == NULL)
