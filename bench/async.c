@@ -1,9 +1,15 @@
 /*
  * bench/async.c - the asynchronous API (Sspi*Async, completion queues)
- * against libuv's thread pool (uv_queue_work), in one process, on the same
- * machine, with the same number of worker threads (2), in the same run.
+ * against two baselines on libuv's thread pool (uv_queue_work), in one
+ * process, on the same machine, with the same number of worker threads (2),
+ * in the same run:
+ *   libuv        raw uv_queue_work: no handles, no ordering (the pool's cost);
+ *   libuv+table  uv_queue_work behind a mutex-guarded {generation, pointer}
+ *                handle table and a FIFO per context (the cost of the
+ *                guarantees, as a user without sspiasync builds them; see
+ *                "libuv + a handle table" below for what it guarantees).
  *
- * What is measured (issue 14, item 2):
+ * What is measured (issue 14, item 2; issue 23, item 3):
  *
  *  1. Throughput: THR_CALLS no-op calls, closed loop, 4,096 in flight.
  *     sspiasync: 1,024 security contexts made by one synchronous first leg
@@ -16,12 +22,19 @@
  *     resubmits it.  libuv: 4,096 uv_work_t, uv_queue_work with a work_cb
  *     that does what the no-op leg does (check the 1-byte input, write a
  *     1-byte output) and an after_work_cb, on the loop thread, that resubmits.
- *     UV_THREADPOOL_SIZE=2, set before libuv's pool starts.
+ *     libuv+table: the same shape as sspiasync (1,024 contexts in the table,
+ *     4 calls on each, so each context's FIFO holds 3 behind the running
+ *     one), the same work, delivered and resubmitted on the loop thread.
+ *     UV_THREADPOOL_SIZE=2, set before libuv's pool starts (one pool: both
+ *     libuv systems use it).  Next to it, per call, over the same timed runs
+ *     and every thread: context switches (getrusage(RUSAGE_SELF), voluntary
+ *     + involuntary) and futex system calls (the kernel's count, see "futex
+ *     calls" below; "n/a" where perf_event_open is refused).
  *  2. Latency: submit-to-completion p50/p99/p99.9 at 1, 16 and 256 calls in
  *     flight, closed loop, the completion observed on the submitting thread
- *     (after reap returned the record / in after_work_cb).  sspiasync uses
- *     one call per security context here (in flight calls on distinct
- *     contexts, as a server's handshakes are), the same queue and loop.
+ *     (after reap returned the record / in after_work_cb).  sspiasync and
+ *     libuv+table use one call per context here (in flight calls on
+ *     distinct contexts, as a server's handshakes are), the same loop.
  *  3. Library memory per pending call: 4,096 calls queued behind two
  *     blocked workers in a fresh runtime; the change in the allocation
  *     wrapper's live bytes (util/alloc.h) from before the async contexts
@@ -30,6 +43,7 @@
  *     heap says (mallinfo2, wrapper headers and malloc overhead included).
  *     libuv: sizeof(uv_work_t) plus the heap change for 4,096 items queued
  *     behind its two blocked threads (0: libuv allocates nothing per item).
+ *     libuv+table: sizeof its call (uv_work_t and the FIFO link inside).
  *  4. Instructions per call: `async --callgrind MODE N` runs one loop for
  *     bench/async_callgrind.sh, which counts instructions with callgrind.
  *  5. Handshakes (test package, 3 legs, both sides, deletes included) per
@@ -38,18 +52,20 @@
  *     one thread (callbacks run in sspiasync_run), and the async API with 2
  *     workers and a completion queue (64 handshakes in flight).
  *
- * How: every timed figure is the median of ROUNDS rounds; in each round both
- * systems run one after the other (sspiasync first in odd rounds, libuv
- * first in even ones).  Both live in this process for the whole run: the
- * idle one's threads sleep on a condition variable.  Thread placement is set
- * for every thread of the process (listed in /proc/self/task) before each
- * round, the same for both systems: "2 CPUs" lets every thread run on either
- * of two CPUs, "1 CPU" puts every thread on one.  Times: CLOCK_MONOTONIC.
+ * How: every timed figure is the median of ROUNDS rounds; in each round the
+ * three systems run one after the other, the order rotating from round to
+ * round (round r starts with system r mod 3).  All live in this process for
+ * the whole run: the idle ones' threads sleep on a condition variable.
+ * Thread placement is set for every thread of the process (listed in
+ * /proc/self/task) before each round, the same for every system: "2 CPUs"
+ * lets every thread run on either of two CPUs, "1 CPU" puts every thread on
+ * one.  Times: CLOCK_MONOTONIC.
  *
  * Output: a header (CPUs, load average, compiler, libuv version), then a
- * markdown table: figure, placement, sspiasync, libuv, ratio (sspiasync /
- * libuv), goal, PASS/MISS; then the handshake table.  A benchmark, not a
- * test: it exits 0 whatever the figures, 2 if a call fails unexpectedly.
+ * markdown table: figure, placement, the three systems, then sspiasync /
+ * libuv with its goal and PASS/MISS, and sspiasync / libuv+table with its
+ * own; then the handshake table.  A benchmark, not a test: it exits 0
+ * whatever the figures, 2 if a call fails unexpectedly.
  *
  * BENCH_QUICK=1 (or --quick): fewer calls and 3 rounds, for CI (the figures
  * are then not the issue's).  --verbose: every round on stderr.
@@ -68,13 +84,19 @@
 #include <dirent.h>
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
+#include <stddef.h>
+#include <linux/perf_event.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -178,10 +200,11 @@ static void placements_init(void)
 	g_nplace++;
 }
 
-/* Put every thread of the process (workers of both systems included) on
- * @p's CPUs; threads made later inherit it from their creator.  Returns the
- * number of threads. */
-static unsigned place_all(const struct placement *p)
+#define MAX_TASKS 32
+
+/* The threads of the process (/proc/self/task), up to MAX_TASKS into @tid;
+ * returns how many. */
+static unsigned tasks(pid_t tid[MAX_TASKS])
 {
 	DIR *d = opendir("/proc/self/task");
 	if (d == NULL)
@@ -191,13 +214,108 @@ static unsigned place_all(const struct placement *p)
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
-		pid_t tid = (pid_t)strtol(e->d_name, NULL, 10);
-		if (sched_setaffinity(tid, sizeof p->set, &p->set) != 0 && errno != ESRCH)
-			die("sched_setaffinity");
-		n++;
+		if (n == MAX_TASKS)
+			die("more threads than MAX_TASKS");
+		tid[n++] = (pid_t)strtol(e->d_name, NULL, 10);
 	}
 	closedir(d);
 	return n;
+}
+
+/* Put every thread of the process (workers of every system included) on
+ * @p's CPUs; threads made later inherit it from their creator.  Returns the
+ * number of threads. */
+static unsigned place_all(const struct placement *p)
+{
+	pid_t tid[MAX_TASKS];
+	unsigned n = tasks(tid);
+	for (unsigned i = 0; i < n; i++)
+		if (sched_setaffinity(tid[i], sizeof p->set, &p->set) != 0 && errno != ESRCH)
+			die("sched_setaffinity");
+	return n;
+}
+
+/* --- futex calls, counted by the kernel ---------------------------------------
+ * One perf counter per thread on the syscalls:sys_enter_futex tracepoint,
+ * opened once every thread of the run exists, read around each throughput
+ * run: the kernel adds one per futex call, nothing stops the thread.  Not
+ * strace: its ptrace stop on every futex call serialises the threads and
+ * changes what it counts, and not by the same factor for each system (the
+ * callgrind loops, 200,000 calls at 4,096 in flight, 2-core VM: sspiasync
+ * 56,455 futex calls under strace against 583,427 counted by the kernel,
+ * libuv 2,172 against 58,840, libuv+table 12,714 against 227,287).  Needs
+ * root or CAP_PERFMON and a readable tracefs; else "n/a". */
+
+static int g_futex_fd[MAX_TASKS];
+static unsigned g_futex_n;
+static char g_futex_why[128] = "not opened";
+
+static long futex_tracepoint_id(void)
+{
+	static const char *const path[] = {
+		"/sys/kernel/tracing/events/syscalls/sys_enter_futex/id",
+		"/sys/kernel/debug/tracing/events/syscalls/sys_enter_futex/id",
+	};
+	for (size_t i = 0; i < sizeof path / sizeof path[0]; i++) {
+		FILE *f = fopen(path[i], "r");
+		long id = -1;
+		if (f == NULL)
+			continue;
+		if (fscanf(f, "%ld", &id) != 1)
+			id = -1;
+		fclose(f);
+		if (id >= 0)
+			return id;
+	}
+	return -1;
+}
+
+static void futex_close(void)
+{
+	for (unsigned i = 0; i < g_futex_n; i++)
+		close(g_futex_fd[i]);
+	g_futex_n = 0;
+}
+
+/* Counters on every thread there is now; on failure none, and the reason. */
+static void futex_open(void)
+{
+	long id = futex_tracepoint_id();
+	if (id < 0) {
+		snprintf(g_futex_why, sizeof g_futex_why,
+			 "no readable syscalls:sys_enter_futex tracepoint id (tracefs)");
+		return;
+	}
+	pid_t tid[MAX_TASKS];
+	unsigned n = tasks(tid);
+	for (unsigned i = 0; i < n; i++) {
+		struct perf_event_attr a;
+		memset(&a, 0, sizeof a);
+		a.type = PERF_TYPE_TRACEPOINT;
+		a.size = sizeof a;
+		a.config = (uint64_t)id;
+		long fd = syscall(SYS_perf_event_open, &a, tid[i], -1, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0) {
+			snprintf(g_futex_why, sizeof g_futex_why, "perf_event_open: %s", strerror(errno));
+			futex_close();
+			return;
+		}
+		g_futex_fd[g_futex_n++] = (int)fd;
+	}
+	g_futex_why[0] = '\0';
+}
+
+/* Futex calls made so far by the counted threads. */
+static uint64_t futex_count(void)
+{
+	uint64_t sum = 0;
+	for (unsigned i = 0; i < g_futex_n; i++) {
+		uint64_t v;
+		if (read(g_futex_fd[i], &v, sizeof v) != (ssize_t)sizeof v)
+			die("read of a perf counter");
+		sum += v;
+	}
+	return sum;
 }
 
 /* --- medians --------------------------------------------------------------- */
@@ -603,6 +721,436 @@ static void uvb_latency(unsigned depth, unsigned warm, unsigned nsamp, uint64_t 
 	uvb_run(depth);
 	g_uv.lat = 0;
 	if (g_uv.ns != nsamp)
+		die("latency: samples missing");
+}
+
+/* --- libuv + a handle table + per-context queues ------------------------------------
+ *
+ * The third system: what a user who does not have sspiasync builds on libuv's
+ * pool to get what the no-op call relies on.  A context is named by a handle,
+ * checked at submission against a {generation, pointer} table (a removed or
+ * forged handle is refused, never followed) and referenced until the call's
+ * result is delivered; the calls on one context run one at a time, in
+ * submission order, through the context's FIFO.  Written as a competent user
+ * would: slots reused through a free list, one table lock hold to check and
+ * reference and one to release, one context lock hold per submission and per
+ * completion, an intrusive FIFO (nothing allocated per call), and the next
+ * call of a context handed to the pool before the finished one is delivered.
+ *
+ * Context: ut_submit() and the completions run on the loop thread (libuv's
+ * rule: uv_queue_work on the loop's thread only); ut_work() on libuv's pool
+ * threads.  The locks make the table and the queues safe to reach from any
+ * thread; a submission from another thread would also need a uv_async_t to
+ * reach the loop (not built: every submission here is on the loop thread).
+ * LOCK ORDER: ut_table.lock and ut_ctx.lock are never held together.
+ */
+
+/* A handle: bits 63..32 the generation of its slot, 31..0 the slot's index.
+ * Generation 0 is never issued (a zeroed handle is never valid); a slot whose
+ * generation would wrap to 0 is retired, never reused. */
+#define UT_IDX_MASK UINT64_C(0xffffffff)
+#define UT_GEN_SHIFT 32
+
+/* Key: [T] ut_table.lock. */
+struct ut_slot {
+	void *obj;          /* [T] the context; NULL while the slot is free or retired */
+	uint32_t gen;       /* [T] the generation a handle must carry; bumped by remove */
+	uint32_t refs;      /* [T] references taken by acquire, not yet released */
+	uint32_t next_free; /* [T] free list link while free */
+	int draining;       /* [T] removed with references held: the last release frees it */
+};
+
+/* Key: [T] lock, [i] immutable after ut_table_init. */
+struct ut_table {
+	pthread_mutex_t lock; /* guards [T] */
+	struct ut_slot *slot; /* [i] cap slots */
+	uint32_t cap;         /* [i] */
+	uint32_t free_head;   /* [T] first free slot; cap if none */
+	uint32_t used;        /* [T] slots live or draining */
+};
+
+struct ut_call;
+typedef void (*ut_done_cb)(struct ut_call *c, int status);
+
+/* Key: [Q] ut_ctx.lock, [i] immutable after create. */
+struct ut_ctx {
+	pthread_mutex_t lock;         /* guards [Q] */
+	struct ut_call *head, *tail;  /* [Q] calls waiting behind the running one */
+	int running;                  /* [Q] one of its calls is in libuv's pool or being completed */
+	uv_loop_t *loop;              /* [i] */
+	struct ut_table *tab;         /* [i] the table its handle lives in */
+};
+
+/* One call; the caller's memory, from submission until @done runs.  What
+ * the design needs per call ends at t0 (UT_CALL_BYTES); the rest is the
+ * benchmark's, as in libuv's item. */
+struct ut_call {
+	uv_work_t req;        /* first: the call is found from its request */
+	struct ut_call *next; /* [Q] of its context: the call waiting behind it */
+	struct ut_ctx *ctx;   /* referenced from submission until delivery */
+	uint64_t h;           /* the handle it was submitted on (its reference's) */
+	ut_done_cb done;      /* the delivery, on the loop thread */
+	uint64_t t0;          /* submitted at (latency rounds) */
+	unsigned char in, out;
+};
+
+#define UT_CALL_BYTES offsetof(struct ut_call, t0)
+
+static void ut_table_init(struct ut_table *t, uint32_t cap)
+{
+	memset(t, 0, sizeof *t);
+	if (pthread_mutex_init(&t->lock, NULL) != 0)
+		die("pthread_mutex_init");
+	t->slot = xcalloc(cap, sizeof *t->slot);
+	t->cap = cap;
+	for (uint32_t i = 0; i < cap; i++) {
+		t->slot[i].gen = 1;
+		t->slot[i].next_free = i + 1;
+	}
+}
+
+static void ut_table_fini(struct ut_table *t)
+{
+	if (t->used != 0)
+		die("libuv+table: contexts left in the table");
+	pthread_mutex_destroy(&t->lock);
+	free(t->slot);
+}
+
+/* Insert @obj; 0 and *h, or -1 when the table is full.  Context: any thread. */
+static int ut_table_insert(struct ut_table *t, void *obj, uint64_t *h)
+{
+	int rc = -1;
+	pthread_mutex_lock(&t->lock);
+	if (t->free_head < t->cap) {
+		uint32_t i = t->free_head;
+		struct ut_slot *s = &t->slot[i];
+		t->free_head = s->next_free;
+		s->obj = obj;
+		s->refs = 0;
+		s->draining = 0;
+		t->used++;
+		*h = (uint64_t)s->gen << UT_GEN_SHIFT | i;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+/* Back on the free list, or retired if its generation wrapped.  Context: t->lock held. */
+static void ut_slot_free_locked(struct ut_table *t, uint32_t i)
+{
+	struct ut_slot *s = &t->slot[i];
+	s->obj = NULL;
+	s->draining = 0;
+	t->used--;
+	if (s->gen != 0) {
+		s->next_free = t->free_head;
+		t->free_head = i;
+	}
+}
+
+/* Check @h and take a reference to its object: 0 and *obj, or -1 (removed,
+ * forged, zero) with *obj untouched.  Context: any thread. */
+static int ut_table_acquire(struct ut_table *t, uint64_t h, void **obj)
+{
+	uint64_t i = h & UT_IDX_MASK;
+	int rc = -1;
+	if (i >= t->cap)
+		return -1;
+	struct ut_slot *s = &t->slot[i];
+	pthread_mutex_lock(&t->lock);
+	if (s->obj != NULL && !s->draining && s->gen == (uint32_t)(h >> UT_GEN_SHIFT)) {
+		s->refs++;
+		*obj = s->obj;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+/* Drop a reference taken on @h; returns the object if that was the last one
+ * of a removed handle (the caller destroys it), else NULL.  Context: any thread. */
+static void *ut_table_release(struct ut_table *t, uint64_t h)
+{
+	uint32_t i = (uint32_t)(h & UT_IDX_MASK);
+	struct ut_slot *s = &t->slot[i];
+	void *dead = NULL;
+	pthread_mutex_lock(&t->lock);
+	if (s->refs == 0)
+		die("libuv+table: release without a reference");
+	if (--s->refs == 0 && s->draining) {
+		dead = s->obj;
+		ut_slot_free_locked(t, i);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return dead;
+}
+
+/* Remove @h: from now on it is refused.  Returns the object if no reference
+ * is held (the caller destroys it), else NULL (the last release returns it);
+ * -1 in *rc for a handle that is not live.  Context: any thread. */
+static void *ut_table_remove(struct ut_table *t, uint64_t h, int *rc)
+{
+	uint64_t i = h & UT_IDX_MASK;
+	void *dead = NULL;
+	*rc = -1;
+	if (i >= t->cap)
+		return NULL;
+	struct ut_slot *s = &t->slot[i];
+	pthread_mutex_lock(&t->lock);
+	if (s->obj != NULL && !s->draining && s->gen == (uint32_t)(h >> UT_GEN_SHIFT)) {
+		s->gen++; /* 0 after a wrap: retired when freed */
+		if (s->refs == 0) {
+			dead = s->obj;
+			ut_slot_free_locked(t, (uint32_t)i);
+		} else {
+			s->draining = 1;
+		}
+		*rc = 0;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return dead;
+}
+
+static void ut_ctx_destroy(struct ut_ctx *x)
+{
+	if (x->running || x->head != NULL)
+		die("libuv+table: context destroyed with calls");
+	pthread_mutex_destroy(&x->lock);
+	free(x);
+}
+
+/* A context in @t whose calls run on @loop's pool; its handle in *h. */
+static void ut_ctx_create(struct ut_table *t, uv_loop_t *loop, uint64_t *h)
+{
+	struct ut_ctx *x = xcalloc(1, sizeof *x);
+	if (pthread_mutex_init(&x->lock, NULL) != 0)
+		die("pthread_mutex_init");
+	x->loop = loop;
+	x->tab = t;
+	if (ut_table_insert(t, x, h) != 0)
+		die("libuv+table: table full");
+}
+
+/* Remove @h's context; it is destroyed now, or by the release of its last call. */
+static void ut_ctx_remove(struct ut_table *t, uint64_t h)
+{
+	int rc;
+	struct ut_ctx *x = ut_table_remove(t, h, &rc);
+	if (rc != 0)
+		die("libuv+table: remove of a stale handle");
+	if (x != NULL)
+		ut_ctx_destroy(x);
+}
+
+/* The no-op work, as libuv's baseline does it; on a pool thread. */
+static void ut_work(uv_work_t *r)
+{
+	struct ut_call *c = (struct ut_call *)(void *)r;
+	c->out = c->in == 'N' ? 'N' : 0;
+}
+
+static void ut_after(uv_work_t *r, int status);
+
+static void ut_queue(struct ut_call *c)
+{
+	int rc = uv_queue_work(c->ctx->loop, &c->req, ut_work, ut_after);
+	if (rc != 0)
+		die_status("uv_queue_work", rc);
+}
+
+/* Submit @c on @h: 0, or -1 with nothing queued if @h is not live.  @done
+ * runs on the loop thread with the call's status once its work has run, after
+ * every call submitted before it on that context.  Context: the loop thread. */
+static int ut_submit(struct ut_table *t, uint64_t h, struct ut_call *c, ut_done_cb done)
+{
+	void *obj;
+	if (ut_table_acquire(t, h, &obj) != 0)
+		return -1;
+	struct ut_ctx *x = obj;
+	c->ctx = x;
+	c->h = h;
+	c->done = done;
+	c->next = NULL;
+	c->out = 0;
+	pthread_mutex_lock(&x->lock);
+	int idle = !x->running;
+	if (idle) {
+		x->running = 1;
+	} else {
+		if (x->tail != NULL)
+			x->tail->next = c;
+		else
+			x->head = c;
+		x->tail = c;
+	}
+	pthread_mutex_unlock(&x->lock);
+	if (idle)
+		ut_queue(c);
+	return 0;
+}
+
+/* A call's work has run: hand its context to the next call (to the pool
+ * before this one is delivered), release the reference, deliver.  On the
+ * loop thread (after_work_cb). */
+static void ut_after(uv_work_t *r, int status)
+{
+	struct ut_call *c = (struct ut_call *)(void *)r;
+	struct ut_ctx *x = c->ctx;
+	pthread_mutex_lock(&x->lock);
+	struct ut_call *next = x->head;
+	if (next != NULL) {
+		x->head = next->next;
+		if (x->head == NULL)
+			x->tail = NULL;
+	} else {
+		x->running = 0;
+	}
+	pthread_mutex_unlock(&x->lock);
+	if (next != NULL)
+		ut_queue(next);
+	struct ut_ctx *dead = ut_table_release(x->tab, c->h);
+	if (dead != NULL)
+		ut_ctx_destroy(dead);
+	c->done(c, status);
+}
+
+/* What README says of the table, checked once at setup (the timed loops use
+ * live handles only): zero and forged handles are refused; a removed handle
+ * is refused at once, its context lives until the last reference goes; a
+ * reused slot does not answer to the old handle.  Needs one free slot. */
+static void ut_table_selfcheck(struct ut_table *t, uv_loop_t *loop)
+{
+	uint64_t h, h2;
+	void *obj = NULL, *again;
+	int rc;
+	ut_ctx_create(t, loop, &h);
+	if (ut_table_acquire(t, 0, &obj) == 0 || ut_table_acquire(t, h ^ (UINT64_C(1) << 40), &obj) == 0
+	    || ut_table_acquire(t, h | UT_IDX_MASK, &obj) == 0 || obj != NULL)
+		die("libuv+table self-check: a zero or forged handle was accepted");
+	if (ut_table_acquire(t, h, &obj) != 0)
+		die("libuv+table self-check: a live handle was refused");
+	if (ut_table_remove(t, h, &rc) != NULL || rc != 0)
+		die("libuv+table self-check: remove freed a referenced context");
+	if (ut_table_acquire(t, h, &again) == 0)
+		die("libuv+table self-check: a removed handle was accepted");
+	if (ut_table_release(t, h) != obj)
+		die("libuv+table self-check: the last release did not hand the context back");
+	ut_ctx_destroy(obj);
+	ut_ctx_create(t, loop, &h2);
+	if ((h2 & UT_IDX_MASK) != (h & UT_IDX_MASK) || ut_table_acquire(t, h, &again) == 0)
+		die("libuv+table self-check: a reused slot answered to its old handle");
+	ut_ctx_remove(t, h2);
+}
+
+/* The benchmark on it: NCTX contexts, PER_CTX calls on each. */
+struct utb {
+	uv_loop_t loop;
+	struct ut_table tab;
+	uint64_t *h;                     /* [nctx] the contexts' handles */
+	struct ut_call *calls;           /* call j is on context j / per_ctx */
+	unsigned nctx, per_ctx, ncalls;
+	int lat;                         /* latency round: time each call */
+	unsigned long submitted, done, total, warm;
+	unsigned ns, nsamp;
+	uint64_t *samp;
+};
+
+static struct utb g_ut;
+
+static void utb_done(struct ut_call *c, int status);
+
+static void utb_submit(struct ut_call *c, uint64_t h)
+{
+	if (ut_submit(&g_ut.tab, h, c, utb_done) != 0)
+		die("libuv+table: a live handle was refused");
+}
+
+/* The delivery: check the result, resubmit on the same context (closed loop). */
+static void utb_done(struct ut_call *c, int status)
+{
+	uint64_t t = g_ut.lat ? now_ns() : 0;
+	if (status != 0 || c->out != 'N')
+		die_status("libuv+table call completed with", status);
+	if (g_ut.lat && g_ut.done >= g_ut.warm && g_ut.ns < g_ut.nsamp)
+		g_ut.samp[g_ut.ns++] = t - c->t0;
+	g_ut.done++;
+	if (g_ut.submitted < g_ut.total) {
+		if (g_ut.lat)
+			c->t0 = now_ns();
+		utb_submit(c, c->h);
+		g_ut.submitted++;
+	}
+}
+
+static void utb_setup(unsigned nctx, unsigned per_ctx)
+{
+	if (uv_loop_init(&g_ut.loop) != 0)
+		die("uv_loop_init");
+	g_ut.nctx = nctx;
+	g_ut.per_ctx = per_ctx;
+	g_ut.ncalls = nctx * per_ctx;
+	ut_table_init(&g_ut.tab, nctx + 1);
+	ut_table_selfcheck(&g_ut.tab, &g_ut.loop);
+	g_ut.h = xcalloc(nctx, sizeof *g_ut.h);
+	for (unsigned i = 0; i < nctx; i++)
+		ut_ctx_create(&g_ut.tab, &g_ut.loop, &g_ut.h[i]);
+	g_ut.calls = xcalloc(g_ut.ncalls, sizeof *g_ut.calls);
+	for (unsigned j = 0; j < g_ut.ncalls; j++)
+		g_ut.calls[j].in = 'N';
+}
+
+static void utb_teardown(void)
+{
+	for (unsigned i = 0; i < g_ut.nctx; i++)
+		ut_ctx_remove(&g_ut.tab, g_ut.h[i]);
+	ut_table_fini(&g_ut.tab);
+	if (uv_loop_close(&g_ut.loop) != 0)
+		die("uv_loop_close");
+	free(g_ut.calls);
+	free(g_ut.h);
+}
+
+/* @inflight calls, every @stride-th (1: every call, 4 per context; per_ctx:
+ * one per context), until g_ut.total have been delivered. */
+static void utb_run(unsigned inflight, unsigned stride)
+{
+	for (unsigned i = 0; i < inflight && g_ut.submitted < g_ut.total; i++, g_ut.submitted++) {
+		unsigned j = i * stride;
+		if (g_ut.lat)
+			g_ut.calls[j].t0 = now_ns();
+		utb_submit(&g_ut.calls[j], g_ut.h[j / g_ut.per_ctx]);
+	}
+	if (uv_run(&g_ut.loop, UV_RUN_DEFAULT) != 0 || g_ut.done != g_ut.total)
+		die("uv_run ended early (libuv+table)");
+}
+
+static double utb_throughput(unsigned long n)
+{
+	g_ut.lat = 0;
+	g_ut.submitted = g_ut.done = 0;
+	g_ut.total = n;
+	uint64_t t0 = now_ns();
+	utb_run(g_ut.ncalls, 1);
+	return (double)n * 1e9 / (double)(now_ns() - t0);
+}
+
+/* Closed loop at @depth in flight, one call per context. */
+static void utb_latency(unsigned depth, unsigned warm, unsigned nsamp, uint64_t *samp)
+{
+	if (depth > g_ut.nctx)
+		die("depth above the contexts");
+	g_ut.lat = 1;
+	g_ut.submitted = g_ut.done = 0;
+	g_ut.total = (unsigned long)warm + nsamp;
+	g_ut.warm = warm;
+	g_ut.ns = 0;
+	g_ut.nsamp = nsamp;
+	g_ut.samp = samp;
+	utb_run(depth, g_ut.per_ctx);
+	g_ut.lat = 0;
+	if (g_ut.ns != nsamp)
 		die("latency: samples missing");
 }
 
@@ -1033,8 +1581,9 @@ static double hs_round(int which, unsigned long n)
  * operations and exit; bench/async_callgrind.sh runs it with N and 2N and
  * divides the difference of the total instruction counts (every thread) by
  * N, so setup, warm-up and teardown cancel out.
- *   sa-d1, uv-d1         no-op calls, 1 in flight (closed loop)
- *   sa-d4096, uv-d4096   no-op calls, 4,096 in flight (the throughput figure)
+ *   sa-d1, uv-d1, ut-d1            no-op calls, 1 in flight (closed loop)
+ *   sa-d4096, uv-d4096, ut-d4096   no-op calls, 4,096 in flight (the
+ *                                  throughput figure; ut: 4 per context)
  *   hs-direct, hs-sync, hs-async   handshakes, as in the handshake table
  */
 static int callgrind_main(const char *mode, unsigned long n)
@@ -1064,6 +1613,17 @@ static int callgrind_main(const char *mode, unsigned long n)
 			uvb_throughput(n);
 		}
 		uvb_teardown();
+	} else if (strcmp(mode, "ut-d1") == 0 || strcmp(mode, "ut-d4096") == 0) {
+		int d1 = mode[4] == '1';
+		utb_setup(d1 ? 1 : NCTX, d1 ? 1 : PER_CTX);
+		if (d1) {
+			uint64_t *samp = xcalloc(n + 1, sizeof *samp);
+			utb_latency(1, 0, (unsigned)n, samp);
+			free(samp);
+		} else {
+			utb_throughput(n);
+		}
+		utb_teardown();
 	} else if (strcmp(mode, "hs-direct") == 0) {
 		hs_direct(n);
 	} else if (strcmp(mode, "hs-sync") == 0) {
@@ -1090,46 +1650,108 @@ static void header(void)
 	bl_cpu_model(model, sizeof model);
 	double load = bl_loadavg();
 	printf("bench/async: %ld CPUs (%s), load %.2f, compiler %s, libuv %s; "
-	       "%u rounds per figure, median, the two systems interleaved%s\n",
+	       "%u rounds per figure, median, the three systems interleaved%s\n",
 	       sysconf(_SC_NPROCESSORS_ONLN), model, load, __VERSION__, uv_version_string(),
 	       g_cfg.rounds, g_cfg.quick ? "; QUICK MODE (BENCH_QUICK=1): not the issue's figures" : "");
 	printf("no-op call: SspiInitializeSecurityContextAsyncA on an existing \"%s\" context, "
-	       "1-byte input token, reaped from a completion queue vs uv_queue_work + "
-	       "after_work_cb; %d workers / UV_THREADPOOL_SIZE=%d; latency: one call per security "
-	       "context; ratio = sspiasync / libuv (throughput: higher is better; latency, memory: "
-	       "lower is better)\n\n", NOOP_TARGET, WORKERS, WORKERS);
+	       "1-byte input token, reaped from a completion queue; libuv: uv_queue_work + "
+	       "after_work_cb; libuv+table: the same behind a mutex-guarded {generation, pointer} "
+	       "handle table and a FIFO per context (%d contexts x %d calls at 4,096 in flight); "
+	       "%d workers / UV_THREADPOOL_SIZE=%d; latency: one call per context; "
+	       "ratios = sspiasync / baseline (throughput: higher is better; the rest: lower is "
+	       "better)\n\n", NOOP_TARGET, NCTX, PER_CTX, WORKERS, WORKERS);
 }
 
-static void row(const char *figure, const char *place, const char *ours, const char *theirs,
-		double ratio, const char *goal, int pass)
+enum { SYS_SA, SYS_UV, SYS_UT, NSYS };
+
+static const char *const sys_names[NSYS] = {"sspiasync", "libuv", "libuv+table"};
+
+/* A ratio against one baseline, its goal ("-": none) and the verdict (-1: none). */
+struct versus {
+	double ratio;
+	const char *goal;
+	int pass;
+};
+
+static const char *verdict(int pass)
 {
-	printf("| %s | %s | %s | %s | %.2f | %s | %s |\n", figure, place, ours, theirs, ratio, goal,
-	       pass < 0 ? "-" : pass ? "PASS" : "MISS");
+	return pass < 0 ? "-" : pass ? "PASS" : "MISS";
 }
 
-static void verbose_rounds(const char *what, const struct series *a, const struct series *b)
+/* One line: the figure for each system, then sspiasync against libuv and
+ * against libuv+table. */
+static void row(const char *figure, const char *place, char cell[NSYS][96], struct versus uv,
+		struct versus ut)
+{
+	char r[2][16];
+	const struct versus *vs[2] = {&uv, &ut};
+	for (int k = 0; k < 2; k++)
+		if (isfinite(vs[k]->ratio))
+			snprintf(r[k], sizeof r[k], "%.2f", vs[k]->ratio);
+		else
+			snprintf(r[k], sizeof r[k], "-");
+	printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", figure, place,
+	       cell[SYS_SA], cell[SYS_UV], cell[SYS_UT], r[0], uv.goal, verdict(uv.pass), r[1],
+	       ut.goal, verdict(ut.pass));
+}
+
+static void verbose_rounds(const char *what, const struct series s[NSYS])
 {
 	if (!g_cfg.verbose)
 		return;
-	fprintf(stderr, "%s\n  sspiasync:", what);
-	for (unsigned r = 0; r < a->n; r++)
-		fprintf(stderr, " %.2f", a->v[r]);
-	fprintf(stderr, "\n  libuv:    ");
-	for (unsigned r = 0; r < b->n; r++)
-		fprintf(stderr, " %.2f", b->v[r]);
-	fprintf(stderr, "\n");
+	fprintf(stderr, "%s\n", what);
+	for (int k = 0; k < NSYS; k++) {
+		fprintf(stderr, "  %-12s", sys_names[k]);
+		for (unsigned r = 0; r < s[k].n; r++)
+			fprintf(stderr, " %.2f", s[k].v[r]);
+		fprintf(stderr, "\n");
+	}
+}
+
+/* Context switches of every thread of the process so far. */
+static uint64_t csw_count(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		die("getrusage");
+	return (uint64_t)ru.ru_nvcsw + (uint64_t)ru.ru_nivcsw;
 }
 
 /* --- main ------------------------------------------------------------------------ */
 
 struct results {
-	struct series thr[2][2];                  /* [placement][0 ours, 1 libuv], calls/s */
-	struct series lat[2][NDEPTHS][3][2];      /* [placement][depth][p50,p99,p999][system], us */
+	struct series thr[2][NSYS];               /* [placement][system], k calls/s */
+	struct series csw[2][NSYS];               /* [placement][system], context switches per call */
+	struct series futex[2][NSYS];             /* [placement][system], futex calls per call */
+	struct series lat[2][NDEPTHS][3][NSYS];   /* [placement][depth][p50,p99,p999][system], us */
 	struct memres mem;
 	struct series hs[HS_N];                   /* seconds per round */
 };
 
 static struct results g_res;
+
+/* One throughput run of system @sys: calls per second; its context switches
+ * and futex calls (if counted) per call into *csw and *fx. */
+static double thr_run(int sys, struct sab *s, unsigned long n, double *csw, double *fx)
+{
+	uint64_t f0 = futex_count(), c0 = csw_count();
+	double v = sys == SYS_SA ? sab_throughput(s, n) : sys == SYS_UV ? uvb_throughput(n)
+									: utb_throughput(n);
+	*csw = (double)(csw_count() - c0) / (double)n;
+	*fx = (double)(futex_count() - f0) / (double)n;
+	return v;
+}
+
+static void lat_run(int sys, struct sab *s, unsigned depth, unsigned warm, unsigned ns,
+		    uint64_t *samp)
+{
+	if (sys == SYS_SA)
+		sab_latency(s, depth, warm, ns, samp);
+	else if (sys == SYS_UV)
+		uvb_latency(depth, warm, ns, samp);
+	else
+		utb_latency(depth, warm, ns, samp);
+}
 
 static void measure_async(void)
 {
@@ -1137,9 +1759,12 @@ static void measure_async(void)
 	struct sab s;
 	sab_setup(&s, NCTX, PER_CTX);
 	uvb_setup(INFLIGHT);
-	/* Warm-up: both pools started, caches and allocator warm. */
-	sab_throughput(&s, g_cfg.thr_calls / 10);
-	uvb_throughput(g_cfg.thr_calls / 10);
+	utb_setup(NCTX, PER_CTX);
+	/* Warm-up: the pools started, caches and allocator warm. */
+	double csw, fx;
+	for (int k = 0; k < NSYS; k++)
+		thr_run(k, &s, g_cfg.thr_calls / 10, &csw, &fx);
+	futex_open(); /* every thread of the run exists now */
 	unsigned maxs = 0;
 	for (unsigned d = 0; d < NDEPTHS; d++)
 		if (g_cfg.lat_samples[d] > maxs)
@@ -1150,29 +1775,31 @@ static void measure_async(void)
 		if (nthreads != 1 + 2 * WORKERS)
 			fprintf(stderr, "bench/async: %u threads, expected %d\n", nthreads, 1 + 2 * WORKERS);
 		for (unsigned r = 0; r < g_cfg.rounds; r++) {
-			for (int k = 0; k < 2; k++) {
-				int sys = (int)(r % 2) ^ k; /* ours first in odd rounds (1-based) */
+			for (int k = 0; k < NSYS; k++) {
+				int sys = (int)((r + (unsigned)k) % NSYS); /* round r starts with r mod 3 */
 				place_all(&g_place[p]);
-				double v = sys == 0 ? sab_throughput(&s, g_cfg.thr_calls)
-						    : uvb_throughput(g_cfg.thr_calls);
+				double v = thr_run(sys, &s, g_cfg.thr_calls, &csw, &fx);
 				series_add(&g_res.thr[p][sys], v / 1e3);
+				series_add(&g_res.csw[p][sys], csw);
+				series_add(&g_res.futex[p][sys], fx);
 			}
 		}
 		char what[128];
 		snprintf(what, sizeof what, "throughput, %s (k calls/s)", g_place[p].name);
-		verbose_rounds(what, &g_res.thr[p][0], &g_res.thr[p][1]);
+		verbose_rounds(what, g_res.thr[p]);
+		snprintf(what, sizeof what, "context switches per call, %s", g_place[p].name);
+		verbose_rounds(what, g_res.csw[p]);
+		snprintf(what, sizeof what, "futex calls per call, %s", g_place[p].name);
+		verbose_rounds(what, g_res.futex[p]);
 		for (unsigned d = 0; d < NDEPTHS; d++) {
 			unsigned ns = g_cfg.lat_samples[d];
 			unsigned warm = ns / 10 > depths[d] * 4 ? ns / 10 : depths[d] * 4;
 			for (unsigned r = 0; r < g_cfg.rounds; r++) {
-				for (int k = 0; k < 2; k++) {
-					int sys = (int)(r % 2) ^ k;
+				for (int k = 0; k < NSYS; k++) {
+					int sys = (int)((r + (unsigned)k) % NSYS);
 					double pc[3];
 					place_all(&g_place[p]);
-					if (sys == 0)
-						sab_latency(&s, depths[d], warm, ns, samp);
-					else
-						uvb_latency(depths[d], warm, ns, samp);
+					lat_run(sys, &s, depths[d], warm, ns, samp);
 					percentiles(samp, ns, pc);
 					for (int q = 0; q < 3; q++)
 						series_add(&g_res.lat[p][d][q][sys], pc[q]);
@@ -1182,11 +1809,13 @@ static void measure_async(void)
 			for (int q = 0; q < 3; q++) {
 				snprintf(what, sizeof what, "latency %s, depth %u, %s (us)", qn[q], depths[d],
 					 g_place[p].name);
-				verbose_rounds(what, &g_res.lat[p][d][q][0], &g_res.lat[p][d][q][1]);
+				verbose_rounds(what, g_res.lat[p][d][q]);
 			}
 		}
 	}
 	free(samp);
+	futex_close();
+	utb_teardown();
 	sab_teardown(&s);
 	sa_shutdown();
 	place_all(&g_place[0]);
@@ -1216,43 +1845,78 @@ static void measure_handshakes(void)
 
 static void report(void)
 {
-	char a[96], b[96], f[96], g[32];
-	printf("| figure | placement | sspiasync | libuv | ratio | goal | result |\n");
-	printf("|---|---|---|---|---|---|---|\n");
+	char cell[NSYS][96], f[128];
+	double v[NSYS];
+	printf("| figure | placement | sspiasync | libuv | libuv+table | vs libuv | goal | result | "
+	       "vs libuv+table | goal | result |\n");
+	printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
 	for (unsigned p = 0; p < g_nplace; p++) {
-		double ours = median(&g_res.thr[p][0]), theirs = median(&g_res.thr[p][1]);
+		for (int k = 0; k < NSYS; k++) {
+			v[k] = median(&g_res.thr[p][k]);
+			snprintf(cell[k], sizeof cell[k], "%.0f k calls/s", v[k]);
+		}
 		snprintf(f, sizeof f, "throughput, %d in flight, %lu calls", INFLIGHT, g_cfg.thr_calls);
-		snprintf(a, sizeof a, "%.0f k calls/s", ours);
-		snprintf(b, sizeof b, "%.0f k calls/s", theirs);
-		row(f, g_place[p].name, a, b, ours / theirs, ">= 1.00", ours >= theirs);
+		row(f, g_place[p].name, cell,
+		    (struct versus){v[SYS_SA] / v[SYS_UV], ">= 0.50", v[SYS_SA] >= 0.5 * v[SYS_UV]},
+		    (struct versus){v[SYS_SA] / v[SYS_UT], ">= 1.00", v[SYS_SA] >= v[SYS_UT]});
+		for (int k = 0; k < NSYS; k++) {
+			v[k] = median(&g_res.csw[p][k]);
+			snprintf(cell[k], sizeof cell[k], "%.3f", v[k]);
+		}
+		row("context switches per call, the throughput runs", g_place[p].name, cell,
+		    (struct versus){v[SYS_SA] / v[SYS_UV], "<= 2.00", v[SYS_SA] <= 2.0 * v[SYS_UV]},
+		    (struct versus){v[SYS_SA] / v[SYS_UT], "-", -1});
+		for (int k = 0; k < NSYS; k++) {
+			v[k] = NAN;
+			snprintf(cell[k], sizeof cell[k], "n/a");
+			if (g_futex_why[0] == '\0') {
+				v[k] = median(&g_res.futex[p][k]);
+				snprintf(cell[k], sizeof cell[k], "%.3f", v[k]);
+			}
+		}
+		row("futex calls per call, the throughput runs", g_place[p].name, cell,
+		    (struct versus){v[SYS_SA] / v[SYS_UV], "-", -1},
+		    (struct versus){v[SYS_SA] / v[SYS_UT], "-", -1});
 	}
 	static const char *const qn[3] = {"p50", "p99", "p99.9"};
 	for (unsigned p = 0; p < g_nplace; p++)
 		for (unsigned d = 0; d < NDEPTHS; d++)
 			for (int q = 0; q < 3; q++) {
-				double ours = median(&g_res.lat[p][d][q][0]);
-				double theirs = median(&g_res.lat[p][d][q][1]);
+				for (int k = 0; k < NSYS; k++) {
+					v[k] = median(&g_res.lat[p][d][q][k]);
+					snprintf(cell[k], sizeof cell[k], "%.1f us", v[k]);
+				}
+				/* p99: against libuv at 1 and 16 in flight, against libuv+table at 256. */
+				int near = q == 1 && depths[d] <= 16, deep = q == 1 && depths[d] == 256;
 				snprintf(f, sizeof f, "latency %s, %u in flight", qn[q], depths[d]);
-				snprintf(a, sizeof a, "%.1f us", ours);
-				snprintf(b, sizeof b, "%.1f us", theirs);
-				row(f, g_place[p].name, a, b, ours / theirs, q == 1 ? "<= 1.10" : "-",
-				    q == 1 ? ours <= 1.10 * theirs : -1);
+				row(f, g_place[p].name, cell,
+				    (struct versus){v[SYS_SA] / v[SYS_UV], near ? "<= 1.10" : "-",
+						    near ? v[SYS_SA] <= 1.10 * v[SYS_UV] : -1},
+				    (struct versus){v[SYS_SA] / v[SYS_UT], deep ? "<= 1.50" : "-",
+						    deep ? v[SYS_SA] <= 1.50 * v[SYS_UT] : -1});
 			}
 	const struct memres *m = &g_res.mem;
-	snprintf(a, sizeof a, "%.1f B", m->lib_per_call);
-	snprintf(b, sizeof b, "%zu B (uv_work_t) + %.1f B", sizeof(uv_work_t), m->uv_heap_per_call);
-	snprintf(g, sizeof g, "<= 256 B");
-	row("library memory per pending call (4,096 queued)", "-", a, b,
-	    m->lib_per_call / ((double)sizeof(uv_work_t) + m->uv_heap_per_call), g,
-	    m->lib_per_call <= 256.0);
+	double uv_bytes = (double)sizeof(uv_work_t) + m->uv_heap_per_call;
+	snprintf(cell[SYS_SA], sizeof cell[SYS_SA], "%.1f B", m->lib_per_call);
+	snprintf(cell[SYS_UV], sizeof cell[SYS_UV], "%zu B (uv_work_t) + %.1f B", sizeof(uv_work_t),
+		 m->uv_heap_per_call);
+	snprintf(cell[SYS_UT], sizeof cell[SYS_UT], "%zu B (uv_work_t) + %zu B (link, context, "
+		 "handle, callback)", sizeof(uv_work_t), UT_CALL_BYTES - sizeof(uv_work_t));
+	row("library memory per pending call (4,096 queued)", "-", cell,
+	    (struct versus){m->lib_per_call / uv_bytes, "<= 256 B", m->lib_per_call <= 256.0},
+	    (struct versus){m->lib_per_call / (double)UT_CALL_BYTES, "-", -1});
 	printf("\nmemory per pending call, in detail (sspiasync: allocation wrapper's live bytes, "
 	       "requested sizes): async context + its table slot (create, bind) %.1f B; "
 	       "queued call (job with its input copies) %.1f B, of which input token %.0f B; "
 	       "%.2f blocks per call; C heap incl. wrapper headers and malloc overhead %.1f B. "
 	       "libuv: sizeof(uv_work_t) = %zu B, the caller's; libuv's heap change per queued "
-	       "item %.1f B.\n",
+	       "item %.1f B. libuv+table: its call, %zu B, the caller's; per context (not per "
+	       "call, as a security context is not) %zu B + a %zu B table slot.\n",
 	       m->acall_per_call, m->job_per_call, m->in_tok, m->blocks_per_call, m->heap_per_call,
-	       sizeof(uv_work_t), m->uv_heap_per_call);
+	       sizeof(uv_work_t), m->uv_heap_per_call, UT_CALL_BYTES, sizeof(struct ut_ctx),
+	       sizeof(struct ut_slot));
+	if (g_futex_why[0] != '\0')
+		printf("futex calls per call: n/a (%s; run as root for them).\n", g_futex_why);
 	printf("Instructions per call: bench/async_callgrind.sh.\n\n");
 
 	printf("| handshakes (test package, 3 legs + both deletes), placement %s | handshakes/s | "
