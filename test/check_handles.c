@@ -41,10 +41,13 @@ static void obj_dtor(void *p, void *arg)
 	free(o);
 }
 
+/* Whether table_new() packs its slots (cfg.dense): set by form_at(). */
+static int g_dense;
+
 static struct sa_htable *table_new(uint8_t kind, enum sa_htable_form form, uint32_t max)
 {
-	struct sa_htable_config cfg = {
-		.kind = kind, .form = form, .max_entries = max, .dtor = obj_dtor, .dtor_arg = NULL};
+	struct sa_htable_config cfg = {.kind = kind, .form = form, .max_entries = max,
+				       .dtor = obj_dtor, .dtor_arg = NULL, .dense = (uint8_t)g_dense};
 	struct sa_htable *t = NULL;
 	ck_assert_int_eq(sa_htable_create(&cfg, &t), SA_OK);
 	ck_assert_ptr_nonnull(t);
@@ -92,6 +95,15 @@ static void assert_valid(struct sa_htable *t, struct sa_handle h)
 
 static const enum sa_htable_form forms[2] = {SA_HTABLE_TWO_WORD, SA_HTABLE_ONE_WORD};
 
+/* A loop test's table: _i 0 and 1 are the two forms with a slot per cache
+ * line, 2 and 3 the same packed (cfg.dense); tables made after this call
+ * (table_new) are so. */
+static enum sa_htable_form form_at(int i)
+{
+	g_dense = i / 2;
+	return forms[i % 2];
+}
+
 /* --- basic ---------------------------------------------------------------- */
 
 START_TEST(test_htable_create_rejects_bad_config)
@@ -118,12 +130,12 @@ END_TEST
 START_TEST(test_htable_insert_acquire_release_roundtrip)
 {
 	uint64_t blocks = tl_live_blocks();
-	struct sa_htable *t = table_new(KIND_A, forms[_i], 0);
+	struct sa_htable *t = table_new(KIND_A, form_at(_i), 0);
 	_Atomic int runs = 0;
 	struct sa_handle h = insert_obj(t, &runs);
 	ck_assert_uint_eq(sa_htable_live_count(t), 1);
 	ck_assert_uint_eq(sa_htable_kind(t), KIND_A);
-	if (forms[_i] == SA_HTABLE_ONE_WORD)
+	if (form_at(_i) == SA_HTABLE_ONE_WORD)
 		ck_assert_uint_eq(h.upper, 0);
 	assert_valid(t, h);
 	assert_valid(t, h);
@@ -158,7 +170,7 @@ END_TEST
 
 START_TEST(test_htable_acquire_fails_after_remove)
 {
-	struct sa_htable *t = table_new(KIND_A, forms[_i], 0);
+	struct sa_htable *t = table_new(KIND_A, form_at(_i), 0);
 	struct sa_handle h = insert_obj(t, NULL);
 	ck_assert_int_eq(sa_htable_remove(t, h), SA_OK);
 	assert_invalid(t, h);
@@ -169,7 +181,7 @@ END_TEST
 
 START_TEST(test_htable_dtor_runs_at_last_release)
 {
-	struct sa_htable *t = table_new(KIND_A, forms[_i], 0);
+	struct sa_htable *t = table_new(KIND_A, form_at(_i), 0);
 	_Atomic int runs = 0;
 	struct sa_handle h = insert_obj(t, &runs);
 	void *o1, *o2;
@@ -193,7 +205,7 @@ END_TEST
 START_TEST(test_htable_stale_handle_after_reuse_is_invalid)
 {
 	/* One slot: the second insert must reuse it with a new generation. */
-	struct sa_htable *t = table_new(KIND_A, forms[_i], 1);
+	struct sa_htable *t = table_new(KIND_A, form_at(_i), 1);
 	struct sa_handle old = insert_obj(t, NULL);
 	ck_assert_int_eq(sa_htable_remove(t, old), SA_OK);
 	struct sa_handle cur = insert_obj(t, NULL);
@@ -238,7 +250,7 @@ END_TEST
 
 START_TEST(test_htable_zero_and_invalidated_handles_are_invalid)
 {
-	struct sa_htable *t = table_new(KIND_A, forms[_i], 0);
+	struct sa_htable *t = table_new(KIND_A, form_at(_i), 0);
 	struct sa_handle live = insert_obj(t, NULL);
 	const uintptr_t vals[] = {0, UINTPTR_MAX, UINTPTR_MAX - 1, 1};
 	for (size_t i = 0; i < 4; i++)
@@ -272,7 +284,7 @@ END_TEST
 
 START_TEST(test_htable_every_bit_flip_is_invalid)
 {
-	enum sa_htable_form form = forms[_i];
+	enum sa_htable_form form = form_at(_i);
 	unsigned nbits = form == SA_HTABLE_TWO_WORD ? 128 : 64;
 	struct sa_htable *t = table_new(KIND_A, form, 0);
 	struct sa_handle h[200];
@@ -304,7 +316,7 @@ END_TEST
 
 START_TEST(test_htable_garbage_handles_are_invalid)
 {
-	enum sa_htable_form form = forms[_i];
+	enum sa_htable_form form = form_at(_i);
 	struct sa_htable *t = table_new(KIND_A, form, 0);
 	struct sa_handle live[64];
 	for (int i = 0; i < 64; i++)
@@ -361,12 +373,12 @@ START_TEST(test_htable_issued_words_avoid_reserved_values)
 {
 	uint32_t floor = sa__htable_test_set_oneword_floor(1);
 	sa__htable_test_set_oneword_floor(floor);
-	struct sa_htable *t = table_new(KIND_A, forms[_i], 0);
+	struct sa_htable *t = table_new(KIND_A, form_at(_i), 0);
 	/* Push slot generations to the top of the range too. */
 	struct sa_handle h[300];
 	for (int i = 0; i < 150; i++)
 		h[i] = insert_obj(t, NULL);
-	sa__htable_test_set_free_generation(t, forms[_i] == SA_HTABLE_TWO_WORD
+	sa__htable_test_set_free_generation(t, form_at(_i) == SA_HTABLE_TWO_WORD
 						       ? SA_HTABLE_GEN_LIMIT_TWO_WORD
 						       : SA_HTABLE_GEN_LIMIT_ONE_WORD);
 	for (int i = 150; i < 300; i++)
@@ -378,7 +390,7 @@ START_TEST(test_htable_issued_words_avoid_reserved_values)
 			ck_assert_uint_ne(h[i].lower, 0);
 			ck_assert_uint_ne(h[i].lower, UINTPTR_MAX);
 			ck_assert_uint_ne(h[i].lower, UINTPTR_MAX - 1);
-			if (forms[_i] == SA_HTABLE_TWO_WORD) {
+			if (form_at(_i) == SA_HTABLE_TWO_WORD) {
 				ck_assert_uint_ne(h[i].upper, 0);
 				ck_assert_uint_ne(h[i].upper, UINTPTR_MAX);
 				ck_assert_uint_ne(h[i].upper, UINTPTR_MAX - 1);
@@ -396,7 +408,7 @@ END_TEST
 
 START_TEST(test_htable_rejection_takes_no_reference)
 {
-	struct sa_htable *t = table_new(KIND_A, forms[_i], 0);
+	struct sa_htable *t = table_new(KIND_A, form_at(_i), 0);
 	_Atomic int runs = 0;
 	struct sa_handle h = insert_obj(t, &runs);
 	void *obj;
@@ -434,7 +446,7 @@ static uint32_t instance_of(struct sa_handle h)
  * SA_ENOSPC). */
 START_TEST(test_htable_slot_generation_wraps_at_limit)
 {
-	enum sa_htable_form form = forms[_i];
+	enum sa_htable_form form = form_at(_i);
 	uint32_t limit = gen_limit_of(form);
 	uint32_t floor = sa__htable_test_set_oneword_floor(1);
 	sa__htable_test_set_oneword_floor(floor);
@@ -479,7 +491,7 @@ END_TEST
  * the value issued at the limit stays invalid. */
 START_TEST(test_htable_slot_at_limit_still_inserts_after_remove)
 {
-	enum sa_htable_form form = forms[_i];
+	enum sa_htable_form form = form_at(_i);
 	uint32_t floor = sa__htable_test_set_oneword_floor(1);
 	sa__htable_test_set_oneword_floor(floor);
 	struct sa_htable *t = table_new(KIND_A, form, 1);
@@ -610,7 +622,7 @@ END_TEST
 
 START_TEST(test_htable_values_unique_across_tables)
 {
-	enum sa_htable_form form = forms[_i];
+	enum sa_htable_form form = form_at(_i);
 	struct sa_handle old[3];
 	for (int i = 0; i < 3; i++) {
 		struct sa_htable *t = table_new(KIND_A, form, 1);
@@ -650,7 +662,7 @@ END_TEST
 
 START_TEST(test_htable_next_visits_live_entries_once)
 {
-	struct sa_htable *t = table_new(KIND_A, forms[_i], 0);
+	struct sa_htable *t = table_new(KIND_A, form_at(_i), 0);
 	struct sa_handle h[300];
 	for (int i = 0; i < 300; i++)
 		h[i] = insert_obj(t, NULL);
@@ -686,7 +698,7 @@ END_TEST
 START_TEST(test_htable_insert_fails_at_max)
 {
 	uint64_t blocks = tl_live_blocks();
-	struct sa_htable *t = table_new(KIND_A, forms[_i], 100);
+	struct sa_htable *t = table_new(KIND_A, form_at(_i), 100);
 	struct sa_handle h[100];
 	for (int i = 0; i < 100; i++)
 		h[i] = insert_obj(t, NULL);
@@ -711,7 +723,7 @@ END_TEST
 
 START_TEST(test_htable_destroy_refused_while_live)
 {
-	struct sa_htable *t = table_new(KIND_A, forms[_i], 0);
+	struct sa_htable *t = table_new(KIND_A, form_at(_i), 0);
 	struct sa_handle h = insert_obj(t, NULL);
 	ck_assert_int_eq(sa_htable_destroy(t), SA_EBUSY);
 	assert_valid(t, h); /* untouched and usable */
@@ -744,7 +756,7 @@ END_TEST
 START_TEST(test_htable_create_oom_every_k)
 {
 	uint64_t blocks = tl_live_blocks();
-	struct sa_htable_config cfg = {.kind = KIND_A, .form = forms[_i], .dtor = obj_dtor};
+	struct sa_htable_config cfg = {.kind = KIND_A, .form = form_at(_i), .dtor = obj_dtor};
 	int failures = 0;
 	for (uint64_t k = 1;; k++) {
 		struct sa_htable *t = (struct sa_htable *)&t;
@@ -769,7 +781,7 @@ START_TEST(test_htable_insert_oom_every_k)
 {
 	/* Insert allocates at most one chunk: fail it at every growth point
 	 * (the first chunk and each chunk boundary up to ~4000 slots). */
-	struct sa_htable *t = table_new(KIND_A, forms[_i], 0);
+	struct sa_htable *t = table_new(KIND_A, form_at(_i), 0);
 	enum { N = 4100 };
 	struct sa_handle *h = calloc(N, sizeof *h);
 	ck_assert_ptr_nonnull(h);
@@ -967,7 +979,7 @@ START_TEST(test_htable_stress_acquire_release_remove)
 	ck_assert_int_eq(pthread_mutex_init(&st.pace_lock, NULL), 0);
 	ck_assert_int_eq(pthread_cond_init(&st.pace_cv, NULL), 0);
 	struct sa_htable_config cfg = {
-		.kind = KIND_A, .form = forms[_i], .max_entries = 1u << 16, .dtor = stress_dtor};
+		.kind = KIND_A, .form = form_at(_i), .max_entries = 1u << 16, .dtor = stress_dtor};
 	ck_assert_int_eq(sa_htable_create(&cfg, &st.t), SA_OK);
 	pthread_t w, r[2];
 	ck_assert_int_eq(pthread_create(&r[0], NULL, stress_reader, &st), 0);
@@ -1020,7 +1032,7 @@ START_TEST(test_htable_concurrent_remove_only_one_wins)
 {
 	int rounds = race_detector() || tl_slow() ? 200 : 2000;
 	struct race r;
-	r.t = table_new(KIND_A, forms[_i], 0);
+	r.t = table_new(KIND_A, form_at(_i), 0);
 	for (int round = 0; round < rounds; round++) {
 		_Atomic int runs = 0;
 		r.h = insert_obj(r.t, &runs);
@@ -1210,47 +1222,47 @@ static Suite *handles_suite(void)
 
 	tc = tcase_create("basic");
 	tcase_add_test(tc, test_htable_create_rejects_bad_config);
-	tcase_add_loop_test(tc, test_htable_insert_acquire_release_roundtrip, 0, 2);
+	tcase_add_loop_test(tc, test_htable_insert_acquire_release_roundtrip, 0, 4);
 	tcase_add_test(tc, test_htable_insert_rejects_null);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("stale");
-	tcase_add_loop_test(tc, test_htable_acquire_fails_after_remove, 0, 2);
-	tcase_add_loop_test(tc, test_htable_dtor_runs_at_last_release, 0, 2);
-	tcase_add_loop_test(tc, test_htable_stale_handle_after_reuse_is_invalid, 0, 2);
+	tcase_add_loop_test(tc, test_htable_acquire_fails_after_remove, 0, 4);
+	tcase_add_loop_test(tc, test_htable_dtor_runs_at_last_release, 0, 4);
+	tcase_add_loop_test(tc, test_htable_stale_handle_after_reuse_is_invalid, 0, 4);
 	tcase_add_test(tc, test_htable_wrong_kind_is_invalid);
-	tcase_add_loop_test(tc, test_htable_zero_and_invalidated_handles_are_invalid, 0, 2);
+	tcase_add_loop_test(tc, test_htable_zero_and_invalidated_handles_are_invalid, 0, 4);
 	tcase_add_test(tc, test_htable_one_word_needs_zero_upper);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("encoding");
 	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, test_htable_every_bit_flip_is_invalid, 0, 2);
-	tcase_add_loop_test(tc, test_htable_garbage_handles_are_invalid, 0, 2);
-	tcase_add_loop_test(tc, test_htable_issued_words_avoid_reserved_values, 0, 2);
-	tcase_add_loop_test(tc, test_htable_rejection_takes_no_reference, 0, 2);
+	tcase_add_loop_test(tc, test_htable_every_bit_flip_is_invalid, 0, 4);
+	tcase_add_loop_test(tc, test_htable_garbage_handles_are_invalid, 0, 4);
+	tcase_add_loop_test(tc, test_htable_issued_words_avoid_reserved_values, 0, 4);
+	tcase_add_loop_test(tc, test_htable_rejection_takes_no_reference, 0, 4);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("generation");
-	tcase_add_loop_test(tc, test_htable_slot_generation_wraps_at_limit, 0, 2);
-	tcase_add_loop_test(tc, test_htable_slot_at_limit_still_inserts_after_remove, 0, 2);
+	tcase_add_loop_test(tc, test_htable_slot_generation_wraps_at_limit, 0, 4);
+	tcase_add_loop_test(tc, test_htable_slot_at_limit_still_inserts_after_remove, 0, 4);
 	tcase_add_test(tc, test_htable_wrapped_slots_are_reused_in_place);
 	tcase_add_test(tc, test_htable_one_word_floor_wraps_at_limit);
 	tcase_add_test(tc, test_htable_instance_wraps_skipping_live_tables);
-	tcase_add_loop_test(tc, test_htable_values_unique_across_tables, 0, 2);
+	tcase_add_loop_test(tc, test_htable_values_unique_across_tables, 0, 4);
 	tcase_add_test(tc, test_htable_reuse_is_fifo);
-	tcase_add_loop_test(tc, test_htable_next_visits_live_entries_once, 0, 2);
+	tcase_add_loop_test(tc, test_htable_next_visits_live_entries_once, 0, 4);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
-	tcase_add_loop_test(tc, test_htable_insert_fails_at_max, 0, 2);
-	tcase_add_loop_test(tc, test_htable_destroy_refused_while_live, 0, 2);
+	tcase_add_loop_test(tc, test_htable_insert_fails_at_max, 0, 4);
+	tcase_add_loop_test(tc, test_htable_destroy_refused_while_live, 0, 4);
 	tcase_add_test(tc, test_htable_refcount_saturation_is_busy);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("oom");
-	tcase_add_loop_test(tc, test_htable_create_oom_every_k, 0, 2);
-	tcase_add_loop_test(tc, test_htable_insert_oom_every_k, 0, 2);
+	tcase_add_loop_test(tc, test_htable_create_oom_every_k, 0, 4);
+	tcase_add_loop_test(tc, test_htable_insert_oom_every_k, 0, 4);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("concurrency");

@@ -115,6 +115,11 @@ struct sa_htable_config {
 				      * One-word handles carry no kind, so two one-word
 				      * tables alive together with disjoint ranges can
 				      * never issue the same word; 0 for two-word tables */
+	uint8_t dense;               /* 0: each slot on a cache line of its own (64 bytes), so
+				      * handles used on different threads never share one;
+				      * 1: slots packed (24 bytes): less memory, for a table
+				      * whose handles are mostly used under one lock of the
+				      * caller's (adjacent slots may then share a line) */
 };
 
 /*

@@ -81,9 +81,12 @@ struct slot {
 	void *obj;             /* [L] set before LIVE is published; read by holders of a reference */
 	uint32_t next_free;    /* [L] free-list link, FREE_NONE at the tail */
 	uint32_t on_free_list; /* [L] 1 while linked (for sa__htable_check) */
-	unsigned char pad[CACHE_LINE - 2 * sizeof(uint64_t) - 2 * sizeof(uint32_t)];
 };
-_Static_assert(sizeof(struct slot) == CACHE_LINE, "one slot per cache line: no false sharing");
+/* Slots sit one per cache line (no false sharing between handles used on
+ * different threads), or packed in a dense table (cfg.dense: its caller
+ * serialises every acquire and release under a lock of its own). */
+_Static_assert(sizeof(struct slot) <= CACHE_LINE, "a slot fits a cache line");
+_Static_assert(sizeof(struct slot) % _Alignof(struct slot) == 0, "packed slots stay aligned");
 
 /*
  * Invariants (each one a test in test/check_handles.c):
@@ -148,6 +151,7 @@ struct sa_htable {
 	sa_htable_dtor_fn dtor;       /* [i] */
 	void *dtor_arg;               /* [i] */
 	_Atomic(struct slot *) chunks[NCHUNKS]; /* [a] written under L, once each */
+	uint32_t stride;              /* [i] bytes from a slot to the next: CACHE_LINE, or dense */
 
 	/* Written by insert and recycling. */
 	_Alignas(CACHE_LINE) pthread_mutex_t lock; /* LOCK ORDER #5 (src/sspi/sspi_int.h); guards [L] */
@@ -342,6 +346,12 @@ static inline void chunk_locate(uint32_t idx, unsigned *k, uint64_t *off)
 	*off = x - ((uint64_t)1 << top);
 }
 
+/* Slot @i of the chunk @c whose slots are @stride bytes apart. */
+static inline struct slot *slot_in(struct slot *c, uint64_t i, uint32_t stride)
+{
+	return (struct slot *)(void *)((unsigned char *)c + i * stride);
+}
+
 /* The slot behind a validated index, or NULL if its chunk does not exist yet. */
 static inline struct slot *slot_lookup(struct sa_htable *t, uint32_t idx)
 {
@@ -349,7 +359,7 @@ static inline struct slot *slot_lookup(struct sa_htable *t, uint32_t idx)
 	uint64_t off;
 	chunk_locate(idx, &k, &off);
 	struct slot *c = atomic_load_explicit(&t->chunks[k], memory_order_acquire);
-	return c == NULL ? NULL : &c[off];
+	return c == NULL ? NULL : slot_in(c, off, t->stride);
 }
 
 /* Context: t->lock held; @idx < t->nslots. */
@@ -410,15 +420,16 @@ static int table_grow_locked(struct sa_htable *t)
 	if (size > (uint64_t)t->max - t->nslots)
 		size = (uint64_t)t->max - t->nslots;
 	void *raw;
-	struct slot *c = alloc_aligned((size_t)size * sizeof(struct slot), &raw);
+	struct slot *c = alloc_aligned((size_t)size * t->stride, &raw);
 	if (c == NULL)
 		return SA_ENOMEM;
 	for (uint64_t i = 0; i < size; i++) {
-		atomic_init(&c[i].word, (uint64_t)t->gen_floor << WORD_GEN_SHIFT);
-		SA_ATOMIC_WORD(&c[i].word);
-		c[i].obj = NULL;
-		c[i].next_free = FREE_NONE;
-		c[i].on_free_list = 0;
+		struct slot *si = slot_in(c, i, t->stride);
+		atomic_init(&si->word, (uint64_t)t->gen_floor << WORD_GEN_SHIFT);
+		SA_ATOMIC_WORD(&si->word);
+		si->obj = NULL;
+		si->next_free = FREE_NONE;
+		si->on_free_list = 0;
 	}
 	t->chunk_mem[k] = raw;
 	atomic_store_explicit(&t->chunks[k], c, memory_order_release);
@@ -426,7 +437,7 @@ static int table_grow_locked(struct sa_htable *t)
 	t->nchunks = k + 1;
 	t->nslots += (uint32_t)size;
 	for (uint64_t i = 0; i < size; i++)
-		free_list_push_locked(t, first + (uint32_t)i, &c[i]);
+		free_list_push_locked(t, first + (uint32_t)i, slot_in(c, i, t->stride));
 	return SA_OK;
 }
 
@@ -490,6 +501,7 @@ int sa_htable_create(const struct sa_htable_config *cfg, struct sa_htable **out)
 	t->form = (uint8_t)cfg->form;
 	t->lower_prefix = ((uint64_t)cfg->kind << TW_KIND_SHIFT) | ((uint64_t)instance << TW_INSTANCE_SHIFT);
 	t->max = max;
+	t->stride = cfg->dense ? (uint32_t)sizeof(struct slot) : CACHE_LINE;
 	t->slot_base = cfg->slot_base;
 	t->gen_floor = floor;
 	t->gen_limit = gen_limit;
