@@ -5,8 +5,13 @@
  *
  * Invariants (tests in test/check_sspi_sync.c):
  * R1 g_rt is published only fully built, and freed only after every call
- *    that entered it has left (g_active == 0); calls starting meanwhile get
- *    SEC_E_SHUTDOWN_IN_PROGRESS.
+ *    that entered it has left (the g_active stripes sum to 0); calls
+ *    starting meanwhile get SEC_E_SHUTDOWN_IN_PROGRESS.  The count is kept
+ *    in stripes, a thread always on its own one, so callers on different
+ *    threads do not contend for one cache line; each stripe is exact
+ *    (seq_cst), so a sum of 0 read after g_shutting_down was set means no
+ *    call is inside: a call entering after its stripe was read sees
+ *    g_shutting_down and leaves without touching g_rt.
  * R2 After shutdown every handle issued before is invalid: the next runtime
  *    has new tables with their own check keys (and, until 2^24 - 1 tables
  *    later, other instance numbers and a higher one-word generation floor),
@@ -47,10 +52,40 @@
 #include <time.h>
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER; /* LOCK ORDER #1 (sspi_int.h) */
-static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER; /* g_active or g_dying_users reached 0 during shutdown */
+static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER; /* a call left, or g_dying_users reached 0, during shutdown */
 static pthread_cond_t g_done = PTHREAD_COND_INITIALIZER; /* a shutdown finished (R6) */
 static _Atomic(struct sa_runtime *) g_rt;              /* [a], written under [G] */
-static _Atomic unsigned g_active;                      /* [a] calls inside g_rt */
+/* R1: calls inside g_rt, in stripes (a thread's is fixed at its first call). */
+#define ACTIVE_STRIPES 16
+static struct {
+	_Atomic unsigned n;                            /* [a] */
+	char pad[64 - sizeof(unsigned)];               /* one per cache line */
+} g_active[ACTIVE_STRIPES];
+static _Atomic unsigned g_active_next;                 /* [a] the next thread's stripe */
+static _Thread_local _Atomic unsigned *tl_active;     /* this thread's stripe */
+static char g_active_hb; /* Helgrind: the calls' work happens before shutdown sees them left */
+
+/* This thread's stripe of the count of calls inside (R1). */
+static _Atomic unsigned *active_stripe(void)
+{
+	_Atomic unsigned *c = tl_active;
+	if (c == NULL) {
+		unsigned i = atomic_fetch_add_explicit(&g_active_next, 1, memory_order_relaxed);
+		c = tl_active = &g_active[i % ACTIVE_STRIPES].n;
+		SA_ATOMIC_WORD(c); /* read by shutdown without a lock (its order: g_active_hb) */
+	}
+	return c;
+}
+
+/* Calls inside g_rt now (R1): the stripes' sum (exact modulo 2^32 even if a
+ * call left on another stripe than it entered). */
+static unsigned active_sum(void)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < ACTIVE_STRIPES; i++)
+		n += atomic_load(&g_active[i].n);
+	return n;
+}
 static _Atomic int g_shutting_down;                    /* [a], written under [G] */
 /* R5: the runtime a shutdown tears down, while its door is open, and the
  * async-context calls inside it. */
@@ -70,7 +105,8 @@ static void atfork_child(void)
 		g_abandoned = rt;
 	}
 	atomic_store(&g_rt, NULL);
-	atomic_store(&g_active, 0);
+	for (unsigned i = 0; i < ACTIVE_STRIPES; i++)
+		atomic_store(&g_active[i].n, 0);
 	atomic_store(&g_shutting_down, 0);
 	atomic_store(&g_dying, NULL);
 	atomic_store(&g_dying_users, 0);
@@ -287,9 +323,9 @@ SECURITY_STATUS sspiasync_shutdown(void)
 	 * async-context calls may still reach rt (R5). */
 	atomic_store(&g_dying, rt);
 	atomic_store(&g_shutting_down, 1);
-	while (atomic_load(&g_active) != 0)
+	while (active_sum() != 0)
 		pthread_cond_wait(&g_cv, &g_lock);
-	SA_HAPPENS_AFTER(&g_active); /* every call that was inside has left */
+	SA_HAPPENS_AFTER(&g_active_hb); /* every call that was inside has left */
 	atomic_store(&g_rt, NULL);
 	/* Without g_lock: the callbacks of cancelled calls run meanwhile, and
 	 * their API calls see g_shutting_down and return. */
@@ -321,8 +357,8 @@ int sa__rt_test_engine_check(void)
 SECURITY_STATUS sa__rt_enter(struct sa_runtime **out)
 {
 	/* Fast path: announce the call, then look (seq_cst pairs with shutdown's
-	 * store of g_shutting_down and load of g_active: one sees the other). */
-	atomic_fetch_add(&g_active, 1);
+	 * store of g_shutting_down and load of the stripes: one sees the other). */
+	atomic_fetch_add(active_stripe(), 1);
 	struct sa_runtime *rt = atomic_load(&g_rt);
 	if (rt != NULL && !atomic_load(&g_shutting_down)) {
 		SA_HAPPENS_AFTER(&g_rt);
@@ -345,7 +381,7 @@ SECURITY_STATUS sa__rt_enter(struct sa_runtime **out)
 		}
 	}
 	if (st == SEC_E_OK) {
-		atomic_fetch_add(&g_active, 1);
+		atomic_fetch_add(active_stripe(), 1);
 		*out = rt;
 	}
 	SA_UNLOCK(&g_lock);
@@ -393,8 +429,10 @@ SECURITY_STATUS sa__rt_exit(struct sa_runtime *rt, SECURITY_STATUS status)
 {
 	if (rt != NULL)
 		count_call(rt->engine, status);
-	SA_HAPPENS_BEFORE(&g_active); /* the call's work, before shutdown sees it left */
-	if (atomic_fetch_sub(&g_active, 1) == 1 && atomic_load(&g_shutting_down)) {
+	SA_HAPPENS_BEFORE(&g_active_hb); /* the call's work, before shutdown sees it left */
+	atomic_fetch_sub(active_stripe(), 1);
+	if (atomic_load(&g_shutting_down)) {
+		/* The shutdown waits for the sum (R1): wake it to read it again. */
 		SA_LOCK(&g_lock);
 		pthread_cond_broadcast(&g_cv);
 		SA_UNLOCK(&g_lock);
