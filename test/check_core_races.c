@@ -433,13 +433,14 @@ START_TEST(test_async_reinit_refused_while_next_callback_runs)
 }
 END_TEST
 
-/* --- A7: free between publish and DONE ------------------------------------ */
+/* --- A7: free between run and the finish hold ------------------------------ */
 
-/* Issue 19 #7: a first leg has published (its new handle is in the caller's
- * memory) and is held before its DONE step, so its status still says
- * PENDING; a free now abandons the call, and the context it made is deleted
- * (was: it survived, nobody's to delete). */
-START_TEST(test_async_free_after_publish_deletes_first_leg_context)
+/* Issue 19 #7: a first leg has run (it made a context) and is held before
+ * its finish hold, which writes the outputs and makes the call DONE, so its
+ * status still says PENDING; a free now abandons the call: nothing is
+ * written (issue 23: outputs and DONE are one step) and the context it made
+ * is deleted (was: it survived, nobody's to delete). */
+START_TEST(test_async_free_after_run_deletes_first_leg_context)
 {
 	CredHandle cc;
 	struct first_leg o;
@@ -447,22 +448,24 @@ START_TEST(test_async_free_after_publish_deletes_first_leg_context)
 	start_pool(2);
 	SspiAsyncContext *a = held_first_leg(SA_ENGINE_POINT_RAN, seen_cb, &seen, &o, &cc);
 	ck_assert_int_eq(SspiGetAsyncCallStatus(a), SEC_I_ASYNC_CALL_PENDING);
-	ck_assert(!handle_is_pat(&o.newh)); /* published: the handle was written */
+	ck_assert(handle_is_pat(&o.newh)); /* not published yet */
+	ck_assert_uint_eq(stats().contexts, 1); /* made */
 	SspiFreeAsyncContext(a);
 	hold_release();
 	ck_assert(wait_until(no_pending));
 	hold_off();
 	ck_assert_int_eq(seen.calls, 0);
 	ck_assert_uint_eq(stats().contexts, 0);
-	ck_assert_int_eq(DeleteSecurityContext(&o.newh), SEC_E_INVALID_HANDLE);
+	ck_assert(handle_is_pat(&o.newh)); /* abandoned: never written */
 	ck_assert_int_eq(FreeCredentialsHandle(&cc), SEC_E_OK);
 	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
 	ck_assert_uint_eq(tl_live_blocks(), 0);
 }
 END_TEST
 
-/* The same for an acquired credential: freed before DONE, it goes. */
-START_TEST(test_async_free_after_publish_frees_acquired_credential)
+/* The same for an acquired credential: freed before DONE, it goes, and its
+ * handle was never written. */
+START_TEST(test_async_free_after_run_frees_acquired_credential)
 {
 	start_pool(2);
 	SspiAsyncContext *a = SspiCreateAsyncContext();
@@ -475,13 +478,14 @@ START_TEST(test_async_free_after_publish_frees_acquired_credential)
 							    NULL, NULL, NULL, NULL, &c, &ts),
 			 SEC_E_OK);
 	ck_assert(wait_flag(&g_hold.reached));
-	ck_assert(!handle_is_pat(&c));
+	ck_assert(handle_is_pat(&c)); /* not published yet */
+	ck_assert_uint_eq(stats().credentials, 1); /* acquired */
 	SspiFreeAsyncContext(a);
 	hold_release();
 	ck_assert(wait_until(no_pending));
 	hold_off();
 	ck_assert_uint_eq(stats().credentials, 0);
-	ck_assert_int_eq(FreeCredentialsHandle(&c), SEC_E_INVALID_HANDLE);
+	ck_assert(handle_is_pat(&c)); /* abandoned: never written */
 	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
 	ck_assert_uint_eq(tl_live_blocks(), 0);
 }
@@ -930,8 +934,8 @@ static Suite *races_suite(void)
 	tc = tcase_races(s, "callbacks", 60);
 	tcase_add_test(tc, test_async_reinit_refused_while_next_callback_runs);
 	tc = tcase_races(s, "abandon", 120);
-	tcase_add_test(tc, test_async_free_after_publish_deletes_first_leg_context);
-	tcase_add_test(tc, test_async_free_after_publish_frees_acquired_credential);
+	tcase_add_test(tc, test_async_free_after_run_deletes_first_leg_context);
+	tcase_add_test(tc, test_async_free_after_run_frees_acquired_credential);
 	tcase_add_test(tc, test_async_free_while_leg_runs_abandons_it);
 	tc = tcase_races(s, "records", 30);
 	tcase_add_test(tc, test_cq_record_data_null_after_callback_cleared);

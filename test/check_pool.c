@@ -420,8 +420,7 @@ static void ojob_run(struct sa_job *job, const struct sa_job_env *env)
 	(void)env;
 	ojob_record(j);
 	atomic_fetch_add(&j->o->ran, 1);
-	int published = sa__job_publish(job, 0, NULL);
-	(void)published; /* its async context may be freed already */
+	sa__job_done(job, 0, 0); /* its async context may be freed already */
 }
 
 static void ojob_cancel(struct sa_job *job, int32_t status)
@@ -429,17 +428,14 @@ static void ojob_cancel(struct sa_job *job, int32_t status)
 	struct ojob *j = (struct ojob *)job;
 	ojob_record(j); /* cancelled in its turn too */
 	atomic_fetch_add(&j->o->cancelled, 1);
-	if (status != 0) {
-		int published = sa__job_publish(job, status, NULL);
-		(void)published;
-	}
+	if (status != 0)
+		sa__job_done(job, status, 0);
 }
 
 static void ojob_release(struct sa_job *job)
 {
-	struct ojob *j = (struct ojob *)job;
+	struct ojob *j = (struct ojob *)job; /* the engine's copy (A8) */
 	struct order *o = j->o;
-	free(j);
 	pthread_mutex_lock(&o->lock);
 	o->released++;
 	pthread_cond_broadcast(&o->cv);
@@ -471,23 +467,15 @@ static void *order_submitter(void *arg)
 	for (unsigned r0 = 0; r0 < o->rounds; r0 += ORDER_BURST) {
 		for (unsigned q = t->first; q < ORDER_QUEUES; q += ORDER_SUBMITTERS)
 		for (unsigned r = r0; r < r0 + ORDER_BURST && r < o->rounds; r++) {
-			struct ojob *j = malloc(sizeof *j);
 			uintptr_t w;
-			if (j == NULL || sa__acall_create(o->e, &w) != SA_OK) {
-				free(j);
+			if (sa__acall_create(o->e, &w) != SA_OK) {
 				atomic_fetch_add(&o->refused, 1);
 				continue;
 			}
-			memset(j, 0, sizeof *j);
-			j->job.ops = &ojob_ops;
-			j->job.serial = &o->q[q];
-			j->o = o;
-			j->q = q;
-			j->seq = r;
-			if (sa__engine_submit(o->e, w, &j->job) != SA_OK) {
-				free(j);
+			struct ojob j = {.job = {.ops = &ojob_ops, .serial = &o->q[q]}, .o = o,
+					 .q = q, .seq = r};
+			if (sa__engine_submit(o->e, w, &j.job, sizeof j) != SA_OK)
 				atomic_fetch_add(&o->refused, 1);
-			}
 			sa__acall_free(o->e, w);
 		}
 	}
@@ -504,7 +492,8 @@ START_TEST(test_pool_engine_runs_each_queue_in_order_with_two_workers)
 	for (unsigned q = 0; q < ORDER_QUEUES; q++)
 		sa__serial_init(&o.q[q]);
 	struct sa_engine_config cfg = {.max_async = 1u << 16, .max_pending = 1u << 20,
-				       .pending_status = 1, .notify = no_notify, .threads = 2};
+				       .pending_status = 1, .notify = no_notify, .threads = 2,
+				       .job_room = sizeof(struct ojob)};
 	ck_assert_int_eq(sa__engine_create(&cfg, &o.e), SA_OK);
 	pthread_t tid[ORDER_SUBMITTERS], checker;
 	struct order_th th[ORDER_SUBMITTERS];
@@ -598,8 +587,7 @@ static void gjob_run(struct sa_job *job, const struct sa_job_env *env)
 	}
 	pthread_cond_broadcast(&g->cv);
 	pthread_mutex_unlock(&g->lock);
-	int published = sa__job_publish(job, 0, NULL);
-	(void)published;
+	sa__job_done(job, 0, 0);
 }
 
 static void gjob_cancel(struct sa_job *job, int32_t status)
@@ -636,7 +624,8 @@ static int gate_wait(struct gate *g, const int *flag, int v)
 START_TEST(test_pool_engine_second_job_of_a_queue_waits_while_a_worker_is_free)
 {
 	struct sa_engine_config cfg = {.max_async = 64, .max_pending = 64, .pending_status = 1,
-				       .notify = no_notify, .threads = 2};
+				       .notify = no_notify, .threads = 2,
+				       .job_room = sizeof(struct gjob)};
 	struct sa_engine *e;
 	ck_assert_int_eq(sa__engine_create(&cfg, &e), SA_OK);
 	struct gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0,
@@ -650,10 +639,10 @@ START_TEST(test_pool_engine_second_job_of_a_queue_waits_while_a_worker_is_free)
 	uintptr_t w[3];
 	for (int i = 0; i < 3; i++)
 		ck_assert_int_eq(sa__acall_create(e, &w[i]), SA_OK);
-	ck_assert_int_eq(sa__engine_submit(e, w[0], &j[0].job), SA_OK);
+	ck_assert_int_eq(sa__engine_submit(e, w[0], &j[0].job, sizeof j[0]), SA_OK);
 	ck_assert(gate_wait(&g, &g.a1_running, 1)); /* a worker holds A */
-	ck_assert_int_eq(sa__engine_submit(e, w[1], &j[1].job), SA_OK);
-	ck_assert_int_eq(sa__engine_submit(e, w[2], &j[2].job), SA_OK);
+	ck_assert_int_eq(sa__engine_submit(e, w[1], &j[1].job, sizeof j[1]), SA_OK);
+	ck_assert_int_eq(sa__engine_submit(e, w[2], &j[2].job, sizeof j[2]), SA_OK);
 	ck_assert(gate_wait(&g, &g.b1_ran, 1)); /* the other worker passed A2 by */
 	ck_assert_int_eq(sa__engine_check(e), SA_OK); /* A running, A2 queued behind it */
 	pthread_mutex_lock(&g.lock);
@@ -701,16 +690,13 @@ static void check_notify(uintptr_t acall, void (*cb)(void), void *data)
 static void check_job_run(struct sa_job *job, const struct sa_job_env *env)
 {
 	(void)env;
-	int published = sa__job_publish(job, 0, NULL);
-	(void)published;
+	sa__job_done(job, 0, 0);
 }
 
 static void check_job_cancel(struct sa_job *job, int32_t status)
 {
-	if (status != 0) {
-		int published = sa__job_publish(job, status, NULL);
-		(void)published;
-	}
+	if (status != 0)
+		sa__job_done(job, status, 0);
 }
 
 static const struct sa_job_ops check_job_ops = {.run = check_job_run, .cancel = check_job_cancel};
@@ -738,10 +724,10 @@ START_TEST(test_pool_engine_check_notices_each_corruption)
 	struct sa_job j[3];
 	for (int i = 0; i < 3; i++)
 		j[i] = (struct sa_job){.ops = &check_job_ops, .serial = i == 2 ? &q : &q0};
-	ck_assert_int_eq(sa__engine_submit(e, w[0], &j[0]), SA_OK);
-	ck_assert_int_eq(sa__engine_submit(e, w[1], &j[1]), SA_OK);
+	ck_assert_int_eq(sa__engine_submit(e, w[0], &j[0], sizeof j[0]), SA_OK);
+	ck_assert_int_eq(sa__engine_submit(e, w[1], &j[1], sizeof j[1]), SA_OK);
 	sa__engine_drain(e, &q0); /* w[0]: its callback waits; w[1]: a record */
-	ck_assert_int_eq(sa__engine_submit(e, w[2], &j[2]), SA_OK); /* queued */
+	ck_assert_int_eq(sa__engine_submit(e, w[2], &j[2], sizeof j[2]), SA_OK); /* queued */
 	ck_assert_int_eq(sa__engine_check(e), SA_OK);
 	static const int how[] = {SA_ENGINE_CORRUPT_PENDING, SA_ENGINE_CORRUPT_RUNNING,
 				  SA_ENGINE_CORRUPT_IDLE, SA_ENGINE_CORRUPT_NOTIFY_ANY,

@@ -14,7 +14,9 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/alloc.h"
@@ -59,6 +61,20 @@ static inline struct sspiasync_statistics stats(void)
 	memset(&s, 0xff, sizeof s);
 	ck_assert_int_eq(sspiasync_stats(&s), SEC_E_OK);
 	return s;
+}
+
+/* The security contexts alive once the workers dropped what they still
+ * hold: a worker drops a finished job's reference just after publishing its
+ * completion (src/async/async.h, sa_job_ops), so a context deleted right
+ * after its last completion is counted until then.  Waits (bounded, 30 s)
+ * for the count to reach @want; returns the count it saw last. */
+static inline uint64_t contexts_settled(uint64_t want)
+{
+	time_t until = time(NULL) + 30;
+	uint64_t n;
+	while ((n = stats().contexts) != want && time(NULL) <= until)
+		sched_yield();
+	return n;
 }
 
 /* Allocations the library attempted so far (zero-allocation checks). */

@@ -111,9 +111,13 @@ unsigned sspiasync_run(unsigned max);
 
 struct sspiasync_statistics {
 	uint64_t credentials;     /* credentials alive (freed handles still used by contexts count) */
-	uint64_t contexts;        /* security contexts alive (created, not yet deleted) */
+	uint64_t contexts;        /* security contexts alive (created, not yet deleted; a deleted
+				   * one still held by a call in pending_calls counts) */
 	uint64_t async_contexts;  /* async-call contexts alive (created, not yet freed and finished) */
-	uint64_t pending_calls;   /* queued or running async calls */
+	uint64_t pending_calls;   /* queued or running async calls, and completed ones whose
+				   * worker has not yet let go of the context, credential and
+				   * async context they held (just after the completion is
+				   * published); at 0 nothing a call held is held */
 	uint64_t completed_calls; /* context and credential calls completed since init, each
 				   * once: async ones too when freed while pending or
 				   * cancelled by shutdown

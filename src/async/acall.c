@@ -56,7 +56,7 @@ uint32_t sa__acall_notifying_locked(struct sa_acall *a)
 
 int sa__acall_create(struct sa_engine *e, uintptr_t *out)
 {
-	struct sa_acall *a = sa__calloc(1, sizeof *a);
+	struct sa_acall *a = sa__calloc(1, sizeof *a + e->cfg.job_room); /* the room (A8) */
 	if (a == NULL)
 		return SA_ENOMEM;
 	a->state = SA_ACALL_IDLE;
@@ -200,19 +200,6 @@ int sa__acall_status(struct sa_engine *e, uintptr_t w, int32_t *status)
 			*status = a->status;
 			sa__acall_told_locked(a); /* A7: the status tells */
 		}
-		acall_put_locked(e, a);
-	}
-	SA_UNLOCK(&e->lock);
-	return rc;
-}
-
-int sa__acall_check_idle(struct sa_engine *e, uintptr_t w)
-{
-	int rc = SA_EBADHANDLE;
-	SA_LOCK(&e->lock);
-	struct sa_acall *a = acall_get_locked(e, w);
-	if (a != NULL) {
-		rc = a->state == SA_ACALL_IDLE && !sa__acall_busy_locked(a) ? SA_OK : SA_EINVAL;
 		acall_put_locked(e, a);
 	}
 	SA_UNLOCK(&e->lock);

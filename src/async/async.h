@@ -35,30 +35,41 @@ struct sa_job_env {
 };
 
 /*
- * What a job does.  run() does the work with no engine lock held and ends by
- * calling sa__job_publish() exactly once; before that it sets job->made to
- * the handle of what it made for the caller, if anything; @env (never NULL)
- * is what the engine hands it.  cancel() is called instead of run() when the
- * job will not run: its async context was freed before it started (status
- * 0: publish nothing) or shutdown cancels it (@status SHUTDOWN_IN_PROGRESS:
- * publish it).  When run() or cancel() returns, the engine counts the call
- * (cfg.count) with the status it gave sa__job_publish(), published or
- * abandoned, or 0 if it gave none.  release() frees the job once it is
- * finished (NULL: nothing to free) and drops its references.  undo() (may
- * be NULL) runs after release() when the call was abandoned, i.e. its async
- * context freed before the call turned DONE (A7): it deletes @made, which
- * nobody can learn of any more; @owner is job->owner.  It also runs in
- * sa__acall_free() when the context is freed after DONE but before the
- * caller was told (A7).
- * Context: every op runs with no library lock held, on the thread that runs
- * the job (a worker, or one in sa__engine_run, sa__engine_drain or
- * sa__engine_cancel_all), release() and undo() right after run() or cancel()
- * (undo() else on the thread freeing the context); they may block and
- * allocate, but must not drain the job's own queue (it would wait for them).
+ * What a job does.  A job lives in its async context's room (cfg.job_room
+ * bytes): sa__engine_submit() copies the caller's prototype there, so a call
+ * allocates nothing in the engine.  run() does the work with no lock held
+ * and ends by recording its outcome with sa__job_done(): the status, whether
+ * copy_out() writes outputs, and before that job->made, the handle of what
+ * it made for the caller, if anything; @env (never NULL) is what the engine
+ * hands it.  cancel() is called instead of run() when the job will not run:
+ * its async context was freed before it started (status 0: record nothing)
+ * or shutdown cancels it (@status SHUTDOWN_IN_PROGRESS: record it).  When
+ * run() or cancel() returns, the engine counts the call (cfg.count) with the
+ * status recorded, or 0 if none; then, in one hold of the engine lock, it
+ * publishes the outcome unless the context was freed meanwhile (copy_out(),
+ * then the status: A1, A7), frees the job's queue for its next job and
+ * queues the completion.  copy_out() (may be NULL) runs under the engine
+ * lock, so it takes only locks below it (LOCK ORDER), must not block or call
+ * into the engine, and allocates nothing.  release() (may be NULL) then runs
+ * with no lock held on a copy of the job made in that hold (the room may be
+ * reused by the next call as soon as the hold ends; release() must not touch
+ * memory inside the room the copy points to): it drops the job's
+ * references and frees what the job allocated.  undo() (may be NULL) runs
+ * after release() when the call was abandoned, i.e. its async context freed
+ * before the call turned DONE (A7): it deletes @made, which nobody can learn
+ * of any more; @owner is job->owner.  It also runs in sa__acall_free() when
+ * the context is freed after DONE but before the caller was told (A7).
+ * Context: run(), cancel(), release() and undo() run with no library lock
+ * held, on the thread that runs the job (a worker, or one in sa__engine_run,
+ * sa__engine_drain or sa__engine_cancel_all), release() and undo() right
+ * after the finish (undo() else on the thread freeing the context); they may
+ * block and allocate, but must not drain the job's own queue (it would wait
+ * for them).
  */
 struct sa_job_ops {
 	void (*run)(struct sa_job *job, const struct sa_job_env *env);
 	void (*cancel)(struct sa_job *job, int32_t status);
+	void (*copy_out)(struct sa_job *job);
 	void (*release)(struct sa_job *job);
 	void (*undo)(void *owner, struct sa_handle made);
 	unsigned flags; /* SA_JOB_* */
@@ -76,18 +87,35 @@ struct sa_serial {
 	uint8_t running;              /* [E] a job of this queue is running */
 };
 
-/* Key: [i] set before submission, [E] engine lock. */
+/* Key: [i] set before submission, [E] engine lock, [r] run() or cancel(). */
 struct sa_job {
 	const struct sa_job_ops *ops; /* [i] */
 	struct sa_serial *serial;     /* [i] the context's queue; NULL: runs on its own */
 	struct sa_serial own;         /* [E] the queue of a job that runs on its own */
 	struct sa_queue node;         /* [E] linked: on its queue's jobs (not started) */
-	struct sa_acall *acall;       /* [i] set by sa__engine_submit, referenced */
+	struct sa_acall *acall;       /* [i] set by the engine at submission, referenced */
 	void *owner;                  /* [i] free for the caller (its runtime) */
-	struct sa_handle made;        /* set by run() before it publishes; {0, 0}: nothing */
-	int32_t status;               /* the status run() or cancel() published, or would have
-				       * (sa__job_publish); 0: none; counted when it returns */
+	struct sa_handle made;        /* [r] what run() made for the caller; {0, 0}: nothing */
+	int32_t status;               /* [r] the status to publish (sa__job_done); 0: none;
+				       * counted when run() or cancel() returns */
+	uint8_t publish;              /* [r] publish status at the finish (unless abandoned) */
+	uint8_t out;                  /* [r] ... and call copy_out() first */
+	uint16_t size;                /* [i] bytes of the job in the room, set by the engine */
 };
+
+/*
+ * sa__job_done() - What @job's run() or cancel() records as its outcome:
+ * @status, published when the job finishes unless the call was abandoned
+ * meanwhile, with the outputs written by ops->copy_out() first if @out.
+ * Never fails; takes no lock (the engine publishes in the finish hold).
+ * Context: inside @job's run() or cancel().
+ */
+static inline void sa__job_done(struct sa_job *job, int32_t status, int out)
+{
+	job->status = status;
+	job->publish = 1;
+	job->out = out != 0;
+}
 
 /* Calls the user's callback; the engine stores it as an opaque function. */
 typedef void (*sa_notify_fn)(uintptr_t acall, void (*cb)(void), void *data);
@@ -105,7 +133,13 @@ struct sa_engine_config {
 				 * a job when its run() or cancel() returns, a status job
 				 * when it is submitted (sa__engine_submit_status) */
 	unsigned threads;       /* 0: no-thread mode (sa__engine_run); else worker threads */
+	uint32_t job_room;      /* bytes of room for a call's job in each async context: the
+				 * largest job submitted, at most SA_JOB_ROOM_MAX (raised
+				 * to what the engine's own status jobs take) */
 };
+
+/* The most room a job may take (cfg.job_room). */
+#define SA_JOB_ROOM_MAX 1024u
 
 /*
  * sa__serial_init() - Make @q an empty serial queue: nothing queued or
@@ -209,30 +243,23 @@ int sa__acall_requires_notify(struct sa_engine *e, uintptr_t w);
 int sa__acall_status(struct sa_engine *e, uintptr_t w, int32_t *status);
 
 /*
- * sa__acall_check_idle() - Whether @w could take a call now: SA_OK (IDLE,
- * its last callback delivered, A5); SA_EINVAL (PENDING, DONE, or its
- * completion or callback in progress); SA_EBADHANDLE.  A snapshot that
- * changes nothing: it does not check the pending-call bound (SA_ENOSPC),
- * and another thread may take the context before the submission, which
- * checks again.
- * Context: any thread; engine lock not held (takes it); allocates nothing.
- */
-int sa__acall_check_idle(struct sa_engine *e, uintptr_t w);
-
-/*
- * sa__engine_submit() - Queue @job for the async context @w, on @job->serial
- * (after the jobs queued there) or on its own.  Returns SA_OK (the context is
- * PENDING and referenced by the job); SA_EBADHANDLE; SA_EINVAL (the context
- * is not IDLE, or its completion or callback is in progress, A5); SA_ENOSPC
- * (the pending-call bound, for a non-exempt job); SA_EBUSY (the context's
- * reference count is saturated).  On failure nothing is queued and the job
- * is untouched.  On SA_OK the job is the engine's: a worker may run and
- * release it before this returns, so the caller touches it no more, and
- * @job->serial must live until release() (E5).  Never runs the job itself.
+ * sa__engine_submit() - Queue a copy of the job @proto (@size bytes, at most
+ * cfg.job_room: asserted) as the call of the async context @w, on
+ * @proto->serial (after the jobs queued there) or on its own: in one hold of
+ * the engine lock the context is validated, claimed (IDLE -> PENDING), the
+ * job copied into its room and queued.  Returns SA_OK (the context is PENDING
+ * and referenced by the job); SA_EBADHANDLE; SA_EINVAL (the context is not
+ * IDLE, or its completion or callback is in progress, A5); SA_ENOSPC (the
+ * pending-call bound, for a non-exempt job); SA_EBUSY (the context's
+ * reference count is saturated).  On failure nothing is queued and what
+ * @proto holds is still the caller's.  On SA_OK what @proto holds is the
+ * job's (its release() gives it back), a worker may run the job before this
+ * returns, and @proto->serial must live until release() (E5).  Never runs
+ * the job itself.
  * Context: any thread, a callback included (resubmitting its own context,
  * A5); engine lock not held (takes it); allocates nothing.
  */
-int sa__engine_submit(struct sa_engine *e, uintptr_t w, struct sa_job *job);
+int sa__engine_submit(struct sa_engine *e, uintptr_t w, const struct sa_job *proto, size_t size);
 
 /*
  * sa__engine_reserve() - Claim the async context @w for one exempt call
@@ -250,13 +277,15 @@ int sa__engine_submit(struct sa_engine *e, uintptr_t w, struct sa_job *job);
  */
 int sa__engine_reserve(struct sa_engine *e, uintptr_t w, struct sa_acall **res);
 /*
- * sa__engine_submit_reserved() - Queue the exempt @job (asserted) as the call
- * @res that sa__engine_reserve() claimed, using the reservation up: its
- * reference passes to the job.  Never fails; as after sa__engine_submit(),
- * the job is the engine's from here.
+ * sa__engine_submit_reserved() - Queue a copy of the exempt job @proto
+ * (asserted; @size bytes as for sa__engine_submit) as the call @res that
+ * sa__engine_reserve() claimed, using the reservation up: its reference
+ * passes to the job.  Never fails; as after sa__engine_submit(), what @proto
+ * holds is the job's from here.
  * Context: any thread; engine lock not held (takes it); allocates nothing.
  */
-void sa__engine_submit_reserved(struct sa_engine *e, struct sa_acall *res, struct sa_job *job);
+void sa__engine_submit_reserved(struct sa_engine *e, struct sa_acall *res,
+				const struct sa_job *proto, size_t size);
 /*
  * sa__engine_submit_status_reserved() - Queue a completion with @status as
  * the reserved call @res, using it up: as sa__engine_submit_status() (@serial,
@@ -284,24 +313,6 @@ void sa__engine_submit_status_reserved(struct sa_engine *e, struct sa_acall *res
  */
 int sa__engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status,
 			    struct sa_serial *serial, void (*release)(void *owner), void *owner);
-
-/*
- * sa__job_publish() - Called by a job's run() or cancel() once: unless the
- * async context was freed meanwhile, call @copy_out(@job) (write the caller's
- * outputs) and record @status, under the engine lock (so a concurrent free
- * either happens before, and nothing is written, or after).  @status is the
- * call's final status either way (job->status): the engine counts it when
- * run() or cancel() returns, abandoned or not.  The context
- * becomes DONE when the job is finished (its queue released, its callback
- * queued), so nobody can reinit it in between.  Returns 1 if published, 0 if
- * the call was abandoned.  run() and cancel() keep every reference the job
- * holds: release() drops them, after the engine is done with the job's queue.
- * Context: inside @job's run() or cancel(), engine lock not held (takes it);
- * @copy_out runs under the engine lock, so it takes only locks below it
- * (LOCK ORDER) and must not block or call into the engine.  Allocates
- * nothing itself.
- */
-int sa__job_publish(struct sa_job *job, int32_t status, void (*copy_out)(struct sa_job *job));
 
 /*
  * sa__engine_run() - No-thread mode: run up to @max queued jobs (0: until
@@ -387,8 +398,11 @@ void sa__engine_cancel_all(struct sa_engine *e, int32_t status);
 uint32_t sa__engine_live_acalls(struct sa_engine *e);
 /*
  * sa__engine_pending() - Calls queued or running, exempt ones included, with
- * reserved calls not queued yet and abandoned ones still in their undo():
- * a snapshot.
+ * reserved calls not queued yet, abandoned ones still in their undo(), and
+ * finished ones whose job's release() has not returned (what it held, a
+ * security context or a credential, and its async context's reference, not
+ * yet let go): a snapshot.  So once it reads 0 nothing a finished call held
+ * is still held.
  * Context: any thread; takes the engine lock, so callable under g_lock, not
  * under the engine lock.
  */
@@ -445,8 +459,10 @@ int sa__cq_fd(struct sa_engine *e, uintptr_t q);
 int sa__acall_bind(struct sa_engine *e, uintptr_t w, uintptr_t q);
 /*
  * sa__cq_reap() - Take up to @n records off queue @q, oldest first, into
- * @out, one at a time: each is written, tells its caller (A7), then its
- * callback (if any) runs on this thread with no lock held.  Returns how many
+ * @out: each is written and tells its caller (A7); those without a callback
+ * in batches, one hold of the engine lock each; a record with a callback
+ * ends its batch, and its callback runs on this thread with no lock held
+ * before the next record is taken.  Returns how many
  * (0: none waits; @n 0 only checks @q); SA_EBADHANDLE or SA_EBUSY (inside a
  * callback), both negative, with nothing taken.  A callback that frees a
  * context whose record is next takes that record off first (A6).
@@ -463,8 +479,8 @@ long sa__cq_reap(struct sa_engine *e, uintptr_t q, struct sa_cq_record *out, uns
  */
 enum sa_engine_point {
 	SA_ENGINE_POINT_RUN = 1, /* on the job's thread, before run() or cancel() */
-	SA_ENGINE_POINT_RAN,     /* run() or cancel() returned (outputs written if it
-				  * published), before the call's DONE step (A7) */
+	SA_ENGINE_POINT_RAN,     /* run() or cancel() returned, before the finish hold
+				  * (outputs written, DONE: A7) */
 };
 typedef void (*sa_engine_test_hook_fn)(enum sa_engine_point point, uintptr_t acall);
 extern _Atomic(sa_engine_test_hook_fn) sa__engine_test_hook;

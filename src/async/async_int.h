@@ -23,6 +23,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <sspiasync/handles.h>
@@ -37,8 +38,8 @@ enum sa_acall_state { SA_ACALL_IDLE = 1, SA_ACALL_PENDING, SA_ACALL_DONE };
 /*
  * An async-call context (SspiAsyncContext).
  * A1 One call at a time: IDLE -> PENDING (submit) -> DONE (its job finished:
- *    outputs written, status recorded, queue released, callback queued) ->
- *    IDLE (reinit).  [test_async_status_*]
+ *    in one hold, outputs written, status recorded, queue released, callback
+ *    queued) -> IDLE (reinit).  [test_async_status_*]
  * A2 A PENDING call's job holds a table reference on the context, released
  *    after its completion was delivered, so a freed context's memory lives
  *    until then and its handle fails at once.  [test_async_free_*]
@@ -70,11 +71,18 @@ enum sa_acall_state { SA_ACALL_IDLE = 1, SA_ACALL_PENDING, SA_ACALL_DONE };
  *    when the outputs naming it were already written: before the DONE step
  *    job_finish runs the job's undo, after it the free does (a->made, kept
  *    from DONE until told), in both cases with no lock held.  A free after
- *    the caller was told only suppresses an undelivered callback.
- *    [test_async_free_after_publish_deletes_first_leg_context,
- *     test_async_free_after_publish_frees_acquired_credential,
+ *    the caller was told only suppresses an undelivered callback.  (The
+ *    outputs are written in the same hold that makes the call DONE, so a
+ *    free sees either neither or both.)
+ *    [test_async_free_after_run_deletes_first_leg_context,
+ *     test_async_free_after_run_frees_acquired_credential,
  *     test_async_free_after_done_before_told_deletes_context,
  *     test_async_free_after_told_leaves_context_to_caller]
+ * A8 The room holds the job of the current call, copied there at
+ *    submission (a call allocates nothing in the engine); it is not written
+ *    again until the next submission, which A1 and A5 order after the
+ *    finish hold of this one: so whatever the job's release() needs is
+ *    copied out of the room in that hold.  [test_pool_*]
  * Key: [i] immutable after create, [E] engine lock.
  */
 struct sa_acall {
@@ -83,7 +91,6 @@ struct sa_acall {
 	uint8_t told;              /* [E] the caller learnt of the DONE call (A7) */
 	uint32_t notifying;        /* [E] number of the latest callback started, running; 0: none (A5) */
 	uint32_t notify_seq;       /* [E] deliveries numbered so far (0 is never a number) */
-	uint8_t published;         /* [E] the PENDING call published; DONE when its job finishes */
 	int32_t status;            /* [E] the DONE call's status */
 	void (*cb)(void);          /* [E] the registered callback, or NULL */
 	void *cb_data;             /* [E] */
@@ -97,9 +104,7 @@ struct sa_acall {
 	struct sa_handle made;     /* [E] what the DONE call made, until the caller is told (A7) */
 	void (*undo)(void *owner, struct sa_handle made); /* [E] how to delete it */
 	void *undo_owner;          /* [E] */
-	struct sa_job status_job;  /* [E] the job of sa__engine_submit_status */
-	int32_t status_job_status; /* [E] */
-	void (*status_job_release)(void *owner); /* [E] */
+	max_align_t room[];        /* [E] cfg.job_room bytes: the job of the PENDING call (A8) */
 };
 
 /* One-word handle space: async contexts in slots [0, SA_ACALL_SLOTS),
@@ -167,8 +172,14 @@ struct sa_cq {
  * E5 The engine touches a job's queue only before calling its release(),
  *    which drops the references that keep the queue alive.
  * E6 Pool mode: a worker sleeps only when no job may start and no callback
- *    waits; whoever makes one ready signals work if a worker is idle, so none
- *    is lost and none polls.  [test_async_pool_*]
+ *    waits.  Whoever makes one ready signals work if a worker is idle and
+ *    none is searching (awake and looking for work: spinning before it
+ *    sleeps, or signalled and not yet back under the lock); a searcher that
+ *    takes work passes the signal on if more is ready (sa__engine_baton_locked),
+ *    and a spinner re-checks under the lock before it sleeps.  So no wakeup
+ *    is lost, none polls, and one submission wakes at most one worker.
+ *    searching <= nworkers, signalled <= idle.  [test_async_pool_*,
+ *    verify/sspiasync.pml]
  * Key: [i] immutable after create, [E] lock.
  */
 struct sa_engine {
@@ -184,10 +195,18 @@ struct sa_engine {
 	struct sa_worker *workers;    /* [i] pool mode: cfg.threads workers */
 	unsigned nworkers;            /* [i] started */
 	unsigned idle;                /* [E] workers waiting on work */
+	unsigned searching;           /* [E] workers awake and looking for work (E6) */
+	unsigned signalled;           /* [E] signals of work sent, not yet taken by a waking worker */
+	_Atomic uint32_t work_seq;    /* [a] bumped under [E] when a job or callback turns ready:
+				       * a spinning worker's unlocked hint (E6) */
 	uint8_t stopping;             /* [E] workers exit */
 	uint32_t pending;             /* [E] non-exempt jobs queued or running */
 	uint32_t calls;               /* [E] all jobs queued or running */
 	uint32_t running;             /* [E] jobs running now */
+	_Atomic uint32_t releasing;   /* [a] finished jobs whose release() has not returned yet:
+				       * raised in the finish hold, lowered after release()
+				       * (and undo()), so a call counts as pending until its
+				       * job let go of what it held (sa__engine_pending) */
 	struct sa_htable *cqs;        /* [i] completion queues, one-word handles */
 	struct sa_queue cq_list;      /* [E] every live queue, newest first: sa_cq.node (no-thread
 				       * levels, shutdown) */
@@ -206,13 +225,20 @@ static inline struct sa_serial *sa__job_queue(struct sa_job *job)
 	return job->serial != NULL ? job->serial : &job->own;
 }
 
-/* Pool mode: a job or a callback is ready; wake a worker (E6).
- * Context: e->lock held. */
+/* Pool mode: a job or a callback is ready; wake a worker unless one is
+ * searching already or every idle one was signalled (E6).  Also the hint for
+ * spinners.  Context: e->lock held. */
 static inline void sa__engine_signal_locked(struct sa_engine *e)
 {
 	SA_ASSERT_HELD(&e->lock);
-	if (e->idle != 0)
+	atomic_store_explicit(&e->work_seq,
+			      atomic_load_explicit(&e->work_seq, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	if (e->idle > e->signalled && e->searching == 0) {
+		e->signalled++;
+		e->searching++; /* on the woken worker's behalf */
 		pthread_cond_signal(&e->work);
+	}
 }
 
 /* --- cq.c: calls nothing else in src/async/ ------------------------------ */
@@ -332,11 +358,12 @@ void sa__acall_delivery_exit(const struct sa_acall_delivery *outer);
 /*
  * sa__notify_push_locked() - Queue @a's callback for delivery (A5): @a is
  * DONE with a captured callback, bound to no queue and on no list; the job's
- * reference passes to the entry, and in pool mode an idle worker is woken
- * (E6).  Never fails; allocates nothing.
+ * reference passes to the entry, and if @signal, in pool mode, an idle
+ * worker is woken (E6; a worker that delivers it itself next passes 0).
+ * Never fails; allocates nothing.
  * Context: engine lock held.
  */
-void sa__notify_push_locked(struct sa_engine *e, struct sa_acall *a);
+void sa__notify_push_locked(struct sa_engine *e, struct sa_acall *a, int signal);
 /*
  * sa__notify_deliver() - Run every queued callback on this thread, each with
  * no lock held (A4), and drop each entry's reference.  The unlocked look at
@@ -358,13 +385,15 @@ void sa__cq_flush_all(struct sa_engine *e);
 /* --- job.c: calls notify.c, cq.c ----------------------------------------- */
 
 /*
- * sa__job_enqueue_locked() - Queue @job as the call @a was reserved for (the
- * reference passes to the job, A2): after the jobs on its serial queue (or
- * on its own queue), its queue made ready unless a job of it runs (E4), the
- * fds levelled (Q2).  Never fails; allocates nothing.
+ * sa__job_enqueue_locked() - Copy the job @proto (@size bytes, at most
+ * cfg.job_room: asserted) into @a's room (A8) and queue it as the call @a
+ * was reserved for (the reference passes to the job, A2): after the jobs on
+ * its serial queue (or on its own queue), its queue made ready unless a job
+ * of it runs (E4), the fds levelled (Q2).  Never fails; allocates nothing.
  * Context: e->lock held.
  */
-void sa__job_enqueue_locked(struct sa_engine *e, struct sa_acall *a, struct sa_job *job);
+void sa__job_enqueue_locked(struct sa_engine *e, struct sa_acall *a, const struct sa_job *proto,
+			    size_t size);
 /*
  * sa__job_take_locked() - The next job that may start, taken off its queue
  * and marked running (E1, E2), and in *@abandoned whether its call was
@@ -385,15 +414,19 @@ struct sa_job *sa__job_take_from_locked(struct sa_engine *e, struct sa_serial *q
  * started (@abandoned, A3), with @cancel_status if that is not 0 and the job
  * is not exempt (shutdown); count the call (cfg.count) with its final
  * status, unless it was counted at submission (SA_JOB_COUNTED); then finish
- * it: its queue released (E2), the job released (E5), the call DONE with
- * its completion queued for delivery or as a record (A1, A6), or what an
- * abandoned call made undone (A7).  The one way every run loop runs a job.
- * Never fails.
+ * it in one hold of the engine lock: the outcome published unless the call
+ * was abandoned (A7), its queue released (E2), the call DONE with its
+ * completion queued for delivery or as a record (A1, A6), and, if @next is
+ * not NULL and no callback waits on the notify list, the next job that may
+ * start taken (its abandoned flag in *@next) and returned; after the hold,
+ * the job released (on a copy, A8; E5) and what an abandoned call made
+ * undone (A7).  The one way every run loop runs a job.  Returns the next
+ * job, or NULL (always NULL when @next is NULL).  Never fails.
  * Context: no library lock held; runs package legs, the count hook and
  * release()/undo() here; no user callback.
  */
-void sa__job_execute(struct sa_engine *e, struct sa_job *job, int abandoned, int32_t cancel_status,
-		     const struct sa_job_env *env);
+struct sa_job *sa__job_execute(struct sa_engine *e, struct sa_job *job, int abandoned,
+			       int32_t cancel_status, const struct sa_job_env *env, int *next);
 /*
  * sa__job_count() - Count one call that ended with @status (cfg.count; no-op
  * without one).  Never fails.

@@ -52,8 +52,10 @@ int sa__engine_check(struct sa_engine *e)
 	uint32_t max_acalls = sa_htable_live_count(e->acalls);
 	uint32_t max_cqs = sa_htable_live_count(e->cqs);
 
-	/* Workers (E6): idle ones are among those started. */
+	/* Workers (E6): idle and searching ones are among those started, and
+	 * only idle ones were signalled. */
 	CHECK(e->nworkers <= e->cfg.threads && e->idle <= e->nworkers);
+	CHECK(e->searching <= e->nworkers && e->signalled <= e->idle);
 
 	/* E1, E3: counts that cannot be recomputed (a running job is on no
 	 * list; a reserved or abandoned call has no reachable job) bound each
@@ -70,6 +72,7 @@ int sa__engine_check(struct sa_engine *e)
 		for (struct sa_queue *j = sa__queue_head(&q->jobs); j != &q->jobs; j = sa__queue_next(j)) {
 			struct sa_job *job = SA_QUEUE_DATA(j, struct sa_job, node);
 			CHECK(job->acall != NULL && job->acall->engine == e);
+			CHECK((void *)job == (void *)job->acall->room); /* A8 */
 			CHECK(job->acall->state == SA_ACALL_PENDING);
 			CHECK(sa__job_queue(job) == q);
 			queued++;
@@ -126,7 +129,6 @@ int sa__engine_check(struct sa_engine *e)
 			 (!sa__queue_linked(&a->notify_node) || a->state == SA_ACALL_DONE) &&
 			 (a->made.lower == 0 ||
 			  (a->state == SA_ACALL_DONE && !a->told && a->undo != NULL)) &&
-			 (a->state != SA_ACALL_IDLE || !a->published) &&
 			 (a->cq == NULL || cq_listed_locked(e, a->cq));
 		live_pending += a->state == SA_ACALL_PENDING;
 		bound_seen += a->cq != NULL;

@@ -39,6 +39,13 @@ uint64_t sa__engine_counted(struct sa_engine *e, unsigned which)
 		n += atomic_load_explicit(&e->workers[i].counts[which], memory_order_relaxed);
 	return n;
 }
+/* A completion with no work (sa__engine_submit_status), in the room (A8). */
+struct status_job {
+	struct sa_job job;
+	int32_t status;
+	void (*release)(void *owner);
+};
+
 static void acall_dtor(void *obj, void *arg)
 {
 	(void)arg;
@@ -100,8 +107,11 @@ int sa__engine_create(const struct sa_engine_config *cfg, struct sa_engine **out
 	sa__queue_init(&e->ready);
 	sa__queue_init(&e->notify);
 	sa__queue_init(&e->cq_list);
+	/* Dense: an async context is acquired only under the engine lock (and
+	 * mostly released under it), so slots on lines of their own would buy
+	 * little; packed, a pending call costs 40 bytes less. */
 	struct sa_htable_config tc = {.kind = 0x41, .form = SA_HTABLE_ONE_WORD,
-				      .max_entries = cfg->max_async, .dtor = acall_dtor};
+				      .max_entries = cfg->max_async, .dtor = acall_dtor, .dense = 1};
 	if (tc.max_entries == 0 || tc.max_entries > SA_ACALL_SLOTS)
 		tc.max_entries = SA_ACALL_SLOTS; /* the queues' handles take the slots above */
 	int rc = sa_htable_create(&tc, &e->acalls);
@@ -126,6 +136,13 @@ int sa__engine_create(const struct sa_engine_config *cfg, struct sa_engine **out
 		return rc;
 	}
 	e->cfg = *cfg;
+	if (e->cfg.job_room < sizeof(struct status_job))
+		e->cfg.job_room = sizeof(struct status_job); /* the engine's own */
+	assert(e->cfg.job_room <= SA_JOB_ROOM_MAX);
+	atomic_init(&e->work_seq, 0);
+	atomic_init(&e->releasing, 0);
+	SA_ATOMIC_WORD(&e->releasing); /* lowered without the lock */
+	SA_ATOMIC_WORD(&e->work_seq); /* a hint read without the lock (E6) */
 	for (unsigned k = 0; k < SA_ENGINE_NCOUNTS; k++)
 		atomic_init(&e->counts[k], 0);
 	atomic_init(&e->notify_any, 0);
@@ -175,7 +192,6 @@ static int reserve_locked(struct sa_engine *e, struct sa_acall *a, int exempt)
 	if (!exempt && e->pending >= e->cfg.max_pending)
 		return SA_ENOSPC;
 	a->state = SA_ACALL_PENDING;
-	a->published = 0;
 	a->done_cb = NULL;
 	if (!exempt)
 		e->pending++;
@@ -183,25 +199,19 @@ static int reserve_locked(struct sa_engine *e, struct sa_acall *a, int exempt)
 	return SA_OK;
 }
 
-/* Queue @job for @a, which the caller acquired (the reference passes to
- * the job on success).  Context: e->lock held. */
-static int submit_locked(struct sa_engine *e, struct sa_acall *a, struct sa_job *job)
-{
-	SA_ASSERT_HELD(&e->lock);
-	int rc = reserve_locked(e, a, (job->ops->flags & SA_JOB_EXEMPT) != 0);
-	if (rc == SA_OK)
-		sa__job_enqueue_locked(e, a, job);
-	return rc;
-}
-
-int sa__engine_submit(struct sa_engine *e, uintptr_t w, struct sa_job *job)
+int sa__engine_submit(struct sa_engine *e, uintptr_t w, const struct sa_job *proto, size_t size)
 {
 	struct sa_handle h = {w, 0};
 	void *obj;
 	SA_LOCK(&e->lock);
 	int rc = sa_htable_acquire(e->acalls, h, &obj);
-	if (rc == SA_OK && (rc = submit_locked(e, obj, job)) != SA_OK)
-		sa_htable_release(e->acalls, h);
+	if (rc == SA_OK) {
+		rc = reserve_locked(e, obj, (proto->ops->flags & SA_JOB_EXEMPT) != 0);
+		if (rc == SA_OK)
+			sa__job_enqueue_locked(e, obj, proto, size); /* the reference passes to the job */
+		else
+			sa_htable_release(e->acalls, h);
+	}
 	SA_UNLOCK(&e->lock);
 	return rc;
 }
@@ -220,27 +230,20 @@ int sa__engine_reserve(struct sa_engine *e, uintptr_t w, struct sa_acall **res)
 	return rc;
 }
 
-void sa__engine_submit_reserved(struct sa_engine *e, struct sa_acall *res, struct sa_job *job)
+void sa__engine_submit_reserved(struct sa_engine *e, struct sa_acall *res,
+				const struct sa_job *proto, size_t size)
 {
-	assert(job->ops->flags & SA_JOB_EXEMPT); /* a reservation is exempt */
+	assert(proto->ops->flags & SA_JOB_EXEMPT); /* a reservation is exempt */
 	SA_LOCK(&e->lock);
 	assert(res->state == SA_ACALL_PENDING);
-	sa__job_enqueue_locked(e, res, job);
+	sa__job_enqueue_locked(e, res, proto, size);
 	SA_UNLOCK(&e->lock);
-}
-
-/* The async context a status job is embedded in. */
-static struct sa_acall *status_job_acall(struct sa_job *job)
-{
-	return (struct sa_acall *)(void *)((char *)job - offsetof(struct sa_acall, status_job));
 }
 
 static void status_job_run(struct sa_job *job, const struct sa_job_env *env)
 {
 	(void)env;
-	struct sa_acall *a = status_job_acall(job);
-	int published = sa__job_publish(job, a->status_job_status, NULL);
-	(void)published;
+	sa__job_done(job, ((struct status_job *)(void *)job)->status, 0);
 }
 
 static void status_job_cancel(struct sa_job *job, int32_t status)
@@ -253,9 +256,9 @@ static void status_job_cancel(struct sa_job *job, int32_t status)
 
 static void status_job_release(struct sa_job *job)
 {
-	struct sa_acall *a = status_job_acall(job);
-	if (a->status_job_release != NULL)
-		a->status_job_release(job->owner);
+	struct status_job *j = (struct status_job *)(void *)job;
+	if (j->release != NULL)
+		j->release(job->owner);
 }
 
 static const struct sa_job_ops status_job_ops = {
@@ -265,35 +268,21 @@ static const struct sa_job_ops status_job_ops = {
 	.flags = SA_JOB_EXEMPT | SA_JOB_COUNTED, /* counted when submitted */
 };
 
-/* Prepare @a's embedded status job.  Context: e->lock held; @a IDLE or
- * reserved, so its status job is free. */
-static struct sa_job *status_job_prepare_locked(struct sa_acall *a, int32_t status,
-						struct sa_serial *serial,
-						void (*release)(void *owner), void *owner)
+static struct status_job status_job_make(int32_t status, struct sa_serial *serial,
+					 void (*release)(void *owner), void *owner)
 {
-	SA_ASSERT_HELD(&a->engine->lock);
-	struct sa_job *job = &a->status_job;
-	a->status_job_status = status;
-	a->status_job_release = release;
-	*job = (struct sa_job){.ops = &status_job_ops, .serial = serial, .owner = owner};
-	return job;
+	return (struct status_job){
+		.job = {.ops = &status_job_ops, .serial = serial, .owner = owner},
+		.status = status,
+		.release = release,
+	};
 }
 
 int sa__engine_submit_status(struct sa_engine *e, uintptr_t w, int32_t status,
 			    struct sa_serial *serial, void (*release)(void *owner), void *owner)
 {
-	struct sa_handle h = {w, 0};
-	void *obj;
-	SA_LOCK(&e->lock);
-	int rc = sa_htable_acquire(e->acalls, h, &obj);
-	if (rc == SA_OK) {
-		struct sa_acall *a = obj;
-		if ((rc = reserve_locked(e, a, 1)) == SA_OK)
-			sa__job_enqueue_locked(e, a, status_job_prepare_locked(a, status, serial, release, owner));
-		else
-			sa_htable_release(e->acalls, h);
-	}
-	SA_UNLOCK(&e->lock);
+	struct status_job j = status_job_make(status, serial, release, owner);
+	int rc = sa__engine_submit(e, w, &j.job, sizeof j);
 	if (rc == SA_OK)
 		sa__job_count(e, status); /* nothing can change its outcome */
 	return rc;
@@ -303,10 +292,8 @@ void sa__engine_submit_status_reserved(struct sa_engine *e, struct sa_acall *res
 				      struct sa_serial *serial, void (*release)(void *owner),
 				      void *owner)
 {
-	SA_LOCK(&e->lock);
-	assert(res->state == SA_ACALL_PENDING);
-	sa__job_enqueue_locked(e, res, status_job_prepare_locked(res, status, serial, release, owner));
-	SA_UNLOCK(&e->lock);
+	struct status_job j = status_job_make(status, serial, release, owner);
+	sa__engine_submit_reserved(e, res, &j.job, sizeof j);
 	sa__job_count(e, status);
 }
 
@@ -331,7 +318,7 @@ unsigned sa__engine_run(struct sa_engine *e, unsigned max)
 				continue;
 			break;
 		}
-		sa__job_execute(e, job, abandoned, 0, NULL);
+		(void)sa__job_execute(e, job, abandoned, 0, NULL, NULL);
 		n++;
 	}
 	return n;
@@ -352,39 +339,111 @@ void sa__engine_drain(struct sa_engine *e, struct sa_serial *q)
 		int abandoned;
 		struct sa_job *job = sa__job_take_from_locked(e, q, &abandoned);
 		SA_UNLOCK(&e->lock);
-		sa__job_execute(e, job, abandoned, 0, NULL); /* its callback waits for sspiasync_run() */
+		/* its callback waits for sspiasync_run() */
+		(void)sa__job_execute(e, job, abandoned, 0, NULL, NULL);
 		SA_LOCK(&e->lock);
 	}
 	SA_UNLOCK(&e->lock);
 }
 
-/* A worker: run jobs, each handed the scratch (W1), and deliver callbacks
- * until stopped; sleep only when there is neither (E6). */
+/* How long a worker that found no work spins (pause instructions) on the
+ * unlocked hint before it sleeps (E6): a few microseconds, about a round
+ * trip of a caller that reaps and resubmits. */
+#define SPIN_ROUNDS 256
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/* A searching worker took work (E6): it no longer searches, and if more may
+ * be ready another idle worker is signalled (the baton).  Context: e->lock
+ * held; the caller was counted in e->searching. */
+static void baton_locked(struct sa_engine *e)
+{
+	SA_ASSERT_HELD(&e->lock);
+	assert(e->searching > 0);
+	e->searching--;
+	if (e->idle > e->signalled && e->searching == 0 &&
+	    (!sa__queue_empty(&e->ready) || !sa__queue_empty(&e->notify))) {
+		e->signalled++;
+		e->searching++;
+		pthread_cond_signal(&e->work);
+	}
+}
+
+/* Spin on the hint until work may have turned ready or SPIN_ROUNDS pass;
+ * returns with e->lock held again (the caller re-checks under it).
+ * Context: e->lock held; the caller counted in e->searching. */
+static void spin_locked(struct sa_engine *e)
+{
+	uint32_t seen = atomic_load_explicit(&e->work_seq, memory_order_relaxed);
+	SA_UNLOCK(&e->lock);
+	for (unsigned i = 0; i < SPIN_ROUNDS; i++) {
+		if (atomic_load_explicit(&e->work_seq, memory_order_relaxed) != seen)
+			break;
+		cpu_relax();
+	}
+	SA_LOCK(&e->lock);
+}
+
+/* A worker: run jobs, each handed the scratch (W1), taking the next one in
+ * the same hold that finishes the last while no callback waits, and deliver
+ * callbacks until stopped; when there is neither, spin briefly, then sleep
+ * (E6). */
 static void *worker_main(void *arg)
 {
 	struct sa_worker *self = arg;
 	struct sa_engine *e = self->engine;
 	const struct sa_job_env env = {self->scratch, SA_WORKER_SCRATCH};
+	int searching = 0; /* counted in e->searching */
+	int spun = 0;
 	tl_worker = self;
 	SA_LOCK(&e->lock);
 	while (!e->stopping) {
 		int abandoned = 0;
 		struct sa_job *job = sa__job_take_locked(e, &abandoned);
-		if (job != NULL) {
+		int notify = !sa__queue_empty(&e->notify);
+		if ((job != NULL || notify) && searching) {
+			searching = 0;
+			baton_locked(e);
+		}
+		if (job != NULL || notify) {
+			spun = 0;
 			SA_UNLOCK(&e->lock);
-			sa__job_execute(e, job, abandoned, 0, &env);
+			while (job != NULL)
+				job = sa__job_execute(e, job, abandoned, 0, &env, &abandoned);
 			sa__notify_deliver(e);
 			SA_LOCK(&e->lock);
-		} else if (!sa__queue_empty(&e->notify)) {
-			SA_UNLOCK(&e->lock);
-			sa__notify_deliver(e);
-			SA_LOCK(&e->lock);
+		} else if (!spun) {
+			if (!searching) {
+				searching = 1;
+				e->searching++;
+			}
+			spun = 1;
+			spin_locked(e);
 		} else {
+			if (searching) {
+				searching = 0;
+				e->searching--;
+			}
+			spun = 0;
 			e->idle++;
 			pthread_cond_wait(&e->work, &e->lock);
 			e->idle--;
+			searching = 1;
+			if (e->signalled > 0)
+				e->signalled--; /* the signaller counted us searching */
+			else
+				e->searching++;
 		}
 	}
+	if (searching)
+		e->searching--;
 	SA_UNLOCK(&e->lock);
 	return NULL;
 }
@@ -416,7 +475,7 @@ void sa__engine_cancel_all(struct sa_engine *e, int32_t status)
 		SA_UNLOCK(&e->lock);
 		if (job == NULL)
 			break;
-		sa__job_execute(e, job, abandoned, status, NULL);
+		(void)sa__job_execute(e, job, abandoned, status, NULL, NULL);
 		sa__notify_deliver(e);
 	}
 	sa__notify_deliver(e);
@@ -431,8 +490,9 @@ uint32_t sa__engine_live_acalls(struct sa_engine *e)
 uint32_t sa__engine_pending(struct sa_engine *e)
 {
 	SA_LOCK(&e->lock);
-	uint32_t n = e->calls;
+	uint32_t n = e->calls + atomic_load_explicit(&e->releasing, memory_order_acquire);
 	SA_UNLOCK(&e->lock);
+	SA_HAPPENS_AFTER(&e->releasing);
 	return n;
 }
 

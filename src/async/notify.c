@@ -45,12 +45,13 @@ static void notify_call(struct sa_engine *e, struct sa_acall *a, uint32_t seq, v
 	SA_UNLOCK(&e->lock);
 }
 
-void sa__notify_push_locked(struct sa_engine *e, struct sa_acall *a)
+void sa__notify_push_locked(struct sa_engine *e, struct sa_acall *a, int signal)
 {
 	SA_ASSERT_HELD(&e->lock);
 	sa__queue_insert_tail(&e->notify, &a->notify_node);
 	atomic_store_explicit(&e->notify_any, 1, memory_order_relaxed);
-	sa__engine_signal_locked(e); /* pool: a worker runs it (never the sync caller) */
+	if (signal)
+		sa__engine_signal_locked(e); /* pool: a worker runs it (never the sync caller) */
 }
 
 void sa__notify_deliver(struct sa_engine *e)
@@ -120,24 +121,32 @@ long sa__cq_reap(struct sa_engine *e, uintptr_t w, struct sa_cq_record *out, uns
 	if (q == NULL)
 		return SA_EBADHANDLE;
 	long got = 0;
-	/* One record at a time: a callback may free a context whose record is
-	 * next, and a free unlinks a record only while it is on the queue (A6);
-	 * so nothing is taken off ahead of the callbacks before it
-	 * (verify/sspiasync.pml, REAP_NO_RECHECK). */
-	while ((unsigned long)got < n) {
-		void (*cb)(void);
-		void *data;
-		uint32_t seq;
+	/* In one hold, every record without a callback up to @n, and at most
+	 * one with a callback, which ends the batch: its callback may free a
+	 * context whose record is next, and a free unlinks a record only while
+	 * it is on the queue (A6), so nothing is taken off ahead of a callback
+	 * (verify/sspiasync.pml, REAP_NO_RECHECK).  A record without a callback
+	 * drops its reference in the hold: its context is in the table (a free
+	 * would have unlinked it), so that is never the last one. */
+	for (;;) {
+		void (*cb)(void) = NULL;
+		void *data = NULL;
+		uint32_t seq = 0;
+		struct sa_acall *with_cb = NULL;
 		SA_LOCK(&e->lock);
-		int any = !sa__queue_empty(&q->records);
-		struct sa_acall *a = any ? record_take_locked(q, &cb, &data, &seq) : NULL;
-		if (a != NULL)
-			out[got] = (struct sa_cq_record){a->self.lower, data, a->status};
+		while ((unsigned long)got < n && !sa__queue_empty(&q->records)) {
+			struct sa_acall *a = record_take_locked(q, &cb, &data, &seq);
+			out[got++] = (struct sa_cq_record){a->self.lower, data, a->status};
+			if (cb != NULL) {
+				with_cb = a;
+				break;
+			}
+			sa_htable_release(e->acalls, a->self);
+		}
 		SA_UNLOCK(&e->lock);
-		if (a == NULL)
+		if (with_cb == NULL)
 			break;
-		record_deliver(e, a, seq, cb, data);
-		got++;
+		record_deliver(e, with_cb, seq, cb, data);
 	}
 	sa_htable_release(e->cqs, q->self);
 	return got;

@@ -105,19 +105,14 @@ SECURITY_STATUS SspiGetAsyncCallStatus(SspiAsyncContext *Handle)
 	return st;
 }
 
-/* The start of every submission: enter the runtime and check that @ac can
- * take a call.  SEC_E_OK, or the final status with nothing held. */
+/* The start of every submission: enter the runtime.  SEC_E_OK, or the
+ * final status with nothing held.  Whether @ac can take the call is decided
+ * by the submission itself, in one hold of the engine lock. */
 static SECURITY_STATUS async_begin(SspiAsyncContext *ac, struct sa_runtime **rt)
 {
 	if (ac == NULL)
 		return SEC_E_INVALID_HANDLE;
-	SECURITY_STATUS st = sa__rt_enter(rt);
-	if (st != SEC_E_OK)
-		return st;
-	int rc = sa__acall_check_idle((*rt)->engine, acall_word(ac));
-	if (rc != SA_OK)
-		return sa__rt_exit(*rt, submit_status(rc));
-	return SEC_E_OK;
+	return sa__rt_enter(rt);
 }
 
 /* A call with a bad handle: queued, completes SEC_E_INVALID_HANDLE without
@@ -160,11 +155,22 @@ static SECURITY_STATUS reserved_status(struct sa_runtime *rt, struct sa_acall *r
 
 /* --- ISC and ASC ------------------------------------------------------------- */
 
+/* Input bytes (token, target name, channel bindings) a leg job carries in
+ * its async context's room; more are copied to the heap. */
+#define LEG_INLINE 64
+
+/* A leg's job, in its async context's room (A8 in src/async/async_int.h).
+ * Its inputs, copied at submission, are laid out token, target name (with
+ * its NUL), bindings: in inl[] when they fit, else in heap; the leg's
+ * pointers to them are set by run() (the job was copied into the room
+ * after they were laid out). */
 struct leg_job {
 	struct sa_job job;
 	struct sa_runtime *rt;
 	struct sa_leg leg;
-	/* the input token and the target name follow, copied at submission */
+	unsigned char *heap;    /* the inputs, allocated, or NULL: in inl[] */
+	uint32_t target_len;    /* bytes of the target name with its NUL, or 0 */
+	unsigned char inl[LEG_INLINE];
 };
 
 static void leg_job_copy_out(struct sa_job *job)
@@ -173,17 +179,27 @@ static void leg_job_copy_out(struct sa_job *job)
 	sa__leg_output(j->rt, &j->leg);
 }
 
+/* Point the leg at its inputs, where they are now. */
+static void leg_job_inputs(struct leg_job *j)
+{
+	struct sa_leg *l = &j->leg;
+	const unsigned char *base = j->heap != NULL ? j->heap : j->inl;
+	l->in = l->in_len != 0 ? base : NULL;
+	l->target = j->target_len != 0 ? (const char *)base + l->in_len : NULL;
+	l->bindings = l->bindings_len != 0 ? base + l->in_len + j->target_len : NULL;
+}
+
 /* The leg, its output in the worker's scratch if @env has room (W1), kept
  * until release. */
 static void leg_job_run(struct sa_job *job, const struct sa_job_env *env)
 {
 	struct leg_job *j = CONTAINER_OF(job, struct leg_job, job);
 	struct sa_leg *l = &j->leg;
+	leg_job_inputs(j);
 	sa__leg_perform(j->rt, l, env);
 	if (l->made && l->first)
 		job->made = l->ctx->self; /* deleted by undo if the call is abandoned (A7) */
-	int published = sa__job_publish(job, l->status, l->made ? leg_job_copy_out : NULL);
-	(void)published; /* abandoned: the engine undoes what was made (and counts it) */
+	sa__job_done(job, l->status, l->made); /* abandoned: the engine undoes what was made */
 }
 
 /* A7: the call was abandoned; the context its first leg made goes (the
@@ -199,25 +215,25 @@ static void leg_job_undo(void *owner, struct sa_handle made)
 static void leg_job_cancel(struct sa_job *job, int32_t status)
 {
 	struct leg_job *j = CONTAINER_OF(job, struct leg_job, job);
-	if (status != 0) {
-		int published = sa__job_publish(job, status, NULL);
-		(void)published;
-	}
+	if (status != 0)
+		sa__job_done(job, status, 0);
 	j->leg.made = 0;
 }
 
-/* After the engine is done with the job's queue (E5): drop the context or
- * credential reference, then free the job. */
+/* On the engine's copy of the finished job (A8), after it is done with the
+ * job's queue (E5): drop the context or credential reference and free the
+ * inputs' copy. */
 static void leg_job_release(struct sa_job *job)
 {
 	struct leg_job *j = CONTAINER_OF(job, struct leg_job, job);
 	sa__leg_release(j->rt, &j->leg);
-	sa__free(j); /* the job is the first member of its allocation */
+	sa__free(j->heap);
 }
 
 static const struct sa_job_ops leg_job_ops = {
 	.run = leg_job_run,
 	.cancel = leg_job_cancel,
+	.copy_out = leg_job_copy_out,
 	.release = leg_job_release,
 	.undo = leg_job_undo,
 	.flags = 0,
@@ -264,35 +280,47 @@ static SECURITY_STATUS leg_submit(SspiAsyncContext *ac, enum sa_side side, PCred
 	 * accepted, in its turn on the context's queue (exempt from the bound). */
 	const SecBuffer *in_tok = in != NULL ? sa__desc_find(in, SECBUFFER_TOKEN) : NULL;
 	size_t in_len = in_tok != NULL && in_tok->pvBuffer != NULL ? in_tok->cbBuffer : 0;
-	struct sa_leg leg;
-	sa__leg_init(&leg, side, NULL, in_len, NULL, req, out_tok, new_h, attrs, expiry);
-	sa__leg_bindings(&leg, in);
-	const unsigned char *bind = leg.bindings;
-	size_t bind_len = leg.bindings_len;
-	if (sa__leg_resolve(rt, &leg, cred_h, ctx_h) != SEC_E_OK)
+	/* The job is built where it is copied from (not zeroed whole: inl[]
+	 * holds only what is copied in). */
+	struct leg_job j;
+	j.job = (struct sa_job){.ops = &leg_job_ops, .owner = rt};
+	j.rt = rt;
+	j.heap = NULL;
+	struct sa_leg *leg = &j.leg;
+	sa__leg_init(leg, side, NULL, in_len, NULL, req, out_tok, new_h, attrs, expiry);
+	sa__leg_bindings(leg, in);
+	const unsigned char *bind = leg->bindings;
+	size_t bind_len = leg->bindings_len;
+	if (sa__leg_resolve(rt, leg, cred_h, ctx_h) != SEC_E_OK)
 		return stale_submit(rt, acall_word(ac));
-	if (!leg.first && sa__ctx_deleting(leg.ctx))
-		return deleting_submit(rt, acall_word(ac), leg.ctx); /* the reference goes with it */
+	if (!leg->first && sa__ctx_deleting(leg->ctx))
+		return deleting_submit(rt, acall_word(ac), leg->ctx); /* the reference goes with it */
 	size_t target_len = target != NULL ? strlen(target) + 1 : 0;
-	struct leg_job *j = sa__malloc(sizeof *j + in_len + target_len + bind_len);
-	if (j == NULL) {
-		sa__leg_release(rt, &leg);
-		return sa__rt_exit(rt, SEC_E_INSUFFICIENT_MEMORY);
+	size_t total = in_len + target_len + bind_len;
+	unsigned char *copy = j.inl;
+	if (total > sizeof j.inl) {
+		if ((j.heap = sa__malloc(total)) == NULL) {
+			sa__leg_release(rt, &j.leg);
+			return sa__rt_exit(rt, SEC_E_INSUFFICIENT_MEMORY);
+		}
+		copy = j.heap;
 	}
-	unsigned char *copy = (unsigned char *)(j + 1);
 	if (in_len != 0)
 		memcpy(copy, in_tok->pvBuffer, in_len);
-	leg.in = copy;
-	leg.target = target != NULL ? memcpy(copy + in_len, target, target_len) : NULL;
-	leg.bindings = bind_len != 0 ? memcpy(copy + in_len + target_len, bind, bind_len) : NULL;
-	j->job = (struct sa_job){.ops = &leg_job_ops, .owner = rt};
-	j->rt = rt;
-	j->leg = leg;
-	j->job.serial = j->leg.first ? NULL : &j->leg.ctx->serial;
-	rc = sa__engine_submit(rt->engine, acall_word(ac), &j->job);
+	if (target_len != 0)
+		memcpy(copy + in_len, target, target_len);
+	if (bind_len != 0)
+		memcpy(copy + in_len + target_len, bind, bind_len);
+	j.target_len = (uint32_t)target_len;
+	j.leg.in = NULL; /* set by run() where the inputs are then (leg_job_inputs) */
+	j.leg.target = NULL;
+	j.leg.bindings = NULL;
+	j.job.serial = j.leg.first ? NULL : &j.leg.ctx->serial;
+	size_t size = j.heap != NULL ? offsetof(struct leg_job, inl) : offsetof(struct leg_job, inl) + total;
+	rc = sa__engine_submit(rt->engine, acall_word(ac), &j.job, size);
 	if (rc != SA_OK) {
-		sa__leg_release(rt, &j->leg);
-		sa__free(j);
+		sa__leg_release(rt, &j.leg);
+		sa__free(j.heap);
 		return sa__rt_exit(rt, submit_status(rc));
 	}
 	return sa__rt_exit(NULL, SEC_E_OK); /* counted when it completes */
@@ -327,15 +355,20 @@ SECURITY_STATUS SspiAcceptSecurityContextAsync(SspiAsyncContext *AsyncContext,
 
 /* --- delete ------------------------------------------------------------------ */
 
-/* The context's reserved delete job: tear down, then publish.  It runs even
- * when its async context was freed (fire-and-forget) and at shutdown. */
+/* A delete's job, in its async context's room (A8): tear down, then
+ * publish.  It runs even when its async context was freed (fire-and-forget)
+ * and at shutdown. */
+struct delete_job {
+	struct sa_job job;
+	struct sa_ctx *ctx; /* referenced at submission */
+};
+
 static void delete_job_run(struct sa_job *job, const struct sa_job_env *env)
 {
-	struct sa_ctx *ctx = CONTAINER_OF(job, struct sa_ctx, delete_job);
+	struct delete_job *j = CONTAINER_OF(job, struct delete_job, job);
 	(void)env;
-	sa__ctx_teardown(job->owner, ctx);
-	int published = sa__job_publish(job, SEC_E_OK, NULL);
-	(void)published; /* abandoned: the delete happened all the same (counted so) */
+	sa__ctx_teardown(job->owner, j->ctx);
+	sa__job_done(job, SEC_E_OK, 0); /* abandoned: the delete happened all the same (counted so) */
 }
 
 static void ctx_put_owner(void *owner)
@@ -352,9 +385,9 @@ static void delete_job_cancel(struct sa_job *job, int32_t status)
 
 static void delete_job_release(struct sa_job *job)
 {
-	/* Drops the reference taken at submission; may free the context and,
-	 * with it, this job. */
-	sa__ctx_put(job->owner, CONTAINER_OF(job, struct sa_ctx, delete_job));
+	/* Drops the reference taken at submission; may free the context. */
+	struct delete_job *j = CONTAINER_OF(job, struct delete_job, job);
+	sa__ctx_put(job->owner, j->ctx);
 }
 
 static const struct sa_job_ops delete_job_ops = {
@@ -390,8 +423,9 @@ SECURITY_STATUS SspiDeleteSecurityContextAsync(SspiAsyncContext *AsyncContext, P
 		return reserved_status(rt, res, SEC_E_INVALID_HANDLE, &ctx->serial, ctx_put_owner,
 				       ctx);
 	}
-	ctx->delete_job = (struct sa_job){.ops = &delete_job_ops, .serial = &ctx->serial, .owner = rt};
-	sa__engine_submit_reserved(rt->engine, res, &ctx->delete_job);
+	struct delete_job j = {.job = {.ops = &delete_job_ops, .serial = &ctx->serial, .owner = rt},
+			       .ctx = ctx};
+	sa__engine_submit_reserved(rt->engine, res, &j.job, sizeof j);
 	return sa__rt_exit(NULL, SEC_E_OK); /* counted when it completes */
 }
 
@@ -443,8 +477,7 @@ static void ach_job_run(struct sa_job *job, const struct sa_job_env *env)
 					      j->has_identity ? &j->identity : NULL, &j->h, &j->expiry);
 	if (st == SEC_E_OK)
 		job->made = j->h; /* freed by undo if the call is abandoned (A7) */
-	int published = sa__job_publish(job, st, st == SEC_E_OK ? ach_job_copy_out : NULL);
-	(void)published; /* counted with @st by the engine, abandoned or not */
+	sa__job_done(job, st, st == SEC_E_OK); /* counted with @st by the engine, abandoned or not */
 }
 
 /* A7: the call was abandoned; nobody can learn its credential's handle. */
@@ -457,23 +490,23 @@ static void ach_job_undo(void *owner, struct sa_handle made)
 
 static void ach_job_cancel(struct sa_job *job, int32_t status)
 {
-	if (status != 0) {
-		int published = sa__job_publish(job, status, NULL);
-		(void)published;
-	}
+	if (status != 0)
+		sa__job_done(job, status, 0);
 }
 
+/* On the engine's copy of the finished job (A8), or on the prototype when
+ * the submission failed. */
 static void ach_job_release(struct sa_job *job)
 {
 	struct ach_job *j = CONTAINER_OF(job, struct ach_job, job);
 	sa__free(j->principal);
 	sa__identity_free(&j->identity);
-	sa__free(j);
 }
 
 static const struct sa_job_ops ach_job_ops = {
 	.run = ach_job_run,
 	.cancel = ach_job_cancel,
+	.copy_out = ach_job_copy_out,
 	.release = ach_job_release,
 	.undo = ach_job_undo,
 	.flags = 0,
@@ -505,33 +538,34 @@ SECURITY_STATUS SspiAcquireCredentialsHandleAsyncA(SspiAsyncContext *AsyncContex
 		sa__identity_free(&pid);
 		return st;
 	}
-	struct ach_job *j = sa__calloc(1, sizeof *j);
-	if (j == NULL) {
-		sa__identity_free(&pid);
-		return sa__rt_exit(rt, SEC_E_INSUFFICIENT_MEMORY);
-	}
-	j->job = (struct sa_job){.ops = &ach_job_ops, .owner = rt};
-	j->rt = rt;
-	j->pkg = pkg;
-	j->use = use;
-	j->out_h = phCredential;
-	j->out_expiry = ptsExpiry;
+	struct ach_job j = {.job = {.ops = &ach_job_ops, .owner = rt}, .rt = rt, .pkg = pkg,
+			    .use = use, .out_h = phCredential, .out_expiry = ptsExpiry};
 	if (pszPrincipal != NULL) {
 		size_t n = strlen(pszPrincipal) + 1;
-		if ((j->principal = sa__malloc(n)) == NULL)
+		if ((j.principal = sa__malloc(n)) == NULL)
 			st = SEC_E_INSUFFICIENT_MEMORY;
 		else
-			memcpy(j->principal, pszPrincipal, n);
+			memcpy(j.principal, pszPrincipal, n);
 	}
-	j->identity = pid; /* the job owns the copy from here */
-	j->has_identity = pAuthData != NULL;
+	j.identity = pid; /* the job owns the copy from here */
+	j.has_identity = pAuthData != NULL;
 	if (st == SEC_E_OK) {
-		rc = sa__engine_submit(rt->engine, acall_word(AsyncContext), &j->job);
+		rc = sa__engine_submit(rt->engine, acall_word(AsyncContext), &j.job, sizeof j);
 		st = submit_status(rc);
 	}
 	if (st != SEC_E_OK) {
-		ach_job_release(&j->job);
+		ach_job_release(&j.job);
 		return sa__rt_exit(rt, st);
 	}
 	return sa__rt_exit(NULL, SEC_E_OK); /* counted when it completes */
+}
+
+size_t sa__async_job_room(void)
+{
+	size_t n = sizeof(struct leg_job);
+	if (n < sizeof(struct ach_job))
+		n = sizeof(struct ach_job);
+	if (n < sizeof(struct delete_job))
+		n = sizeof(struct delete_job);
+	return n;
 }

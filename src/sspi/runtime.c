@@ -201,6 +201,7 @@ static SECURITY_STATUS runtime_create(const struct sspiasync_config *cfg, struct
 		.notify = notify_callback,
 		.count = count_call,
 		.threads = runtime_threads(cfg),
+		.job_room = (uint32_t)sa__async_job_room(),
 	};
 	if (sa__engine_create(&ec, &rt->engine) != SA_OK) {
 		sa__free(rt);

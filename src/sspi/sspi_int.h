@@ -97,7 +97,6 @@ struct sa_ctx {
 	int64_t expiry;               /* [L] */
 	unsigned long flags;          /* [L] ISC_RET_/ASC_RET_ of the last leg that made a step */
 	struct sa_serial serial;      /* the engine's: async calls queued on this context */
-	struct sa_job delete_job;     /* reserved at creation: a delete never allocates */
 };
 
 /*
@@ -629,7 +628,7 @@ void sa__leg_perform(struct sa_runtime *rt, struct sa_leg *l, const struct sa_jo
  * freed and pvBuffer set to NULL), cbBuffer, *attrs, and *expiry and *new_h
  * when not NULL.  Never fails; allocates nothing.
  * Context: any thread; no lock needed, or under the engine lock (an async
- * call's copy-out, sa__job_publish): it takes only buf_lock (#4).
+ * call's copy-out, in the engine's finish hold): it takes only buf_lock (#4).
  */
 void sa__leg_output(struct sa_runtime *rt, struct sa_leg *l);
 /*
@@ -653,5 +652,15 @@ static inline void sa__timestamp_set(PTimeStamp ts, int64_t filetime)
 	if (ts != NULL)
 		ts->QuadPart = filetime;
 }
+
+/* --- async_api.c ------------------------------------------------------------ */
+
+/*
+ * sa__async_job_room() - The room the largest job of the Sspi*Async family
+ * takes in an async context (sa_engine_config.job_room): a leg's job with
+ * its inline input bytes.  Never fails.
+ * Context: any thread, any lock.
+ */
+size_t sa__async_job_room(void);
 
 #endif /* SSPIASYNC_SSPI_SSPI_INT_H */
