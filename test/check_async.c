@@ -2979,6 +2979,65 @@ static void pool_cb(SspiAsyncContext *handle, PVOID data)
 	pool_note(data, bad);
 }
 
+/* Issue 23: a later leg on a worker allocates nothing per call when its
+ * input fits the async context's room (64 bytes: the job and its input live
+ * there, A8 in src/async/async_int.h; the output goes through the worker's
+ * scratch), and one block, its input's copy, when it does not.  The test
+ * package's noop legs allocate nothing themselves. */
+static SECURITY_STATUS noop_leg(SspiAsyncContext *a, CredHandle *cc, CtxtHandle *c,
+				unsigned char *in, unsigned long in_len)
+{
+	unsigned char tok[16];
+	SecBuffer ib = {in_len, SECBUFFER_TOKEN, in}, ob = {sizeof tok, SECBUFFER_TOKEN, tok};
+	SecBufferDesc id = {SECBUFFER_VERSION, 1, &ib}, od = {SECBUFFER_VERSION, 1, &ob};
+	unsigned long attrs;
+	SECURITY_STATUS st = SspiInitializeSecurityContextAsyncA(a, cc, c, NULL, 0, 0,
+								 SECURITY_NATIVE_DREP, &id, 0, NULL,
+								 &od, &attrs, NULL);
+	if (st != SEC_E_OK)
+		return st;
+	time_t until = time(NULL) + 30;
+	while ((st = SspiGetAsyncCallStatus(a)) == SEC_I_ASYNC_CALL_PENDING && time(NULL) <= until)
+		sched_yield();
+	ck_assert_int_eq(SspiReinitAsyncContext(a), STATUS_SUCCESS);
+	return st;
+}
+
+START_TEST(test_async_pool_leg_allocates_nothing_per_call)
+{
+	start_pool(1);
+	CredHandle cc = acquire(SECPKG_CRED_OUTBOUND);
+	char target[] = "host/test;noop";
+	unsigned char tok[16], in[100];
+	memset(in, 'N', sizeof in);
+	SecBuffer ob = {sizeof tok, SECBUFFER_TOKEN, tok};
+	SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
+	unsigned long attrs;
+	CtxtHandle c;
+	ck_assert_int_eq(InitializeSecurityContextA(&cc, NULL, target, 0, 0, SECURITY_NATIVE_DREP,
+						    NULL, 0, &c, &od, &attrs, NULL),
+			 SEC_I_CONTINUE_NEEDED);
+	SspiAsyncContext *a = actx_new(NULL);
+	/* A first call grows what grows once (the worker's first use). */
+	ck_assert_int_eq(noop_leg(a, &cc, &c, in, 1), SEC_I_CONTINUE_NEEDED);
+	enum { N = 50 };
+	uint64_t before = alloc_calls();
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(noop_leg(a, &cc, &c, in, 1 + (unsigned long)i % 64),
+				 SEC_I_CONTINUE_NEEDED);
+	ck_assert_uint_eq(alloc_calls() - before, 0);
+	before = alloc_calls();
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(noop_leg(a, &cc, &c, in, sizeof in), SEC_I_CONTINUE_NEEDED);
+	ck_assert_uint_eq(alloc_calls() - before, N); /* the input's copy, one block each */
+	ck_assert_int_eq(DeleteSecurityContext(&c), SEC_E_OK);
+	ck_assert_int_eq(FreeCredentialsHandle(&cc), SEC_E_OK);
+	SspiFreeAsyncContext(a);
+	ck_assert_int_eq(sspiasync_shutdown(), SEC_E_OK);
+	ck_assert_uint_eq(tl_live_blocks(), 0);
+}
+END_TEST
+
 /* A 3-leg handshake whose legs the workers run: no sspiasync_run(). */
 START_TEST(test_async_pool_handshake_completes_without_run)
 {
@@ -3315,6 +3374,7 @@ static Suite *async_suite(void)
 
 	tc = tcase(s, "pool", 300);
 	tcase_add_test(tc, test_async_pool_handshake_completes_without_run);
+	tcase_add_test(tc, test_async_pool_leg_allocates_nothing_per_call);
 	tcase_add_test(tc, test_async_pool_of_one_callback_calls_sync_on_its_context);
 	tcase_add_test(tc, test_async_pool_stress_two_submitters_deletes_racing_legs);
 

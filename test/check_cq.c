@@ -413,6 +413,45 @@ START_TEST(test_cq_callback_frees_the_next_record_inside_reap)
 }
 END_TEST
 
+/* Issue 23: reap takes records without a callback in batches (one hold),
+ * but a record with a callback ends its batch: records 0 and 1 have none,
+ * record 2's callback frees record 4's context, record 3 has none.  Reap(8)
+ * returns 0, 1, 2, 3 in order, not 4: nothing past the callback was taken
+ * before it ran (A6).  A second reap finds nothing; the fd is low. */
+START_TEST(test_cq_reap_batches_stop_at_a_callback)
+{
+	start(0);
+	struct sspiasync_cq *cq;
+	ck_assert_int_eq(sspiasync_cq_create(&cq), SEC_E_OK);
+	CtxtHandle stale = {1, 2};
+	SspiAsyncContext *a[5];
+	for (int i = 0; i < 5; i++) {
+		a[i] = SspiCreateAsyncContext();
+		ck_assert_ptr_nonnull(a[i]);
+		ck_assert_int_eq(sspiasync_cq_bind(a[i], cq), SEC_E_OK);
+	}
+	struct pair p = {a[4], 0};
+	ck_assert_int_eq(SspiSetAsyncNotifyCallback(a[2], free_other_cb, &p), SEC_E_OK);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(SspiDeleteSecurityContextAsync(a[i], &stale), SEC_E_OK);
+	ck_assert_uint_eq(sspiasync_run(0), 5);
+	struct sspiasync_completion out[8];
+	ck_assert_int_eq(sspiasync_cq_reap(cq, out, 8), 4);
+	for (int i = 0; i < 4; i++) {
+		ck_assert_ptr_eq(out[i].context, a[i]);
+		ck_assert_int_eq(out[i].status, SEC_E_INVALID_HANDLE);
+	}
+	ck_assert_int_eq(p.calls, 1);
+	ck_assert_int_eq(sspiasync_cq_reap(cq, out, 8), 0);
+	ck_assert(!readable(sspiasync_cq_fd(cq), 0));
+	for (int i = 0; i < 4; i++)
+		SspiFreeAsyncContext(a[i]);
+	ck_assert_uint_eq(stats().async_contexts, 0);
+	ck_assert_int_eq(sspiasync_cq_destroy(cq), SEC_E_OK);
+	finish();
+}
+END_TEST
+
 /* A callback that frees its own context, inside reap. */
 static void free_self_cb(SspiAsyncContext *ac, PVOID data)
 {
@@ -734,6 +773,7 @@ static Suite *cq_suite(void)
 	tcase_add_test(tc, test_cq_shutdown_delivers_unreaped_completions);
 	tcase_add_test(tc, test_cq_user_reading_the_fd_breaks_nothing);
 	tcase_add_test(tc, test_cq_callback_frees_the_next_record_inside_reap);
+	tcase_add_test(tc, test_cq_reap_batches_stop_at_a_callback);
 
 	tc = tcase(s, "pool", 120);
 	tcase_add_test(tc, test_cq_pool_callback_runs_in_reap_on_this_thread);
