@@ -86,6 +86,8 @@ struct sa_ctx {
 	pthread_cond_t idle;          /* signalled when busy goes 0 */
 	uint8_t state;                /* [L] enum sa_fsm_state */
 	uint8_t busy;                 /* [L] a call is running on the context */
+	_Atomic uint8_t deleting;     /* [a] state is DELETING or INVALID; written with state under
+				       * [L], read without it as a hint (sa__ctx_deleting) */
 	uint8_t side;                 /* [i] enum sa_side */
 	const struct sa_package *pkg; /* [i] */
 	struct sa_cred *cred;         /* [i] referenced through cred_h */
@@ -448,9 +450,10 @@ SECURITY_STATUS sa__ctx_mark_deleting(struct sa_ctx *ctx);
 int sa__ctx_complete(struct sa_ctx *ctx);
 /*
  * sa__ctx_deleting() - 1 once a delete was accepted (DELETING or INVALID): no
- * call is admitted; else 0, a snapshot (a delete may be accepted at once).
- * Context: any thread holding a reference; no library lock held; takes
- * @ctx->lock.
+ * call is admitted; else 0, a snapshot (a delete may be accepted at once,
+ * or have been an instant ago: admission decides again).
+ * Context: any thread holding a reference; any lock; lock-free (a relaxed
+ * load).
  */
 int sa__ctx_deleting(struct sa_ctx *ctx);
 /*
