@@ -13,12 +13,16 @@
  * their context (-DREINIT), and a first leg, which makes a security
  * context, abandoned at any point (-DFIRST_LEG).  What it is not: a model
  * of the data (tokens, buffers, statuses are a few symbols) or of
- * credentials.  Mapped to the C code as of commit e2765cb (the CQ in
- * src/async/cq.c), with one proposed fix (REAP_RECHECK below), and to the
- * protocol of issue 19 (the shutdown door R5, the callback sequence numbers,
- * the first leg's DONE linearization point).  The properties and the
- * abstractions are listed below; verify/README.md says the same for
- * readers, with the findings.
+ * credentials.  Mapped to the protocol of issue 23 item 2 (the NEW
+ * protocol, modelled before the C code of src/async/ and src/sspi/ is
+ * rewritten to it): a job's finish is one hold of the engine lock with the
+ * publish in it, and its release() after DONE; wake suppression with a
+ * brief spin (e->searching, e->signalled, the baton); the completion
+ * queue's reap in batches (records without callback, ended by one with a
+ * callback).  Everything else as in the C code of 6f414bb (issue 19: the
+ * shutdown door R5, the callback sequence numbers, the first leg's rule
+ * ABANDON_UNTIL_TOLD).  The properties and the abstractions are listed
+ * below; verify/README.md says the same for readers, with the findings.
  *
  * ---------------------------------------------------------------------------
  * PROCESSES -> C
@@ -39,14 +43,20 @@
  *              it may call SspiFreeAsyncContext on its own async context or
  *              on the other one (not with -DSYNC_LEG or -DNO_CB_FREE).
  *   Worker(w)  worker_main() (src/async/engine.c): sa__job_take_locked,
- *              sa__job_execute (job.c: run, job_finish), sa__notify_deliver
- *              (notify.c); sleeps on e->work.
+ *              sa__job_execute (job.c: run or cancel with no lock, then
+ *              job_finish's one hold, which may take the next job, then
+ *              release(), undo, the acall reference), sa__notify_deliver
+ *              (notify.c); when it finds nothing: searching, it spins (one
+ *              unlocked step), re-checks under the lock, then sleeps on
+ *              e->work (idle).  A searcher that takes a job passes the baton.
  *   Loop()     the event loop: poll() on the CQ's eventfd, then
- *              sa__cq_reap() (src/async/notify.c): unlink every waiting record
- *              in one hold of the engine lock (notifying = callback != NULL),
- *              then per record: [REAP_RECHECK: under the lock, drop it if its
- *              context was freed meanwhile], callback with no lock,
- *              notifying = 0 (notify_call), release the reference.
+ *              sa__cq_reap() (src/async/notify.c): one hold of the engine
+ *              lock takes every consecutive record without callback and at
+ *              most one with a callback, which ends the batch (each told,
+ *              delivered; notifying set for the callback); then with no lock
+ *              the references of those without callback, the callback,
+ *              notifying cleared (notify_call), its reference; next batch.
+ *              Variants: REAP below.
  *   SyncLeg()  (-DSYNC_LEG) InitializeSecurityContextA -> leg_sync()
  *              (src/sspi/context.c): sa__leg_resolve, sa__engine_drain,
  *              sa__leg_perform, sa__leg_release; the one caller of a package
@@ -65,12 +75,17 @@
  *   ClientR()  (-DREINIT) an application thread that reinits and resubmits
  *              the context once, from outside any callback.  The callbacks
  *              (on the workers) may reinit and resubmit it too.
+ *   ClientD()  (-DREINIT) another application thread: one call on a second
+ *              async context (D), on its own queue, at any time.
  *   ClientFirst(), CallerDelete()  (-DFIRST_LEG) the first leg's submission
  *              (its job on its own queue: leg_create, package, publish
  *              writes *phNewContext), and the caller's DeleteSecurityContext
  *              on that handle, at any time after it was written, or never.
  *   Monitor()  not code: fires on `timeout` (nothing else can move, i.e. the
  *              system is quiescent) and checks the end-state properties.
+ *   Wake()     not code: never moves unless E6b or the bounds of the wake
+ *              counters are broken (then it fails), so it checks them in
+ *              every state (-DNO_WAKE_INV: left out).
  *
  * VARIABLES -> C   (key: [E] engine lock, [C] ctx->lock, [A] atomic, [g] ghost)
  *   struct sa_acall (async_int.h), indexed by call: L = 0 (the leg's async
@@ -84,7 +99,6 @@
  *     seqctr[a]        [E] the last sequence number given to a delivered
  *                          completion (its pop); a thread's tl_seq is the
  *                          local ms (ms0, ms1 in the loop)
- *     published[a]     [E] a->published
  *     status[a]        [E] a->status (ST_* symbols)
  *     has_cb[a]        [E] a->cb != NULL (set while IDLE, before submission)
  *     done_cb[a]       [E] a->done_cb != NULL
@@ -104,7 +118,11 @@
  *                          JSTATUS status_job_ops (stale_submit on its own
  *                          queue; K5 on ctx->serial, owning a ctx reference)
  *     jq[a]            [i] job_queue(job): QC = &ctx->serial, QOWN + a =
- *                          &job->own (a job that runs on its own)
+ *                          &job->own (a job that runs on its own).  The job
+ *                          lives in the async context: a resubmission
+ *                          (REINIT) rewrites jkind, jq; what job_finish needs
+ *                          after its hold it copies in the hold (locals q,
+ *                          rel, del, keep)
  *   struct sa_engine (async_int.h):
  *     readyq, qready[] [E] the e->ready list, q->ready_node linked
  *     sq               [E] ctx->serial.jobs (the FIFO of queued jobs)
@@ -117,8 +135,16 @@
  *                          worker is blocked in pthread_cond_wait (waiting),
  *                          or was signalled and waits for the lock (woken);
  *                          pthread_cond_signal unblocks one blocked worker
- *                          or nobody (no spurious wakeups are modelled, so a
- *                          lost wakeup would show as a stuck state).
+ *                          (no spurious wakeups are modelled, so a lost
+ *                          wakeup would show as a stuck state).
+ *     searching, signalled
+ *                      [E] e->searching (workers awake looking for work:
+ *                          spinning, or signalled and not yet back under the
+ *                          lock), e->signalled (signals not yet consumed by a
+ *                          wake).  work_signal signals only if idle >
+ *                          signalled && searching == 0.  Worker locals:
+ *                          srch (this worker counts in searching), spun (it
+ *                          spun already: the next empty look sleeps).
  *     dwait[p]         [E] a drainer blocked on e->changed (p = 0 the
  *                          client's delete fallback, 1 the sync leg), i.e.
  *                          counted in e->changed_waiters; job_finish
@@ -144,7 +170,7 @@
  *                          freed when !c_in_table && crc == 0: CTX_ALIVE.
  *   ghosts [g]:
  *     submitted[a]     the Sspi*Async call returned SEC_E_OK (queued)
- *     npub[a]          sa__job_publish wrote outputs + status
+ *     npub[a]          the finish hold published outputs + status (publish_locked)
  *     nfin[a]          job_finish ran for the call
  *     ndeliv[a]        its completion was delivered (popped with a callback
  *                      to call from the notify list, or taken by reap and
@@ -154,6 +180,9 @@
  *     freed_undeliv[a] ... before its completion was delivered
  *     cb_running[a]    its callback is running
  *     jrun[a]          its job is between take and job_finish's queue release
+ *     ndlv             workers bound to deliver the notify list (E6b)
+ *     fwait[w]         worker w finished a job while callbacks waited, and
+ *                      has not popped one since, nor has the list emptied (E7)
  *     pkg_running      package legs running (fn() in sa__leg_perform)
  *     torn             ctx->pkg->ctx_delete ran (sa__ctx_teardown)
  *     d_begun          the delete's async_begin passed (the freer may free D
@@ -182,7 +211,8 @@
  *   P2 Each submitted call completes exactly once: job_finish once
  *      (nfin == 1), outputs/status published at most once (npub <= 1), and a
  *      call that was not queued never runs.  A call that was not freed ends
- *      DONE with a recorded status.
+ *      DONE with a recorded status.  Publish, queue release, counts and
+ *      DONE are one hold (job_finish): no state in between.
  *   P3 Its completion (callback or CQ record) is delivered at most once, and
  *      exactly once unless the async context was freed before delivery.
  *   P4 No callback for an acall freed before its completion was delivered
@@ -195,11 +225,14 @@
  *   P5 No completion record for a freed context: job_finish never appends a
  *      freed acall to the CQ, reap never takes one (free unlinks it), and
  *      never returns one that its own thread freed before its turn.
- *   P6 No output is written (sa__job_publish) for a freed async context.
+ *   P6 No output is written (the finish hold's publish) for a freed async context.
  *   P7 No use after free of an async context (ALIVE at every access by the
  *      engine after the free), of the security context (CTX_ALIVE at every
- *      touch of its serial queue, E5), no reference count underflow, and no
- *      leak (every reference released at the end).
+ *      touch of its serial queue, E5: the queue is released in the finish
+ *      hold, before release() drops the job's context reference, which may
+ *      be the last one, after DONE), no reference count underflow, and no
+ *      leak (every reference released at the end).  release() works on what
+ *      the hold copied: a reinit + resubmit may reuse the job at once.
  *   P8 E2: jobs of the serial queue run one at a time, in FIFO order.
  *   P9 The security context always reaches INVALID (torn down, handle
  *      removed, memory freed), every queue drains, the CQ is empty and its
@@ -207,6 +240,19 @@
  *   P10 No deadlock: every terminal state is a valid end state (workers
  *      asleep on e->work, the loop in poll(), everybody else returned), and
  *      (verify.sh, -l run) no cycle: every execution reaches such a state.
+ *      So no lost wakeup, with signals suppressed while a worker searches.
+ *   E6 A worker goes to sleep only when no job may start and no callback
+ *      waits (asserted at its sleep, after the spin's locked re-check).
+ *   E6b (wake suppression keeps the pool busy; the Wake process, in every
+ *      state) While a job may start, or callbacks wait that no worker is
+ *      bound to deliver, and a worker sleeps that no signal is on its way
+ *      to, some worker is searching.  And 0 <= signalled <= searching <= NW,
+ *      signalled <= idle (the counters never underflow).  At the end
+ *      searching == signalled == 0.
+ *   E7 (callbacks are not starved by jobs) A worker does not finish a
+ *      second job while callbacks wait that it has not delivered since its
+ *      first (rule (f): a worker whose finish hold sees callbacks delivers
+ *      them before it takes another job).
  *   P11 (SHUTDOWN, issue 19 items 1, 3) A free that returns during a
  *      shutdown, from any thread, abandons the call like any other (P4 and
  *      P6 hold throughout); every callback, on any thread, reads with
@@ -235,22 +281,34 @@
  *     paths, and mutexes give sequential consistency to data they guard.
  *   - sa_htable's lock-free acquire/release/remove are single atomic steps
  *     (their own linearizability is tested in test/check_handles.c).  The
- *     acquire + release pair inside sa__acall_free, and the acquire in
- *     check_idle, are elided (they cancel out within one step).
+ *     acquire + release pair inside sa__acall_free is elided (they cancel
+ *     out within one step).  Submission (sa__engine_submit and
+ *     sa__engine_submit_status) is one hold: acquire, CAN_SUBMIT, reserve,
+ *     enqueue (there is no earlier check_idle).
  *   - The fsm is reduced to LIVE / DELETING / INVALID: the package result of
  *     a leg never changes LIVE-ness, OUT_OF_SEQUENCE refusals are not
  *     modelled (allowing more package legs only adds behaviours).
  *   - One call per async context except in REINIT; callbacks are
  *     registered before submission; no SetAsyncNotifyCallback(NULL) while
  *     PENDING; no credentials, no second delete, no second shutdown (R6).
+ *   - The worker's spin before sleep is one unlocked step between two holds
+ *     (bounded to 1): whether its unlocked hint shows work or not, the next
+ *     step is the same locked re-check.  A woken worker that finds nothing
+ *     spins too.  No spurious wakeups (see e->work above).
+ *   - In the scenarios of the leg and the delete the workers start asleep
+ *     (START_ASLEEP); reinit and first start them awake, so a submission
+ *     races their first look and spin there (-DWORKERS_AWAKE: everywhere).
  *   - SHUTDOWN: one worker (two, 15 M states: too long for the suite); the
  *     mixed binding (the leg's completion on the CQ: the loop's reap or the
  *     flush; the delete's on the notify list: the worker or the shutdown
  *     thread); a callback's status read is one step (enter, read, leave);
  *     sa__ctx_delete_all's drain is elided (asserted empty).  REINIT: one
  *     async context, unbound, calls with nothing to run (status jobs on
- *     their own queue), at most MAXCALL = 3 calls, no free.  FIRST_LEG: the
- *     leg always makes its context; the credential is elided.
+ *     their own queue, or on ctx->serial owning a context reference), at
+ *     most MAXCALL = 3 calls, no free; and a second async context with one
+ *     call on its own queue, submitted at any time, whose callback does
+ *     nothing.  FIRST_LEG: the leg always makes its context; the
+ *     credential is elided.
  *   - Pool mode only (2 workers); the no-thread mode (sspiasync_run) runs
  *     the same sa__job_execute/job_finish on one thread, a subset of these
  *     interleavings.  The CQ eventfd is a flag kept equal to "records
@@ -258,30 +316,44 @@
  *   - Memory is a pair (in table, references); C memory ordering is not
  *     modelled beyond the locks (TSan/Helgrind cover that).
  *
- *   - A reap batch holds at most 2 records (REAP_BATCH is 64 in C, but
- *     there are only 2 async contexts); the order of records in a batch and
- *     on the lists is the C's (FIFO).
+ *   - A reap batch holds at most 2 records (the caller's n, and REAP_BATCH
+ *     in C, are larger, but there are only 2 async contexts); the order of
+ *     records in a batch and on the lists is the C's (FIFO).
  *
- * SCENARIOS (-D at spin -a), every async context with a callback:
+ * SCENARIOS (-D at spin -a), every async context with a callback but in
+ * cq-nocb:
  *   -DCQ: both async contexts bound to the CQ.  -DUNBOUND: neither bound,
  *   callbacks via the engine's notify list (delivered by the workers).
- *   -DMIXED: the leg bound, the delete not.  None of these: all three, the
- *   choice being the first step of the search.  -DSYNC_LEG: CQ plus the
+ *   -DMIXED: the leg bound, the delete not.  -DCQ_NOCB: both bound, the
+ *   delete's with no callback (a reap batch: a record without callback,
+ *   then one with, or one with a callback ending the batch before one
+ *   without).  None of these: all four, the choice being the first step of
+ *   the search.  -DSYNC_LEG: CQ plus the
  *   synchronous leg (and, to keep the run small, callbacks free nothing
  *   there: the other scenarios cover that).  -DSHUTDOWN (with one of the
  *   above, -DONE_WORKER): sspiasync_shutdown at any point.  -DREINIT,
  *   -DFIRST_LEG: scenarios of their own (init below).
- * REAP (see below): default sa__cq_reap as it is (one record per lock hold);
- *   -DREAP_BATCH_RECHECK the batch with a re-check (passes);
- *   -DREAP_NO_RECHECK the batch as it was in e2765cb (FAILS: P4/P5).
+ * REAP (see below): default the new batch (REAP_CB_BATCH); -DREAP_ONE one
+ *   record per lock hold (sa__cq_reap of 6f414bb, passes);
+ *   -DREAP_BATCH_RECHECK every record in one hold, with a re-check (passes);
+ *   -DREAP_NO_RECHECK the same without re-check, as in e2765cb (FAILS: P4/P5).
+ * THE C's CHOICES (40dd350, where it differs from the protocol as first
+ * specified), on by default so the model follows the code; -DSPEC_WAKE
+ * turns both off (the protocol as first specified, which passes too):
+ *   FINISH_SIGNAL_LEFT: a worker's finish hold holds back the signals of
+ *   (b) and of its own notify push and signals at (f) for what it leaves
+ *   (the spec's wakes a sleeping worker for the serial queue's next job at
+ *   (b) and then takes that job itself at (f): README, Findings);
+ *   BATON_ON_NOTIFY: a searcher that found callbacks passes the baton too.
  * MUTANTS (each must FAIL; verify.sh -m), the BUG_* blocks below:
- *   BUG_PUBLISH_AFTER_FREE       sa__job_publish ignores abandoned
+ *   BUG_PUBLISH_AFTER_FREE       the finish hold's publish ignores abandoned
  *   BUG_NO_UNLINK_ON_FREE        sa__acall_free leaves a CQ record queued
  *   BUG_DONE_WHEN_ABANDONED      job_finish makes a freed call DONE
  *   BUG_RECORD_NO_REF            job_finish drops the ref the record needs
  *   BUG_EFD_CLEAR_LATE           the loop clears the eventfd after draining
  *   BUG_ADMIT_ANY                a leg ignores the fsm's admission
- *   BUG_NO_WORK_SIGNAL           ready_push/job_finish never wake a worker
+ *   BUG_NO_WORK_SIGNAL           work_signal (ready push, notify push) never
+ *                                signals (the baton still does)
  *   BUG_TEARDOWN_BEFORE_LEG_DONE teardown does not wait for ctx->busy (sync)
  *   BUG_QUEUE_NOT_SERIAL         sa__job_take_locked ignores q->running (sync)
  *   BUG_HINT_CLEARED_EARLY       sa__notify_deliver clears notify_any at every
@@ -294,27 +366,58 @@
  *                                P11 (item 3)
  *   BUG_NOTIFYING_FLAG           one notifying flag, cleared by any
  *                                callback's end: P12 (item 2)
- *   BUG_ABANDON_AT_PUBLISH_ONLY  only a free before the publish deletes
- *                                what a first leg made: P13 (item 7)
+ *   BUG_ABANDON_AT_RUN_ONLY      (was BUG_ABANDON_AT_PUBLISH_ONLY, whose
+ *                                publish/DONE window is gone) run() looks
+ *                                at abandoned and deletes what a first leg
+ *                                made; the finish hold has no undo: P13
  *   BUG_ABANDON_BEFORE_DONE_ONLY the intermediate protocol: only a free
  *                                before DONE deletes it; one after DONE but
  *                                before the caller was told keeps it: P13
+ *   The new protocol (issue 23 item 2):
+ *   BUG_RELEASE_BEFORE_QUEUE     release() (the context reference) before
+ *                                the finish hold releases the queue: E5/P7
+ *   BUG_RELEASE_AFTER_REUSE      release() reads the job after the hold (a
+ *                                resubmission reused it): P7 (reinit)
+ *   BUG_SIGNAL_SUPPRESSED_ALWAYS work_signal skips the signal when
+ *                                searching == 0: lost wakeup (E6b, P9/P10)
+ *   BUG_NO_BATON                 a searcher that takes a job never passes
+ *                                the baton: E6b only (reinit; not a stall)
+ *   BUG_SPIN_NO_RECHECK          a spinner sleeps without the locked
+ *                                re-check: E6 (then a stall)
+ *   BUG_REAP_BATCH_PAST_CB       a reap batch goes on past a record with a
+ *                                callback: P4/P5 (cq-nocb)
+ *   BUG_FINISH_TAKE_WITH_NOTIFY  the finish hold takes the next job although
+ *                                callbacks wait: E7 (not a stall)
  */
-
-/* The reap: by default sa__cq_reap as it is now (since the model found the
- * batch bug): one record per hold of the engine lock, its callback after
- * (REAP_ONE).  -DREAP_BATCH_RECHECK: the other fix, a batch unlinked in one
- * hold with a re-check of each record before its callback (passes too).
- * -DREAP_NO_RECHECK: sa__cq_reap as it was in e2765cb, the batch without a
- * re-check: FAILS (a callback after the free, a record of a freed context). */
-#if !defined(REAP_BATCH_RECHECK) && !defined(REAP_NO_RECHECK)
-#define REAP_ONE
+#ifndef SPEC_WAKE
+#define FINISH_SIGNAL_LEFT
+#define BATON_ON_NOTIFY
 #endif
-#ifndef REAP_ONE
+
+/* The reap: by default the new batch (REAP_CB_BATCH: records without
+ * callback, ended by at most one with a callback, in one hold).
+ * -DREAP_ONE: sa__cq_reap of 6f414bb, one record per hold of the engine
+ * lock, its callback after.  -DREAP_BATCH_RECHECK: a batch of every waiting
+ * record unlinked in one hold with a re-check of each record before its
+ * callback (passes too).  -DREAP_NO_RECHECK: sa__cq_reap as it was in
+ * e2765cb, that batch without a re-check: FAILS (a callback after the free,
+ * a record of a freed context). */
+#if !defined(REAP_ONE) && !defined(REAP_BATCH_RECHECK) && !defined(REAP_NO_RECHECK)
+#define REAP_CB_BATCH
+#endif
+#if defined(REAP_BATCH_RECHECK) || defined(REAP_NO_RECHECK)
 #define REAP_BATCH
 #ifndef REAP_NO_RECHECK
 #define REAP_RECHECK
 #endif
+#endif
+
+/* In the scenarios of the leg and the delete (all but reinit and first),
+ * the workers start asleep on e->work: the race of a submission with a
+ * worker's first look and spin, the same as with any later one, is
+ * explored in reinit and first (-DWORKERS_AWAKE: here too, 1.6x the states). */
+#if !defined(REINIT) && !defined(FIRST_LEG) && !defined(WORKERS_AWAKE)
+#define START_ASLEEP
 #endif
 
 #define NA        2     /* async contexts / calls */
@@ -322,6 +425,7 @@
 #define D         1     /* the delete's */
 #define NONE      9     /* no job / no acall */
 #define NOTIFY    8     /* worker: no job, but callbacks wait */
+#define SPIN      5     /* worker: nothing found, spins (searching) before the locked re-check */
 #define WAIT      7     /* drain: waiting on e->changed */
 
 #define T_FREER   1     /* threads, for freer_of[] and cbview[] */
@@ -368,6 +472,12 @@
 
 #define MAXCALL   3     /* REINIT: calls on the context in all */
 
+#ifdef ONE_WORKER
+#define NW        1     /* pool workers */
+#else
+#define NW        2
+#endif
+
 /* ---- struct sa_acall ---------------------------------------------------- */
 byte astate[NA];
 bit  abandoned[NA];
@@ -375,7 +485,6 @@ bit  notify_queued[NA];
 byte cbseq[NA];        /* [E] the sequence of the latest callback started, 0 when
 			* none runs (replaces the old flag a->notifying, A5) */
 byte seqctr[NA];       /* [E] the sequence numbers given to delivered completions */
-bit  published[NA];
 byte status[NA];
 bit  has_cb[NA];
 bit  done_cb[NA];
@@ -412,11 +521,30 @@ byte e_calls;
 chan notifyl = [NA] of { byte };
 bit  notify_any;       /* [a] e->notify_any: notify list non-empty, written under [E], read unlocked */
 byte idle;
+byte searching;        /* [E] e->searching: workers awake and looking for work (spinning
+			* before sleep, or signalled and not yet back under the lock) */
+byte signalled;        /* [E] e->signalled: signals sent, not yet consumed by a wake */
 bit  waiting[2];
 bit  woken[2];
 bit  dwait[2];
+byte ndlv;             /* [g] workers bound to deliver the notify list (in notify_deliver, or
+			* decided to go there under the lock) */
+bit  e6_broken;        /* [g] set only to fail: E6 (a worker sleeps although work waits) */
+bit  e6b_broken;       /* [g] set only to fail: E6b */
+bit  fwait[2];         /* [g] E7: worker w finished a job while callbacks waited and has
+			* not popped one since (nor has the list emptied) */
 
 #define QHAS(q) ((q) == QC -> len(sq) > 0 : own[q])
+/* a job may start: its queue on the ready list, not running, a job queued */
+#define QREADY(q) (qready[q] && !qrun[q] && QHAS(q))
+#define JOB_READY (QREADY(QC) || QREADY(QOWN + L) || QREADY(QOWN + D))
+/* E6b (wake suppression keeps the pool busy): while a job may start, or a
+ * callback waits that no worker is bound to deliver, and a worker sleeps
+ * unsignalled, some worker is searching.  (idle > signalled: a worker blocked
+ * on e->work that no signal is on its way to.) */
+/* the counters never underflow (a byte would wrap) and stay within bounds */
+#define WAKE_COUNTS (searching <= NW && signalled <= searching && signalled <= idle && idle <= NW)
+#define E6B (!((JOB_READY || (len(notifyl) > 0 && ndlv == 0)) && idle > signalled && searching == 0))
 /* P8 (E2): no job of ctx->serial runs when one of them is taken */
 #define NO_QC_JOB_RUNS (!(jrun[L] && jq[L] == QC) && !(jrun[D] && jq[D] == QC))
 
@@ -495,18 +623,38 @@ bit  freed_untold;     /* [g] freed before the caller was told */
  * Engine helpers.  Context: inside an atomic step (engine lock held).
  * ========================================================================= */
 
-/* work_signal_locked(): if a worker is idle, pthread_cond_signal(&e->work)
- * unblocks one worker still blocked on it, or nobody if every idle worker
- * was signalled already (it is then waiting for the lock, not the cond). */
+#ifdef SHUTDOWN
+#define STOPPING stopping
+#else
+#define STOPPING 0
+#endif
+
+/* Send one signal: pthread_cond_signal(&e->work) unblocks one worker still
+ * blocked on it (idle > signalled says there is one, but after shutdown's
+ * broadcast, which woke them all: then the signal is consumed by one of
+ * those when it returns); its searching is counted from now. */
+inline wake_one() {
+	signalled++;
+	searching++;
+	assert(signalled <= idle && signalled <= searching && searching <= NW);
+	if
+	:: waiting[0] && !woken[0] -> woken[0] = 1
+	:: waiting[1] && !woken[1] -> woken[1] = 1
+	:: else -> assert(STOPPING)
+	fi
+}
+
+/* work_signal_locked(): a job or a callback was made ready (ready_push, a
+ * notify push): signal only if a worker sleeps that no signal is on its way
+ * to and nobody is searching (a searcher finds it, and passes the baton). */
 inline work_signal() {
 #ifndef BUG_NO_WORK_SIGNAL
 	if
-	:: idle > 0 ->
-		if
-		:: waiting[0] && !woken[0] -> woken[0] = 1
-		:: waiting[1] && !woken[1] -> woken[1] = 1
-		:: else -> skip
-		fi
+#ifdef BUG_SIGNAL_SUPPRESSED_ALWAYS
+	:: idle > signalled && searching != 0 -> wake_one()  /* skipped when searching == 0 */
+#else
+	:: idle > signalled && searching == 0 -> wake_one()
+#endif
 	:: else -> skip
 	fi
 #else
@@ -514,10 +662,60 @@ inline work_signal() {
 #endif
 }
 
+/* A searching worker found work under the lock (@fj: a job, else callbacks):
+ * it stops searching, and, having taken a job, if work remains ready
+ * (another job may start, or callbacks wait) and a worker sleeps unsignalled
+ * and nobody else searches, it signals (the baton).  Callbacks it found are
+ * its own to deliver (it delivers every one): no baton for them, and after
+ * job_take found none no job may start.  Context: engine lock held. */
+inline found_work(fj) {
+	if
+	:: srch -> assert(searching > 0); searching--; srch = 0
+#ifndef BUG_NO_BATON
+		;
+		if
+#ifdef BATON_ON_NOTIFY
+		/* the C of 40dd350 (baton_locked): also after finding callbacks,
+		 * and "ready" is the ready list non-empty */
+		:: (len(readyq) > 0 || len(notifyl) > 0) && idle > signalled && searching == 0 ->
+#else
+		:: fj < NA && (JOB_READY || len(notifyl) > 0) && idle > signalled && searching == 0 ->
+#endif
+			wake_one()
+		:: else -> skip
+		fi
+#endif
+	:: else -> skip
+	fi;
+	spun = 0
+}
+
+/* The worker goes to sleep: E6, then idle, blocked on e->work.  Context:
+ * engine lock held, nothing found by the re-check after a spin. */
+inline go_sleep(me) {
+	assert(srch && searching > 0);
+	searching--;
+	srch = 0;
+	spun = 0;
+	e6_broken = (JOB_READY || len(notifyl) > 0);
+	assert(!e6_broken);                        /* E6: no job may start, no callback waits */
+	idle++;
+	waiting[me] = 1;
+	j = NONE
+}
+
 /* ready_push_locked() */
 inline ready_push(q) {
 	if
 	:: !qready[q] -> qready[q] = 1; readyq ! q; work_signal()
+	:: else -> skip
+	fi
+}
+
+/* ready_push_locked(e, q, signal) */
+inline ready_push_sig(q, sg) {
+	if
+	:: !qready[q] -> qready[q] = 1; readyq ! q; if :: sg -> work_signal() :: else -> skip fi
 	:: else -> skip
 	fi
 }
@@ -576,7 +774,6 @@ inline submit(a, kind, q) {
 #endif
 	a_rc[a]++;
 	astate[a] = PENDING;
-	published[a] = 0;
 	done_cb[a] = 0;
 	jkind[a] = kind;
 	jq[a] = q;
@@ -697,34 +894,35 @@ inline acall_free(fa, fwho) {
  *   byte tq, q, st, na, ms, mst, rd, door; bit ab, adm, keep, call, del, g, rok.
  * ========================================================================= */
 
-/* sa__job_publish() (job.c): unless abandoned, copy_out + status.
- * P6: never for a freed async context. */
-inline publish(j, s) {
-	atomic {
-		assert(ALIVE(j));
-		if
+/* The publish (job_finish's first part, in its one hold of the engine
+ * lock): unless abandoned, copy_out + status, from what run() or cancel()
+ * recorded with no lock (@pp: it would publish, status st).  P6: never for
+ * a freed async context.  Sets pb: published.  Context: engine lock held. */
+inline publish_locked(j) {
+	assert(ALIVE(j));
+	pb = 0;
+	if
 #ifdef BUG_PUBLISH_AFTER_FREE
-		:: true ->
+	:: pp ->
 #else
-		:: !abandoned[j] ->
+	:: pp && !abandoned[j] ->
 #endif
-			assert(!freed[j]);
+		assert(!freed[j]);
 #ifdef SHUTDOWN
-			assert(rt_state < RT_CLOSED);
+		assert(rt_state < RT_CLOSED);
 #endif
 #ifdef FIRST_LEG
-			if
-			:: jkind[j] == JFIRST -> out_h = 1   /* copy_out: *phNewContext = the new handle */
-			:: else -> skip
-			fi;
-#endif
-			status[j] = s;
-			published[j] = 1;
-			npub[j]++;
-			assert(npub[j] == 1)
+		if
+		:: jkind[j] == JFIRST -> out_h = 1   /* copy_out: *phNewContext = the new handle */
 		:: else -> skip
-		fi
-	}
+		fi;
+#endif
+		status[j] = st;
+		pb = 1;
+		npub[j]++;
+		assert(npub[j] == 1)
+	:: else -> skip
+	fi
 }
 
 /* sa__ctx_teardown() (context.c): wait until the context is not busy (a leg
@@ -805,35 +1003,37 @@ inline leg_perform() {
 	fi
 }
 
-/* job_run_or_cancel() (job.c) and the ops of async_api.c / engine.c; @ab was
- * read under the engine lock when the job was taken; @cn: shutdown's
+/* job_run_or_cancel() (job.c) and the ops of async_api.c / engine.c, with
+ * no lock: they only record what they would publish (pp, status st; a first
+ * leg also the handle it made, jmade), published by job_finish's hold.  @ab
+ * was read under the engine lock when the job was taken; @cn: shutdown's
  * sa__engine_cancel_all, which cancels a non-exempt job with
  * SEC_E_SHUTDOWN_IN_PROGRESS (published) and runs an exempt one. */
 inline job_execute(j, cn) {
 	if
 	:: jkind[j] == JLEG ->
 		if
-		:: ab -> skip                  /* leg_job_cancel(job, 0): publishes nothing */
+		:: ab -> pp = 0                /* leg_job_cancel(job, 0): publishes nothing */
 		:: !ab && cn ->
-			publish(j, ST_SHUT)    /* leg_job_cancel(job, SHUTDOWN_IN_PROGRESS) */
+			pp = 1; st = ST_SHUT   /* leg_job_cancel(job, SHUTDOWN_IN_PROGRESS) */
 		:: else ->
 			leg_perform();         /* leg_job_run */
-			publish(j, st)
+			pp = 1
 		fi
 	:: jkind[j] == JDEL ->                 /* delete_job_run; its cancel runs it too */
 		teardown();
-		publish(j, ST_OK)
+		pp = 1; st = ST_OK
 	:: jkind[j] == JSTATUS ->              /* status_job_run; its cancel runs it too */
-		publish(j, ST_INVH)
+		pp = 1; st = ST_INVH
 #ifdef REINIT
 	:: jkind[j] == JCALL ->                /* a call with no work: its own status */
-		publish(j, 10 + callno[j])
+		pp = 1; st = 10 + callno[j]
 #endif
 #ifdef FIRST_LEG
 	:: jkind[j] == JFIRST ->
 		if
 		:: ab ->
-			skip                   /* cancelled: made nothing */
+			pp = 0                 /* cancelled: made nothing */
 		:: else ->                     /* leg_job_run: sa__leg_perform, first leg */
 			atomic {               /* leg_create: in the table (unpublished), NEW, busy */
 				assert(!c_in_table && cstate == 0);
@@ -849,13 +1049,16 @@ inline job_execute(j, cn) {
 				made = 1;
 				jmade[j] = 1   /* the job records the handle it made */
 			};
-			publish(j, ST_PKG)     /* copy_out writes *phNewContext (out_h) */
-#ifdef BUG_ABANDON_AT_PUBLISH_ONLY
-			/* the old leg_job_run: only a publish refused (freed before
-			 * it) makes the leg delete the context it made */
+			pp = 1; st = ST_PKG    /* copy_out will write *phNewContext (out_h) */
+#ifdef BUG_ABANDON_AT_RUN_ONLY
+			/* run() decides: it looks at abandoned (a hold of its own) once it
+			 * made the context, and deletes it if the call was freed; the
+			 * finish hold has no undo.  A free after this look and before
+			 * the hold is missed. */
 			;
+			atomic { g = abandoned[j] };
 			if
-			:: !published[j] -> ctx_delete(g)
+			:: g -> jmade[j] = 0; pp = 0; ctx_delete(g)
 			:: else -> skip
 			fi
 #endif
@@ -864,12 +1067,36 @@ inline job_execute(j, cn) {
 	fi
 }
 
-/* job_finish() (job.c): release the queue; release() drops the job's
- * references (the delete job may free the context and itself); then DONE
- * and the record (CQ) or the notify list, else drop the acall reference. */
-inline job_finish(j) {
+/* job_finish() (job.c): ONE hold of the engine lock, in this order: (a) the
+ * publish, unless abandoned; (b) the queue released (E5: the context is
+ * alive, the job holds its reference), the next job of it made ready; (c)
+ * e->running, e->calls; (d) DONE and the record (CQ) or the notify entry
+ * (signal), or, abandoned, nothing; (e) broadcast e->changed; (f) a worker
+ * (@wk: its number, NONE for a drainer or shutdown) takes its next job in
+ * the same hold if no callback waits (else it delivers them first): nj.
+ * What the rest needs is copied in the hold (the job lives in the async
+ * context and may be reused by a reinit + resubmit once the hold ends).
+ * Then, with no lock: release() (the job's context reference: may free the
+ * security context, and the delete job with it), the undo if the call was
+ * abandoned having made something, and the acall reference unless the
+ * record or entry took it. */
+inline job_finish(j, wk) {
+#ifdef BUG_RELEASE_BEFORE_QUEUE
+	/* release() before the hold: the queue's context may be gone at (b) */
+	if
+	:: jq[j] == QC -> atomic { assert(crc > 0); crc-- }
+	:: else -> skip
+	fi;
+#endif
 	atomic {
-		q = jq[j];
+#ifdef FINISH_SIGNAL_LEFT
+		/* the C of 40dd350: whether this worker takes in this hold is
+		 * decided now; the signals of (b) and of its own notify push are
+		 * held back, and at (f) it signals for what it leaves */
+		tk = (wk != NONE && len(notifyl) == 0 && !STOPPING);
+#endif
+		publish_locked(j);                    /* (a) */
+		q = jq[j];                            /* (b) */
 		if
 		:: q == QC -> assert(CTX_ALIVE)       /* E5/P7 */
 		:: else -> skip
@@ -877,49 +1104,38 @@ inline job_finish(j) {
 		qrun[q] = 0;
 		jrun[j] = 0;
 		if
+#ifdef FINISH_SIGNAL_LEFT
+		:: q == QC && len(sq) > 0 -> ready_push_sig(QC, !tk)
+#else
 		:: q == QC && len(sq) > 0 -> ready_push(QC)
+#endif
 		:: else -> skip
-		fi
-	};
-	if                                            /* job->ops->release(job) */
-	:: q == QC ->                                 /* sa__leg_release, delete_job_release, ctx_put_owner: */
-		atomic { assert(crc > 0); crc-- }     /* sa__ctx_put (may free the context) */
-	:: else -> skip                               /* a status job on its own: release NULL */
-	fi;
-	atomic {
-		e_running--;
-#if defined(FIRST_LEG) && !defined(BUG_ABANDON_AT_PUBLISH_ONLY)
+		fi;
+		e_running--;                          /* (c) */
+#if defined(FIRST_LEG) && !defined(BUG_ABANDON_AT_RUN_ONLY)
+		/* the call's linearization point: abandoned here, what it made
+		 * goes (the handle the job recorded, deleted after the unlock) */
+		del = jmade[j] && abandoned[j];
+#endif
 		if
-		:: !(jmade[j] && abandoned[j]) -> e_calls--
+		:: !del -> e_calls--
 		:: else -> skip                       /* an undo counts until it is done (72543d5) */
 		fi;
-#else
-		e_calls--;
-#endif
 		assert(ALIVE(j));
 		nfin[j]++;
 		assert(nfin[j] == 1);                 /* P2 */
-		keep = 0;
+		keep = 0;                             /* (d) */
 		if
 #ifdef BUG_DONE_WHEN_ABANDONED
-		:: published[j] ->
+		:: pp ->                              /* DONE from what run() recorded */
 #else
-		:: published[j] && !abandoned[j] ->
+		:: pb && !abandoned[j] ->
 #endif
-			published[j] = 0;
 			astate[j] = DONE;
 #if defined(FIRST_LEG) && !defined(KEEP_AFTER_DONE)
 			amade[j] = jmade[j];       /* kept until the caller is told */
 #endif
-			done_cb[j] = has_cb[j]
-		:: else -> skip
-		fi;
-		if
-#ifdef BUG_DONE_WHEN_ABANDONED
-		:: astate[j] == DONE ->
-#else
-		:: astate[j] == DONE && !abandoned[j] ->
-#endif
+			done_cb[j] = has_cb[j];
 			if
 			:: bound[j] ->                /* the CQ: append, eventfd readable */
 				assert(!freed[j]);    /* P5 */
@@ -933,23 +1149,76 @@ inline job_finish(j) {
 				notify_any = 1;
 				notify_queued[j] = 1;
 				keep = 1;
+#ifdef FINISH_SIGNAL_LEFT
+				if
+				:: wk == NONE -> work_signal()
+				:: else -> skip       /* a worker delivers it itself next */
+				fi
+#else
 				work_signal()
+#endif
 			:: else -> skip
 			fi
 		:: else -> skip
 		fi;
-		dwait[0] = 0;                         /* pthread_cond_broadcast(&e->changed) */
-		dwait[1] = 0
+		dwait[0] = 0;                         /* (e) pthread_cond_broadcast(&e->changed) */
+		dwait[1] = 0;
+		rel = (q == QC);                      /* copied: what release() drops */
 #ifdef FIRST_LEG
-		;
-#ifndef BUG_ABANDON_AT_PUBLISH_ONLY
-		/* the call's linearization point: abandoned here, what it made
-		 * goes (the handle the job recorded, deleted after the unlock) */
-		del = jmade[j] && abandoned[j];
+		jmade[j] = 0;
 #endif
-		jmade[j] = 0
+		pp = 0; pb = 0; st = 0;
+		nj = NONE;                            /* (f) */
+		if
+		:: wk != NONE ->
+			if
+			:: len(notifyl) > 0 ->
+				/* E7: callbacks wait; this worker finished a job while
+				 * callbacks waited before, and has not delivered one since */
+				assert(!fwait[wk]);
+				fwait[wk] = 1
+			:: else -> skip
+			fi;
+			if
+#ifdef BUG_FINISH_TAKE_WITH_NOTIFY
+			:: !STOPPING ->                   /* takes although callbacks wait */
+#else
+			:: len(notifyl) == 0 && !STOPPING ->
 #endif
+				job_take(nj);
+				tq = 0
+#ifdef FINISH_SIGNAL_LEFT
+				;
+				if
+				:: len(readyq) > 0 || len(notifyl) > 0 -> work_signal()
+				:: else -> skip
+				fi
+#endif
+			:: len(notifyl) > 0 -> nd = 1; ndlv++   /* bound to deliver them */
+#ifdef FINISH_SIGNAL_LEFT
+				;
+				if
+				:: tk && len(readyq) > 0 -> work_signal()   /* a callback came first */
+				:: else -> skip
+				fi
+#endif
+			:: else -> skip
+			fi;
+			tk = 0
+		:: else -> skip
+		fi
 	};
+#ifndef BUG_RELEASE_BEFORE_QUEUE
+	if                                            /* job->ops->release(job), on the copies */
+#ifdef BUG_RELEASE_AFTER_REUSE
+	:: jq[j] == QC ->                             /* reads the job, which may be a new call's now */
+#else
+	:: rel ->                                     /* sa__leg_release, delete_job_release, ctx_put_owner: */
+#endif
+		atomic { assert(crc > 0); crc--; rel = 0 }   /* sa__ctx_put (may free the context) */
+	:: else -> rel = 0                            /* a status job on its own: release NULL */
+	fi;
+#endif
 #ifdef FIRST_LEG
 	if
 	:: del ->                            /* ops->undo: sa__ctx_delete (acquire: a context */
@@ -963,7 +1232,7 @@ inline job_finish(j) {
 #endif
 	if
 	:: !keep -> atomic { assert(a_rc[j] > 0); a_rc[j]-- }  /* sa_htable_release */
-	:: else -> skip                                         /* the record's now (A5) */
+	:: else -> keep = 0                                     /* the record's now (A5) */
 	fi
 }
 
@@ -1003,6 +1272,19 @@ inline cb_read(ca, cme) {
 #endif
 
 #ifdef REINIT
+/* A new call on L: a job on its own queue, or one on ctx->serial owning a
+ * reference on the security context (a K5 status job), which its release()
+ * drops after the finish hold: the job, embedded in the async context, is
+ * then reused while the worker that finished the one before has not
+ * dropped that one's reference yet.  The reference is taken in the
+ * submission's step (sa__ctx_get; the context is live throughout). */
+inline reinit_call() {
+	if
+	:: submit(L, JCALL, QOWN + L)
+	:: assert(c_in_table); crc++; submit(L, JCALL, QC)
+	fi
+}
+
 /* SspiReinitAsyncContext(L), then a submission on it, from thread @who
  * whose tl_notifying is @tn with tl_seq @ts (NONE, 0 outside a callback).
  * P12: accepted only while no other thread runs a callback whose call is
@@ -1027,7 +1309,7 @@ inline reinit_submit(tn, ts, who) {
 			:: CAN_SUBMIT_T(L, tn, ts) ->
 				ncall++;
 				callno[L] = ncall;
-				submit(L, JCALL, QOWN + L)
+				reinit_call()
 			:: else -> skip
 			fi;
 			rok = 0
@@ -1056,14 +1338,18 @@ inline callback(ca, cme) {
 	/* it may reinit and resubmit its own context, twice (from any
 	 * callback: the refusal decides; the second try comes after a newer
 	 * callback may have started), then it reads its call's status unless
-	 * it reinitialized */
+	 * it reinitialized; the other context's (D) does nothing */
 	if
-	:: skip
-	:: ncall < MAXCALL -> reinit_submit(ca, ms, cme)
-	fi;
-	if
-	:: skip
-	:: ncall < MAXCALL -> reinit_submit(ca, ms, cme)
+	:: ca == L ->
+		if
+		:: skip
+		:: ncall < MAXCALL -> reinit_submit(ca, ms, cme)
+		fi;
+		if
+		:: skip
+		:: ncall < MAXCALL -> reinit_submit(ca, ms, cme)
+		fi
+	:: else -> skip
 	fi;
 	atomic {
 		if
@@ -1121,10 +1407,19 @@ inline cb_end(x, xms) {
 
 /* sa__notify_deliver() (notify.c): every queued callback, each with no lock;
  * first an unlocked look at the notify_any hint (ebf7faa), which may send it
- * back with callbacks waiting: the worker loop re-checks under the lock. */
+ * back with callbacks waiting: the worker loop re-checks under the lock.
+ * A worker comes here bound to deliver (ndlv, counted by the hold that sent
+ * it) and is no longer once it found the list empty. */
+#define ND_UNBIND(tid) if :: tid < T_LOOP -> assert(ndlv > 0); ndlv-- :: else -> skip fi
 inline notify_deliver(tid) {
+	atomic {
+		if
+		:: !notify_any -> ND_UNBIND(tid); na = NONE
+		:: else -> na = 0
+		fi
+	};
 	if
-	:: !notify_any -> goto nd_done
+	:: na == NONE -> goto nd_done
 	:: else -> skip
 	fi;
 	do
@@ -1133,12 +1428,20 @@ inline notify_deliver(tid) {
 		:: len(notifyl) > 0 ->
 			notifyl ? na;
 			if
+			:: tid < T_LOOP -> fwait[tid - T_WORKER] = 0   /* E7: it delivers */
+			:: else -> skip
+			fi;
+			if
 #ifdef BUG_HINT_CLEARED_EARLY
 			:: true -> notify_any = 0   /* cleared while callbacks still wait */
 #else
 			:: len(notifyl) == 0 -> notify_any = 0
 			:: else -> skip
 #endif
+			fi;
+			if
+			:: len(notifyl) == 0 -> fwait[0] = 0; fwait[1] = 0
+			:: else -> skip
 			fi;
 			assert(ALIVE(na));
 			notify_queued[na] = 0;
@@ -1148,7 +1451,7 @@ inline notify_deliver(tid) {
 			:: call ->
 				assert(!freed[na]);   /* P4 */
 #ifdef REINIT
-				cbview[tid] = 1;      /* its call is the context's (P12) */
+				cbview[tid] = (na == L);   /* its call is the context's (P12) */
 				mst = status[na];
 #endif
 #ifdef FIRST_LEG
@@ -1159,7 +1462,7 @@ inline notify_deliver(tid) {
 				assert(ndeliv[na] == 1)  /* P3 */
 			:: else -> skip
 			fi
-		:: else -> na = NONE
+		:: else -> na = NONE; ND_UNBIND(tid)
 		fi
 	   };
 	   if
@@ -1175,7 +1478,7 @@ inline notify_deliver(tid) {
 	   atomic { assert(a_rc[na] > 0); a_rc[na]-- }
 	od;
 nd_done:
-	skip
+	na = 0
 }
 
 /* One step of sa__engine_drain()'s loop, engine lock held: wait while the
@@ -1209,7 +1512,7 @@ inline drain(who, dj) {
 	:: dj == NONE -> break
 	:: dj < NA ->
 		job_execute(dj, 0);
-		job_finish(dj);
+		job_finish(dj, NONE);
 		atomic { drain_step(who, dj) }
 	od
 }
@@ -1221,20 +1524,35 @@ inline drain(who, dj) {
 /* worker_main() (engine.c); stopped only by shutdown (SHUTDOWN:
  * e->stopping, checked at the top of each round, under the lock).
  * take_or_sleep is one hold of the engine lock: sa__job_take_locked, else
- * callbacks waiting, else sleep. */
+ * callbacks waiting, else (the first time) spin, else (after the spin:
+ * the locked re-check) sleep.  A searcher that found work stops searching
+ * and may pass the baton (found_work). */
 inline take_or_sleep(me) {
 	q = 0; st = 0; na = 0; ab = 0; adm = 0; keep = 0; call = 0;  /* dead: not state */
 #ifdef SHUTDOWN
 	if
-	:: stopping -> j = STOP; wexit[me] = 1    /* leaves worker_main; joined */
+	:: stopping ->
+		j = STOP; wexit[me] = 1;          /* leaves worker_main; joined */
+		if
+		:: srch -> assert(searching > 0); searching--; srch = 0
+		:: else -> skip
+		fi;
+		spun = 0
 	:: else ->
 #endif
 	job_take(j);
 	tq = 0;
 	if
-	:: j != NONE -> skip
-	:: j == NONE && len(notifyl) > 0 -> j = NOTIFY
-	:: else -> idle++; waiting[me] = 1
+	:: j != NONE -> found_work(j)
+	:: j == NONE && len(notifyl) > 0 -> j = NOTIFY; ndlv++; found_work(j)
+	:: j == NONE && len(notifyl) == 0 && !spun ->
+		/* nothing: spin first (searching), with no lock */
+		j = SPIN;
+		if
+		:: !srch -> searching++; srch = 1; assert(searching <= NW)
+		:: else -> skip                   /* woken: counted by its signaller */
+		fi
+	:: else -> go_sleep(me)
 	fi
 #ifdef SHUTDOWN
 	fi
@@ -1242,28 +1560,59 @@ inline take_or_sleep(me) {
 }
 
 /* The locals of every process that runs jobs or callbacks (see "Jobs"). */
-#define JOB_LOCALS byte tq, q, st, na, ms, mst, rd, door; bit ab, adm, keep, call, del, g, rok, fdel
+#define JOB_LOCALS byte tq, q, st, na, ms, mst, rd, door, nj; bit ab, adm, keep, call, del, g, rok, fdel, pp, pb, rel, nd, tk
 
 proctype Worker(byte me) {
 	byte j;
+	bit srch, spun;
 	JOB_LOCALS;
 
+#ifdef START_ASLEEP
+	goto end_idle;                 /* blocked on e->work from the start (init) */
+#endif
 take:
 	atomic { take_or_sleep(me) };
 dispatch:
 	if
 	:: j == NONE -> goto end_idle
 	:: j == STOP -> goto stopped
-	:: else ->
-		if
-		:: j < NA -> job_execute(j, 0); job_finish(j)
-		:: else -> skip                 /* NOTIFY: callbacks only */
-		fi;
-		notify_deliver(T_WORKER + me);
+	:: j == SPIN ->
+		/* the spin: unlocked steps reading a hint of work; whether the hint
+		 * shows work (back to the locked take) or not (give up: lock,
+		 * re-check), the next step is the same hold, bounded to one spin */
+#ifndef BUG_SPIN_NO_RECHECK
+		atomic { spun = 1; take_or_sleep(me) };
+#else
+		atomic { go_sleep(me) };       /* gives up: sleeps without the re-check */
+#endif
+		goto dispatch
+	:: j == NOTIFY ->
+		notify_deliver(T_WORKER + me);  /* callbacks only */
 		goto take
+	:: j < NA ->
+		job_execute(j, 0);
+		job_finish(j, me);
+		if
+		:: nj != NONE -> j = nj; nj = NONE; goto dispatch   /* taken in the finish hold */
+		:: nd -> nd = 0; notify_deliver(T_WORKER + me); goto take
+		:: else -> goto take
+		fi
 	fi;
-end_idle:	/* pthread_cond_wait(&e->work): woken, relock, loop */
-	atomic { woken[me] -> woken[me] = 0; waiting[me] = 0; idle--; take_or_sleep(me) };
+end_idle:	/* pthread_cond_wait(&e->work): woken, relock: idle--, the signal
+		 * consumed (its searching counted by the signaller), loop */
+	atomic {
+		woken[me] ->
+		woken[me] = 0;
+		waiting[me] = 0;
+		assert(idle > 0);
+		idle--;
+		if
+		:: signalled > 0 -> signalled--
+		:: else -> searching++; assert(searching <= NW)   /* a wake no signal counted (shutdown's broadcast) */
+		fi;
+		srch = 1;
+		take_or_sleep(me)
+	};
 	goto dispatch;
 stopped:
 	skip
@@ -1271,8 +1620,9 @@ stopped:
 
 /* leg_submit() (async_api.c) for a later leg on the context. */
 inline leg_submit() {
-	atomic {                                        /* async_begin: sa__acall_check_idle */
-		ok = CAN_SUBMIT(L) && RT_OPEN          /* sa__rt_enter: refused once shutdown began */
+	atomic {                                        /* async_begin: only sa__rt_enter (check_idle is */
+		ok = RT_OPEN                           /* gone: the submission's hold decides), refused */
+						       /* once shutdown began */
 #ifdef SHUTDOWN
 		;
 		ent = ok;
@@ -1345,8 +1695,8 @@ ls_done:
 
 /* SspiDeleteSecurityContextAsync() (async_api.c). */
 inline delete_submit() {
-	atomic {                                        /* async_begin */
-		ok = CAN_SUBMIT(D) && RT_OPEN;         /* sa__rt_enter */
+	atomic {                                        /* async_begin (the freer frees D only after */
+		ok = CAN_SUBMIT(D) && RT_OPEN;         /* it, so CAN_SUBMIT(D) holds), sa__rt_enter */
 #ifdef SHUTDOWN
 		ent = ok;
 		rt_in = rt_in + ok;
@@ -1450,8 +1800,10 @@ inline reap_pop(x, xcb, xms) {
 }
 
 /* Deliver record x: its callback (if any) with no lock, its mark cleared
- * (sa__engine_notify, cb_end), then drop the record's reference.  The
- * record goes into reap's out[] unless it was skipped (REAP_RECHECK). */
+ * (sa__engine_notify, cb_end), then drop the record's reference (a record
+ * without callback: at once, after the hold that took it).  The record goes
+ * into reap's out[] unless it was skipped (REAP_RECHECK); its turn is the
+ * first step here (after the callbacks of the records before it). */
 inline reap_deliver(x, xcb, xms) {
 	atomic {
 #ifdef REAP_RECHECK
@@ -1466,21 +1818,30 @@ inline reap_deliver(x, xcb, xms) {
 		if
 		:: !skipped -> assert(freer_of[x] != T_LOOP)  /* P5: reap never returns a context this thread freed */
 		:: else -> skip
+		fi;
+		if
+		:: !xcb -> assert(a_rc[x] > 0); a_rc[x]--    /* no callback: its reference goes */
+		:: else -> skip
 		fi
 	};
 	if
 	:: xcb -> callback(x, T_LOOP);
-		atomic { assert(ALIVE(x)); cb_end(x, xms) }
+		atomic { assert(ALIVE(x)); cb_end(x, xms) };
+		atomic { assert(a_rc[x] > 0); a_rc[x]-- }
 	:: else -> skip
-	fi;
-	atomic { assert(a_rc[x] > 0); a_rc[x]-- }
+	fi
 }
 
 /* The event loop: poll() on the eventfd, then sspiasync_cq_reap()
- * (src/async/cq.c), which unlinks every waiting record (up to REAP_BATCH =
- * 64, here all of them) in one hold of the engine lock and then runs their
- * callbacks one by one (REAP_BATCH; the re-check: REAP_RECHECK).  With
- * -DREAP_ONE, the design's reap: one record per hold. */
+ * (src/async/notify.c).  By default (REAP_CB_BATCH, the new rule) one hold
+ * of the engine lock takes every consecutive record without callback and at
+ * most one with a callback, which ends the batch (here a batch holds at
+ * most 2 records: there are 2 async contexts; n = 2); each is delivered (and
+ * told) there; then, with no lock, the references of those without
+ * callback, and the one callback; then the next batch.  -DREAP_ONE: one
+ * record per hold (the code before).  -DREAP_BATCH_RECHECK /
+ * -DREAP_NO_RECHECK: every waiting record in one hold, with / without a
+ * re-check before each callback (the latter is sa__cq_reap of e2765cb). */
 proctype Loop() {
 	byte r0, r1, ms0, ms1;
 	bit cb0, cb1, two, skipped;
@@ -1497,12 +1858,16 @@ end_poll:
 			if
 			:: len(cql) > 0 ->
 				reap_pop(r0, cb0, ms0);
-#if defined(REAP_BATCH) && !defined(REAP_RECHECK)
+#ifndef REAP_RECHECK
 				delivered(r0);
 #endif
-#ifdef REAP_BATCH
+#if defined(REAP_BATCH) || defined(REAP_CB_BATCH)
 				if
-				:: len(cql) > 0 ->
+#if defined(REAP_BATCH) || defined(BUG_REAP_BATCH_PAST_CB)
+				:: len(cql) > 0 ->            /* past a record with a callback */
+#else
+				:: !cb0 && len(cql) > 0 ->    /* a callback ends the batch */
+#endif
 					reap_pop(r1, cb1, ms1);
 #ifndef REAP_RECHECK
 					delivered(r1);
@@ -1510,9 +1875,6 @@ end_poll:
 					two = 1
 				:: else -> skip
 				fi
-#endif
-#ifndef REAP_BATCH
-				delivered(r0)
 #endif
 			:: else -> r0 = NONE
 			fi
@@ -1585,7 +1947,7 @@ proctype Shutdown() {
 		assert(j != NONE || e_running == 0)    /* nothing runs elsewhere any more */
 	   };
 	   if
-	   :: j != NONE -> job_execute(j, 1); job_finish(j)
+	   :: j != NONE -> job_execute(j, 1); job_finish(j, NONE)
 	   :: else -> skip
 	   fi;
 	   notify_deliver(T_SHUT);
@@ -1634,6 +1996,13 @@ proctype ClientR() {
 	bit rok;
 	reinit_submit(NONE, 0, T_CLIENT)
 }
+
+/* Another application thread: one call on a second async context (D), a
+ * job on its own queue, at any time: so two jobs, or a job and callbacks,
+ * may be ready at once (the baton). */
+proctype ClientD() {
+	atomic { callno[D] = 1; submit(D, JCALL, QOWN + D) }
+}
 #endif
 
 #ifdef FIRST_LEG
@@ -1660,6 +2029,25 @@ proctype CallerDelete() {
 }
 #endif
 
+/* E6b, in every state (the states between the threads' steps, i.e. with
+ * the engine lock free): see E6B.  Not code: this process never moves
+ * unless the invariant is broken. */
+proctype Wake() {
+end_wake:
+	atomic {
+		!(E6B && WAKE_COUNTS) ->
+		e6b_broken = !E6B;
+		assert(!e6b_broken);
+		assert(WAKE_COUNTS)
+	}
+}
+
+#ifndef NO_WAKE_INV
+#define RUN_WAKE run Wake()
+#else
+#define RUN_WAKE skip  /* -DNO_WAKE_INV: without E6b (what else catches a wake mutant) */
+#endif
+
 /* End-state properties, checked when nothing else can move. */
 inline final_call(a) {
 	assert(!submitted[a] || nfin[a] == 1);                       /* P2 */
@@ -1676,6 +2064,7 @@ proctype Monitor() {
 #if defined(REINIT)
 	assert(!cbview[T_WORKER] && !cbview[T_WORKER + 1] && !cbview[T_CLIENT]);
 	assert(ncall >= 1 && ncall <= MAXCALL);
+	assert(crc == 0 && c_in_table && cstate == LIVE);            /* every call's reference dropped */
 #elif defined(FIRST_LEG)
 	/* P13: the context a first leg made is alive at the end iff the caller
 	 * was told of the completion before any free (and did not delete it
@@ -1695,6 +2084,7 @@ proctype Monitor() {
 #endif
 	assert(len(sq) == 0 && len(readyq) == 0 && e_calls == 0 && e_running == 0);
 	assert(len(cql) == 0 && len(notifyl) == 0 && !efd);
+	assert(searching == 0 && signalled == 0 && ndlv == 0);   /* everybody asleep (or gone) */
 	final_call(L);
 	final_call(D)
 }
@@ -1704,15 +2094,22 @@ init {
 #if defined(REINIT)
 		/* one async context, unbound (callbacks on the workers), its first
 		 * call already submitted */
+		cstate = LIVE;
+		c_in_table = 1;
 		astate[L] = IDLE;
 		a_in_table[L] = 1;
 		has_cb[L] = 1;
 		ncall = 1;
 		callno[L] = 1;
-		submit(L, JCALL, QOWN + L);
+		reinit_call();
+		astate[D] = IDLE;
+		a_in_table[D] = 1;
+		has_cb[D] = 1;
 		run ClientR();
+		run ClientD();
 		run Worker(0);
 		run Worker(1);
+		RUN_WAKE;
 		run Monitor()
 #elif defined(FIRST_LEG)
 		/* one async context, unbound, for a first leg */
@@ -1724,6 +2121,7 @@ init {
 		run CallerDelete();
 		run Worker(0);
 		run Worker(1);
+		RUN_WAKE;
 		run Monitor()
 #else
 		cstate = LIVE;
@@ -1743,17 +2141,30 @@ init {
 #elif defined(CQ) || defined(SYNC_LEG)
 		bound[L] = 1;
 		bound[D] = 1;
+#elif defined(CQ_NOCB)
+		bound[L] = 1;          /* both bound, the delete's without callback */
+		bound[D] = 1;
+		has_cb[D] = 0;
 #else
-		/* every scenario in one search: cq, unbound, mixed */
+		/* every scenario in one search: cq, unbound, mixed, cq-nocb */
 		if
 		:: bound[L] = 1; bound[D] = 1
 		:: bound[L] = 0; bound[D] = 0
 		:: bound[L] = 1; bound[D] = 0
+		:: bound[L] = 1; bound[D] = 1; has_cb[D] = 0
 		fi;
+#endif
+#ifdef SYNC_LEG
+		run SyncLeg();   /* first: the search then meets its races early (mutants) */
 #endif
 		run ClientLeg();
 		run ClientDelete();
 		run Freer();
+#ifdef START_ASLEEP
+		idle = NW;       /* both workers blocked on e->work (or the one) */
+		waiting[0] = 1;
+		waiting[1] = (NW == 2);
+#endif
 		run Worker(0);
 #ifndef ONE_WORKER
 		run Worker(1);
@@ -1761,12 +2172,10 @@ init {
 		wexit[1] = 1;   /* one worker (SHUTDOWN) */
 #endif
 		run Loop();      /* asleep in poll() for good when nothing is bound */
-#ifdef SYNC_LEG
-		run SyncLeg();
-#endif
 #ifdef SHUTDOWN
 		run Shutdown();
 #endif
+		RUN_WAKE;
 		run Monitor()
 #endif
 	}

@@ -4,13 +4,14 @@ vacuous: each probe puts an assert(false)-like check at one interesting
 interleaving, and spin must REACH it (R) in the scenarios where it can
 happen ('-' where it cannot: no CQ in unbound, no callback frees in sync,
 the notify list only in unbound, ctx->busy only blocks teardown with the
-sync leg; '.' not run).  The scenarios are verify.sh's: cq, unbound, sync,
-shutdown (mixed + sspiasync_shutdown, one worker), reinit, first.
+sync leg, two jobs ready at once (the baton) only in reinit; '.' not run).
+The scenarios are verify.sh's: cq, unbound, sync, shutdown (mixed +
+sspiasync_shutdown, one worker), reinit, first, nocb (cq-nocb).
 Not part of `make verify`; run by hand after changing the model:
     python3 verify/vacuity.py            every probe
     python3 verify/vacuity.py NAME ...   only these probes
-Needs spin and cc; works in a temporary directory; about 90 spin/cc/pan
-runs, 8 minutes on a 2-core machine (VACUITY_CFLAGS, default -O0: cc
+Needs spin and cc; works in a temporary directory; about 115 spin/cc/pan
+runs, 12 minutes on a 2-core machine (VACUITY_CFLAGS, default -O0: cc
 costs more than most of these searches)."""
 import os, subprocess, sys, tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -18,7 +19,7 @@ src = open(os.path.join(HERE, 'sspiasync.pml')).read()
 SCENARIOS = [
     ('cq', ['-DCQ']), ('unbound', ['-DUNBOUND']), ('sync', ['-DSYNC_LEG']),
     ('shutdown', ['-DSHUTDOWN', '-DMIXED', '-DONE_WORKER']), ('reinit', ['-DREINIT']),
-    ('first', ['-DFIRST_LEG']),
+    ('first', ['-DFIRST_LEG']), ('nocb', ['-DCQ_NOCB']),
 ]
 probes = {
  'free_while_callback_runs': ("\t\t:: a_in_table[fa] ->\n\t\t\tabandoned[fa] = 1;", "\t\t:: a_in_table[fa] ->\n\t\t\tassert(!cb_running[fa]);\n\t\t\tabandoned[fa] = 1;"),
@@ -32,10 +33,10 @@ probes = {
  'delete_fallback_drain': ("\t\t\tdrain(0, dj);", "\t\t\tassert(false); drain(0, dj);"),
  'leg_pkg_while_deleting': ("\t\tatomic { pkg_running--; cbusy = 0 };", "\t\tatomic { assert(cstate != DELETING); pkg_running--; cbusy = 0 };"),
  'leg_refused': ("\t:: else -> st = ST_INVH", "\t:: else -> assert(false); st = ST_INVH"),
- 'leg_cancelled_abandoned': ("\t\t:: ab -> skip ", "\t\t:: ab -> assert(false) "),
- 'signal_lost': ("\t\t:: else -> skip\n\t\tfi\n\t:: else -> skip\n\tfi\n#else", "\t\t:: else -> assert(false)\n\t\tfi\n\t:: else -> skip\n\tfi\n#else"),
+ 'leg_cancelled_abandoned': ("\t\t:: ab -> pp = 0                /* leg_job_cancel", "\t\t:: ab -> assert(false)  /* leg_job_cancel"),
+ 'signal_suppressed': ("\t:: idle > signalled && searching == 0 -> wake_one()\n#endif\n\t:: else -> skip", "\t:: idle > signalled && searching == 0 -> wake_one()\n#endif\n\t:: else -> assert(!(idle > signalled))"),
  'drain_waits': ("\t:: qrun[QC] -> dwait[who] = 1; dj = WAIT", "\t:: qrun[QC] -> assert(false); dwait[who] = 1; dj = WAIT"),
- 'published_then_freed': ("\t\tkeep = 0;\n", "\t\tkeep = 0;\n\t\tassert(!(published[j] && abandoned[j]));\n"),
+ 'freed_after_run_before_finish': ("\t\tkeep = 0;                             /* (d) */", "\t\tassert(!(pp && abandoned[j])); keep = 0;"),
  'teardown_blocked_by_busy': ("\tatomic {\n#ifndef BUG_TEARDOWN_BEFORE_LEG_DONE\n\t\tcbusy == 0 ->\n#endif", "\tatomic { assert(!(cbusy && cstate == DELETING && qrun[QC] && jkind[D] == JDEL && jrun[D])) };\n\tatomic {\n#ifndef BUG_TEARDOWN_BEFORE_LEG_DONE\n\t\tcbusy == 0 ->\n#endif"),
  # shutdown (issue 19, items 1 and 3)
  'door_free_of_pending_call': ("\t\t:: rt_state != RT_RUN && FREE_ENTERS(fwho) -> door_in++; door = 2", "\t\t:: rt_state != RT_RUN && FREE_ENTERS(fwho) -> assert(!(astate[fa] == PENDING && a_in_table[fa])); door_in++; door = 2"),
@@ -51,35 +52,53 @@ probes = {
  'two_callbacks_of_one_context': ("\t\tcb_running[ca]++\n", "\t\tassert(cb_running[ca] == 0);\n\t\tcb_running[ca]++\n"),
  'older_cb_end_keeps_mark': ("\t:: cbseq[x] == xms -> cbseq[x] = 0\n\t:: else -> skip", "\t:: cbseq[x] == xms -> cbseq[x] = 0\n\t:: else -> assert(false)"),
  # first leg (item 7)
- 'free_between_publish_and_done': ("\t\t\t:: !told[fa] -> freed_untold = 1", "\t\t\t:: !told[fa] -> assert(!published[fa]); freed_untold = 1"),
+ 'free_after_made_before_finish': ("\t\t\t:: !told[fa] -> freed_untold = 1", "\t\t\t:: !told[fa] -> assert(!(jmade[fa] && astate[fa] == PENDING)); freed_untold = 1"),
  'free_after_done_deletes': ("\t\t\tfdel = amade[fa];", "\t\t\tassert(!amade[fa]); fdel = amade[fa];"),
  'free_after_told_keeps': ("\t\t\t:: else -> skip                    /* the caller's: kept */", "\t\t\t:: else -> assert(!made || caller_del)"),
  'status_read_tells': ("\t\t\t:: astate[L] == DONE -> told[L] = 1; amade[L] = 0", "\t\t\t:: astate[L] == DONE -> assert(!amade[L]); told[L] = 1; amade[L] = 0"),
  'engine_deletes_made': ("\t\tctx_delete(g);               /* the caller deleted", "\t\tassert(false); ctx_delete(g); /* the caller deleted"),
  'engine_delete_not_found': ("\t\tctx_delete(g);               /* the caller deleted", "\t\tassert(c_in_table); ctx_delete(g); /* the caller deleted"),
  'two_deletes_race': ("\t\t\t:: else -> g = 0                  /* already being deleted */", "\t\t\t:: else -> assert(false)"),
+ # the new protocol (issue 23 item 2)
+ 'spin_recheck_finds_work': ("\t\tatomic { spun = 1; take_or_sleep(me) };", "\t\tatomic { spun = 1; take_or_sleep(me); assert(!(j < NA || j == NOTIFY)) };"),
+ 'baton_passed': ("\t\t:: fj < NA && (JOB_READY || len(notifyl) > 0) && idle > signalled && searching == 0 ->\n#endif\n\t\t\twake_one()", "\t\t:: fj < NA && (JOB_READY || len(notifyl) > 0) && idle > signalled && searching == 0 ->\n#endif\n\t\t\tassert(false)"),
+ 'finish_hold_takes_next': ("\t\t\t\tjob_take(nj);\n\t\t\t\ttq = 0", "\t\t\t\tjob_take(nj); assert(nj == NONE);\n\t\t\t\ttq = 0"),
+ 'resubmit_before_old_release': ("\t\tatomic { assert(crc > 0); crc--; rel = 0 }", "\t\tatomic { assert(!(astate[j] == PENDING && !abandoned[j])); assert(crc > 0); crc--; rel = 0 }"),
+ 'last_ctx_ref_after_done': ("\t\tatomic { assert(crc > 0); crc--; rel = 0 }", "\t\tatomic { assert(!(crc == 1 && !c_in_table && astate[j] == DONE)); assert(crc > 0); crc--; rel = 0 }"),
+ 'batch_nocb_then_cb': ("\t\t\t\t\ttwo = 1", "\t\t\t\t\tassert(!(cb1 && !cb0)); two = 1"),
+ 'cb_ends_batch': (":: !cb0 && len(cql) > 0 ->    /* a callback ends the batch */", ":: cb0 && len(cql) > 0 -> assert(false)\n\t\t\t\t:: !cb0 && len(cql) > 0 ->"),
+ 'free_of_batch_taken_record': ("\t\t:: a_in_table[fa] ->\n\t\t\tabandoned[fa] = 1;", "\t\t:: a_in_table[fa] ->\n\t\t\tassert(!(astate[fa] == DONE && bound[fa] && !done_cb[fa] && !notify_queued[fa] && ndeliv[fa] == 1 && a_rc[fa] > 0));\n\t\t\tabandoned[fa] = 1;"),
 }
-# probe -> the scenarios (cq, unbound, sync, shutdown, reinit, first) where it
-# must be reached (R), cannot be ('-'), or is not run ('.')
+# probe -> the scenarios (cq, unbound, sync, shutdown, reinit, first, nocb)
+# where it must be reached (R), cannot be ('-'), or is not run ('.').  Since
+# issue 23 item 2: engine_delete_not_found cannot happen (the caller learns
+# the handle only from a publish, and the publish and the undo are decided in
+# one hold); no finish hold in reinit takes a job (every call there has a
+# callback, so callbacks wait); the baton passes only in reinit (nowhere else
+# are two jobs, or a job and a callback nobody delivers, ready at once).
 EXPECT = {
-    'free_while_callback_runs': 'RRR...', 'cb_frees_other': 'RR-...',
-    'cq_unlink_on_free': 'R-R...', 'two_records_one_batch': 'R-R...',
-    'recheck_drops_record': 'R-R...', 'notify_pop_abandoned': '-R-...',
-    'k5_status_job_on_serial': 'RRR...', 'stale_leg_status_job': 'RRR...', 'delete_fallback_drain': 'RRR...',
-    'leg_pkg_while_deleting': 'RRR...', 'leg_refused': 'RRR...',
-    'leg_cancelled_abandoned': 'RRR...', 'signal_lost': 'RRR...',
-    'drain_waits': 'RRR...', 'published_then_freed': 'RRR...',
-    'teardown_blocked_by_busy': '--R...',
-    'door_free_of_pending_call': '...R..', 'door_free_from_shutdown_cb': '...R..',
-    'worker_cb_reads_in_shutdown': '...R..', 'loop_cb_reads_in_shutdown': '...R..',
-    'cancelled_with_shutdown_status': '...R..', 'flush_delivers_record': '...R..',
-    'door_closes_with_user_inside': '...R..', 'delete_all_tears_down': '...R..',
-    'reinit_refused_for_older_cb': '....R.', 'two_callbacks_of_one_context': '....R.',
-    'older_cb_end_keeps_mark': '....R.',
-    'free_between_publish_and_done': '.....R', 'free_after_done_deletes': '.....R',
-    'free_after_told_keeps': '.....R', 'status_read_tells': '.....R',
-    'engine_deletes_made': '.....R', 'engine_delete_not_found': '.....R',
-    'two_deletes_race': '.....R',
+    'free_while_callback_runs': 'RRR....', 'cb_frees_other': 'RR-....',
+    'cq_unlink_on_free': 'R-R....', 'two_records_one_batch': 'R-R....',
+    'recheck_drops_record': 'R-R....', 'notify_pop_abandoned': '-R-....',
+    'k5_status_job_on_serial': 'RRR....', 'stale_leg_status_job': 'RRR....', 'delete_fallback_drain': 'RRR....',
+    'leg_pkg_while_deleting': 'RRR....', 'leg_refused': 'RRR....',
+    'leg_cancelled_abandoned': 'RRR....', 'signal_suppressed': 'RRR....',
+    'drain_waits': 'RRR....', 'freed_after_run_before_finish': 'RRR....',
+    'teardown_blocked_by_busy': '--R....',
+    'door_free_of_pending_call': '...R...', 'door_free_from_shutdown_cb': '...R...',
+    'worker_cb_reads_in_shutdown': '...R...', 'loop_cb_reads_in_shutdown': '...R...',
+    'cancelled_with_shutdown_status': '...R...', 'flush_delivers_record': '...R...',
+    'door_closes_with_user_inside': '...R...', 'delete_all_tears_down': '...R...',
+    'reinit_refused_for_older_cb': '....R..', 'two_callbacks_of_one_context': '....R..',
+    'older_cb_end_keeps_mark': '....R..',
+    'free_after_made_before_finish': '.....R.', 'free_after_done_deletes': '.....R.',
+    'free_after_told_keeps': '.....R.', 'status_read_tells': '.....R.',
+    'engine_deletes_made': '.....R.', 'engine_delete_not_found': '.....-.',
+    'two_deletes_race': '.....R.',
+    'spin_recheck_finds_work': 'RRRRRR.', 'baton_passed': '--..R..',
+    'finish_hold_takes_next': 'RRR.--.', 'resubmit_before_old_release': '-...R..',
+    'last_ctx_ref_after_done': 'RRRR--.', 'batch_nocb_then_cb': '-.....R',
+    'cb_ends_batch': 'R-....R', 'free_of_batch_taken_record': '-.....R',
 }
 # probes of code that only the batch reap has (sa__cq_reap before the fix,
 # and its re-check variant): built with these defines

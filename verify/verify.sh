@@ -22,7 +22,7 @@ PAN_CFLAGS=${PAN_CFLAGS:--O2}
 SMALL_CFLAGS=${SMALL_CFLAGS:--O0}
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODEL=$HERE/sspiasync.pml
-DEPTH=-m10000 # the deepest run reaches ~360; a cut search is an error below
+DEPTH=-m10000 # the deepest run reaches ~710; a cut search is an error below
 
 # The checks: NAME:KIND:SCENARIO:COST[:small].  KIND safety = assertions and
 # invalid end states (pan built with -DSAFETY); np = no cycle at all (-DNP,
@@ -31,16 +31,16 @@ DEPTH=-m10000 # the deepest run reaches ~360; a cut search is an error below
 # model (pan -a -N).  COST (rough seconds, cc included) balances the lanes.
 # small: built with SMALL_CFLAGS (the search takes well under a second).
 CHECKS="
-safety-sync:safety:sync:40
-safety-all:safety:all:30
-np-cq:np:cq:25
-np-unbound:np:unbound:22
-ltl-cq:ltl:cq:36
-safety-shutdown:safety:shutdown:30:small
+safety-all:safety:all:56
+ltl-cq:ltl:cq:48
+np-unbound:np:unbound:47
+np-cq:np:cq:42
+safety-sync:safety:sync:38
+safety-shutdown:safety:shutdown:37:small
+np-reinit:np:reinit:10:small
+np-first:np:first:4:small
 safety-reinit:safety:reinit:3:small
-np-reinit:np:reinit:3:small
 safety-first:safety:first:3:small
-np-first:np:first:3:small
 "
 LTL_CLAIMS="delete_reaches_invalid no_leg_after_teardown"
 
@@ -48,10 +48,13 @@ LTL_CLAIMS="delete_reaches_invalid no_leg_after_teardown"
 # the check (safety unless :np, the no-cycle check).
 # REAP_NO_RECHECK is not made up: it is sa__cq_reap as committed (e2765cb),
 # whose batch runs the callback of a context freed by an earlier callback of
-# the same batch (verify/README.md, "Findings").  The next four are the code
-# as it was before issue 19 (items 1, 3, 2, 7); the last one item 7's
-# intermediate protocol (a free after DONE, before the caller was told, keeps
-# the made context).
+# the same batch (verify/README.md, "Findings").  The four after
+# BUG_HINT_CLEARED_EARLY are the code as it was before issue 19 (items 1, 3,
+# 2, 7; BUG_ABANDON_AT_RUN_ONLY stands for the old BUG_ABANDON_AT_PUBLISH_ONLY,
+# whose publish/DONE window the new protocol removed), then item 7's
+# intermediate protocol (a free after DONE, before the caller was told,
+# keeps the made context), then the bugs the new protocol of issue 23 item 2
+# can have (the finish hold and release(), wake suppression, the reap batch).
 MUTANTS="
 REAP_NO_RECHECK:cq
 BUG_PUBLISH_AFTER_FREE:cq
@@ -67,8 +70,15 @@ BUG_HINT_CLEARED_EARLY:unbound:np
 BUG_FREE_IGNORED_IN_SHUTDOWN:shutdown
 BUG_SHUTDOWN_CB_BLIND:shutdown-unbound
 BUG_NOTIFYING_FLAG:reinit
-BUG_ABANDON_AT_PUBLISH_ONLY:first
+BUG_ABANDON_AT_RUN_ONLY:first
 BUG_ABANDON_BEFORE_DONE_ONLY:first
+BUG_RELEASE_BEFORE_QUEUE:cq
+BUG_RELEASE_AFTER_REUSE:reinit
+BUG_SIGNAL_SUPPRESSED_ALWAYS:unbound
+BUG_NO_BATON:reinit
+BUG_SPIN_NO_RECHECK:unbound
+BUG_REAP_BATCH_PAST_CB:cq-nocb
+BUG_FINISH_TAKE_WITH_NOTIFY:unbound
 "
 
 usage() {
@@ -115,8 +125,9 @@ trap 'exit 130' INT TERM
 
 scenario_defs() {
 	case $1 in
-	all) echo "" ;;             # cq, unbound and mixed in one search
+	all) echo "" ;;             # cq, unbound, mixed and cq-nocb in one search
 	cq) echo "-DCQ" ;;          # both async contexts bound to the CQ
+	cq-nocb) echo "-DCQ_NOCB" ;; # both bound, the delete's without callback
 	unbound) echo "-DUNBOUND" ;; # callbacks through the engine's notify list
 	mixed) echo "-DMIXED" ;;    # the leg bound, the delete not
 	sync) echo "-DSYNC_LEG" ;;  # cq plus a synchronous leg on the context
@@ -242,7 +253,7 @@ if [ "$MUTATE" = 0 ]; then
 		cost=${rest%%:*} opt=$PAN_CFLAGS
 		case $rest in *:small) opt=$SMALL_CFLAGS ;; esac
 		case $kind in
-		safety) label="safety $(echo "$scen" | sed 's/^all$/cq+unbound+mixed/')" ;;
+		safety) label="safety $(echo "$scen" | sed 's/^all$/cq+unbound+mixed+nocb/')" ;;
 		np) label="no-cycle $scen" ;;
 		ltl) label="ltl $scen" ;;
 		esac
