@@ -1423,8 +1423,17 @@ int main(int argc, char **argv)
 			fprintf(stderr, "demo: teardown: %s\n", status_str(st, b, sizeof b));
 		ok = 0;
 	}
+	/* A worker lets go of what a call held (its context and credential
+	 * references) just after it published the call's completion, and
+	 * pending_calls counts the call until then: wait for it (5 s at most),
+	 * then nothing may be live. */
 	struct sspiasync_statistics stats;
 	sspiasync_stats(&stats);
+	for (uint64_t until = now_ns() + 5000000000u; stats.pending_calls != 0 && now_ns() < until;) {
+		struct timespec ms = {0, 1000000};
+		nanosleep(&ms, NULL);
+		sspiasync_stats(&stats);
+	}
 	if ((st = sspiasync_shutdown()) != SEC_E_OK) {
 		fprintf(stderr, "demo: sspiasync_shutdown: %s\n", status_str(st, b, sizeof b));
 		ok = 0;
