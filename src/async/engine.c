@@ -368,12 +368,8 @@ static void baton_locked(struct sa_engine *e)
 	SA_ASSERT_HELD(&e->lock);
 	assert(e->searching > 0);
 	e->searching--;
-	if (e->idle > e->signalled && e->searching == 0 &&
-	    (!sa__queue_empty(&e->ready) || !sa__queue_empty(&e->notify))) {
-		e->signalled++;
-		e->searching++;
-		pthread_cond_signal(&e->work);
-	}
+	if (!sa__queue_empty(&e->ready) || !sa__queue_empty(&e->notify))
+		sa__engine_signal_locked(e); /* its rule: an idle worker, none searching */
 }
 
 /* Spin on the hint until work may have turned ready or SPIN_ROUNDS pass;
