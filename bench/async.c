@@ -1906,8 +1906,9 @@ static void report(void)
 	    (struct versus){m->lib_per_call / uv_bytes, "<= 256 B", m->lib_per_call <= 256.0},
 	    (struct versus){m->lib_per_call / (double)UT_CALL_BYTES, "-", -1});
 	printf("\nmemory per pending call, in detail (sspiasync: allocation wrapper's live bytes, "
-	       "requested sizes): async context + its table slot (create, bind) %.1f B; "
-	       "queued call (job with its input copies) %.1f B, of which input token %.0f B; "
+	       "requested sizes): async context, with its room for a call's job and up to 64 input "
+	       "bytes inline, + its table slot (create, bind) %.1f B; allocated when the calls "
+	       "were queued %.1f B (input past the room), input token %.0f B (inline); "
 	       "%.2f blocks per call; C heap incl. wrapper headers and malloc overhead %.1f B. "
 	       "libuv: sizeof(uv_work_t) = %zu B, the caller's; libuv's heap change per queued "
 	       "item %.1f B. libuv+table: its call, %zu B, the caller's; per context (not per "
